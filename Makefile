@@ -1,0 +1,50 @@
+# Every command a person runs. `make run` and `make test` bootstrap everything they need.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+LOCALDB := $(PY) -m tracker.localdb
+# Local commands run with DEBUG on unless the caller says otherwise.
+export DEBUG ?= 1
+export PYTHONUNBUFFERED := 1
+
+.PHONY: run test lint format check lock clean-data demo shell
+
+$(STAMP): requirements-dev.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-dev.lock
+	touch $(STAMP)
+
+## run: start PostgreSQL, migrate, load the demo case and serve on http://127.0.0.1:8000
+run: $(STAMP)
+	$(LOCALDB) -- sh -c '$(PY) manage.py migrate --no-input && \
+		$(PY) manage.py load_demo && \
+		$(PY) manage.py ensure_local_admin && \
+		exec $(PY) manage.py runserver 127.0.0.1:8000'
+
+## test: the whole suite, against a throwaway embedded PostgreSQL unless DATABASE_URL is set
+test: $(STAMP)
+	$(LOCALDB) --throwaway -- sh -c '$(PY) manage.py makemigrations --check --dry-run && \
+		$(PY) manage.py check && \
+		$(PY) -m pytest $(PYTEST_ARGS)'
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+## lock: re-resolve the pinned, hashed dependency files from pyproject.toml
+lock: $(STAMP)
+	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -q -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -q -o requirements-dev.lock
+
+shell: $(STAMP)
+	$(LOCALDB) -- $(PY) manage.py shell
+
+## clean-data: delete the local database and the stored admin password
+clean-data:
+	rm -rf .data

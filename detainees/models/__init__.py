@@ -1,0 +1,28 @@
+from .common import ClaimStatus, PublicationStatus, Publishable
+from .events import BatchMembership, Event, EventOrganization, EventPerson, ReleaseBatch
+from .organizations import Organization, OrganizationName
+from .people import Affiliation, Nationality, Person, PersonName
+from .places import Facility, FacilityControl, Place
+from .sources import Citation, Source
+
+__all__ = [
+    "Affiliation",
+    "BatchMembership",
+    "Citation",
+    "ClaimStatus",
+    "Event",
+    "EventOrganization",
+    "EventPerson",
+    "Facility",
+    "FacilityControl",
+    "Nationality",
+    "Organization",
+    "OrganizationName",
+    "Person",
+    "PersonName",
+    "Place",
+    "PublicationStatus",
+    "Publishable",
+    "ReleaseBatch",
+    "Source",
+]

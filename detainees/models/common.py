@@ -1,0 +1,117 @@
+"""What every record shares: publication state, private notes, timestamps, a public id."""
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils.text import slugify
+
+from detainees.fuzzydates import EDTFField
+
+
+class PublicationStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    PUBLISHED = "published", "Published"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class ClaimStatus(models.TextChoices):
+    """How sure the record is of a fact; every fact carries one."""
+
+    CONFIRMED = "confirmed", "Confirmed"
+    REPORTED = "reported", "Reported"
+    INFERRED = "inferred", "Inferred"
+    DISPUTED = "disputed", "Disputed"
+    RETRACTED = "retracted", "Retracted"
+
+
+def choices_check(field: str, choices: type[models.TextChoices], name: str, *, blank=False):
+    """A CHECK that keeps a choices column to its values: `choices` alone binds only forms."""
+    values = list(choices.values) + ([""] if blank else [])
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__in": values}),
+        name=name,
+        violation_error_message=f"{field} must be one of: {', '.join(v for v in values if v)}.",
+    )
+
+
+def fuzzy_date_fields(name: str, verbose_name: str, help_text: str = ""):
+    """The EDTF text and its indexed earliest and latest possible day, as three fields."""
+    return (
+        EDTFField(
+            verbose_name,
+            earliest_field=f"{name}_earliest",
+            latest_field=f"{name}_latest",
+            blank=True,
+            help_text=help_text,
+        ),
+        models.DateField(f"{verbose_name} (earliest possible day)", null=True, editable=False),
+        models.DateField(f"{verbose_name} (latest possible day)", null=True, editable=False),
+    )
+
+
+class PublishableQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=PublicationStatus.PUBLISHED)
+
+
+class Publishable(models.Model):
+    """A record with a publication state, private notes and a permanent public identifier."""
+
+    public_id = models.UUIDField(
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text="Permanent identifier used in public links; never changes.",
+    )
+    status = models.CharField(
+        "publication status",
+        max_length=12,
+        choices=PublicationStatus.choices,
+        default=PublicationStatus.DRAFT,
+        db_index=True,
+    )
+    internal_notes = models.TextField(
+        blank=True, help_text="Private: never shown on the public site, API, exports or feeds."
+    )
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated = models.DateTimeField(auto_now=True, db_index=True)
+
+    objects = PublishableQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == PublicationStatus.PUBLISHED
+
+
+def publication_constraints(label: str) -> list[models.BaseConstraint]:
+    return [choices_check("status", PublicationStatus, f"{label}_status_valid")]
+
+
+def claim_constraints(label: str) -> list[models.BaseConstraint]:
+    return [choices_check("claim_status", ClaimStatus, f"{label}_claim_status_valid")]
+
+
+def claim_status_field():
+    return models.CharField(
+        max_length=10,
+        choices=ClaimStatus.choices,
+        default=ClaimStatus.REPORTED,
+        db_index=True,
+        help_text="How sure we are: confirmed, reported by a source, inferred, disputed, retracted.",
+    )
+
+
+def unique_slug(instance: models.Model, text: str, max_length: int = 80) -> str:
+    """A readable slug for `text`, suffixed with a number when another row already has it."""
+    base = slugify(text)[:max_length].strip("-") or "record"
+    slug, n = base, 2
+    model = type(instance)
+    while model._default_manager.filter(slug=slug).exclude(pk=instance.pk).exists():
+        slug = f"{base}-{n}"
+        n += 1
+    return slug

@@ -1,0 +1,255 @@
+"""People, the names they go by, their nationalities and their affiliations."""
+
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.lookups import Regex
+from django_countries.fields import CountryField
+
+from .common import (
+    ClaimStatus,
+    Publishable,
+    PublishableQuerySet,
+    choices_check,
+    claim_constraints,
+    claim_status_field,
+    fuzzy_date_fields,
+    publication_constraints,
+    unique_slug,
+)
+from detainees.fuzzydates import fuzzy_date_constraints
+
+
+class PersonQuerySet(PublishableQuerySet):
+    def with_primary_name(self):
+        """Prefetch names so `person.primary_name` costs no query per row."""
+        return self.prefetch_related("names")
+
+    def with_timeline(self):
+        """Everything the timeline, status line and warnings read, in a fixed number of queries."""
+        from .events import EventPerson, subject_events_prefetch
+
+        return self.prefetch_related(
+            "names",
+            models.Prefetch(
+                "nationalities", queryset=Nationality.objects.prefetch_related("citations")
+            ),
+            models.Prefetch(
+                "affiliations",
+                queryset=Affiliation.objects.select_related("organization", "place")
+                .prefetch_related("citations__source")
+                .order_by("start_earliest", "pk"),
+            ),
+            subject_events_prefetch(),
+            models.Prefetch(
+                "event_roles",
+                queryset=EventPerson.objects.exclude(role=EventPerson.Role.SUBJECT).select_related(
+                    "event"
+                ),
+                to_attr="other_event_roles",
+            ),
+        )
+
+
+class PersonGender(models.TextChoices):
+    MALE = "male", "Male"
+    FEMALE = "female", "Female"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Person(Publishable):
+    """Someone the record is about: a detainee, an official who ordered a release, a relative."""
+
+    Gender = PersonGender
+
+    slug = models.SlugField(max_length=100, unique=True, editable=False)
+    gender = models.CharField(max_length=8, choices=Gender.choices, default=Gender.UNKNOWN)
+    birth, birth_earliest, birth_latest = fuzzy_date_fields("birth", "born")
+    biography = models.TextField(blank=True, help_text="Short public biography.")
+    is_placeholder = models.BooleanField(
+        default=False,
+        help_text='An unnamed person ("one of two associates") kept until identified and merged.',
+    )
+
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "people"
+        ordering = ["slug"]
+        constraints = [
+            *publication_constraints("person"),
+            *fuzzy_date_constraints("birth", "person"),
+            choices_check("gender", PersonGender, "person_gender_valid"),
+        ]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def primary_name(self):
+        names = list(self.names.all())
+        for name in names:
+            if name.is_primary:
+                return name
+        return names[0] if names else None
+
+    @property
+    def display_name(self) -> str:
+        if self.pk is None:
+            return "New person"
+        name = self.primary_name
+        return name.name if name else f"Unnamed person {self.public_id.hex[:8]}"
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(self, f"person-{self.public_id.hex[:8]}")
+        super().save(*args, **kwargs)
+
+    def refresh_slug(self) -> None:
+        """Give the slug the primary name once the person has one."""
+        name = self.primary_name
+        if name is not None and self.slug.startswith("person-"):
+            self.slug = unique_slug(self, name.name)
+            self.save(update_fields=["slug"])
+
+    # Derived views; see detainees/timeline.py.
+    def timeline(self):
+        from detainees.timeline import timeline
+
+        return timeline(self)
+
+    def status_line(self) -> str:
+        from detainees.timeline import status_line
+
+        return status_line(self)
+
+    def consistency_warnings(self) -> list[str]:
+        from detainees.timeline import consistency_warnings
+
+        return consistency_warnings(self)
+
+
+class PersonNameKind(models.TextChoices):
+    BIRTH = "birth", "Full or birth name"
+    COMMON = "common", "Commonly used name"
+    ALIAS = "alias", "Alias"
+    KUNYA = "kunya", "Kunya"
+    NOM_DE_GUERRE = "nom_de_guerre", "Nom de guerre"
+    SPELLING = "spelling", "Spelling or transliteration variant"
+    ORIGINAL_SCRIPT = "original_script", "Name in original script"
+
+
+class PersonName(models.Model):
+    """One name a person goes by; exactly one is primary."""
+
+    Kind = PersonNameKind
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="names")
+    name = models.CharField(
+        max_length=200, help_text="As written, with honorifics such as Qari or Mullah."
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.COMMON)
+    is_primary = models.BooleanField(default=False)
+    language = models.CharField(
+        max_length=20, blank=True, help_text="Language or script tag, e.g. uz-Cyrl, ps-Arab."
+    )
+    claim_status = claim_status_field()
+
+    class Meta:
+        ordering = ["-is_primary", "name"]
+        constraints = [
+            choices_check("kind", PersonNameKind, "personname_kind_valid"),
+            *claim_constraints("personname"),
+            models.CheckConstraint(condition=~Q(name=""), name="personname_not_empty"),
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(is_primary=True),
+                name="personname_one_primary_per_person",
+                violation_error_message="A person has exactly one primary name.",
+            ),
+            models.UniqueConstraint(
+                fields=["person", "name", "kind"],
+                name="personname_unique_per_person",
+                violation_error_message="This person already has this name.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Nationality(models.Model):
+    """A nationality a source gives a person."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="nationalities")
+    country = CountryField()
+    claim_status = claim_status_field()
+
+    class Meta:
+        verbose_name_plural = "nationalities"
+        constraints = [
+            *claim_constraints("nationality"),
+            models.CheckConstraint(
+                condition=Regex(F("country"), r"^[A-Z]{2}$"),
+                name="nationality_country_is_iso_code",
+                violation_error_message="Country must be an ISO 3166 two-letter code.",
+            ),
+            models.UniqueConstraint(
+                fields=["person", "country"],
+                name="nationality_unique_per_person",
+                violation_error_message="This person already has this nationality.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.country.name
+
+
+class Affiliation(Publishable):
+    """A person's tie to an organization over a period, with a role and a strength estimate."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="affiliations")
+    organization = models.ForeignKey(
+        "detainees.Organization", on_delete=models.PROTECT, related_name="affiliations"
+    )
+    role = models.CharField(max_length=300, blank=True, help_text="e.g. top commander in Kunduz.")
+    start, start_earliest, start_latest = fuzzy_date_fields("start", "from")
+    end, end_earliest, end_latest = fuzzy_date_fields(
+        "end", "until", help_text="Leave empty while it continues or its end is unknown."
+    )
+    place = models.ForeignKey(
+        "detainees.Place", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    strength_estimate = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Fighters led, as a lower bound (300 for '300+')."
+    )
+    strength_note = models.CharField(max_length=200, blank=True, help_text="As the source says it.")
+    claim_status = claim_status_field()
+
+    class Meta:
+        ordering = ["person", "start_earliest"]
+        constraints = [
+            *publication_constraints("affiliation"),
+            *claim_constraints("affiliation"),
+            *fuzzy_date_constraints("start", "affiliation"),
+            *fuzzy_date_constraints("end", "affiliation"),
+            models.CheckConstraint(
+                condition=Q(strength_estimate__isnull=True) | Q(strength_estimate__gte=0),
+                name="affiliation_strength_not_negative",
+                violation_error_message="A strength estimate cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(start_earliest__isnull=True)
+                | Q(end_latest__isnull=True)
+                | Q(start_earliest__lte=F("end_latest")),
+                name="affiliation_ends_after_start",
+                violation_error_message="An affiliation cannot end before it starts.",
+            ),
+        ]
+
+    def __str__(self):
+        role = f", {self.role}" if self.role else ""
+        return f"{self.organization}{role}"
+
+
+__all__ = ["ClaimStatus", "Person", "PersonName", "Nationality", "Affiliation"]

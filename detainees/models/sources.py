@@ -1,0 +1,202 @@
+"""Sources and the citations that tie each fact to the passage that says it."""
+
+from django.db import models
+from django.db.models import F, Func, Q
+from django.db.models.lookups import Exact
+
+from .common import (
+    Publishable,
+    choices_check,
+    fuzzy_date_fields,
+    publication_constraints,
+)
+from detainees.fuzzydates import fuzzy_date_constraints
+
+
+class SourceKind(models.TextChoices):
+    PRESS_RELEASE = "press_release", "Press release"
+    NEWS_REPORT = "news_report", "News report"
+    ANALYSIS = "analysis", "Analysis or research article"
+    OFFICIAL_STATEMENT = "official_statement", "Official statement"
+    COURT_DOCUMENT = "court_document", "Court document"
+    GOVERNMENT_DOCUMENT = "government_document", "Government document"
+    DETAINEE_LIST = "detainee_list", "Detainee list"
+    NGO_REPORT = "ngo_report", "NGO report"
+    INTERVIEW = "interview", "Interview"
+    OTHER = "other", "Other"
+
+
+class Source(Publishable):
+    """A document a fact comes from: press release, news report, statement, list, interview."""
+
+    Kind = SourceKind
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    title = models.CharField(max_length=500)
+    publisher = models.ForeignKey(
+        "detainees.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="published_sources",
+    )
+    author = models.CharField(max_length=300, blank=True)
+    url = models.URLField(max_length=1000, blank=True)
+    archived_url = models.URLField(max_length=1000, blank=True)
+    published, published_earliest, published_latest = fuzzy_date_fields(
+        "published", "publication date"
+    )
+    language = models.CharField(max_length=20, blank=True, help_text="Language tag, e.g. en, ps.")
+    reference_number = models.CharField(
+        max_length=100, blank=True, help_text="The publisher's own reference, e.g. 2011-04-S-034."
+    )
+    is_confidential = models.BooleanField(
+        default=False, help_text="Confidential sources are never published or shown publicly."
+    )
+    summary = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            *publication_constraints("source"),
+            *fuzzy_date_constraints("published", "source"),
+            choices_check("kind", SourceKind, "source_kind_valid"),
+            models.CheckConstraint(condition=~Q(title=""), name="source_title_not_empty"),
+            models.CheckConstraint(
+                condition=~Q(is_confidential=True, status="published"),
+                name="source_confidential_never_published",
+                violation_error_message="A confidential source cannot be published.",
+            ),
+            models.UniqueConstraint(
+                fields=["publisher", "reference_number"],
+                condition=~Q(reference_number=""),
+                name="source_unique_reference_per_publisher",
+                violation_error_message="This publisher already has a source with this reference.",
+            ),
+            models.UniqueConstraint(
+                fields=["url"],
+                condition=~Q(url=""),
+                name="source_unique_url",
+                violation_error_message="A source with this URL already exists.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+# The fact: exactly one of these is set (checked in the database).
+CITED_FACTS = (
+    "person",
+    "person_name",
+    "nationality",
+    "affiliation",
+    "event",
+    "facility_control",
+    "batch",
+    "batch_membership",
+)
+
+
+class Citation(models.Model):
+    """Ties one fact to one source: the quoted passage, where it is, and who said it."""
+
+    FACT_FIELDS = CITED_FACTS
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="citations")
+    person = models.ForeignKey(
+        "detainees.Person",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="citations",
+        help_text="For facts about the person as a whole (biography, gender, birth).",
+    )
+    person_name = models.ForeignKey(
+        "detainees.PersonName",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="citations",
+    )
+    nationality = models.ForeignKey(
+        "detainees.Nationality",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="citations",
+    )
+    affiliation = models.ForeignKey(
+        "detainees.Affiliation",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="citations",
+    )
+    event = models.ForeignKey(
+        "detainees.Event", null=True, blank=True, on_delete=models.CASCADE, related_name="citations"
+    )
+    facility_control = models.ForeignKey(
+        "detainees.FacilityControl",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="citations",
+    )
+    batch = models.ForeignKey(
+        "detainees.ReleaseBatch",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="citations",
+    )
+    batch_membership = models.ForeignKey(
+        "detainees.BatchMembership",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="citations",
+    )
+    aspect = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Which part of the fact this supports, e.g. 'names the captive'.",
+    )
+    quote = models.TextField(blank=True, help_text="The passage, word for word.")
+    locator = models.CharField(max_length=100, blank=True, help_text="Page, paragraph or section.")
+    accessed_on = models.DateField(null=True, blank=True)
+    attribution = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Who said it inside the source, e.g. 'Kunduz police chief, to Pajhwok'.",
+    )
+    internal_notes = models.TextField(blank=True, help_text="Private.")
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Exact(
+                    Func(
+                        *[F(f"{name}_id") for name in CITED_FACTS],
+                        function="num_nonnulls",
+                        output_field=models.IntegerField(),
+                    ),
+                    1,
+                ),
+                name="citation_cites_exactly_one_fact",
+                violation_error_message="A citation supports exactly one fact.",
+            ),
+        ]
+
+    def __str__(self):
+        where = f", {self.locator}" if self.locator else ""
+        return f"{self.source}{where}"
+
+    @property
+    def fact(self):
+        for name in self.FACT_FIELDS:
+            if getattr(self, f"{name}_id") is not None:
+                return getattr(self, name)
+        return None

@@ -1,0 +1,143 @@
+"""Minimal valid records; tests set only what they are about."""
+
+import factory
+
+from detainees.models import (
+    Affiliation,
+    BatchMembership,
+    Citation,
+    Event,
+    EventPerson,
+    Facility,
+    FacilityControl,
+    Nationality,
+    Organization,
+    Person,
+    PersonName,
+    Place,
+    ReleaseBatch,
+    Source,
+)
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organization
+
+    name = factory.Sequence(lambda n: f"Organization {n}")
+    kind = Organization.Kind.ARMED_GROUP
+
+
+class CountryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Place
+        django_get_or_create = ("country", "kind")
+
+    name = "Afghanistan"
+    kind = Place.Kind.COUNTRY
+    country = "AF"
+
+
+class PlaceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Place
+
+    name = factory.Sequence(lambda n: f"Province {n}")
+    kind = Place.Kind.PROVINCE
+    parent = factory.SubFactory(CountryFactory)
+    country = "AF"
+
+
+class FacilityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Facility
+
+    name = factory.Sequence(lambda n: f"Facility {n}")
+
+
+class FacilityControlFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FacilityControl
+
+    facility = factory.SubFactory(FacilityFactory)
+    controller = factory.SubFactory(OrganizationFactory)
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Person
+        skip_postgeneration_save = True
+
+    @factory.post_generation
+    def name(obj, create, extracted, **kwargs):
+        if create and extracted is not False:
+            PersonName.objects.create(
+                person=obj, name=extracted or f"Person {obj.pk}", is_primary=True
+            )
+
+
+class NationalityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Nationality
+
+    person = factory.SubFactory(PersonFactory)
+    country = "UZ"
+
+
+class AffiliationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Affiliation
+
+    person = factory.SubFactory(PersonFactory)
+    organization = factory.SubFactory(OrganizationFactory)
+
+
+class EventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Event
+
+    kind = Event.Kind.CAPTURE
+    date = "2011-04-20"
+
+
+class EventPersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EventPerson
+
+    event = factory.SubFactory(EventFactory)
+    person = factory.SubFactory(PersonFactory)
+    role = EventPerson.Role.SUBJECT
+
+
+class ReleaseBatchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReleaseBatch
+
+    title = factory.Sequence(lambda n: f"Batch {n}")
+    date = "2014-02"
+
+
+class BatchMembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BatchMembership
+
+    batch = factory.SubFactory(ReleaseBatchFactory)
+    person = factory.SubFactory(PersonFactory)
+    inclusion = BatchMembership.Inclusion.UNKNOWN
+
+
+class SourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Source
+
+    kind = Source.Kind.NEWS_REPORT
+    title = factory.Sequence(lambda n: f"Report {n}")
+
+
+class CitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Citation
+
+    source = factory.SubFactory(SourceFactory)
+    event = factory.SubFactory(EventFactory)
+    quote = "a quoted passage"
