@@ -1,6 +1,8 @@
 """The researchers' admin: every record, with its facts and their citations on one page."""
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 from django.template.loader import render_to_string
 from django.utils.html import format_html_join
 
@@ -60,8 +62,21 @@ class EventCitationInline(CitationInline):
 # --- People -----------------------------------------------------------------------------------
 
 
+class PersonNameFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        primaries = [
+            form
+            for form in self.forms
+            if form.cleaned_data.get("is_primary") and not form.cleaned_data.get("DELETE")
+        ]
+        if len(primaries) > 1:
+            raise ValidationError("A person has exactly one primary name; tick only one.")
+
+
 class PersonNameInline(admin.TabularInline):
     model = PersonName
+    formset = PersonNameFormSet
     extra = 1
     fields = ("name", "kind", "is_primary", "language", "claim_status")
 

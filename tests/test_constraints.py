@@ -215,9 +215,7 @@ def test_facility_control_and_affiliation_cannot_end_before_they_start():
 
 def test_nationality_is_an_iso_code_given_once():
     nationality = f.NationalityFactory(country="UZ")
-    rejects(
-        "UPDATE detainees_nationality SET country = 'uz' WHERE id = %s", [nationality.pk]
-    )
+    rejects("UPDATE detainees_nationality SET country = 'uz' WHERE id = %s", [nationality.pk])
     rejects(
         "INSERT INTO detainees_nationality (person_id, country, claim_status) "
         "VALUES (%s, 'UZ', 'reported')",

@@ -4,7 +4,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
-from .places import FacilityControl
+from detainees.fuzzydates import fuzzy_date_constraints
+
 from .common import (
     ClaimStatus,
     Publishable,
@@ -16,7 +17,7 @@ from .common import (
     publication_constraints,
     unique_slug,
 )
-from detainees.fuzzydates import fuzzy_date_constraints
+from .places import FacilityControl
 
 
 class EventQuerySet(PublishableQuerySet):

@@ -5,6 +5,8 @@ from django.db.models import F, Q
 from django.db.models.lookups import Regex
 from django_countries.fields import CountryField
 
+from detainees.fuzzydates import fuzzy_date_constraints
+
 from .common import (
     ClaimStatus,
     Publishable,
@@ -16,7 +18,6 @@ from .common import (
     publication_constraints,
     unique_slug,
 )
-from detainees.fuzzydates import fuzzy_date_constraints
 
 
 class PersonQuerySet(PublishableQuerySet):

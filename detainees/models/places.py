@@ -7,6 +7,8 @@ from django.db.models import Case, F, Func, Q, Value, When
 from django.db.models.lookups import Regex
 from django_countries.fields import CountryField
 
+from detainees.fuzzydates import fuzzy_date_constraints
+
 from .common import (
     Publishable,
     choices_check,
@@ -16,7 +18,6 @@ from .common import (
     publication_constraints,
     unique_slug,
 )
-from detainees.fuzzydates import fuzzy_date_constraints
 
 
 class DateRange(Func):

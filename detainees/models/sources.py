@@ -4,13 +4,14 @@ from django.db import models
 from django.db.models import F, Func, Q
 from django.db.models.lookups import Exact
 
+from detainees.fuzzydates import fuzzy_date_constraints
+
 from .common import (
     Publishable,
     choices_check,
     fuzzy_date_fields,
     publication_constraints,
 )
-from detainees.fuzzydates import fuzzy_date_constraints
 
 
 class SourceKind(models.TextChoices):
