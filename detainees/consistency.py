@@ -111,10 +111,12 @@ def check_new_subject_event(*, person, event: Event) -> list[str]:
     if event.kind in CAPTURE_KINDS:
         releases = [e for e in others if e.kind == Event.Kind.RELEASE]
         for release in releases:
-            if release_problem(release, [*captures, event]) and not release_problem(
-                release, captures
-            ):
-                problems.append(f"Capture ({humanize(event.date)}) would come after {release}.")
+            already = release_problem(release, captures) if captures else None
+            if release_problem(release, [*captures, event]) and not already:
+                problems.append(
+                    f"Capture ({humanize(event.date)}) would come after the release it "
+                    f"precedes ({humanize(release.date)})."
+                )
     if event.kind == Event.Kind.CUSTODY:
         for other in others:
             if other.kind == Event.Kind.CUSTODY:

@@ -2,6 +2,7 @@
 
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateRangeField, RangeOperators
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Case, F, Func, Q, Value, When
 from django.db.models.lookups import Regex
@@ -58,7 +59,9 @@ class Place(Publishable):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
-    country = CountryField(help_text="ISO 3166 country this place lies in.")
+    country = CountryField(
+        blank=True, help_text="ISO 3166 country; taken from the parent when left empty."
+    )
     slug = models.SlugField(max_length=100, unique=True, editable=False)
     latitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
     longitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
@@ -114,7 +117,22 @@ class Place(Publishable):
     def label(self) -> str:
         return f"{self.name} ({self.get_kind_display().lower()})"
 
+    def clean(self):
+        if self.parent_id is None:
+            return
+        if not self.country:
+            self.country = self.parent.country
+        elif self.country != self.parent.country:
+            raise ValidationError(
+                {
+                    "country": f"{self.parent.name} is in {self.parent.country.name}, not in "
+                    f"{self.country.name}."
+                }
+            )
+
     def save(self, *args, **kwargs):
+        if not self.country and self.parent_id is not None:
+            self.country = self.parent.country
         if not self.slug:
             self.slug = unique_slug(self, f"{self.name} {self.kind}")
         super().save(*args, **kwargs)
