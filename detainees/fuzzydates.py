@@ -1,68 +1,150 @@
 """Fuzzy dates: EDTF text with its earliest and latest possible day, and the words people use.
 
 Almost no date in this domain is a plain day. We store the Library of Congress Extended
-Date/Time Format (EDTF) text as entered, plus the earliest and latest day it can mean, so that
-sorting and range filters run in the database. Researchers may type "spring 2011" or "between
-March 2013 and October 2014"; `to_edtf` turns that into EDTF or says why it cannot. A date never
-gains precision: "2010" stays a year, with bounds 1 January and 31 December.
+Date/Time Format (EDTF) text, plus the earliest and latest day it can mean, so that sorting and
+range filters run in the database. Researchers may type "spring 2011" or "between March 2013 and
+October 2014"; `to_edtf` turns that into EDTF or says why it cannot. A date never gains
+precision: "2010" stays a year, with bounds 1 January and 31 December 2010.
+
+Bounds are the widest ("fuzzy") ones the edtf package computes, so "about 2010" (2010~) spans
+2009-01-01 to 2011-12-31. Open ends (`..`) and unknown ends of a period are None. Two gaps in
+the package are filled here: it accepts 29 February in any year, which we refuse, and it puts
+winter (2011-24) in December alone, while "winter 2011" may be the winter that ends early in
+2011 or the one that starts late in it, so its bounds run from 1 December 2010 to the end of
+February 2012.
 """
 
 import calendar
 import re
+import time
 from dataclasses import dataclass
 from datetime import date
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core import checks
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import F, Q
 from edtf import parse_edtf
-from edtf.parser.edtf_exceptions import EDTFParseException
+from edtf.parser import parser_classes as _edtf_parser_classes
 
-UNKNOWN_WORDS = {"", "unknown", "date unknown", "unknown date", "not known", "n/a", "?"}
-MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
-MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
+# The edtf package prints a debugging line to stdout when it refuses some input (../199X,
+# 2011-XX/2011, ../ ...). A module-level `print` there shadows the builtin for that module only.
+_edtf_parser_classes.print = lambda *args, **kwargs: None
+
+MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+MONTHS = {name.lower(): i for i, name in enumerate(MONTH_NAMES, start=1)}
+MONTHS.update({name[:3].lower(): i for i, name in enumerate(MONTH_NAMES, start=1)})
 MONTHS["sept"] = 9
+
+UNKNOWN_WORDS = {
+    "",
+    "?",
+    "unknown",
+    "date unknown",
+    "unknown date",
+    "not known",
+    "date not known",
+    "n/a",
+    "n.d.",
+    "no date",
+    "undated",
+}
+
 SEASONS = {"spring": 21, "summer": 22, "autumn": 23, "fall": 23, "winter": 24}
 SEASON_NAMES = {21: "spring", 22: "summer", 23: "autumn", 24: "winter"}
-ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth"}
-QUARTERS = {33: 1, 34: 2, 35: 3, 36: 4}
-HALVES = {40: 1, 41: 2}
-WORD_QUARTER = {"first": 33, "second": 34, "third": 35, "fourth": 36, "last": 36}
-WORD_HALF = {"first": 40, "second": 41, "last": 41}
+HEMISPHERE_SEASONS = {
+    25: "spring {year} (northern hemisphere)",
+    26: "summer {year} (northern hemisphere)",
+    27: "autumn {year} (northern hemisphere)",
+    28: "winter {year} (northern hemisphere)",
+    29: "spring {year} (southern hemisphere)",
+    30: "summer {year} (southern hemisphere)",
+    31: "autumn {year} (southern hemisphere)",
+    32: "winter {year} (southern hemisphere)",
+}
+PARTS_OF_YEAR = {
+    33: "first quarter of {year}",
+    34: "second quarter of {year}",
+    35: "third quarter of {year}",
+    36: "fourth quarter of {year}",
+    37: "January to April {year}",
+    38: "May to August {year}",
+    39: "September to December {year}",
+    40: "first half of {year}",
+    41: "second half of {year}",
+}
+QUARTER_WORDS = {"first": 33, "1st": 33, "second": 34, "2nd": 34, "third": 35, "3rd": 35}
+QUARTER_WORDS.update({"fourth": 36, "4th": 36, "last": 36})
+HALF_WORDS = {"first": 40, "1st": 40, "second": 41, "2nd": 41, "last": 41}
+# Seasons that the edtf package places in December alone although they run into the next year.
+WINTERS = {24, 28, 30}
+
+EXAMPLES = (
+    'Try "20 April 2011", "April 2011", "spring 2011", "about 2010", '
+    '"between March 2013 and October 2014", "before June 2014" or "unknown", '
+    "or EDTF such as 2011-04-20, 2011-21, ../2014-06"
+)
+NOT_EDTF = "it is not valid EDTF"
 
 
 class FuzzyDateError(ValueError):
-    """Raised with a sentence that says why a text is not a date we can store."""
+    """Why a text is not a date we can store; str(err) is a whole sentence."""
+
+    def __init__(self, reason: str, text: str | None = None):
+        self.reason = reason.rstrip(".")
+        self.text = text
+        if text is None:
+            message = f"{self.reason[:1].upper()}{self.reason[1:]}."
+        else:
+            message = f"Could not read '{text}' as a date: {self.reason}."
+        super().__init__(message)
+
+
+class _Unreadable(FuzzyDateError):
+    """No form we know matched; a more specific reason, if there is one, wins over this."""
 
 
 @dataclass(frozen=True)
 class FuzzyDate:
-    edtf: str  # "" means unknown
-    earliest: date | None  # None: open or unknown
-    latest: date | None
+    edtf: str  # canonical EDTF; "" means unknown
+    earliest: date | None  # earliest possible day; None: open or unknown
+    latest: date | None  # latest possible day; None: open or unknown
 
     @classmethod
     def parse(cls, text: str) -> "FuzzyDate":
-        return cls.from_edtf(to_edtf(text))
+        """EDTF or words ("spring 2011", "before June 2014"); FuzzyDateError says why not."""
+        raw = " ".join(("" if text is None else str(text)).split())
+        try:
+            return _parse_text(raw)
+        except FuzzyDateError as exc:
+            if exc.text == raw:
+                raise
+            raise FuzzyDateError(exc.reason, raw) from exc
 
     @classmethod
     def from_edtf(cls, edtf: str) -> "FuzzyDate":
-        edtf = (edtf or "").strip()
-        if edtf == "":
+        """Strict EDTF only; "" is unknown. FuzzyDateError says why a text is refused."""
+        text = (edtf or "").strip()
+        if not text:
             return cls("", None, None)
-        if "/" in edtf:
-            start, _, end = edtf.partition("/")
-            earliest = _bound(start, edtf, lower=True)
-            latest = _bound(end, edtf, lower=False)
-        else:
-            earliest = _bound(edtf, edtf, lower=True)
-            latest = _bound(edtf, edtf, lower=False)
-        if earliest and latest and earliest > latest:
-            raise FuzzyDateError(
-                f"'{edtf}' ends ({_day(latest)}) before it starts ({_day(earliest)})."
-            )
-        return cls(edtf, earliest, latest)
+        try:
+            return _from_edtf(text)
+        except FuzzyDateError as exc:
+            raise FuzzyDateError(exc.reason, text) from exc
 
     @property
     def is_unknown(self) -> bool:
@@ -75,217 +157,535 @@ class FuzzyDate:
         return self.display()
 
 
-def _day(d: date) -> str:
-    return f"{d.day} {calendar.month_name[d.month]} {d.year}"
-
-
-def _parse_part(part: str, whole: str):
-    try:
-        return parse_edtf(part)
-    except (EDTFParseException, ValueError, TypeError) as exc:
-        raise FuzzyDateError(_why_not_edtf(part, whole)) from exc
-
-
-def _bound(part: str, whole: str, *, lower: bool) -> date | None:
-    """The earliest (lower) or latest possible day of one side of an EDTF date."""
-    if part in ("", ".."):
-        return None
-    parsed = _parse_part(part, whole)
-    struct = parsed.lower_fuzzy() if lower else parsed.upper_fuzzy()
-    try:
-        return date(struct.tm_year, struct.tm_mon, struct.tm_mday)
-    except (AttributeError, ValueError) as exc:
-        raise FuzzyDateError(f"'{whole}' has no usable bounds.") from exc
-
-
-def _why_not_edtf(part: str, whole: str) -> str:
-    match = re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?", part)
-    if match:
-        year, month, day = (int(g) if g else None for g in match.groups())
-        if day is None and not (1 <= month <= 12 or 21 <= month <= 41):
-            return f"'{whole}': month {month} does not exist."
-        if day is not None:
-            if not 1 <= month <= 12:
-                return f"'{whole}': month {month} does not exist."
-            return f"'{whole}': {calendar.month_name[month]} {year} has no day {day}."
-    return f"'{whole}' is not a date we can read. {EXAMPLES}"
-
-
-EXAMPLES = (
-    'Try "20 April 2011", "April 2011", "2011", "spring 2011", "about 2010", '
-    '"between March 2013 and October 2014", "before June 2014", "unknown", '
-    "or EDTF such as 2011-04-20, 2011-21, ../2014-06."
-)
-
-_YEAR = r"(\d{4})"
-_MONTH = r"([a-z]+)\.?"
-
-
-def _single(text: str, *, default_year: int | None = None) -> str:
-    """One point or period in words (no 'between', 'before'...), as EDTF."""
-    t = text.strip().strip(",")
-    t = re.sub(r"^(sometime |some time )?(in|during)\s+", "", t)
-    t = re.sub(r"^the\s+", "", t)
-    if t.startswith("sometime "):
-        t = t[len("sometime ") :]
-    for word in ("about ", "around ", "circa ", "approximately ", "c. ", "ca. ", "c ", "ca "):
-        if t.startswith(word):
-            inner = _single(t[len(word) :], default_year=default_year)
-            if "/" in inner or inner.endswith(("~", "?", "%")):
-                raise FuzzyDateError(f"'{text}': 'about' goes with a single date, like about 2010.")
-            return inner + "~"
-    if m := re.fullmatch(r"(early|mid|middle|late)[- ](\d{4}s?)", t):
-        raise FuzzyDateError(
-            f"'{text}' is too vague to store honestly. Say which part of the year: "
-            f'"first half of {m.group(2)}", "spring {m.group(2)}", or '
-            f'"between March and June {m.group(2)}".'
-        )
-    if m := re.fullmatch(rf"(spring|summer|autumn|fall|winter)(?: of)? {_YEAR}", t):
-        return f"{m.group(2)}-{SEASONS[m.group(1)]}"
-    if m := re.fullmatch(rf"(first|second|third|fourth|last) quarter(?: of)? {_YEAR}", t):
-        return f"{m.group(2)}-{WORD_QUARTER[m.group(1)]}"
-    if m := re.fullmatch(rf"q([1-4]) {_YEAR}", t):
-        return f"{m.group(2)}-{32 + int(m.group(1))}"
-    if m := re.fullmatch(rf"(first|second|last) half(?: of)? {_YEAR}", t):
-        return f"{m.group(2)}-{WORD_HALF[m.group(1)]}"
-    if m := re.fullmatch(r"(\d{3})0'?s", t):
-        return f"{m.group(1)}X"
-    if m := re.fullmatch(_YEAR, t):
-        return t
-    if m := re.fullmatch(rf"{_MONTH},? {_YEAR}", t):
-        return _month(m.group(1), int(m.group(2)), text)
-    if m := re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)? (?:of )?" + rf"{_MONTH},? {_YEAR}", t):
-        return _day_edtf(int(m.group(1)), m.group(2), int(m.group(3)), text)
-    if m := re.fullmatch(rf"{_MONTH} (\d{{1,2}})(?:st|nd|rd|th)?,? {_YEAR}", t):
-        return _day_edtf(int(m.group(2)), m.group(1), int(m.group(3)), text)
-    if default_year is not None:
-        if m := re.fullmatch(_MONTH, t):
-            return _month(m.group(1), default_year, text)
-        if m := re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)? (?:of )?" + _MONTH, t):
-            return _day_edtf(int(m.group(1)), m.group(2), default_year, text)
-        if m := re.fullmatch(r"(spring|summer|autumn|fall|winter)", t):
-            return f"{default_year}-{SEASONS[m.group(1)]}"
-    raise FuzzyDateError(f"Could not read '{text}' as a date. {EXAMPLES}")
-
-
-def _month(name: str, year: int, text: str) -> str:
-    month = MONTHS.get(name)
-    if month is None:
-        raise FuzzyDateError(f"Could not read '{text}' as a date: '{name}' is not a month.")
-    return f"{year:04d}-{month:02d}"
-
-
-def _day_edtf(day: int, name: str, year: int, text: str) -> str:
-    month_edtf = _month(name, year, text)
-    month = int(month_edtf[5:])
-    try:
-        date(year, month, day)
-    except ValueError as exc:
-        raise FuzzyDateError(
-            f"'{text}': {calendar.month_name[month]} {year} has no day {day}."
-        ) from exc
-    return f"{month_edtf}-{day:02d}"
-
-
-def _year_of(text: str) -> int | None:
-    m = re.search(r"(\d{4})", text)
-    return int(m.group(1)) if m else None
-
-
 def to_edtf(text: str) -> str:
-    """Natural language or EDTF -> canonical EDTF ("" for unknown); FuzzyDateError if neither."""
-    raw = (text or "").strip()
-    t = re.sub(r"\s+", " ", raw.lower())
-    if t in UNKNOWN_WORDS:
-        return ""
-    if re.fullmatch(r"[\dX./~?%\-]+", raw) and re.match(r"^(\.\.|/|\d|X)", raw):
-        FuzzyDate.from_edtf(raw)  # raises with the reason
-        return raw
-    if m := re.fullmatch(r"(?:between|from) (.+?) (?:and|to|until|till) (.+)", t) or re.fullmatch(
-        r"(.+?) (?:to|until|-|–) (.+)", t
-    ):
-        end = _single(m.group(2))
-        start = _single(m.group(1), default_year=_year_of(m.group(2)))
-        result = f"{start}/{end}"
-        FuzzyDate.from_edtf(result)
-        return result
-    if m := re.fullmatch(r"(?:before|by|until|no later than|not after) (.+)", t):
-        return f"../{_single(m.group(1))}"
-    if m := re.fullmatch(r"(?:after|since|no earlier than|not before) (.+)", t):
-        return f"{_single(m.group(1))}/.."
-    result = _single(t)
-    FuzzyDate.from_edtf(result)
-    return result
-
-
-def _describe(part: str) -> str:
-    """One side of an EDTF date, as people say it."""
-    qualifier = part[-1] if part[-1:] in "~?%" else ""
-    core = part[:-1] if qualifier else part
-    if m := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", core):
-        text = f"{int(m.group(3))} {calendar.month_name[int(m.group(2))]} {m.group(1)}"
-    elif (m := re.fullmatch(r"(\d{4})-(\d{2})", core)) and 1 <= int(m.group(2)) <= 12:
-        text = f"{calendar.month_name[int(m.group(2))]} {m.group(1)}"
-    elif m and int(m.group(2)) in SEASON_NAMES:
-        text = f"{SEASON_NAMES[int(m.group(2))]} {m.group(1)}"
-    elif m and int(m.group(2)) in QUARTERS:
-        text = f"{ORDINALS[QUARTERS[int(m.group(2))]]} quarter of {m.group(1)}"
-    elif m and int(m.group(2)) in HALVES:
-        text = f"{ORDINALS[HALVES[int(m.group(2))]]} half of {m.group(1)}"
-    elif re.fullmatch(r"\d{3}X", core):
-        text = f"the {core[:3]}0s"
-    elif re.fullmatch(r"\d{4}", core):
-        text = core
-    else:
-        return part
-    if qualifier == "~":
-        return f"about {text}"
-    if qualifier == "?":
-        return f"{text} (uncertain)"
-    if qualifier == "%":
-        return f"about {text} (uncertain)"
-    return text
+    """Words or EDTF -> canonical EDTF ("" for unknown); FuzzyDateError says why not."""
+    return FuzzyDate.parse(text).edtf
 
 
 def humanize(edtf: str) -> str:
-    """Display wording for stored EDTF; falls back to the raw text, never raises."""
-    edtf = (edtf or "").strip()
-    if not edtf:
+    """Display wording for stored EDTF. Never raises: unreadable text is shown as it is."""
+    text = str(edtf).strip() if edtf else ""
+    if not text:
         return "date unknown"
-    if "/" not in edtf:
-        return _describe(edtf)
-    start, _, end = edtf.partition("/")
-    if start == ".." and end not in ("", ".."):
-        return f"before {_describe(end)}"
-    if end == ".." and start not in ("", ".."):
-        return f"after {_describe(start)}"
-    if start == "" and end:
-        return f"by {_describe(end)} (start unknown)"
-    if end == "" and start:
-        return f"from {_describe(start)} (end unknown)"
-    if start and end and start != ".." and end != "..":
-        return f"between {_describe(start)} and {_describe(end)}"
-    return edtf
+    try:
+        return _humanize(text) or text
+    except Exception:  # display must never fail; the raw text is the honest fallback
+        return text
+
+
+# --- EDTF -> bounds -----------------------------------------------------------------------------
+
+
+def _from_edtf(text: str) -> FuzzyDate:
+    if "/" in text:
+        start, end = text.split("/", 1)
+        if (start == ".." and "X" in end) or (end == ".." and "X" in start):
+            # The package cannot parse these (and prints a trace for some of them).
+            raise FuzzyDateError(
+                "a period open at one end cannot start or end with a decade or other "
+                'unspecified digits in EDTF; give a year instead, e.g. "before 1990" or '
+                '"after 1999"'
+            )
+    parsed = _parse_edtf(text)
+    _check_days(text)
+    canonical = re.sub(r",\s+", ",", str(parsed))
+    if "/" in canonical:
+        start, end = canonical.split("/", 1)
+        earliest = _side_bound(start, lower=True)
+        latest = _side_bound(end, lower=False)
+        if start not in ("", "..") and end not in ("", ".."):
+            if _side_bound(end, lower=False, strict=True) < _side_bound(
+                start, lower=True, strict=True
+            ):
+                raise FuzzyDateError(
+                    f"the end ({humanize(end)}) is before the start ({humanize(start)})"
+                )
+    else:
+        earliest = _to_day(parsed.lower_fuzzy())
+        latest = _to_day(parsed.upper_fuzzy())
+        earliest, latest = _widen_winter(canonical, earliest, latest)
+    if earliest is not None and latest is not None and earliest > latest:
+        raise FuzzyDateError(
+            f"it ends ({_day_text(latest)}) before it starts ({_day_text(earliest)})"
+        )
+    return FuzzyDate(canonical, earliest, latest)
+
+
+def _parse_edtf(text: str):
+    try:
+        return parse_edtf(text)
+    except Exception as exc:  # the package raises EDTFParseException, or TypeError on some input
+        raise FuzzyDateError(_why_not_edtf(text)) from exc
+
+
+def _side_bound(side: str, *, lower: bool, strict: bool = False) -> date | None:
+    """Earliest (lower) or latest possible day of one end of a period; None if open/unknown."""
+    if side in ("", ".."):
+        return None
+    parsed = _parse_edtf(side)
+    if strict:
+        struct = parsed.lower_strict() if lower else parsed.upper_strict()
+    else:
+        struct = parsed.lower_fuzzy() if lower else parsed.upper_fuzzy()
+    day = _to_day(struct)
+    earliest, latest = _widen_winter(side, day, day)
+    return earliest if lower else latest
+
+
+def _to_day(struct) -> date | None:
+    if not isinstance(struct, time.struct_time):
+        return None  # the package gives +/- infinity for an open end
+    try:
+        return date(struct.tm_year, struct.tm_mon, struct.tm_mday)
+    except ValueError as exc:
+        raise FuzzyDateError("only dates from the year 1 to 9999 can be stored") from exc
+
+
+def _widen_winter(part: str, earliest: date | None, latest: date | None):
+    """Winter 2011 may be December 2010 to February 2011 or December 2011 to February 2012."""
+    m = re.fullmatch(r"(\d{4})-(\d{2})", part)
+    if not m or int(m[2]) not in WINTERS:
+        return earliest, latest
+    year = int(m[1])
+    if year > 1:
+        earliest = date(year - 1, 12, 1)
+    if year < 9999:
+        latest = date(year + 1, 2, calendar.monthrange(year + 1, 2)[1])
+    return earliest, latest
+
+
+def _days_in(year: int, month: int) -> int:
+    if month == 2:
+        return 29 if calendar.isleap(year) else 28
+    return 30 if month in (4, 6, 9, 11) else 31
+
+
+def _check_days(text: str) -> None:
+    """The package's grammar accepts 29 February in every year; refuse it outside leap years."""
+    for m in re.finditer(r"(?<![\dX])(\d{4})[~?%]?-[~?%]?(\d{2})[~?%]?-[~?%]?(\d{2})", text):
+        year, month, day = int(m[1]), int(m[2]), int(m[3])
+        if 1 <= month <= 12 and not 1 <= day <= _days_in(year, month):
+            raise FuzzyDateError(f"{MONTH_NAMES[month - 1]} {year} has no day {day}")
+
+
+def _why_not_edtf(text: str) -> str:
+    """The most specific reason we can give for EDTF that the package refuses."""
+    for m in re.finditer(r"(?<![\dX])(\d{4})-(\d{2})(?:-(\d{2}))?(?![\dX])", text):
+        year, month = int(m[1]), int(m[2])
+        if m[3] is None:
+            if not (1 <= month <= 12 or 21 <= month <= 41):
+                return f"month {month} does not exist"
+            continue
+        if not 1 <= month <= 12:
+            return f"month {month} does not exist"
+        day = int(m[3])
+        if not 1 <= day <= _days_in(year, month):
+            return f"{MONTH_NAMES[month - 1]} {year} has no day {day}"
+    if re.search(r"\d{4}-(2[1-9]|3\d|4[01])[~?%]", text):
+        return (
+            "EDTF cannot mark a season or part of a year as approximate or uncertain; "
+            'give a range of months instead, e.g. "between February and June 2011"'
+        )
+    if re.search(r"[/\[{]", text) and re.search(r"\d{4}-(2[5-9]|3\d|4[01])(?!\d)", text):
+        return (
+            "quarters, halves and hemisphere seasons cannot be part of a period or a list "
+            "in EDTF; give the months instead, e.g. 2011-01/2011-06"
+        )
+    if re.search(r"[\[{]", text) and re.search(r"\d{4}-2[1-4](?!\d)", text):
+        return "a list of dates in EDTF can hold days, months and years, but not seasons"
+    return NOT_EDTF
+
+
+def _day_text(d: date) -> str:
+    return f"{d.day} {MONTH_NAMES[d.month - 1]} {d.year}"
+
+
+# --- words -> EDTF ------------------------------------------------------------------------------
+
+_ORD = r"(?:st|nd|rd|th)?"
+_QUALIFIER_APPROX = re.compile(
+    r"(?:(?:about|around|circa|approximately|roughly)\s+|(?:approx|ca|c)\.\s*|(?:ca|c)\s+)"
+)
+_QUALIFIER_UNCERTAIN = re.compile(r"(?:possibly|probably|perhaps|maybe|likely|presumably)\s+")
+_RANGE_SEPARATORS = re.compile(r"\s+(?:to|until|till|through|thru)\s+|\s*[-–—]\s*")
+
+
+def _parse_text(raw: str) -> FuzzyDate:
+    lowered = raw.lower()
+    if lowered in UNKNOWN_WORDS or lowered.rstrip(".") in UNKNOWN_WORDS:
+        return FuzzyDate("", None, None)
+    edtf_error = None
+    if not re.search(r"[A-Za-z]{2,}", raw.replace("X", "")):  # no words: try EDTF first
+        try:
+            return _from_edtf(re.sub(r"\s*([/,])\s*", r"\1", raw))
+        except FuzzyDateError as exc:
+            edtf_error = exc
+    try:
+        return _from_edtf(_words(lowered))
+    except FuzzyDateError as exc:
+        # Text without words that is not valid EDTF: the EDTF reason, when it names one, is
+        # the one that helps ("month 13 does not exist").
+        if edtf_error is None:
+            reason = exc.reason
+        elif edtf_error.reason != NOT_EDTF:
+            reason = edtf_error.reason
+        elif isinstance(exc, _Unreadable):
+            reason = f"it is neither valid EDTF nor a form of date we know. {EXAMPLES}"
+        else:
+            reason = exc.reason
+        raise FuzzyDateError(reason, raw) from exc
+
+
+def _words(t: str) -> str:
+    t = t.rstrip(" .,;")
+    t = re.sub(r"^(?:some ?time|at some point)\s+", "", t)
+    if m := re.fullmatch(
+        r"(?:between|from)\s+(.+?)\s+(?:and|to|until|till|through|thru|[-–—])\s+(.+)", t
+    ):
+        return _interval(m[1], m[2])
+    if m := re.fullmatch(
+        r"(?:before|by|until|till|up to|no later than|not after|prior to|on or before)\s+(.+)",
+        t,
+    ):
+        return f"../{_point(m[1])}"
+    if m := re.fullmatch(r"(.+?),?\s+or\s+(?:earlier|before)", t):
+        return f"../{_point(m[1])}"
+    if m := re.fullmatch(
+        r"(?:after|since|from|no earlier than|not before|on or after)\s+(.+?)"
+        r"(?:\s+on(?:wards?)?)?",
+        t,
+    ):
+        return f"{_point(m[1])}/.."
+    if m := re.fullmatch(r"(.+?),?\s+(?:or later|or after|on(?:wards?)?)", t):
+        return f"{_point(m[1])}/.."
+    try:
+        return _point(t)
+    except _Unreadable as exc:
+        unreadable = exc
+    specific = None
+    for sep in _RANGE_SEPARATORS.finditer(t):
+        first, second = t[: sep.start()], t[sep.end() :]
+        if not first or not second:
+            continue
+        try:
+            return _interval(first, second)
+        except _Unreadable:
+            continue
+        except FuzzyDateError as exc:
+            specific = specific or exc
+    if m := re.fullmatch(r"(.+?),?\s+or\s+(.+)", t):
+        return _alternatives(m[1], m[2])
+    if specific is not None:
+        raise specific
+    raise unreadable
+
+
+def _interval(first: str, second: str) -> str:
+    end = _point(second)
+    start = _point(first, context=end)
+    result = f"{start}/{end}"
+    _from_edtf(result)  # the end must not come before the start; the package must accept it
+    return result
+
+
+def _alternatives(first: str, second: str) -> str:
+    second_edtf = _point(second)
+    first_edtf = _point(first, context=second_edtf)
+    result = f"[{first_edtf},{second_edtf}]"
+    _from_edtf(result)
+    return result
+
+
+def _point(text: str, context: str | None = None) -> str:
+    """One date in words (no 'between', 'before'...), as EDTF, with its qualifier."""
+    t = text.strip(" ,;")
+    approximate = uncertain = False
+    if m := re.fullmatch(r"(.+?)\s*(?:\?|\(uncertain\))", t):
+        uncertain, t = True, m[1]
+    while True:
+        t = re.sub(r"^(?:(?:some ?time|at some point)\s+)?(?:in|during|within)\s+", "", t)
+        if m := _QUALIFIER_APPROX.match(t):
+            approximate, t = True, t[m.end() :]
+        elif m := _QUALIFIER_UNCERTAIN.match(t):
+            uncertain, t = True, t[m.end() :]
+        else:
+            break
+    if m := re.fullmatch(r"(early|mid|middle|late)(?:\s*-\s*|\s+)(?:in\s+|of\s+)?(.+)", t):
+        raise FuzzyDateError(_too_vague(m[1], m[2]))
+    core = _core(t, context)
+    if not (approximate or uncertain):
+        return core
+    if re.fullmatch(r"\d{4}-(2[1-9]|3\d|4[01])", core):
+        raise FuzzyDateError(
+            f"EDTF cannot mark a season or part of a year ('{t}') as approximate or "
+            f'uncertain; give a range of months instead, e.g. "between February and June '
+            f'{core[:4]}"'
+        )
+    return core + ("%" if approximate and uncertain else "~" if approximate else "?")
+
+
+def _too_vague(word: str, rest: str) -> str:
+    word = "mid" if word == "middle" else word
+    part = {"early": 0, "mid": 1, "late": 2}[word]
+    if m := re.fullmatch(r"(?:the\s+)?(\d{3})0'?s", rest):
+        decade = int(m[1]) * 10
+        first, last = ((0, 3), (4, 6), (7, 9))[part]
+        example = f"between {decade + first} and {decade + last}"
+        plain = f"the {decade}s"
+    elif m := re.fullmatch(r"(\d{4})", rest):
+        months = ("January and April", "May and August", "September and December")[part]
+        example = f"between {months} {rest}"
+        plain = rest
+    elif (m := re.fullmatch(r"([a-z]+)\.?,?\s+(?:of\s+)?(\d{4})", rest)) and m[1] in MONTHS:
+        month, year = MONTHS[m[1]], int(m[2])
+        first, last = ((1, 10), (10, 20), (20, _days_in(year, month)))[part]
+        plain = f"{MONTH_NAMES[month - 1]} {year}"
+        example = f"between {first} and {last} {plain}"
+    else:
+        example, plain = "between March and June 2011", "2011"
+    return (
+        f"'{word}' has no agreed start or end, so storing it would invent precision; "
+        f'say which days, months or years your source allows, e.g. "{example}", '
+        f'or just "{plain}"'
+    )
+
+
+def _core(t: str, context: str | None) -> str:
+    t = re.sub(r"^the\s+", "", t)
+    if re.fullmatch(r"\d{4}(?:-\d{2}){0,2}", t):  # an EDTF day, month, season or year
+        return _from_edtf(t).edtf
+    if re.search(r"\b(today|yesterday|tomorrow|ago|next|this|recently|now)\b", t) or (
+        re.search(r"\blast\b", t) and not re.search(r"\d{4}", t)
+    ):
+        raise FuzzyDateError(
+            'it is relative to today; write the calendar date, e.g. "20 April 2011"'
+        )
+    if m := re.fullmatch(r"(spring|summer|autumn|fall|winter)(?:\s+of)?\s+(\d{4})", t):
+        return f"{m[2]}-{SEASONS[m[1]]}"
+    if m := re.fullmatch(
+        r"(first|1st|second|2nd|third|3rd|fourth|4th|last)\s+quarter"
+        r"(?:\s+of)?\s+(\d{4})",
+        t,
+    ):
+        return f"{m[2]}-{QUARTER_WORDS[m[1]]}"
+    if m := re.fullmatch(r"q([1-4])\s*(?:of\s+)?(\d{4})", t):
+        return f"{m[2]}-{32 + int(m[1])}"
+    if m := re.fullmatch(r"(first|1st|second|2nd|last)\s+half(?:\s+of)?\s+(\d{4})", t):
+        return f"{m[2]}-{HALF_WORDS[m[1]]}"
+    if m := re.fullmatch(r"(\d{2})00'?s", t):
+        century = int(m[1]) * 100
+        raise FuzzyDateError(
+            f"'{t}' could mean the decade {century}–{century + 9} or the century "
+            f'{century}–{century + 99}; type "between {century} and {century + 9}" or '
+            f'"between {century} and {century + 99}"'
+        )
+    if m := re.fullmatch(r"(\d{3})0'?s", t):
+        return f"{m[1]}X"
+    if m := re.fullmatch(r"(?:year\s+)?(\d{4})", t):
+        return m[1]
+    if m := re.fullmatch(r"([a-z]+)\.?,?\s+(?:of\s+)?(\d{4})", t):
+        return _month_edtf(m[1], int(m[2]))
+    if m := re.fullmatch(rf"(\d{{1,2}}){_ORD}\s+(?:of\s+)?([a-z]+)\.?,?\s+(\d{{4}})", t):
+        return _day_edtf(int(m[1]), m[2], int(m[3]))
+    if m := re.fullmatch(rf"([a-z]+)\.?\s+(\d{{1,2}}){_ORD},?\s+(\d{{4}})", t):
+        return _day_edtf(int(m[2]), m[1], int(m[3]))
+    if m := re.fullmatch(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})", t):
+        return _numeric_day(int(m[1]), int(m[2]), int(m[3]), t)
+    if m := re.fullmatch(r"(\d{1,2})[/.](\d{4})", t):
+        if not 1 <= int(m[1]) <= 12:
+            raise FuzzyDateError(f"month {int(m[1])} does not exist")
+        return f"{m[2]}-{int(m[1]):02d}"
+    if context and (c := re.match(r"(\d{4})(?:-(\d{2}))?", context)):
+        year = int(c[1])
+        month = int(c[2]) if c[2] and 1 <= int(c[2]) <= 12 else None
+        if m := re.fullmatch(r"(spring|summer|autumn|fall|winter)", t):
+            return f"{year:04d}-{SEASONS[m[1]]}"
+        if (m := re.fullmatch(r"([a-z]+)\.?", t)) and m[1] in MONTHS:
+            return f"{year:04d}-{MONTHS[m[1]]:02d}"
+        if m := re.fullmatch(rf"(\d{{1,2}}){_ORD}\s+(?:of\s+)?([a-z]+)\.?", t):
+            return _day_edtf(int(m[1]), m[2], year)
+        if m := re.fullmatch(rf"([a-z]+)\.?\s+(\d{{1,2}}){_ORD}", t):
+            return _day_edtf(int(m[2]), m[1], year)
+        if month is not None and (m := re.fullmatch(rf"(\d{{1,2}}){_ORD}", t)):
+            return _day_edtf(int(m[1]), MONTH_NAMES[month - 1].lower(), year)
+    raise _Unreadable(f"it is not a form of date we know. {EXAMPLES}")
+
+
+def _month_number(name: str) -> int:
+    month = MONTHS.get(name)
+    if month is None:
+        raise FuzzyDateError(f"'{name}' is not a month")
+    return month
+
+
+def _month_edtf(name: str, year: int) -> str:
+    return f"{year:04d}-{_month_number(name):02d}"
+
+
+def _day_edtf(day: int, name: str, year: int) -> str:
+    month = _month_number(name)
+    if not 1 <= day <= _days_in(year, month):
+        raise FuzzyDateError(f"{MONTH_NAMES[month - 1]} {year} has no day {day}")
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def _numeric_day(first: int, second: int, year: int, text: str) -> str:
+    """20/04/2011 and 04/20/2011 are clear; 04/05/2011 could be 4 May or 5 April."""
+    if first <= 12 and second <= 12 and first != second:
+        raise FuzzyDateError(
+            f"'{text}' could be day-month or month-day; write the month as a word, "
+            f'e.g. "{first} {MONTH_NAMES[second - 1]} {year}"'
+        )
+    day, month = (second, first) if second > 12 else (first, second)
+    if not 1 <= month <= 12:
+        raise FuzzyDateError(f"month {month} does not exist")
+    return _day_edtf(day, MONTH_NAMES[month - 1].lower(), year)
+
+
+# --- EDTF -> words ------------------------------------------------------------------------------
+
+
+def _humanize(text: str) -> str | None:
+    if text.startswith("[") and text.endswith("]"):
+        return _describe_set(text[1:-1], "or")
+    if text.startswith("{") and text.endswith("}"):
+        return _describe_set(text[1:-1], "and")
+    if "/" not in text:
+        return _describe(text)
+    start, end = text.split("/", 1)
+    open_or_unknown = ("", "..")
+    if start in open_or_unknown and end in open_or_unknown:
+        return None
+    if start in open_or_unknown:
+        described = _describe(end)
+        suffix = " (start unknown)" if start == "" else ""
+        return f"before {described}{suffix}" if described else None
+    if end in open_or_unknown:
+        described = _describe(start)
+        suffix = " (end unknown)" if end == "" else ""
+        return f"after {described}{suffix}" if described else None
+    return _describe_period(start, end)
+
+
+def _describe_period(start: str, end: str) -> str | None:
+    """ "between March 2013 and October 2014"; the shared year or month is said once."""
+    first, second = _describe(start), _describe(end)
+    if first is None or second is None:
+        return None
+    plain = r"(\d{4})-(0[1-9]|1[0-2])(?:-(\d{2}))?"
+    a, b = re.fullmatch(plain, start), re.fullmatch(plain, end)
+    if a and b and a[1] == b[1] and (a[3] is None) == (b[3] is None):
+        year = str(int(a[1]))
+        if a[3] and a[2] == b[2]:
+            return f"between {int(a[3])} and {second}"
+        return f"between {first.removesuffix(' ' + year)} and {second}"
+    return f"between {first} and {second}"
+
+
+def _describe_set(inner: str, conjunction: str) -> str | None:
+    words = []
+    for item in (piece.strip() for piece in inner.split(",")):
+        if item.startswith(".."):
+            described, pattern = _describe(item[2:]), "{} or earlier"
+        elif item.endswith(".."):
+            described, pattern = _describe(item[:-2]), "{} or later"
+        elif ".." in item:
+            low, high = (_describe(side) for side in item.split("..", 1))
+            described = f"{low} to {high}" if low and high else None
+            pattern = "{}"
+        else:
+            described, pattern = _describe(item), "{}"
+        if described is None:
+            return None
+        words.append(pattern.format(described))
+    if len(words) < 2:
+        return words[0] if words else None
+    return f"{', '.join(words[:-1])} {conjunction} {words[-1]}"
+
+
+def _describe(part: str) -> str | None:
+    """One EDTF date (not a period or a list), as people say it; None if we cannot."""
+    qualifier = part[-1] if part[-1:] in ("~", "?", "%") else ""
+    core = part[:-1] if qualifier else part
+    time_of_day = ""
+    if "T" in core:
+        core, _, clock = core.partition("T")
+        time_of_day = f", {clock}"
+    partly = ""
+    if re.search(r"[~?%]", core):  # qualifiers on single components (EDTF level 2)
+        marks = set(re.findall(r"[~?%]", core))
+        approximate = bool(marks & {"~", "%"})
+        uncertain = bool(marks & {"?", "%"})
+        partly = (
+            " (partly "
+            + " and ".join(
+                w for w, on in (("approximate", approximate), ("uncertain", uncertain)) if on
+            )
+            + ")"
+        )
+        core = re.sub(r"[~?%]", "", core)
+    text = _describe_core(core)
+    if text is None:
+        return None
+    text += time_of_day
+    if qualifier == "~":
+        text = f"about {text}"
+    elif qualifier == "?":
+        text = f"{text} (uncertain)"
+    elif qualifier == "%":
+        text = f"about {text} (uncertain)"
+    return text + partly
+
+
+def _describe_core(core: str) -> str | None:
+    if m := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", core):
+        year, month, day = int(m[1]), int(m[2]), int(m[3])
+        if 1 <= month <= 12 and 1 <= day <= _days_in(year, month):
+            return f"{day} {MONTH_NAMES[month - 1]} {year}"
+        return None
+    if m := re.fullmatch(r"(\d{4})-(\d{2})(?:-XX)?", core):
+        year, code = int(m[1]), int(m[2])
+        if 1 <= code <= 12:
+            return f"{MONTH_NAMES[code - 1]} {year}"
+        if code in SEASON_NAMES and not m[0].endswith("XX"):
+            return f"{SEASON_NAMES[code]} {year}"
+        if code in HEMISPHERE_SEASONS:
+            return HEMISPHERE_SEASONS[code].format(year=year)
+        if code in PARTS_OF_YEAR:
+            return PARTS_OF_YEAR[code].format(year=year)
+        return None
+    if m := re.fullmatch(r"(\d{4})(?:-XX){0,2}", core):
+        return str(int(m[1]))
+    if m := re.fullmatch(r"(\d{3})X(?:-XX){0,2}", core):
+        decade = int(m[1]) * 10
+        return f"{decade}–{decade + 9}" if decade % 100 == 0 else f"the {decade}s"
+    if m := re.fullmatch(r"(\d{2})XX(?:-XX){0,2}", core):
+        century = int(m[1]) * 100
+        return f"{century}–{century + 99}"
+    return None
 
 
 # --- Django integration -------------------------------------------------------------------------
 
 HELP_TEXT = (
-    'Words ("20 April 2011", "spring 2011", "between March 2013 and October 2014", '
-    '"before June 2014", "unknown") or EDTF (2011-04-20, 2011-21, ../2014-06).'
+    'EDTF (2011-04-20, 2011-21, ../2014-06) or words: "spring 2011", '
+    '"between March 2013 and October 2014", "unknown".'
 )
 
 
 class FuzzyDateFormField(forms.CharField):
-    """Accepts words or EDTF and cleans to canonical EDTF text."""
+    """Accepts words or EDTF; cleans to canonical EDTF text ("" when unknown)."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("help_text", HELP_TEXT)
+        if not kwargs.get("help_text"):
+            kwargs["help_text"] = HELP_TEXT
         kwargs.setdefault("max_length", 100)
         super().__init__(**kwargs)
 
     def to_python(self, value):
         value = super().to_python(value)
+        if value in self.empty_values:
+            return ""
         try:
             return to_edtf(value)
         except FuzzyDateError as exc:
@@ -293,7 +693,9 @@ class FuzzyDateFormField(forms.CharField):
 
 
 class EDTFField(models.CharField):
-    """EDTF text that keeps two DateFields on the row set to its earliest and latest day."""
+    """EDTF text that sets two DateFields on its row to its earliest and latest possible day."""
+
+    description = "Date in EDTF, with its earliest and latest possible day in two other fields"
 
     def __init__(self, *args, earliest_field: str, latest_field: str, **kwargs):
         self.earliest_field = earliest_field
@@ -309,20 +711,48 @@ class EDTFField(models.CharField):
             del kwargs["max_length"]
         return name, path, args, kwargs
 
+    def check(self, **kwargs):
+        return [*super().check(**kwargs), *self._check_bound_fields()]
+
+    def _check_bound_fields(self):
+        if not hasattr(self, "model"):
+            return []
+        errors = []
+        for option in ("earliest_field", "latest_field"):
+            name = getattr(self, option)
+            try:
+                target = self.model._meta.get_field(name)
+            except FieldDoesNotExist:
+                target = None
+            if not isinstance(target, models.DateField) or isinstance(target, models.DateTimeField):
+                errors.append(
+                    checks.Error(
+                        f"{option}='{name}' must name a DateField on {self.model.__name__}.",
+                        obj=self,
+                        id="fuzzydates.E001",
+                    )
+                )
+        return errors
+
+    def bounds(self, value: str) -> FuzzyDate:
+        return FuzzyDate.from_edtf(value or "")
+
     def _derive(self, instance, value: str) -> None:
-        fuzzy = FuzzyDate.from_edtf(value or "")
+        fuzzy = self.bounds(value)
         setattr(instance, self.earliest_field, fuzzy.earliest)
         setattr(instance, self.latest_field, fuzzy.latest)
 
-    def clean(self, value, model_instance):
-        value = super().clean(value, model_instance)
+    def validate(self, value, model_instance):
+        super().validate(value, model_instance)
         try:
-            if model_instance is not None:
-                self._derive(model_instance, value)
-            else:
-                FuzzyDate.from_edtf(value or "")
+            self.bounds(value)
         except FuzzyDateError as exc:
             raise ValidationError(str(exc), code="invalid_fuzzy_date") from exc
+
+    def clean(self, value, model_instance):
+        value = super().clean(value, model_instance)
+        if model_instance is not None:
+            self._derive(model_instance, value)
         return value
 
     def pre_save(self, model_instance, add):
@@ -331,12 +761,14 @@ class EDTFField(models.CharField):
         return value
 
     def formfield(self, **kwargs):
-        kwargs.setdefault("form_class", FuzzyDateFormField)
-        return super().formfield(**kwargs)
+        help_text = " ".join(part for part in (str(self.help_text), HELP_TEXT) if part)
+        return super().formfield(
+            **{"form_class": FuzzyDateFormField, "help_text": help_text, **kwargs}
+        )
 
 
 def fuzzy_date_constraints(prefix: str, label: str) -> list[models.CheckConstraint]:
-    """Row rules for an EDTF text with its `_earliest` and `_latest` columns."""
+    """Row rules for `{prefix}` (EDTF text) with its `{prefix}_earliest` and `_latest` days."""
     earliest, latest = f"{prefix}_earliest", f"{prefix}_latest"
     return [
         models.CheckConstraint(

@@ -1,11 +1,19 @@
+"""`{% load fuzzydates %}` then `{{ event.date|fuzzydate }}`: "spring 2011", "date unknown"."""
+
+from datetime import date
+
 from django import template
 
-from detainees.fuzzydates import humanize
+from detainees.fuzzydates import FuzzyDate, humanize
 
 register = template.Library()
 
 
 @register.filter
-def fuzzydate(edtf: str) -> str:
-    """`{{ event.date|fuzzydate }}`: "20 April 2011", "spring 2011", "date unknown"."""
-    return humanize(edtf)
+def fuzzydate(value) -> str:
+    """Stored EDTF text as people say it; also takes a FuzzyDate or a plain date."""
+    if isinstance(value, FuzzyDate):
+        return value.display()
+    if isinstance(value, date):
+        return humanize(value.isoformat()[:10])
+    return humanize("" if value is None else str(value))
