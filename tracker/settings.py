@@ -129,6 +129,8 @@ STORAGES = {
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Opt in to the Django 6.0 default now: a URL typed without a scheme is https.
+FORMS_URLFIELD_ASSUME_HTTPS = True
 
 # Behind TLS in production: cookies only over HTTPS unless explicitly turned off (e.g. a local
 # docker-compose on plain http).
