@@ -149,6 +149,9 @@ def consistency_warnings(person) -> list[str]:
     for affiliation in person.affiliations.all():
         if not affiliation.citations.all():
             warnings.append(f"No citation for the affiliation: {affiliation}.")
+    for membership in person.batch_memberships.all():
+        if not membership.citations.all():
+            warnings.append(f"No citation for the batch membership: {membership}.")
     for nationality in person.nationalities.all():
         if not nationality.citations.all():
             warnings.append(f"No citation for the nationality: {nationality}.")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from detainees.consistency import consistency_warnings, subject_events
-from detainees.fuzzydates import humanize
+from detainees.fuzzydates import FuzzyDate, FuzzyDateError, humanize
 from detainees.models import ClaimStatus, Event, EventOrganization, EventPerson
 
 __all__ = ["consistency_warnings", "timeline", "status_line", "custodians", "custodian_on"]
@@ -90,9 +90,34 @@ def custodians(event: Event) -> list[CustodianSpan]:
             else event.end_date
         )
         spans.append(
-            CustodianSpan(control.controller, later_start, earlier_end, True, control=control)
+            CustodianSpan(
+                control.controller,
+                later_start,
+                clip_end(later_start, earlier_end),
+                True,
+                control=control,
+            )
         )
     return spans
+
+
+def clip_end(start: str, end: str) -> str:
+    """An end no earlier than its start: the Afghan span at Parwan starts in March 2013, so the
+    episode's end "between 20 April 2011 and 2014" reads "between March 2013 and 2014" there."""
+    try:
+        first, last = FuzzyDate.from_edtf(start), FuzzyDate.from_edtf(end)
+    except FuzzyDateError:
+        return end
+    if "/" not in end or not (first.earliest and last.earliest) or last.earliest >= first.earliest:
+        return end
+    lower = start.partition("/")[0] or start
+    upper = end.partition("/")[2]
+    clipped = f"{lower}/{upper}"
+    try:
+        FuzzyDate.from_edtf(clipped)
+    except FuzzyDateError:
+        return end
+    return clipped
 
 
 def custodian_on(person, day: date):

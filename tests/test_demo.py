@@ -239,7 +239,7 @@ def test_with_timeline_reads_the_person_page_in_a_constant_number_of_queries(
             read_person_page(Person.objects.with_timeline().get(slug=PERSON_SLUG))
         return len(queries)
 
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(21):
         read_person_page(Person.objects.with_timeline().get(slug=PERSON_SLUG))
     before = page_queries()
 

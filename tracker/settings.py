@@ -6,6 +6,7 @@ DEBUG is off unless set, and a SECRET_KEY is only invented when DEBUG is on.
 """
 
 import os
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -117,6 +118,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+if DEBUG:
+    # Locally, static files come from the apps (WhiteNoise's finders); collectstatic only runs
+    # for deployments, so its missing output folder is expected.
+    warnings.filterwarnings("ignore", message="No directory at: .*staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -129,8 +134,6 @@ STORAGES = {
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# Opt in to the Django 6.0 default now: a URL typed without a scheme is https.
-FORMS_URLFIELD_ASSUME_HTTPS = True
 
 # Behind TLS in production: cookies only over HTTPS unless explicitly turned off (e.g. a local
 # docker-compose on plain http).

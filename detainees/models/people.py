@@ -27,12 +27,12 @@ class PersonQuerySet(PublishableQuerySet):
 
     def with_timeline(self):
         """Everything the timeline, status line and warnings read, in a fixed number of queries."""
-        from .events import EventPerson, subject_events_prefetch
+        from .events import BatchMembership, EventPerson, subject_events_prefetch
 
         return self.prefetch_related(
             "names",
             models.Prefetch(
-                "nationalities", queryset=Nationality.objects.prefetch_related("citations")
+                "nationalities", queryset=Nationality.objects.prefetch_related("citations__source")
             ),
             models.Prefetch(
                 "affiliations",
@@ -41,6 +41,12 @@ class PersonQuerySet(PublishableQuerySet):
                 .order_by("start_earliest", "pk"),
             ),
             subject_events_prefetch(),
+            models.Prefetch(
+                "batch_memberships",
+                queryset=BatchMembership.objects.select_related("batch").prefetch_related(
+                    "citations__source"
+                ),
+            ),
             models.Prefetch(
                 "event_roles",
                 queryset=EventPerson.objects.exclude(role=EventPerson.Role.SUBJECT).select_related(

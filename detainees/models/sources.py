@@ -27,6 +27,14 @@ class SourceKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class HttpsURLField(models.URLField):
+    """A URL typed without a scheme is taken as https (Django 6.0's default, chosen now)."""
+
+    def formfield(self, **kwargs):
+        kwargs.setdefault("assume_scheme", "https")
+        return super().formfield(**kwargs)
+
+
 class Source(Publishable):
     """A document a fact comes from: press release, news report, statement, list, interview."""
 
@@ -42,8 +50,8 @@ class Source(Publishable):
         related_name="published_sources",
     )
     author = models.CharField(max_length=300, blank=True)
-    url = models.URLField(max_length=1000, blank=True)
-    archived_url = models.URLField(max_length=1000, blank=True)
+    url = HttpsURLField(max_length=1000, blank=True)
+    archived_url = HttpsURLField(max_length=1000, blank=True)
     published, published_earliest, published_latest = fuzzy_date_fields(
         "published", "publication date"
     )
