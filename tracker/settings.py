@@ -118,6 +118,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 if DEBUG:
     # Locally, static files come from the apps (WhiteNoise's finders); collectstatic only runs
     # for deployments, so its missing output folder is expected.

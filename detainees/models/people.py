@@ -3,6 +3,7 @@
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.lookups import Regex
+from django.urls import reverse
 from django_countries.fields import CountryField
 
 from detainees.fuzzydates import fuzzy_date_constraints
@@ -91,6 +92,12 @@ class Person(Publishable):
 
     def __str__(self):
         return self.display_name
+
+    def get_absolute_url(self):
+        return reverse("detainees:person-detail", args=[self.slug])
+
+    def get_permalink(self):
+        return reverse("detainees:permalink", args=[self.public_id])
 
     @property
     def primary_name(self):

@@ -1,0 +1,401 @@
+"""The people list's facets, defined once for the public pages, CSV and (later) the API.
+
+Each facet is a set of (person, value, label) pairs built from published records. The same pairs
+both filter the list (a person matches when any pair has a selected value) and count it (people
+in the current selection per value), so a facet's counts always match its results.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+import django_filters
+from django import forms
+from django.db import connection, models
+from django.db.models import Exists, F, Q, Value
+from django_countries import countries
+
+from detainees.fuzzydates import FuzzyDate, FuzzyDateError
+from detainees.listing import CurrentStatus, annotate_listing, own_events
+from detainees.models import (
+    Affiliation,
+    ClaimStatus,
+    Event,
+    EventOrganization,
+    EventPerson,
+    Nationality,
+    Person,
+    PublicationStatus,
+)
+
+PUBLISHED = PublicationStatus.PUBLISHED
+
+
+def subject_roles(*kinds):
+    """Published, unretracted events of published people, as (person, event) rows."""
+    roles = EventPerson.objects.filter(
+        role=EventPerson.Role.SUBJECT,
+        person__status=PUBLISHED,
+        event__status=PUBLISHED,
+    ).exclude(event__claim_status=ClaimStatus.RETRACTED)
+    return roles.filter(event__kind__in=kinds) if kinds else roles
+
+
+def org_pairs(roles, org_path: str):
+    return roles.filter(**{f"{org_path}__status": PUBLISHED}).values(
+        person_key=F("person_id"), value=F(f"{org_path}__slug"), label=F(f"{org_path}__name")
+    )
+
+
+@dataclass(frozen=True)
+class Facet:
+    name: str
+    label: str
+
+    def pair_querysets(self) -> list:
+        raise NotImplementedError  # every facet below defines its pairs
+
+    def labels(self) -> dict[str, str]:
+        return {}
+
+    def filter_q(self, values) -> Q:
+        q = Q()
+        for pairs in self.pair_querysets():
+            q |= Q(pk__in=pairs.filter(value__in=values).values("person_key"))
+        return q
+
+
+class RoleFacet(Facet):
+    def __init__(self, name, label, build):
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "label", label)
+        object.__setattr__(self, "_build", build)
+
+    def pair_querysets(self):
+        return self._build()
+
+
+class ChoicesFacet(RoleFacet):
+    def __init__(self, name, label, build, choices):
+        super().__init__(name, label, build)
+        object.__setattr__(self, "_choices", dict(choices))
+
+    def labels(self):
+        return self._choices
+
+
+def _nationality():
+    return [
+        Nationality.objects.filter(person__status=PUBLISHED)
+        .exclude(claim_status=ClaimStatus.RETRACTED)
+        .values(person_key=F("person_id"), value=F("country"), label=F("country"))
+    ]
+
+
+def _organization():
+    affiliations = Affiliation.objects.filter(person__status=PUBLISHED, status=PUBLISHED).exclude(
+        claim_status=ClaimStatus.RETRACTED
+    )
+    return [org_pairs(affiliations, "organization")]
+
+
+def _event_org(kind, role):
+    roles = subject_roles(kind).filter(event__organizations__role=role)
+    return [org_pairs(roles, "event__organizations__organization")]
+
+
+def _custodian():
+    named = subject_roles(Event.Kind.CUSTODY).filter(
+        event__organizations__role=EventOrganization.Role.CUSTODIAN
+    )
+    # Held at a facility this organization controlled at some time (handovers included).
+    via_facility = (
+        subject_roles(Event.Kind.CUSTODY)
+        .filter(event__facility__controls__controller__status=PUBLISHED)
+        .values(
+            person_key=F("person_id"),
+            value=F("event__facility__controls__controller__slug"),
+            label=F("event__facility__controls__controller__name"),
+        )
+    )
+    return [org_pairs(named, "event__organizations__organization"), via_facility]
+
+
+def _facility():
+    roles = subject_roles().filter(event__facility__status=PUBLISHED)
+    return [
+        roles.values(
+            person_key=F("person_id"),
+            value=F("event__facility__slug"),
+            label=F("event__facility__name"),
+        )
+    ]
+
+
+def _release_kind():
+    return [
+        subject_roles(Event.Kind.RELEASE)
+        .exclude(event__release_kind="")
+        .values(person_key=F("person_id"), value=F("event__release_kind"), label=Value(""))
+    ]
+
+
+def _country():
+    return [
+        subject_roles()
+        .filter(event__place__isnull=False)
+        .values(person_key=F("person_id"), value=F("event__place__country"), label=Value(""))
+    ]
+
+
+def _province():
+    """Events at a province or anywhere inside it (districts, localities)."""
+    querysets = []
+    for path in ("event__place", "event__place__parent", "event__place__parent__parent"):
+        querysets.append(
+            subject_roles()
+            .filter(**{f"{path}__kind": "province", f"{path}__status": PUBLISHED})
+            .values(person_key=F("person_id"), value=F(f"{path}__slug"), label=F(f"{path}__name"))
+        )
+    return querysets
+
+
+def _reengaged():
+    return [
+        subject_roles(Event.Kind.REENGAGEMENT).values(
+            person_key=F("person_id"), value=F("event__reengagement"), label=Value("")
+        )
+    ]
+
+
+def _claim_status():
+    roles = EventPerson.objects.filter(
+        role=EventPerson.Role.SUBJECT, person__status=PUBLISHED, event__status=PUBLISHED
+    )
+    return [
+        roles.values(person_key=F("person_id"), value=F("event__claim_status"), label=Value(""))
+    ]
+
+
+def _status():
+    people = annotate_listing(Person.objects.published())
+    return [people.values(person_key=F("pk"), value=F("current_status"), label=Value(""))]
+
+
+FACETS: dict[str, Facet] = {
+    f.name: f
+    for f in [
+        ChoicesFacet("status", "Current status", _status, CurrentStatus.choices),
+        ChoicesFacet("nationality", "Nationality", _nationality, dict(countries)),
+        RoleFacet("organization", "Affiliated organization", _organization),
+        RoleFacet(
+            "capturing_force",
+            "Capturing force",
+            lambda: _event_org(Event.Kind.CAPTURE, EventOrganization.Role.CAPTURING_FORCE),
+        ),
+        RoleFacet("custodian", "Custodian", _custodian),
+        RoleFacet("facility", "Facility", _facility),
+        RoleFacet(
+            "release_authority",
+            "Release ordered by",
+            lambda: _event_org(Event.Kind.RELEASE, EventOrganization.Role.ORDERED_BY),
+        ),
+        ChoicesFacet("release_kind", "Release kind", _release_kind, Event.ReleaseKind.choices),
+        ChoicesFacet("country", "Country of events", _country, dict(countries)),
+        RoleFacet("province", "Province of events", _province),
+        ChoicesFacet("reengaged", "Re-engaged", _reengaged, Event.Reengagement.choices),
+        ChoicesFacet("claim_status", "Claim status of events", _claim_status, ClaimStatus.choices),
+    ]
+}
+
+
+# --- Date ranges --------------------------------------------------------------------------------
+
+
+class Reading(models.TextChoices):
+    POSSIBLY = "possibly", "possibly in the range (the dates overlap it)"
+    CERTAINLY = "certainly", "certainly in the range (the dates lie inside it)"
+
+
+def date_range_q(kinds, start: date | None, end: date | None, reading: str) -> Q:
+    """People with an event of these kinds possibly or certainly inside [start, end]."""
+    events = own_events(kinds)
+    if reading == Reading.CERTAINLY:
+        if start:
+            events = events.filter(event__date_earliest__gte=start)
+        if end:
+            events = events.filter(event__date_latest__lte=end)
+        events = events.filter(event__date_earliest__isnull=False, event__date_latest__isnull=False)
+    else:
+        if start:
+            events = events.filter(
+                Q(event__date_latest__gte=start) | Q(event__date_latest__isnull=True)
+            )
+        if end:
+            events = events.filter(
+                Q(event__date_earliest__lte=end) | Q(event__date_earliest__isnull=True)
+            )
+        events = events.exclude(event__date="")
+    return Q(Exists(events))
+
+
+class FuzzyBoundField(forms.CharField):
+    """A range end typed as words or EDTF: 'from' takes its earliest day, 'to' its latest."""
+
+    def __init__(self, *, end: bool, **kwargs):
+        self.end = end
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        try:
+            fuzzy = FuzzyDate.parse(value)
+        except FuzzyDateError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        day = fuzzy.latest if self.end else fuzzy.earliest
+        if day is None:
+            raise forms.ValidationError(f"'{value}' has no {'end' if self.end else 'start'}.")
+        return day
+
+
+class FuzzyBoundFilter(django_filters.Filter):
+    def __init__(self, *args, end=False, **kwargs):
+        self.end = end
+        super().__init__(*args, **kwargs)
+
+    @property
+    def field(self):
+        if not hasattr(self, "_field"):
+            self._field = FuzzyBoundField(
+                end=self.end, required=False, label=self.label, help_text=self.extra.get("help")
+            )
+        return self._field
+
+    def filter(self, qs, value):
+        return qs  # applied together with its pair in PersonFilterSet.filter_queryset
+
+
+SORTS = {
+    "name": ("sort_name", False),
+    "-name": ("sort_name", True),
+    "captured": ("first_capture", False),
+    "-captured": ("first_capture", True),
+    "released": ("last_release", False),
+    "-released": ("last_release", True),
+}
+SORT_CHOICES = [
+    ("name", "Name (A–Z)"),
+    ("-name", "Name (Z–A)"),
+    ("captured", "Capture date (earliest first)"),
+    ("-captured", "Capture date (latest first)"),
+    ("released", "Release date (earliest first)"),
+    ("-released", "Release date (latest first)"),
+]
+
+
+class FacetFilter(django_filters.MultipleChoiceFilter):
+    """A facet's checkboxes; the choices are whatever values the data holds."""
+
+    def __init__(self, facet: Facet, **kwargs):
+        self.facet = facet
+        super().__init__(label=facet.label, widget=forms.CheckboxSelectMultiple, **kwargs)
+
+    @property
+    def field(self):
+        field = super().field
+        field.valid_value = lambda value: True  # unknown values simply match nobody
+        return field
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.filter(self.facet.filter_q(list(value)))
+
+
+class PersonFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(label="Name", method="filter_search")
+    captured_from = FuzzyBoundFilter(label="Captured from", help="e.g. 2011, spring 2011")
+    captured_to = FuzzyBoundFilter(label="Captured to", end=True)
+    captured_reading = django_filters.ChoiceFilter(
+        choices=Reading.choices, label="Capture date is", method="noop", empty_label=None
+    )
+    released_from = FuzzyBoundFilter(label="Released from", help="e.g. 2013")
+    released_to = FuzzyBoundFilter(label="Released to", end=True)
+    released_reading = django_filters.ChoiceFilter(
+        choices=Reading.choices, label="Release date is", method="noop", empty_label=None
+    )
+    sort = django_filters.ChoiceFilter(
+        choices=SORT_CHOICES, label="Sort by", method="noop", empty_label=None
+    )
+
+    class Meta:
+        model = Person
+        fields = []
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        for name, facet in FACETS.items():
+            self.filters[name] = FacetFilter(facet, field_name=name)
+            self.filters[name].parent = self
+            self.filters[name].model = Person
+
+    def noop(self, queryset, name, value):
+        return queryset
+
+    def filter_search(self, queryset, name, value):
+        from detainees.search import search_people
+
+        return search_people(value, queryset=queryset)
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        for prefix, kinds in (
+            ("captured", [Event.Kind.CAPTURE, Event.Kind.CUSTODY]),
+            ("released", [Event.Kind.RELEASE]),
+        ):
+            start, end = data.get(f"{prefix}_from"), data.get(f"{prefix}_to")
+            if start or end:
+                reading = data.get(f"{prefix}_reading") or Reading.POSSIBLY
+                queryset = queryset.filter(date_range_q(kinds, start, end, reading))
+        return queryset
+
+    @property
+    def sort_key(self) -> str:
+        if self.is_bound and self.is_valid():
+            return self.form.cleaned_data.get("sort") or "name"
+        return "name"
+
+
+def people_for_listing():
+    return annotate_listing(Person.objects.published()).prefetch_related("nationalities")
+
+
+def facet_counts(selection, facets=FACETS) -> dict[str, list[tuple[str, str, int]]]:
+    """Per facet, (value, label, people in `selection`) for every value present, most first.
+
+    One query per facet, whatever the size of the selection.
+    """
+    selection_sql, selection_params = selection.values("pk").query.sql_with_params()
+    counts = {}
+    with connection.cursor() as cursor:
+        for name, facet in facets.items():
+            parts, params = [], []
+            for pairs in facet.pair_querysets():
+                sql, p = pairs.query.sql_with_params()
+                parts.append(sql)
+                params.extend(p)
+            union = " UNION ALL ".join(f"({part})" for part in parts)
+            cursor.execute(
+                f"SELECT value, MIN(label), COUNT(DISTINCT person_key) FROM ({union}) AS pairs "
+                f"WHERE person_key IN ({selection_sql}) AND value IS NOT NULL AND value <> '' "
+                "GROUP BY value ORDER BY 3 DESC, 2, 1",
+                [*params, *selection_params],
+            )
+            labels = facet.labels()
+            counts[name] = [
+                (value, labels.get(value) or label or value, n)
+                for value, label, n in cursor.fetchall()
+            ]
+    return counts

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from detainees import views
+
+app_name = "detainees"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("search/", views.search, name="search"),
+    path("people/", views.person_list, name="person-list"),
+    path("people.csv", views.person_list_csv, name="person-list-csv"),
+    path("people/<slug:slug>/", views.person_detail, name="person-detail"),
+    path("id/<uuid:public_id>/", views.permalink, name="permalink"),
+]

@@ -1,0 +1,145 @@
+"""Public pages: published records and public fields only."""
+
+import csv
+
+from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET
+
+from detainees.filters import SORTS, PersonFilterSet, facet_counts, people_for_listing
+from detainees.models import Person
+from detainees.pages import person_page, person_page_queryset
+from detainees.pagination import BadCursor, keyset_page
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+
+def page_size(request) -> int:
+    try:
+        return max(1, min(MAX_PAGE_SIZE, int(request.GET.get("size", PAGE_SIZE))))
+    except ValueError:
+        return PAGE_SIZE
+
+
+def sort_for(filterset) -> tuple[str, bool]:
+    data = filterset.form.cleaned_data if filterset.is_valid() else {}
+    if data.get("sort"):
+        return SORTS[data["sort"]]
+    if data.get("q"):
+        return ("search_rank", True)
+    return SORTS["name"]
+
+
+@require_GET
+def home(request):
+    return render(request, "detainees/home.html", {"filter": PersonFilterSet()})
+
+
+@require_GET
+def person_list(request):
+    filterset = PersonFilterSet(request.GET, queryset=people_for_listing())
+    if not filterset.is_valid():
+        return render(
+            request, "detainees/person_list.html", {"filter": filterset, "page": None}, status=400
+        )
+    field, descending = sort_for(filterset)
+    try:
+        page = keyset_page(
+            filterset.qs,
+            field=field,
+            descending=descending,
+            after=request.GET.get("after"),
+            size=page_size(request),
+        )
+    except BadCursor as exc:
+        return HttpResponseBadRequest(str(exc))
+    counts = facet_counts(filterset.qs)
+    total = sum(n for _, _, n in counts["status"])
+    params = request.GET.copy()
+    params.pop("after", None)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "facets": [(filterset.form[name], counts[name]) for name in counts],
+        "total": total,
+        "query_string": params.urlencode(),
+    }
+    return render(request, "detainees/person_list.html", context)
+
+
+class Echo:
+    def write(self, value):
+        return value
+
+
+CSV_COLUMNS = [
+    "public_id",
+    "name",
+    "other_names",
+    "nationalities",
+    "current_status",
+    "first_capture",
+    "first_capture_earliest",
+    "last_release",
+    "last_release_earliest",
+    "url",
+]
+
+
+@require_GET
+def person_list_csv(request):
+    """Exactly the current selection, in the list's order, streamed."""
+    filterset = PersonFilterSet(request.GET, queryset=people_for_listing())
+    if not filterset.is_valid():
+        return HttpResponseBadRequest("Invalid filter: " + filterset.errors.as_text())
+    field, descending = sort_for(filterset)
+    queryset = filterset.qs.prefetch_related("names")
+    order = (f"-{field}", "-pk") if descending else (field, "pk")
+    writer = csv.writer(Echo())
+
+    def rows():
+        yield writer.writerow(CSV_COLUMNS)
+        for person in queryset.order_by(*order).iterator(chunk_size=500):
+            names = list(person.names.all())
+            yield writer.writerow(
+                [
+                    person.public_id,
+                    person.sort_name,
+                    "; ".join(n.name for n in names if not n.is_primary),
+                    "; ".join(n.country.code for n in person.nationalities.all()),
+                    person.current_status,
+                    person.first_capture_date or "",
+                    person.first_capture or "",
+                    person.last_release_date or "",
+                    person.last_release or "",
+                    request.build_absolute_uri(person.get_absolute_url()),
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="people.csv"'
+    return response
+
+
+@require_GET
+def person_detail(request, slug):
+    person = get_object_or_404(person_page_queryset(), slug=slug)
+    return render(request, "detainees/person_detail.html", person_page(person))
+
+
+@require_GET
+def permalink(request, public_id):
+    person = Person.objects.published().filter(public_id=public_id).first()
+    if person is None:
+        raise Http404("No published record has this identifier.")
+    return redirect(person.get_absolute_url(), permanent=True)
+
+
+@require_GET
+def search(request):
+    from detainees.search import search_all
+
+    q = request.GET.get("q", "").strip()
+    results = search_all(q) if q else {}
+    return render(request, "detainees/search.html", {"q": q, "results": results})
