@@ -1,6 +1,7 @@
 from django.urls import path
 
 from detainees import views
+from detainees.feeds import PersonChangesFeed, ReleasesFeed
 
 app_name = "detainees"
 
@@ -10,5 +11,8 @@ urlpatterns = [
     path("people/", views.person_list, name="person-list"),
     path("people.csv", views.person_list_csv, name="person-list-csv"),
     path("people/<slug:slug>/", views.person_detail, name="person-detail"),
+    path("figures/", views.figures_view, name="figures"),
+    path("people/<slug:slug>/feed/", PersonChangesFeed(), name="person-feed"),
+    path("feeds/releases/", ReleasesFeed(), name="releases-feed"),
     path("id/<uuid:public_id>/", views.permalink, name="permalink"),
 ]

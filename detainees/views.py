@@ -6,6 +6,7 @@ from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
+from detainees.figures import figures
 from detainees.filters import SORTS, PersonFilterSet, facet_counts, people_for_listing
 from detainees.models import Person
 from detainees.pages import person_page, person_page_queryset
@@ -120,6 +121,21 @@ def person_list_csv(request):
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="people.csv"'
     return response
+
+
+@require_GET
+def figures_view(request):
+    filterset = PersonFilterSet(request.GET, queryset=people_for_listing())
+    if not filterset.is_valid():
+        return HttpResponseBadRequest("Invalid filter: " + filterset.errors.as_text())
+    params = request.GET.copy()
+    params.pop("after", None)
+    context = {
+        "figures": figures(filterset.qs),
+        "filtered": bool(params),
+        "query_string": params.urlencode(),
+    }
+    return render(request, "detainees/figures.html", context)
 
 
 @require_GET
