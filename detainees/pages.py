@@ -6,7 +6,7 @@ or confidential are left out, and a fact left without a public citation is shown
 
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch, Q
 
 from detainees.models import (
     Affiliation,
@@ -157,4 +157,170 @@ def person_page(person) -> dict:
         "disputed": disputed,
         "footnotes": notes.notes,
         "status_line": person.status_line(),
+    }
+
+
+# --- Organizations, facilities, sources, batches, places ----------------------------------------
+
+
+def published_people_roles():
+    """Subjects of an event who are published, with their names for display."""
+    return Prefetch(
+        "people",
+        queryset=EventPerson.objects.filter(role=EventPerson.Role.SUBJECT, person__status=PUBLISHED)
+        .select_related("person")
+        .prefetch_related("person__names"),
+        to_attr="public_subjects",
+    )
+
+
+def events_for_listing():
+    return (
+        Event.objects.published()
+        .select_related("place", "facility")
+        .prefetch_related(published_people_roles())
+        .order_by(F("date_earliest").asc(nulls_first=True), "order_hint", "pk")
+    )
+
+
+def organization_page(organization) -> dict:
+    from detainees.models import Organization
+
+    roles = EventOrganization.objects.filter(organization=organization)
+    return {
+        "organization": organization,
+        "parent": organization.parent
+        if organization.parent_id and organization.parent.is_published
+        else None,
+        "children": Organization.objects.published().filter(parent=organization).order_by("name"),
+        "members": Affiliation.objects.published()
+        .filter(organization=organization, person__status=PUBLISHED)
+        .exclude(claim_status=ClaimStatus.RETRACTED)
+        .select_related("person")
+        .prefetch_related("person__names")
+        .order_by("start_earliest", "pk"),
+        "captures": events_for_listing().filter(
+            kind=Event.Kind.CAPTURE,
+            pk__in=roles.filter(
+                role__in=[
+                    EventOrganization.Role.CAPTURING_FORCE,
+                    EventOrganization.Role.PARTNER_FORCE,
+                ]
+            ).values("event_id"),
+        ),
+        "releases": events_for_listing().filter(
+            kind=Event.Kind.RELEASE,
+            pk__in=roles.filter(role=EventOrganization.Role.ORDERED_BY).values("event_id"),
+        ),
+    }
+
+
+def held_at(facility, day_from, day_to):
+    """Custody episodes at `facility` that may cover any day in [day_from, day_to]."""
+    return (
+        events_for_listing()
+        .filter(kind=Event.Kind.CUSTODY, facility=facility)
+        .filter(Q(date_earliest__lte=day_to) | Q(date_earliest__isnull=True))
+        .filter(
+            Q(end_date_latest__gte=day_from)
+            | Q(end_date="", custody_end_reason="")  # still held
+            | Q(end_date="", date_latest__lte=day_to)  # ended, end unknown
+        )
+    )
+
+
+def facility_page(facility, on=None) -> dict:
+    controls = (
+        FacilityControl.objects.filter(facility=facility, controller__status=PUBLISHED)
+        .exclude(claim_status=ClaimStatus.RETRACTED)
+        .select_related("controller")
+        .order_by(F("start_earliest").asc(nulls_first=True))
+    )
+    context = {
+        "facility": facility,
+        "controls": controls,
+        "custody": events_for_listing().filter(kind=Event.Kind.CUSTODY, facility=facility),
+        "on": on,
+    }
+    if on is not None:
+        context["held_on"] = held_at(facility, on.earliest, on.latest)
+        context["controllers_on"] = [
+            c
+            for c in controls
+            if (c.start_earliest is None or c.start_earliest <= on.latest)
+            and (c.end_latest is None or c.end_latest >= on.earliest)
+        ]
+    return context
+
+
+def source_page(source) -> dict:
+    from detainees.models import Citation
+
+    citations = (
+        Citation.objects.filter(source=source)
+        .select_related(
+            "person",
+            "person_name__person",
+            "nationality__person",
+            "affiliation__person",
+            "affiliation__organization",
+            "event",
+            "facility_control__facility",
+            "facility_control__controller",
+            "batch",
+            "batch_membership__person",
+            "batch_membership__batch",
+        )
+        .order_by("pk")
+    )
+    facts = []
+    for citation in citations:
+        fact = citation.fact
+        if not is_public_fact(fact):
+            continue
+        facts.append(citation)
+    return {"source": source, "citations": facts}
+
+
+def is_public_fact(fact) -> bool:
+    """A fact may be shown when it and every record it hangs on are published."""
+    for attr in ("status",):
+        if hasattr(fact, attr) and getattr(fact, attr) != PUBLISHED:
+            return False
+    for parent in ("person", "facility", "batch", "organization", "controller"):
+        obj = getattr(fact, parent, None)
+        if obj is not None and getattr(obj, "status", PUBLISHED) != PUBLISHED:
+            return False
+    return True
+
+
+def batch_page(batch) -> dict:
+    memberships = (
+        BatchMembership.objects.filter(batch=batch, person__status=PUBLISHED)
+        .exclude(claim_status=ClaimStatus.RETRACTED)
+        .select_related("person")
+        .prefetch_related("person__names")
+        .order_by("inclusion", "pk")
+    )
+    return {
+        "batch": batch,
+        "memberships": memberships,
+        "releases": events_for_listing().filter(batch=batch),
+    }
+
+
+def place_page(place) -> dict:
+    from detainees.models import Place
+
+    inside = Q(place=place) | Q(place__parent=place) | Q(place__parent__parent=place)
+    return {
+        "place": place,
+        "ancestors": [
+            p
+            for p in (place.parent, place.parent.parent if place.parent else None)
+            if p and p.is_published
+        ],
+        "children": Place.objects.published().filter(parent=place).order_by("name"),
+        "facilities": place.facilities.filter(status=PUBLISHED).order_by("name"),
+        "events": events_for_listing().filter(inside),
     }

@@ -8,8 +8,17 @@ from django.views.decorators.http import require_GET
 
 from detainees.figures import figures
 from detainees.filters import SORTS, PersonFilterSet, facet_counts, people_for_listing
-from detainees.models import Person
-from detainees.pages import person_page, person_page_queryset
+from detainees.fuzzydates import FuzzyDate, FuzzyDateError
+from detainees.models import Facility, Organization, Person, Place, ReleaseBatch, Source
+from detainees.pages import (
+    batch_page,
+    facility_page,
+    organization_page,
+    person_page,
+    person_page_queryset,
+    place_page,
+    source_page,
+)
 from detainees.pagination import BadCursor, keyset_page
 
 PAGE_SIZE = 50
@@ -159,3 +168,52 @@ def search(request):
     q = request.GET.get("q", "").strip()
     results = search_all(q) if q else {}
     return render(request, "detainees/search.html", {"q": q, "results": results})
+
+
+@require_GET
+def organization_detail(request, slug):
+    organization = get_object_or_404(
+        Organization.objects.published().select_related("parent").prefetch_related("names"),
+        slug=slug,
+    )
+    return render(request, "detainees/organization_detail.html", organization_page(organization))
+
+
+@require_GET
+def facility_detail(request, slug):
+    facility = get_object_or_404(Facility.objects.published().select_related("place"), slug=slug)
+    on, error, status = None, None, 200
+    if request.GET.get("on"):
+        try:
+            on = FuzzyDate.parse(request.GET["on"])
+            if on.earliest is None or on.latest is None:
+                raise FuzzyDateError("Give a date with both ends, such as 'March 2013'.")
+        except FuzzyDateError as exc:
+            on, error, status = None, str(exc), 400
+    context = facility_page(facility, on=on)
+    context.update({"on_text": request.GET.get("on", ""), "on_error": error})
+    return render(request, "detainees/facility_detail.html", context, status=status)
+
+
+@require_GET
+def source_detail(request, public_id):
+    source = get_object_or_404(
+        Source.objects.published().filter(is_confidential=False).select_related("publisher"),
+        public_id=public_id,
+    )
+    return render(request, "detainees/source_detail.html", source_page(source))
+
+
+@require_GET
+def batch_detail(request, slug):
+    batch = get_object_or_404(
+        ReleaseBatch.objects.published().select_related("ordered_by", "carried_out_by"),
+        slug=slug,
+    )
+    return render(request, "detainees/batch_detail.html", batch_page(batch))
+
+
+@require_GET
+def place_detail(request, slug):
+    place = get_object_or_404(Place.objects.published().select_related("parent__parent"), slug=slug)
+    return render(request, "detainees/place_detail.html", place_page(place))

@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 
 from detainees.fuzzydates import fuzzy_date_constraints
 
@@ -389,6 +390,9 @@ class ReleaseBatch(Publishable):
                 violation_error_message="Declared totals cannot be negative.",
             ),
         ]
+
+    def get_absolute_url(self):
+        return reverse("detainees:batch-detail", args=[self.slug])
 
     def __str__(self):
         return self.title

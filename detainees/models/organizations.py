@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from django_countries.fields import CountryField
 
 from .common import Publishable, choices_check, publication_constraints, unique_slug
@@ -57,6 +58,9 @@ class Organization(Publishable):
                 violation_error_message="An organization with this name already exists.",
             ),
         ]
+
+    def get_absolute_url(self):
+        return reverse("detainees:organization-detail", args=[self.slug])
 
     def __str__(self):
         return f"{self.name} ({self.abbreviation})" if self.abbreviation else self.name

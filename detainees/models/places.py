@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Case, F, Func, Q, Value, When
 from django.db.models.lookups import Regex
+from django.urls import reverse
 from django_countries.fields import CountryField
 
 from detainees.fuzzydates import fuzzy_date_constraints
@@ -110,6 +111,9 @@ class Place(Publishable):
             ),
         ]
 
+    def get_absolute_url(self):
+        return reverse("detainees:place-detail", args=[self.slug])
+
     def __str__(self):
         return self.label
 
@@ -167,6 +171,9 @@ class Facility(Publishable):
             *publication_constraints("facility"),
             choices_check("kind", FacilityKind, "facility_kind_valid"),
         ]
+
+    def get_absolute_url(self):
+        return reverse("detainees:facility-detail", args=[self.slug])
 
     def __str__(self):
         return self.name

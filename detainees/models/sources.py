@@ -3,6 +3,7 @@
 from django.db import models
 from django.db.models import F, Func, Q
 from django.db.models.lookups import Exact
+from django.urls import reverse
 
 from detainees.fuzzydates import fuzzy_date_constraints
 
@@ -89,6 +90,9 @@ class Source(Publishable):
                 violation_error_message="A source with this URL already exists.",
             ),
         ]
+
+    def get_absolute_url(self):
+        return reverse("detainees:source-detail", args=[self.public_id])
 
     def __str__(self):
         return self.title
