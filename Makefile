@@ -48,3 +48,9 @@ shell: $(STAMP)
 ## clean-data: delete the local database and the stored admin password
 clean-data:
 	rm -rf .data
+
+## browser-test: only the browser tests (tests/browser, Debian's Chromium), like `make test`
+browser-test: $(STAMP)
+	$(LOCALDB) --throwaway -- sh -c '$(PY) manage.py check && \
+		$(PY) -m pytest tests/browser $(PYTEST_ARGS)'
+.PHONY: browser-test
