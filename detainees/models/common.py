@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.contrib.postgres.indexes import GistIndex
 from django.db import models
 from django.db.models import Q
 from django.utils.text import slugify
@@ -104,6 +105,27 @@ def claim_status_field():
         db_index=True,
         help_text="How sure we are: confirmed, reported by a source, inferred, disputed, retracted.",
     )
+
+
+def search_key_field():
+    """The name's spelling skeleton that search compares (detainees/search.py), set by save().
+
+    Rows inserted in SQL get '' from the database, and their key from refresh_search_keys().
+    """
+    return models.TextField(
+        blank=True,
+        default="",
+        db_default="",
+        editable=False,
+        help_text="Spelling skeleton of the name, used by search.",
+    )
+
+
+def search_key_index(label: str) -> GistIndex:
+    # Serves the =, % and %> comparisons of keys in detainees.search. GiST, not GIN: the planner
+    # prices pg_trgm's operators as cheap as `=`, and so chose a sequential scan over a GIN
+    # index even on 80,000 names (about 300 ms, against 25 ms through this index).
+    return GistIndex(fields=["search_key"], opclasses=["gist_trgm_ops"], name=f"{label}_name_trgm")
 
 
 def unique_slug(instance: models.Model, text: str, max_length: int = 80) -> str:

@@ -5,7 +5,14 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django_countries.fields import CountryField
 
-from .common import Publishable, choices_check, publication_constraints, unique_slug
+from .common import (
+    Publishable,
+    choices_check,
+    publication_constraints,
+    search_key_field,
+    search_key_index,
+    unique_slug,
+)
 
 
 class OrganizationKind(models.TextChoices):
@@ -41,9 +48,11 @@ class Organization(Publishable):
     )
     country = CountryField(blank=True, help_text="Country, for national bodies.")
     description = models.TextField(blank=True)
+    search_key = search_key_field()
 
     class Meta:
         ordering = ["name"]
+        indexes = [search_key_index("organization")]
         constraints = [
             *publication_constraints("organization"),
             choices_check("kind", OrganizationKind, "organization_kind_valid"),
@@ -78,6 +87,9 @@ class Organization(Publishable):
     def save(self, *args, **kwargs):
         if not self.slug:
             self.slug = unique_slug(self, self.abbreviation or self.name)
+        from detainees.search import fill_search_key  # search.py imports the models
+
+        kwargs["update_fields"] = fill_search_key(self, kwargs.get("update_fields"))
         super().save(*args, **kwargs)
 
 
@@ -101,9 +113,11 @@ class OrganizationName(models.Model):
     language = models.CharField(
         max_length=20, blank=True, help_text="Language tag, e.g. ps, fa, uz-Cyrl."
     )
+    search_key = search_key_field()
 
     class Meta:
         ordering = ["organization", "name"]
+        indexes = [search_key_index("organizationname")]
         constraints = [
             choices_check("kind", OrganizationNameKind, "organizationname_kind_valid"),
             models.CheckConstraint(condition=~Q(name=""), name="organizationname_not_empty"),
@@ -116,3 +130,9 @@ class OrganizationName(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        from detainees.search import fill_search_key  # search.py imports the models
+
+        kwargs["update_fields"] = fill_search_key(self, kwargs.get("update_fields"))
+        super().save(*args, **kwargs)

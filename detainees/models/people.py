@@ -17,6 +17,8 @@ from .common import (
     claim_status_field,
     fuzzy_date_fields,
     publication_constraints,
+    search_key_field,
+    search_key_index,
     unique_slug,
 )
 
@@ -168,9 +170,11 @@ class PersonName(models.Model):
         max_length=20, blank=True, help_text="Language or script tag, e.g. uz-Cyrl, ps-Arab."
     )
     claim_status = claim_status_field()
+    search_key = search_key_field()
 
     class Meta:
         ordering = ["-is_primary", "name"]
+        indexes = [search_key_index("personname")]
         constraints = [
             choices_check("kind", PersonNameKind, "personname_kind_valid"),
             *claim_constraints("personname"),
@@ -190,6 +194,12 @@ class PersonName(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        from detainees.search import fill_search_key  # search.py imports the models
+
+        kwargs["update_fields"] = fill_search_key(self, kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
 
 
 class Nationality(models.Model):

@@ -18,6 +18,8 @@ from .common import (
     claim_status_field,
     fuzzy_date_fields,
     publication_constraints,
+    search_key_field,
+    search_key_index,
     unique_slug,
 )
 
@@ -66,9 +68,11 @@ class Place(Publishable):
     slug = models.SlugField(max_length=100, unique=True, editable=False)
     latitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
     longitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
+    search_key = search_key_field()
 
     class Meta:
         ordering = ["name"]
+        indexes = [search_key_index("place")]
         constraints = [
             *publication_constraints("place"),
             choices_check("kind", PlaceKind, "place_kind_valid"),
@@ -139,6 +143,9 @@ class Place(Publishable):
             self.country = self.parent.country
         if not self.slug:
             self.slug = unique_slug(self, f"{self.name} {self.kind}")
+        from detainees.search import fill_search_key  # search.py imports the models
+
+        kwargs["update_fields"] = fill_search_key(self, kwargs.get("update_fields"))
         super().save(*args, **kwargs)
 
 
@@ -163,10 +170,12 @@ class Facility(Publishable):
         Place, null=True, blank=True, on_delete=models.PROTECT, related_name="facilities"
     )
     description = models.TextField(blank=True)
+    search_key = search_key_field()
 
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "facilities"
+        indexes = [search_key_index("facility")]
         constraints = [
             *publication_constraints("facility"),
             choices_check("kind", FacilityKind, "facility_kind_valid"),
@@ -181,6 +190,9 @@ class Facility(Publishable):
     def save(self, *args, **kwargs):
         if not self.slug:
             self.slug = unique_slug(self, self.name)
+        from detainees.search import fill_search_key  # search.py imports the models
+
+        kwargs["update_fields"] = fill_search_key(self, kwargs.get("update_fields"))
         super().save(*args, **kwargs)
 
 

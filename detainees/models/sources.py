@@ -1,5 +1,7 @@
 """Sources and the citations that tie each fact to the passage that says it."""
 
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models import F, Func, Q
 from django.db.models.lookups import Exact
@@ -13,6 +15,9 @@ from .common import (
     fuzzy_date_fields,
     publication_constraints,
 )
+
+# The text search configuration (migration 0002): English stemming, accents ignored.
+SEARCH_CONFIG = "detainees_search"
 
 
 class SourceKind(models.TextChoices):
@@ -64,9 +69,16 @@ class Source(Publishable):
         default=False, help_text="Confidential sources are never published or shown publicly."
     )
     summary = models.TextField(blank=True)
+    search_vector = models.GeneratedField(
+        expression=SearchVector("title", "reference_number", config=SEARCH_CONFIG),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
 
     class Meta:
         ordering = ["title"]
+        # Serves detainees.search.search_sources.
+        indexes = [GinIndex(fields=["search_vector"], name="source_search_vector")]
         constraints = [
             *publication_constraints("source"),
             *fuzzy_date_constraints("published", "source"),
