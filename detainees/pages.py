@@ -57,6 +57,10 @@ class Fact:
     custodians: list = field(default_factory=list)
 
     @property
+    def citations(self) -> list:
+        return public_citations(self.obj)
+
+    @property
     def inferred(self) -> bool:
         return self.obj.claim_status == ClaimStatus.INFERRED
 
@@ -115,7 +119,16 @@ def person_page_queryset():
             "batch_memberships",
             queryset=BatchMembership.objects.filter(batch__status=PUBLISHED)
             .select_related("batch__ordered_by")
-            .prefetch_related("citations__source__publisher"),
+            .prefetch_related(
+                "citations__source__publisher",
+                Prefetch(
+                    "batch__memberships",
+                    queryset=BatchMembership.objects.filter(person__status=PUBLISHED)
+                    .select_related("person")
+                    .prefetch_related("person__names"),
+                    to_attr="public_memberships",
+                ),
+            ),
         ),
         "citations__source__publisher",
     )
@@ -140,8 +153,17 @@ def person_page(person) -> dict:
                 how = "captured together" if role.role == EventPerson.Role.SUBJECT else None
                 how = how or role.get_role_display().split(" (")[0].lower()
                 related.setdefault(role.person, set()).add(how)
-    # Conflicting claims: two events of one kind told differently (e.g. two release dates).
-    disputed = [f for f in timeline if f.obj.claim_status == ClaimStatus.DISPUTED]
+    for membership in person.batch_memberships.all():
+        for other in membership.batch.public_memberships:
+            if other.person_id != person.pk:
+                related.setdefault(other.person, set()).add(f"same batch: {membership.batch}")
+    # Conflicting claims: disputed accounts of one kind of event (two release dates from two
+    # sources) are kept apart in the timeline and also shown next to each other.
+    by_kind = {}
+    for fact in timeline:
+        if fact.obj.claim_status == ClaimStatus.DISPUTED:
+            by_kind.setdefault(fact.obj.get_kind_display(), []).append(fact)
+    conflicts = [(kind, facts) for kind, facts in by_kind.items() if len(facts) > 1]
     return {
         "person": person,
         "names": names,
@@ -154,7 +176,7 @@ def person_page(person) -> dict:
         "related": sorted(
             ((p, sorted(hows)) for p, hows in related.items()), key=lambda r: str(r[0])
         ),
-        "disputed": disputed,
+        "conflicts": conflicts,
         "footnotes": notes.notes,
         "status_line": person.status_line(),
     }

@@ -230,3 +230,32 @@ def test_drafts_and_private_notes_never_reach_the_list_page_or_csv(client, demo)
         assert MARKER not in b"".join(response.streaming_content).decode()
     assert client.get(f"/people/{draft.slug}/").status_code == 404
     assert client.get(f"/id/{draft.public_id}/").status_code == 404
+
+
+def test_conflicting_release_dates_are_shown_side_by_side_with_their_sources(client):
+    person = published_person("Mullah Disputed")
+    published_event(person, kind=Event.Kind.CAPTURE, date="2010")
+    for date, title in (("2013-05", "Report A"), ("2014-02", "Report B")):
+        event = published_event(
+            person, kind=Event.Kind.RELEASE, date=date, claim_status="disputed", summary=title
+        )
+        f.CitationFactory(event=event, source=f.SourceFactory(title=title, status=PUBLISHED))
+    html = client.get(person.get_absolute_url()).content.decode()
+    section = html.split("Where sources disagree")[1].split("</section>")[0]
+    assert "Release: 2 accounts" in section
+    assert "May 2013" in section and "February 2014" in section
+    assert "Report A" in section and "Report B" in section
+
+
+def test_people_in_the_same_batch_are_related(client):
+    a = published_person("Batch Member A")
+    b = published_person("Batch Member B")
+    batch = f.ReleaseBatchFactory(status=PUBLISHED)
+    f.BatchMembershipFactory(batch=batch, person=a)
+    f.BatchMembershipFactory(batch=batch, person=b)
+    hidden = f.PersonFactory(name="Batch Draft Member")
+    f.BatchMembershipFactory(batch=batch, person=hidden)
+    html = client.get(a.get_absolute_url()).content.decode()
+    related = html.split("Related people")[1].split("</section>")[0]
+    assert "Batch Member B" in related and "same batch" in related
+    assert "Batch Draft Member" not in html

@@ -173,6 +173,17 @@ class Event(Publishable):
         indexes = [
             models.Index(fields=["kind", "date_earliest"], name="event_kind_date_idx"),
             models.Index(fields=["date_earliest", "date_latest"], name="event_date_bounds_idx"),
+            # The release-kind and re-engagement facets.
+            models.Index(
+                fields=["release_kind"],
+                condition=~Q(release_kind=""),
+                name="event_release_kind_idx",
+            ),
+            models.Index(
+                fields=["reengagement"],
+                condition=~Q(reengagement=""),
+                name="event_reengagement_idx",
+            ),
         ]
         constraints = [
             *publication_constraints("event"),
@@ -277,6 +288,8 @@ class EventPerson(models.Model):
     class Meta:
         verbose_name = "person in event"
         verbose_name_plural = "people in event"
+        # A person's own events (role "subject"): every facet and listing column starts here.
+        indexes = [models.Index(fields=["person", "role"], name="eventperson_person_role_idx")]
         constraints = [
             choices_check("role", EventPersonRole, "eventperson_role_valid"),
             models.UniqueConstraint(
@@ -325,6 +338,11 @@ class EventOrganization(models.Model):
     class Meta:
         verbose_name = "organization in event"
         verbose_name_plural = "organizations in event"
+        # Capturing force, custodian and release-authority facets, and organization pages.
+        indexes = [
+            models.Index(fields=["organization", "role"], name="eventorg_org_role_idx"),
+            models.Index(fields=["role", "event"], name="eventorg_role_event_idx"),
+        ]
         constraints = [
             choices_check("role", EventOrganizationRole, "eventorganization_role_valid"),
             models.UniqueConstraint(

@@ -211,6 +211,7 @@ class Nationality(models.Model):
 
     class Meta:
         verbose_name_plural = "nationalities"
+        indexes = [models.Index(fields=["country"], name="nationality_country_idx")]
         constraints = [
             *claim_constraints("nationality"),
             models.CheckConstraint(
