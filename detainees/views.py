@@ -139,7 +139,10 @@ def figures_view(request):
         return HttpResponseBadRequest("Invalid filter: " + filterset.errors.as_text())
     params = request.GET.copy()
     params.pop("after", None)
+    counts = facet_counts(filterset.qs)
     context = {
+        "filter": filterset,
+        "facets": [(filterset.form[name], counts[name]) for name in counts],
         "figures": figures(filterset.qs),
         "filtered": bool(params),
         "query_string": params.urlencode(),

@@ -259,3 +259,24 @@ def test_people_in_the_same_batch_are_related(client):
     related = html.split("Related people")[1].split("</section>")[0]
     assert "Batch Member B" in related and "same batch" in related
     assert "Batch Draft Member" not in html
+
+
+def test_a_draft_person_and_private_notes_stay_off_feeds_figures_and_other_pages(client, demo):
+    from detainees.models import Facility, Organization, Place, ReleaseBatch, Source
+
+    draft = f.PersonFactory(name=f"Hidden {MARKER}")
+    release = published_event(draft, kind=Event.Kind.RELEASE, date="2013", summary="Freed")
+    release.internal_notes = MARKER
+    release.save()
+    Organization.objects.update(internal_notes=MARKER)
+    Facility.objects.update(internal_notes=MARKER)
+    Source.objects.update(internal_notes=MARKER)
+    for model in (Organization, Facility, Place, ReleaseBatch, Source):
+        for obj in model.objects.published():
+            html = client.get(obj.get_absolute_url()).content.decode()
+            assert MARKER not in html, obj
+    for url in ("/feeds/releases/", "/people/qari-bilal/feed/", "/figures/", "/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert MARKER not in response.content.decode(), url
+    assert client.get(f"/people/{draft.slug}/feed/").status_code == 404
