@@ -5,7 +5,8 @@ both filter the list (a person matches when any pair has a selected value) and c
 in the current selection per value), so a facet's counts always match its results.
 """
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 
 import django_filters
@@ -48,39 +49,24 @@ def org_pairs(roles, org_path: str):
 
 @dataclass(frozen=True)
 class Facet:
+    """A facet: a name, a label, its (person, value, label) pairs, and labels for coded values."""
+
     name: str
     label: str
+    build: Callable[[], list]
+    choices: dict[str, str] = field(default_factory=dict)
 
     def pair_querysets(self) -> list:
-        raise NotImplementedError  # every facet below defines its pairs
+        return self.build()
 
     def labels(self) -> dict[str, str]:
-        return {}
+        return self.choices
 
     def filter_q(self, values) -> Q:
         q = Q()
         for pairs in self.pair_querysets():
             q |= Q(pk__in=pairs.filter(value__in=values).values("person_key"))
         return q
-
-
-class RoleFacet(Facet):
-    def __init__(self, name, label, build):
-        object.__setattr__(self, "name", name)
-        object.__setattr__(self, "label", label)
-        object.__setattr__(self, "_build", build)
-
-    def pair_querysets(self):
-        return self._build()
-
-
-class ChoicesFacet(RoleFacet):
-    def __init__(self, name, label, build, choices):
-        super().__init__(name, label, build)
-        object.__setattr__(self, "_choices", dict(choices))
-
-    def labels(self):
-        return self._choices
 
 
 def _nationality():
@@ -184,26 +170,26 @@ def _status():
 FACETS: dict[str, Facet] = {
     f.name: f
     for f in [
-        ChoicesFacet("status", "Current status", _status, CurrentStatus.choices),
-        ChoicesFacet("nationality", "Nationality", _nationality, dict(countries)),
-        RoleFacet("organization", "Affiliated organization", _organization),
-        RoleFacet(
+        Facet("status", "Current status", _status, dict(CurrentStatus.choices)),
+        Facet("nationality", "Nationality", _nationality, dict(countries)),
+        Facet("organization", "Affiliated organization", _organization),
+        Facet(
             "capturing_force",
             "Capturing force",
             lambda: _event_org(Event.Kind.CAPTURE, EventOrganization.Role.CAPTURING_FORCE),
         ),
-        RoleFacet("custodian", "Custodian", _custodian),
-        RoleFacet("facility", "Facility", _facility),
-        RoleFacet(
+        Facet("custodian", "Custodian", _custodian),
+        Facet("facility", "Facility", _facility),
+        Facet(
             "release_authority",
             "Release ordered by",
             lambda: _event_org(Event.Kind.RELEASE, EventOrganization.Role.ORDERED_BY),
         ),
-        ChoicesFacet("release_kind", "Release kind", _release_kind, Event.ReleaseKind.choices),
-        ChoicesFacet("country", "Country of events", _country, dict(countries)),
-        RoleFacet("province", "Province of events", _province),
-        ChoicesFacet("reengaged", "Re-engaged", _reengaged, Event.Reengagement.choices),
-        ChoicesFacet("claim_status", "Claim status of events", _claim_status, ClaimStatus.choices),
+        Facet("release_kind", "Release kind", _release_kind, dict(Event.ReleaseKind.choices)),
+        Facet("country", "Country of events", _country, dict(countries)),
+        Facet("province", "Province of events", _province),
+        Facet("reengaged", "Re-engaged", _reengaged, dict(Event.Reengagement.choices)),
+        Facet("claim_status", "Claim status of events", _claim_status, dict(ClaimStatus.choices)),
     ]
 }
 
