@@ -7,5 +7,6 @@ admin.site.index_title = "Records"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("detainees.api.urls")),
     path("", include("detainees.urls")),
 ]

@@ -1,0 +1,399 @@
+"""Public API shapes. Every serializer lists its fields: nothing private is ever added by default."""
+
+from django_countries.serializer_fields import CountryField
+from rest_framework import serializers
+
+from detainees.fuzzydates import humanize
+from detainees.models import (
+    Affiliation,
+    BatchMembership,
+    Citation,
+    Event,
+    Facility,
+    FacilityControl,
+    Organization,
+    Person,
+    Place,
+    PublicationStatus,
+    ReleaseBatch,
+    Source,
+)
+
+
+class FuzzyDateField(serializers.Field):
+    """A fuzzy date as {"edtf", "earliest", "latest", "text"}; reads the three stored columns."""
+
+    def __init__(self, prefix: str, **kwargs):
+        self.prefix = prefix
+        kwargs["source"] = "*"
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, obj):
+        edtf = getattr(obj, self.prefix)
+        earliest = getattr(obj, f"{self.prefix}_earliest")
+        latest = getattr(obj, f"{self.prefix}_latest")
+        return {
+            "edtf": edtf,
+            "earliest": earliest.isoformat() if earliest else None,
+            "latest": latest.isoformat() if latest else None,
+            "text": humanize(edtf),
+        }
+
+
+class Ref(serializers.Serializer):
+    """A link to another record: its id (public UUID), name and API URL."""
+
+    id = serializers.UUIDField(source="public_id")
+    name = serializers.CharField(source="__str__")
+
+    def to_representation(self, instance):
+        # A link to a record that is not published would leak its name: give null instead.
+        if getattr(instance, "status", PublicationStatus.PUBLISHED) != PublicationStatus.PUBLISHED:
+            return None
+        return super().to_representation(instance)
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id")
+    publisher = Ref(allow_null=True)
+    published = FuzzyDateField("published")
+
+    class Meta:
+        model = Source
+        fields = (
+            "id",
+            "kind",
+            "title",
+            "publisher",
+            "author",
+            "url",
+            "archived_url",
+            "published",
+            "language",
+            "reference_number",
+            "summary",
+            "created",
+            "updated",
+        )
+
+
+class CitationSerializer(serializers.ModelSerializer):
+    source = Ref()
+
+    class Meta:
+        model = Citation
+        fields = ("source", "aspect", "quote", "locator", "attribution", "accessed_on")
+
+
+class PublicCitations(serializers.Field):
+    """Citations whose source is published and not confidential."""
+
+    def __init__(self, **kwargs):
+        kwargs["source"] = "*"
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, obj):
+        from detainees.pages import public_citations
+
+        return CitationSerializer(public_citations(obj), many=True).data
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id")
+    country = CountryField(allow_blank=True)
+    parent = Ref(allow_null=True)
+    other_names = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Organization
+        fields = (
+            "id",
+            "slug",
+            "name",
+            "abbreviation",
+            "kind",
+            "parent",
+            "country",
+            "other_names",
+            "description",
+            "created",
+            "updated",
+        )
+
+    def get_other_names(self, obj) -> list[str]:
+        return [n.name for n in obj.names.all()]
+
+
+class PlaceSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id")
+    country = CountryField()
+    parent = Ref(allow_null=True)
+
+    class Meta:
+        model = Place
+        fields = (
+            "id",
+            "slug",
+            "name",
+            "kind",
+            "parent",
+            "country",
+            "latitude",
+            "longitude",
+            "created",
+            "updated",
+        )
+
+
+class FacilityControlSerializer(serializers.ModelSerializer):
+    controller = Ref()
+    start = FuzzyDateField("start")
+    end = FuzzyDateField("end")
+    citations = PublicCitations()
+
+    class Meta:
+        model = FacilityControl
+        fields = ("controller", "start", "end", "claim_status", "citations")
+
+
+class FacilitySerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id")
+    place = Ref(allow_null=True)
+
+    class Meta:
+        model = Facility
+        fields = ("id", "slug", "name", "kind", "place", "description", "created", "updated")
+
+
+class EventSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id")
+    date = FuzzyDateField("date")
+    end_date = FuzzyDateField("end_date")
+    place = Ref(allow_null=True)
+    facility = Ref(allow_null=True)
+    from_facility = Ref(allow_null=True)
+    batch = Ref(allow_null=True)
+    people = serializers.SerializerMethodField()
+    organizations = serializers.SerializerMethodField()
+    citations = PublicCitations()
+
+    class Meta:
+        model = Event
+        fields = (
+            "id",
+            "kind",
+            "summary",
+            "description",
+            "date",
+            "end_date",
+            "place",
+            "facility",
+            "from_facility",
+            "operation",
+            "unnamed_count",
+            "unnamed_description",
+            "custody_end_reason",
+            "release_kind",
+            "batch",
+            "reengagement",
+            "role",
+            "strength_estimate",
+            "strength_note",
+            "claim_status",
+            "people",
+            "organizations",
+            "citations",
+            "created",
+            "updated",
+        )
+
+    def get_people(self, obj) -> list[dict]:
+        return [
+            {
+                "id": str(role.person.public_id),
+                "name": role.person.display_name,
+                "role": role.role,
+                "capacity": role.capacity,
+                "note": role.note,
+            }
+            for role in obj.people.all()
+            if role.person.is_published
+        ]
+
+    def get_organizations(self, obj) -> list[dict]:
+        return [
+            {
+                "id": str(role.organization.public_id),
+                "name": role.organization.name,
+                "role": role.role,
+                "note": role.note,
+            }
+            for role in obj.organizations.all()
+            if role.organization.is_published
+        ]
+
+
+class PersonListSerializer(serializers.ModelSerializer):
+    """One flat row per person: what the list and its CSV show."""
+
+    id = serializers.UUIDField(source="public_id")
+    name = serializers.CharField(source="sort_name")
+    other_names = serializers.SerializerMethodField()
+    nationalities = serializers.SerializerMethodField()
+    current_status = serializers.CharField()
+    first_capture = serializers.CharField(source="first_capture_date", allow_null=True)
+    first_capture_earliest = serializers.DateField(source="first_capture", allow_null=True)
+    last_release = serializers.CharField(source="last_release_date", allow_null=True)
+    last_release_earliest = serializers.DateField(source="last_release", allow_null=True)
+
+    class Meta:
+        model = Person
+        fields = (
+            "id",
+            "slug",
+            "name",
+            "other_names",
+            "nationalities",
+            "current_status",
+            "first_capture",
+            "first_capture_earliest",
+            "last_release",
+            "last_release_earliest",
+            "created",
+            "updated",
+        )
+
+    def get_other_names(self, obj) -> list[str]:
+        return [n.name for n in obj.names.all() if not n.is_primary]
+
+    def get_nationalities(self, obj) -> list[str]:
+        return [n.country.code for n in obj.nationalities.all()]
+
+
+class AffiliationSerializer(serializers.ModelSerializer):
+    organization = Ref()
+    start = FuzzyDateField("start")
+    end = FuzzyDateField("end")
+    place = Ref(allow_null=True)
+    citations = PublicCitations()
+
+    class Meta:
+        model = Affiliation
+        fields = (
+            "organization",
+            "role",
+            "start",
+            "end",
+            "place",
+            "strength_estimate",
+            "strength_note",
+            "claim_status",
+            "citations",
+        )
+
+
+class BatchMembershipSerializer(serializers.ModelSerializer):
+    batch = Ref()
+    citations = PublicCitations()
+
+    class Meta:
+        model = BatchMembership
+        fields = ("batch", "inclusion", "claim_status", "citations")
+
+
+class PersonDetailSerializer(serializers.ModelSerializer):
+    """Everything the person page shows, in one response."""
+
+    id = serializers.UUIDField(source="public_id")
+    name = serializers.CharField(source="display_name")
+    names = serializers.SerializerMethodField()
+    nationalities = serializers.SerializerMethodField()
+    birth = FuzzyDateField("birth")
+    status_line = serializers.CharField()
+    affiliations = AffiliationSerializer(many=True)
+    timeline = serializers.SerializerMethodField()
+    batches = BatchMembershipSerializer(source="batch_memberships", many=True)
+
+    class Meta:
+        model = Person
+        fields = (
+            "id",
+            "slug",
+            "name",
+            "names",
+            "gender",
+            "birth",
+            "biography",
+            "nationalities",
+            "status_line",
+            "affiliations",
+            "timeline",
+            "batches",
+            "created",
+            "updated",
+        )
+
+    def get_names(self, obj) -> list[dict]:
+        return [
+            {"name": n.name, "kind": n.kind, "is_primary": n.is_primary, "language": n.language}
+            for n in obj.names.all()
+        ]
+
+    def get_nationalities(self, obj) -> list[dict]:
+        from detainees.pages import public_citations
+
+        return [
+            {
+                "country": n.country.code,
+                "claim_status": n.claim_status,
+                "citations": CitationSerializer(public_citations(n), many=True).data,
+            }
+            for n in obj.nationalities.all()
+        ]
+
+    def get_timeline(self, obj) -> list[dict]:
+        from detainees.timeline import custodians, sort_key
+
+        events = sorted((role.event for role in obj.subject_roles), key=sort_key)
+        rows = []
+        for event in events:
+            row = EventSerializer(event).data
+            if event.kind == Event.Kind.CUSTODY:
+                row["custodians"] = [
+                    {
+                        "id": str(span.organization.public_id),
+                        "name": span.organization.name,
+                        "start": span.start,
+                        "end": span.end,
+                        "via_facility": span.via_facility,
+                    }
+                    for span in custodians(event)
+                ]
+            rows.append(row)
+        return rows
+
+
+class ReleaseBatchSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id")
+    date = FuzzyDateField("date")
+    ordered_by = Ref(allow_null=True)
+    carried_out_by = Ref(allow_null=True)
+
+    class Meta:
+        model = ReleaseBatch
+        fields = (
+            "id",
+            "slug",
+            "title",
+            "date",
+            "ordered_by",
+            "carried_out_by",
+            "declared_considered",
+            "declared_released",
+            "description",
+            "claim_status",
+            "created",
+            "updated",
+        )

@@ -1,0 +1,17 @@
+from rest_framework.routers import DefaultRouter
+
+from detainees.api import views
+
+app_name = "api"
+
+router = DefaultRouter(trailing_slash=True)
+router.include_format_suffixes = False
+router.register("persons", views.PersonViewSet, basename="person")
+router.register("events", views.EventViewSet, basename="event")
+router.register("organizations", views.OrganizationViewSet, basename="organization")
+router.register("places", views.PlaceViewSet, basename="place")
+router.register("facilities", views.FacilityViewSet, basename="facility")
+router.register("batches", views.ReleaseBatchViewSet, basename="batch")
+router.register("sources", views.SourceViewSet, basename="source")
+
+urlpatterns = router.urls

@@ -1,0 +1,165 @@
+"""Read endpoints: published records only, the public site's filters, keyset pages, JSON or CSV."""
+
+import django_filters
+from django.db.models import Prefetch
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import viewsets
+from rest_framework.renderers import JSONRenderer
+
+from detainees.api import serializers as s
+from detainees.api.pagination import KeysetPagination
+from detainees.api.renderers import CSVRenderer
+from detainees.filters import SORTS, PersonFilterSet, people_for_listing
+from detainees.models import (
+    Event,
+    EventOrganization,
+    EventPerson,
+    Facility,
+    Organization,
+    Place,
+    PublicationStatus,
+    ReleaseBatch,
+    Source,
+)
+from detainees.pages import person_page_queryset
+
+PUBLISHED = PublicationStatus.PUBLISHED
+BY_CREATED = {"created": ("created", False), "-created": ("created", True)}
+BY_UPDATED = {"updated": ("updated", False), "-updated": ("updated", True)}
+
+
+class UpdatedSinceFilterSet(django_filters.FilterSet):
+    updated_since = django_filters.IsoDateTimeFilter(
+        field_name="updated", lookup_expr="gte", label="Changed at or after (ISO 8601)"
+    )
+
+
+class ReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
+    lookup_field = "public_id"
+    lookup_url_kwarg = "id"
+    pagination_class = KeysetPagination
+    renderer_classes = [JSONRenderer, CSVRenderer]
+    filter_backends = [DjangoFilterBackend]
+    orderings = {**BY_CREATED, **BY_UPDATED}
+    default_ordering = "created"
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        data = getattr(response, "data", None)
+        if isinstance(data, dict) and data.get("next"):
+            response["Link"] = f'<{data["next"]}>; rel="next"'
+        return response
+
+
+class PersonAPIFilterSet(PersonFilterSet):
+    search = django_filters.CharFilter(label="Any name, spelling-tolerant", method="filter_search")
+    updated_since = django_filters.IsoDateTimeFilter(field_name="updated", lookup_expr="gte")
+
+
+class PersonViewSet(ReadOnlyViewSet):
+    filterset_class = PersonAPIFilterSet
+    orderings = {**SORTS, **BY_CREATED, **BY_UPDATED}
+    default_ordering = "name"
+
+    def get_queryset(self):
+        if self.action == "retrieve":
+            return person_page_queryset()
+        return people_for_listing().prefetch_related("names")
+
+    def get_serializer_class(self):
+        return s.PersonDetailSerializer if self.action == "retrieve" else s.PersonListSerializer
+
+
+def public_event_queryset():
+    return (
+        Event.objects.published()
+        .select_related("place", "facility", "from_facility", "batch")
+        .prefetch_related(
+            Prefetch(
+                "people",
+                queryset=EventPerson.objects.select_related("person").prefetch_related(
+                    "person__names"
+                ),
+            ),
+            Prefetch(
+                "organizations", queryset=EventOrganization.objects.select_related("organization")
+            ),
+            "citations__source",
+        )
+    )
+
+
+class EventFilterSet(UpdatedSinceFilterSet):
+    kind = django_filters.MultipleChoiceFilter(choices=Event.Kind.choices)
+    claim_status = django_filters.MultipleChoiceFilter(
+        choices=Event._meta.get_field("claim_status").choices
+    )
+    date_from = django_filters.DateFilter(
+        field_name="date_latest", lookup_expr="gte", label="Possibly on or after"
+    )
+    date_to = django_filters.DateFilter(
+        field_name="date_earliest", lookup_expr="lte", label="Possibly on or before"
+    )
+    person = django_filters.UUIDFilter(field_name="people__person__public_id", distinct=True)
+    organization = django_filters.UUIDFilter(
+        field_name="organizations__organization__public_id", distinct=True
+    )
+
+    class Meta:
+        model = Event
+        fields = ["kind", "claim_status", "updated_since"]
+
+
+class EventViewSet(ReadOnlyViewSet):
+    serializer_class = s.EventSerializer
+    filterset_class = EventFilterSet
+
+    def get_queryset(self):
+        return public_event_queryset()
+
+
+def simple_filterset(model_class, **extra):
+    meta = type("Meta", (), {"model": model_class, "fields": list(extra.pop("fields", []))})
+    return type(
+        f"{model_class.__name__}FilterSet", (UpdatedSinceFilterSet,), {"Meta": meta, **extra}
+    )
+
+
+class OrganizationViewSet(ReadOnlyViewSet):
+    serializer_class = s.OrganizationSerializer
+    filterset_class = simple_filterset(Organization, fields=["kind", "country"])
+
+    def get_queryset(self):
+        return Organization.objects.published().select_related("parent").prefetch_related("names")
+
+
+class PlaceViewSet(ReadOnlyViewSet):
+    serializer_class = s.PlaceSerializer
+    filterset_class = simple_filterset(Place, fields=["kind", "country"])
+
+    def get_queryset(self):
+        return Place.objects.published().select_related("parent")
+
+
+class FacilityViewSet(ReadOnlyViewSet):
+    serializer_class = s.FacilitySerializer
+    filterset_class = simple_filterset(Facility, fields=["kind"])
+
+    def get_queryset(self):
+        return Facility.objects.published().select_related("place")
+
+
+class ReleaseBatchViewSet(ReadOnlyViewSet):
+    serializer_class = s.ReleaseBatchSerializer
+    filterset_class = simple_filterset(ReleaseBatch)
+
+    def get_queryset(self):
+        return ReleaseBatch.objects.published().select_related("ordered_by", "carried_out_by")
+
+
+class SourceViewSet(ReadOnlyViewSet):
+    serializer_class = s.SourceSerializer
+    filterset_class = simple_filterset(Source, fields=["kind", "language", "reference_number"])
+
+    def get_queryset(self):
+        return Source.objects.published().filter(is_confidential=False).select_related("publisher")
