@@ -6,6 +6,8 @@ from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
+from detainees.api.renderers import flatten
+from detainees.api.serializers import PersonListSerializer
 from detainees.figures import figures
 from detainees.filters import SORTS, PersonFilterSet, facet_counts, people_for_listing
 from detainees.fuzzydates import FuzzyDate, FuzzyDateError
@@ -83,20 +85,6 @@ class Echo:
         return value
 
 
-CSV_COLUMNS = [
-    "public_id",
-    "name",
-    "other_names",
-    "nationalities",
-    "current_status",
-    "first_capture",
-    "first_capture_earliest",
-    "last_release",
-    "last_release_earliest",
-    "url",
-]
-
-
 @require_GET
 def person_list_csv(request):
     """Exactly the current selection, in the list's order, streamed."""
@@ -106,26 +94,15 @@ def person_list_csv(request):
     field, descending = sort_for(filterset)
     queryset = filterset.qs.prefetch_related("names")
     order = (f"-{field}", "-pk") if descending else (field, "pk")
+    # The same columns as the API's CSV: one serializer defines a person's row.
+    columns = list(PersonListSerializer().fields)
     writer = csv.writer(Echo())
 
     def rows():
-        yield writer.writerow(CSV_COLUMNS)
+        yield writer.writerow(columns)
         for person in queryset.order_by(*order).iterator(chunk_size=500):
-            names = list(person.names.all())
-            yield writer.writerow(
-                [
-                    person.public_id,
-                    person.sort_name,
-                    "; ".join(n.name for n in names if not n.is_primary),
-                    "; ".join(n.country.code for n in person.nationalities.all()),
-                    person.current_status,
-                    person.first_capture_date or "",
-                    person.first_capture or "",
-                    person.last_release_date or "",
-                    person.last_release or "",
-                    request.build_absolute_uri(person.get_absolute_url()),
-                ]
-            )
+            data = PersonListSerializer(person).data
+            yield writer.writerow([flatten(data[c]) for c in columns])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="people.csv"'
