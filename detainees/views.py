@@ -2,6 +2,7 @@
 
 import csv
 
+from django.db.models import F
 from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
@@ -93,7 +94,9 @@ def person_list_csv(request):
         return HttpResponseBadRequest("Invalid filter: " + filterset.errors.as_text())
     field, descending = sort_for(filterset)
     queryset = filterset.qs.prefetch_related("names")
-    order = (f"-{field}", "-pk") if descending else (field, "pk")
+    # The list's order: missing dates last in both directions, as keyset_page orders them.
+    key = F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
+    order = (key, "-pk" if descending else "pk")
     # The same columns as the API's CSV: one serializer defines a person's row.
     columns = list(PersonListSerializer().fields)
     writer = csv.writer(Echo())

@@ -143,6 +143,8 @@ def test_the_csv_is_exactly_the_current_selection_in_order(client, demo):
     assert rows[0]["last_release"] == "2011-04-20/2014"
     everyone = csv_rows(client)
     assert [r["name"] for r in everyone] == listed(client)
+    for sort in ("captured", "-captured", "released", "-released", "-name"):
+        assert [r["name"] for r in csv_rows(client, sort=sort)] == listed(client, sort=sort), sort
 
 
 def test_the_list_runs_the_same_queries_for_one_row_and_fifty(client):
