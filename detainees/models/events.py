@@ -286,6 +286,7 @@ class EventPerson(models.Model):
     note = models.CharField(max_length=300, blank=True, help_text="e.g. 'seized at his home'.")
 
     class Meta:
+        ordering = ["pk"]  # the order they were entered in
         verbose_name = "person in event"
         verbose_name_plural = "people in event"
         # A person's own events (role "subject"): every facet and listing column starts here.
@@ -336,6 +337,7 @@ class EventOrganization(models.Model):
     note = models.CharField(max_length=300, blank=True)
 
     class Meta:
+        ordering = ["pk"]  # the order they were entered in
         verbose_name = "organization in event"
         verbose_name_plural = "organizations in event"
         # Capturing force, custodian and release-authority facets, and organization pages.
@@ -441,6 +443,7 @@ class BatchMembership(models.Model):
     claim_status = claim_status_field()
 
     class Meta:
+        ordering = ["pk"]  # the order they were entered in
         constraints = [
             choices_check("inclusion", BatchMembershipInclusion, "batchmembership_inclusion_valid"),
             *claim_constraints("batchmembership"),

@@ -210,6 +210,7 @@ class Nationality(models.Model):
     claim_status = claim_status_field()
 
     class Meta:
+        ordering = ["pk"]  # the order they were entered in
         verbose_name_plural = "nationalities"
         indexes = [models.Index(fields=["country"], name="nationality_country_idx")]
         constraints = [
@@ -252,7 +253,7 @@ class Affiliation(Publishable):
     claim_status = claim_status_field()
 
     class Meta:
-        ordering = ["person", "start_earliest"]
+        ordering = ["person", "start_earliest", "pk"]
         constraints = [
             *publication_constraints("affiliation"),
             *claim_constraints("affiliation"),
