@@ -6,9 +6,9 @@ No OFFSET and no COUNT(*): page 1,000 costs what page 1 costs, given an index on
 import base64
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
-from django.db.models import DateField, F, Q, Value
+from django.db.models import DateField, DateTimeField, F, Q, Value
 from django.db.models.functions import Coalesce
 
 
@@ -24,7 +24,9 @@ class Page:
 
 
 def encode_cursor(value, pk: int) -> str:
-    if isinstance(value, date):
+    if isinstance(value, datetime):  # before date: a datetime is a date too
+        value = {"t": value.isoformat()}
+    elif isinstance(value, date):
         value = {"d": value.isoformat()}
     raw = json.dumps([value, pk]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -34,17 +36,27 @@ def decode_cursor(cursor: str):
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value, pk = json.loads(raw)
-        if isinstance(value, dict):
+        if isinstance(value, dict) and "t" in value:
+            value = datetime.fromisoformat(value["t"])
+        elif isinstance(value, dict):
             value = date.fromisoformat(value["d"])
+        # A cursor can be edited by hand: keep to what PostgreSQL accepts (no NUL in text, a
+        # bigint pk, offsets within ±15:59, which UTC always is).
+        if (isinstance(value, str) and "\x00" in value) or not 0 < int(pk) < 2**63:
+            raise ValueError("out of range")
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            value = value.astimezone(UTC)
         return value, int(pk)
-    except (ValueError, TypeError, KeyError) as exc:
+    except (ValueError, TypeError, KeyError, OverflowError) as exc:
         raise BadCursor("This page link is not valid; start again from the first page.") from exc
 
 
 def keyset_page(queryset, *, field: str, descending: bool, after: str | None, size: int) -> Page:
     """One page of `queryset` ordered by `field` then pk; missing values always come last."""
     output = queryset.query.annotations.get(field) or queryset.model._meta.get_field(field)
-    is_date = isinstance(getattr(output, "output_field", output), DateField)
+    output = getattr(output, "output_field", output)
+    # Timestamps (created, updated) are never null: only plain dates need a sentinel.
+    is_date = isinstance(output, DateField) and not isinstance(output, DateTimeField)
     if is_date:
         sentinel = date.min if descending else date.max
         key = Coalesce(F(field), Value(sentinel), output_field=DateField())

@@ -6,6 +6,7 @@ DEBUG is off unless set, and a SECRET_KEY is only invented when DEBUG is on.
 """
 
 import os
+import re
 import warnings
 from pathlib import Path
 
@@ -32,6 +33,20 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None or raw.strip() == "":
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_rate(name: str, default: str) -> str:
+    """A request rate as DRF's throttles read it: a count per second, minute, hour or day."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip()
+    if not re.fullmatch(r"[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)", value):
+        raise ImproperlyConfigured(
+            f"{name} must be a number of requests per second, minute, hour or day "
+            f"(e.g. 600/minute), not {raw!r}."
+        )
+    return value
 
 
 DEBUG = env_bool("DEBUG", default=False)
@@ -74,6 +89,8 @@ INSTALLED_APPS = [
     "django_countries",
     "django_filters",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "detainees",
 ]
 
@@ -145,6 +162,41 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "URL_FORMAT_OVERRIDE": "format",
+    "DEFAULT_SCHEMA_CLASS": "detainees.api.schema.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["detainees.api.throttling.AnonReadThrottle"],
+    # Clients are told apart by address: behind the TLS proxy, the one it puts last in
+    # X-Forwarded-For; otherwise the connection's, so a forged header changes nothing.
+    "NUM_PROXIES": 1 if env_bool("BEHIND_TLS_PROXY", default=False) else 0,
+}
+# Requests per client address to the API, for anonymous readers (all of them).
+API_ANON_RATE = env_rate("API_ANON_RATE", "600/minute")
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Detainee-release tracker API",
+    "DESCRIPTION": (
+        "Read-only access to the tracker's published records: people, events, organizations, "
+        "places, facilities, release batches and sources. Drafts and internal notes never "
+        "appear.\n\n"
+        "Lists are pages of at most `page_size` rows (default 50, up to 500). Follow `next` (also "
+        'sent as a `Link: rel="next"` header) to get the following page; there is no total '
+        "count. `ordering` picks one of each list's allowed orderings.\n\n"
+        "Dates recorded with uncertainty are fuzzy dates: their EDTF text (`2011`, `2013-03`, "
+        "`2011-04-20/2014`), the earliest and latest day they could mean, and an English "
+        "rendering.\n\n"
+        "Every list answers JSON or CSV (`?format=csv` or `Accept: text/csv`). An invalid "
+        'parameter is a 400 whose body names it: `{"parameter": ["message", ...]}`.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Swagger UI would otherwise send the schema to validator.swagger.io for a badge.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    # Choice sets shared by several models get one stable component name instead of one
+    # derived from whichever field happens to be met first.
+    "ENUM_NAME_OVERRIDES": {"ClaimStatusEnum": "detainees.models.ClaimStatus"},
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": True,
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -52,6 +52,31 @@ class KeysetPagination(BasePagination):
     def get_paginated_response(self, data):
         return Response({"next": self.get_next_link(), "results": data})
 
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": "ordering",
+                "in": "query",
+                "required": False,
+                "description": f"Row order (default `{view.default_ordering}`); `-` reverses it.",
+                "schema": {"type": "string", "enum": sorted(view.orderings)},
+            },
+            {
+                "name": self.cursor_query_param,
+                "in": "query",
+                "required": False,
+                "description": "Where the page starts: taken from the previous page's `next`.",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": "page_size",
+                "in": "query",
+                "required": False,
+                "description": f"Rows per page, 1 to {MAX_SIZE} (default {DEFAULT_SIZE}).",
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_SIZE},
+            },
+        ]
+
     def get_paginated_response_schema(self, schema):
         return {
             "type": "object",

@@ -1,8 +1,10 @@
 """Public API shapes. Every serializer lists its fields: nothing private is ever added by default."""
 
 from django_countries.serializer_fields import CountryField
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from detainees.api import schema
 from detainees.fuzzydates import humanize
 from detainees.models import (
     Affiliation,
@@ -209,6 +211,7 @@ class EventSerializer(serializers.ModelSerializer):
             "updated",
         )
 
+    @extend_schema_field(schema.EVENT_PEOPLE)
     def get_people(self, obj) -> list[dict]:
         return [
             {
@@ -222,6 +225,7 @@ class EventSerializer(serializers.ModelSerializer):
             if role.person.is_published
         ]
 
+    @extend_schema_field(schema.EVENT_ORGANIZATIONS)
     def get_organizations(self, obj) -> list[dict]:
         return [
             {
@@ -235,6 +239,7 @@ class EventSerializer(serializers.ModelSerializer):
         ]
 
 
+@extend_schema_serializer(component_name="PersonSummary")
 class PersonListSerializer(serializers.ModelSerializer):
     """One flat row per person: what the list and its CSV show."""
 
@@ -268,6 +273,7 @@ class PersonListSerializer(serializers.ModelSerializer):
     def get_other_names(self, obj) -> list[str]:
         return [n.name for n in obj.names.all() if not n.is_primary]
 
+    @extend_schema_field(schema.COUNTRY_CODES)
     def get_nationalities(self, obj) -> list[str]:
         return [n.country.code for n in obj.nationalities.all()]
 
@@ -335,12 +341,14 @@ class PersonDetailSerializer(serializers.ModelSerializer):
             "updated",
         )
 
+    @extend_schema_field(schema.PERSON_NAMES)
     def get_names(self, obj) -> list[dict]:
         return [
             {"name": n.name, "kind": n.kind, "is_primary": n.is_primary, "language": n.language}
             for n in obj.names.all()
         ]
 
+    @extend_schema_field(schema.NATIONALITIES)
     def get_nationalities(self, obj) -> list[dict]:
         from detainees.pages import public_citations
 
@@ -353,6 +361,7 @@ class PersonDetailSerializer(serializers.ModelSerializer):
             for n in obj.nationalities.all()
         ]
 
+    @extend_schema_field(schema.TIMELINE)
     def get_timeline(self, obj) -> list[dict]:
         from detainees.timeline import custodians, sort_key
 

@@ -1,6 +1,7 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from detainees.api import views
+from detainees.api import changes, export, views
 
 app_name = "api"
 
@@ -13,5 +14,9 @@ router.register("places", views.PlaceViewSet, basename="place")
 router.register("facilities", views.FacilityViewSet, basename="facility")
 router.register("batches", views.ReleaseBatchViewSet, basename="batch")
 router.register("sources", views.SourceViewSet, basename="source")
+router.register("changes", changes.ChangeViewSet, basename="change")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    path("export.jsonl", export.ExportView.as_view(), name="export"),
+]

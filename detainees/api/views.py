@@ -7,9 +7,10 @@ from rest_framework import viewsets
 from rest_framework.renderers import JSONRenderer
 
 from detainees.api import serializers as s
+from detainees.api.conditional import with_etag
 from detainees.api.pagination import KeysetPagination
 from detainees.api.renderers import CSVRenderer
-from detainees.filters import SORTS, PersonFilterSet, people_for_listing
+from detainees.filters import SORTS, PersonFilterSet, UpdatedSinceFilter, people_for_listing
 from detainees.models import (
     Event,
     EventOrganization,
@@ -29,7 +30,7 @@ BY_UPDATED = {"updated": ("updated", False), "-updated": ("updated", True)}
 
 
 class UpdatedSinceFilterSet(django_filters.FilterSet):
-    updated_since = django_filters.IsoDateTimeFilter(
+    updated_since = UpdatedSinceFilter(
         field_name="updated", lookup_expr="gte", label="Changed at or after (ISO 8601)"
     )
 
@@ -48,12 +49,16 @@ class ReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
         data = getattr(response, "data", None)
         if isinstance(data, dict) and data.get("next"):
             response["Link"] = f'<{data["next"]}>; rel="next"'
+        if self.action == "retrieve" and response.status_code == 200:
+            response = with_etag(request, response)
         return response
 
 
 class PersonAPIFilterSet(PersonFilterSet):
     search = django_filters.CharFilter(label="Any name, spelling-tolerant", method="filter_search")
-    updated_since = django_filters.IsoDateTimeFilter(field_name="updated", lookup_expr="gte")
+    updated_since = UpdatedSinceFilter(
+        field_name="updated", lookup_expr="gte", label="Changed at or after (ISO 8601)"
+    )
 
 
 class PersonViewSet(ReadOnlyViewSet):

@@ -4,6 +4,7 @@ from .organizations import Organization, OrganizationName
 from .people import Affiliation, Nationality, Person, PersonName
 from .places import Facility, FacilityControl, Place
 from .sources import Citation, Source
+from .tombstones import Tombstone
 
 __all__ = [
     "Affiliation",
@@ -25,4 +26,5 @@ __all__ = [
     "Publishable",
     "ReleaseBatch",
     "Source",
+    "Tombstone",
 ]

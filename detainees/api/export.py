@@ -1,0 +1,87 @@
+"""Bulk export: every published record as JSON Lines, streamed in constant memory.
+
+Each line is one record: `{"type": "person", ...}` followed by the fields the API gives it.
+People come in their detail shape, everything the person page shows (names and their kinds,
+birth, biography, affiliations, batches, the timeline), because the export stands in for
+fetching every record: the list row is a summary of that, and affiliations are in no list.
+Everything else comes in its list shape, which for those types is also the detail shape.
+
+Rows are read with a server-side cursor, `CHUNK_SIZE` at a time, with each chunk's related rows
+prefetched in one query per relation: memory and the number of queries grow with the number of
+chunks, never with the number of rows. The export is not a snapshot: a record changed while it
+streams may come in its old or new state, so start the next incremental sync (see
+`detainees.api.changes`) from the time the export started.
+"""
+
+import json
+
+from django.http import StreamingHttpResponse
+from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.utils.encoders import JSONEncoder
+from rest_framework.views import APIView
+
+from detainees.api import views
+
+CHUNK_SIZE = 500
+MEDIA_TYPE = "application/x-ndjson"
+
+# `?types=` name (as in the list URLs): the lines' "type", the viewset whose published queryset
+# and serializer the lines use, and the action choosing that viewset's shape.
+EXPORTS = {
+    "persons": ("person", views.PersonViewSet, "retrieve"),
+    "events": ("event", views.EventViewSet, "list"),
+    "organizations": ("organization", views.OrganizationViewSet, "list"),
+    "places": ("place", views.PlaceViewSet, "list"),
+    "facilities": ("facility", views.FacilityViewSet, "list"),
+    "batches": ("batch", views.ReleaseBatchViewSet, "list"),
+    "sources": ("source", views.SourceViewSet, "list"),
+}
+
+
+def json_line(data: dict) -> str:
+    """One compact JSON line, as the API's JSON renders it; U+2028/9 escaped so no tool splits it."""
+    text = json.dumps(data, cls=JSONEncoder, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029") + "\n"
+
+
+class JSONLinesRenderer(BaseRenderer):
+    """Lets clients ask for `application/x-ndjson`; an error body is then a single JSON line."""
+
+    media_type = MEDIA_TYPE
+    format = "jsonl"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return json_line(data).encode(self.charset)
+
+
+def export_lines(request, names: list[str]):
+    """Yield each published record of each type in `names` as a JSON line, by primary key."""
+    for name in names:
+        record_type, viewset_class, action = EXPORTS[name]
+        view = viewset_class(request=request, action=action, format_kwarg=None, args=(), kwargs={})
+        # One serializer for all rows: its fields are built once, not per record.
+        serializer = view.get_serializer_class()(context=view.get_serializer_context())
+        records = view.get_queryset().order_by("pk").iterator(chunk_size=CHUNK_SIZE)
+        for record in records:
+            yield json_line({"type": record_type, **serializer.to_representation(record)})
+
+
+class ExportView(APIView):
+    """`GET /api/v1/export.jsonl[?types=persons,events]`: published records as JSON Lines."""
+
+    renderer_classes = [JSONRenderer, JSONLinesRenderer]
+
+    @extend_schema(exclude=True)
+    def get(self, request):
+        raw = request.query_params.get("types", "")
+        names = list(dict.fromkeys(n.strip() for n in raw.split(",") if n.strip())) or list(EXPORTS)
+        unknown = [n for n in names if n not in EXPORTS]
+        if unknown:
+            choices = ", ".join(EXPORTS)
+            raise ValidationError({"types": [f"Unknown: {', '.join(unknown)}. Use: {choices}."]})
+        response = StreamingHttpResponse(export_lines(request, names), content_type=MEDIA_TYPE)
+        response["Content-Disposition"] = 'inline; filename="tracker-export.jsonl"'
+        return response
