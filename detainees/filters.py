@@ -7,13 +7,14 @@ in the current selection per value), so a facet's counts always match its result
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date
 
 import django_filters
 from django import forms
 from django.db import connection, models
 from django.db.models import Exists, F, Q, Value
 from django_countries import countries
+from django_filters.fields import IsoDateTimeField
 
 from detainees.fuzzydates import FuzzyDate, FuzzyDateError
 from detainees.listing import CurrentStatus, annotate_listing, own_events
@@ -238,10 +239,14 @@ class FuzzyBoundField(forms.CharField):
         try:
             fuzzy = FuzzyDate.parse(value)
         except FuzzyDateError as exc:
-            raise forms.ValidationError(str(exc)) from exc
+            # Typed text goes in params, never the message: a '%' in it would break formatting.
+            raise forms.ValidationError("%(reason)s", params={"reason": str(exc)}) from exc
         day = fuzzy.latest if self.end else fuzzy.earliest
         if day is None:
-            raise forms.ValidationError(f"'{value}' has no {'end' if self.end else 'start'}.")
+            side = "end" if self.end else "start"
+            raise forms.ValidationError(
+                "'%(value)s' has no %(side)s.", params={"value": value, "side": side}
+            )
         return day
 
 
@@ -260,6 +265,23 @@ class FuzzyBoundFilter(django_filters.Filter):
 
     def filter(self, qs, value):
         return qs  # applied together with its pair in PersonFilterSet.filter_queryset
+
+
+class UTCDateTimeField(IsoDateTimeField):
+    """An ISO 8601 moment, as UTC: PostgreSQL refuses offsets beyond ±15:59, which ISO allows."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(UTC)
+        except OverflowError as exc:  # e.g. 0001-01-01T00:00+01:00 is before year 1 in UTC
+            raise forms.ValidationError("This moment is out of range.") from exc
+
+
+class UpdatedSinceFilter(django_filters.IsoDateTimeFilter):
+    field_class = UTCDateTimeField
 
 
 SORTS = {
@@ -290,7 +312,8 @@ class FacetFilter(django_filters.MultipleChoiceFilter):
     @property
     def field(self):
         field = super().field
-        field.valid_value = lambda value: True  # unknown values simply match nobody
+        # Unknown values simply match nobody; only a NUL, which PostgreSQL cannot take, is refused.
+        field.valid_value = lambda value: "\x00" not in value
         return field
 
     def filter(self, qs, value):

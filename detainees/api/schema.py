@@ -1,0 +1,311 @@
+"""The OpenAPI description of the read API: what drf-spectacular cannot infer by itself.
+
+Custom fields, method fields, the person list's facets and fuzzy date bounds, error bodies and the
+CSV alternative are described here, so the schema matches what the endpoints really send.
+"""
+
+from django.db import models
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.plumbing import (
+    ResolvedComponent,
+    build_array_type,
+    build_object_type,
+    get_manager,
+    get_view_model,
+)
+
+from detainees.models import (
+    EventOrganization,
+    EventPerson,
+    Nationality,
+    PersonName,
+)
+
+# --- Shapes -------------------------------------------------------------------------------------
+
+
+def string(description: str = "", **extra) -> dict:
+    schema = {"type": "string", **extra}
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def choice(model: type[models.Model], field_name: str, description: str = "") -> dict:
+    """A model field's codes as an enum, with "" when the field may be left blank."""
+    field = model._meta.get_field(field_name)
+    values = [value for value, _ in field.choices]
+    if field.blank and "" not in values:
+        values.append("")
+    return string(description or str(field.help_text), enum=values)
+
+
+def component(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+COUNTRY_CODE = string("ISO 3166-1 alpha-2 country code, e.g. `AF`.", minLength=2, maxLength=2)
+COUNTRY_CODES = build_array_type(COUNTRY_CODE)
+COUNTRY_FACETS = {"nationality", "country"}
+
+FUZZY_DATE = build_object_type(
+    description=(
+        "A date known only as precisely as the sources allow. Empty `edtf` (with null bounds) "
+        "means the date is unknown."
+    ),
+    properties={
+        "edtf": string("As recorded, in EDTF: `2011`, `2013-03`, `2011-04-20/2014`, `2011~`."),
+        "earliest": string("The earliest day it can mean.", format="date", nullable=True),
+        "latest": string("The latest day it can mean.", format="date", nullable=True),
+        "text": string("In words, e.g. `between 20 April 2011 and 2014`, or `date unknown`."),
+    },
+    required=["edtf", "earliest", "latest", "text"],
+)
+
+EVENT_PEOPLE = build_array_type(
+    build_object_type(
+        properties={
+            "id": string("The person's public id.", format="uuid"),
+            "name": string("Display name."),
+            "role": choice(EventPerson, "role", "The person's part in the event."),
+            "capacity": string(str(EventPerson._meta.get_field("capacity").help_text)),
+            "note": string(str(EventPerson._meta.get_field("note").help_text)),
+        },
+        required=["id", "name", "role", "capacity", "note"],
+    )
+)
+
+EVENT_ORGANIZATIONS = build_array_type(
+    build_object_type(
+        properties={
+            "id": string("The organization's public id.", format="uuid"),
+            "name": string(),
+            "role": choice(EventOrganization, "role", "The organization's part in the event."),
+            "note": string(),
+        },
+        required=["id", "name", "role", "note"],
+    )
+)
+
+PERSON_NAMES = build_array_type(
+    build_object_type(
+        properties={
+            "name": string(str(PersonName._meta.get_field("name").help_text)),
+            "kind": choice(PersonName, "kind", "What sort of name it is."),
+            "is_primary": {"type": "boolean", "description": "The name the record is shown by."},
+            "language": string(str(PersonName._meta.get_field("language").help_text)),
+        },
+        required=["name", "kind", "is_primary", "language"],
+    )
+)
+
+NATIONALITIES = build_array_type(
+    build_object_type(
+        properties={
+            "country": COUNTRY_CODE,
+            "claim_status": choice(Nationality, "claim_status"),
+            "citations": build_array_type(component("Citation")),
+        },
+        required=["country", "claim_status", "citations"],
+    )
+)
+
+CUSTODIANS = build_array_type(
+    build_object_type(
+        properties={
+            "id": string("The organization's public id.", format="uuid"),
+            "name": string(),
+            "start": string("EDTF: when this custodian's part began (empty if unknown)."),
+            "end": string("EDTF: when it ended (empty if unknown)."),
+            "via_facility": {
+                "type": "boolean",
+                "description": "Inferred from who controlled the facility, not named by a source.",
+            },
+        },
+        required=["id", "name", "start", "end", "via_facility"],
+    )
+)
+
+TIMELINE = build_array_type(
+    {
+        "allOf": [
+            component("Event"),
+            build_object_type(
+                properties={
+                    "custodians": {
+                        **CUSTODIANS,
+                        "description": "Custody events only: who held the person, and when.",
+                    }
+                }
+            ),
+        ]
+    }
+)
+
+ERRORS = build_object_type(
+    description="Each invalid parameter with what is wrong with it.",
+    additionalProperties=build_array_type(string()),
+)
+DETAIL = build_object_type(properties={"detail": string()}, required=["detail"])
+CSV_ERROR = string("The same body as a one-row CSV table, when CSV was asked for.")
+FORMAT = "`json` (the default) or `csv`; the same as sending `Accept: text/csv`."
+CSV = string(
+    "The JSON rows as a table: one column per field; lists joined with `; `, links by name, "
+    "fuzzy dates as EDTF."
+)
+
+
+class FuzzyDateFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = "detainees.api.serializers.FuzzyDateField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        return register(auto_schema, "FuzzyDate", FUZZY_DATE)
+
+
+class PublicCitationsExtension(OpenApiSerializerFieldExtension):
+    target_class = "detainees.api.serializers.PublicCitations"
+
+    def map_serializer_field(self, auto_schema, direction):
+        from detainees.api.serializers import CitationSerializer
+
+        citation = auto_schema.resolve_serializer(CitationSerializer, direction)
+        return build_array_type(citation.ref)
+
+
+def register(auto_schema, name: str, schema: dict) -> dict:
+    resolved = ResolvedComponent(
+        name=name, type=ResolvedComponent.SCHEMA, object=name, schema=schema
+    )
+    auto_schema.registry.register_on_missing(resolved)
+    return resolved.ref
+
+
+# --- Filters ------------------------------------------------------------------------------------
+
+
+class FilterSetExtension(DjangoFilterExtension):
+    """Also the filters a FilterSet adds when built (the facets), and the fuzzy date bounds."""
+
+    priority = 1
+
+    def get_schema_operation_parameters(self, auto_schema, *args, **kwargs):
+        model = get_view_model(auto_schema.view)
+        if not model:
+            return []
+        queryset = get_manager(model).none()
+        filterset_class = self.target.get_filterset_class(auto_schema.view, queryset)
+        if not filterset_class:
+            return []
+        # An instance, not base_filters: facets are added in __init__, and labels need a model.
+        filterset = filterset_class(queryset=queryset)
+        parameters = []
+        for name, filter_field in filterset.filters.items():
+            parameters += self.resolve_filter_field(
+                auto_schema, model, filterset_class, name, filter_field
+            )
+        return parameters
+
+    def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
+        from detainees.filters import FacetFilter, FuzzyBoundFilter
+
+        if isinstance(filter_field, FacetFilter):
+            return [facet_parameter(field_name, filter_field)]
+        if isinstance(filter_field, FuzzyBoundFilter):
+            return [fuzzy_bound_parameter(field_name, filter_field)]
+        parameters = super().resolve_filter_field(
+            auto_schema, model, filterset_class, field_name, filter_field
+        )
+        for parameter in parameters:
+            described = parameter.get("description", "")
+            if not described or described.startswith("* `"):
+                label = str(filter_field.label or field_name.replace("_", " ").capitalize())
+                parameter["description"] = f"{label}\n\n{described}".strip()
+        return parameters
+
+
+def facet_parameter(name: str, facet_filter) -> dict:
+    facet = facet_filter.facet
+    labels = facet.labels()
+    if name in COUNTRY_FACETS:
+        values = "Values are ISO 3166-1 alpha-2 country codes, e.g. `AF`."
+    elif labels:
+        values = "Values: " + ", ".join(f"`{code}` ({label})" for code, label in labels.items())
+    else:
+        values = "Values are the `slug`s of published records."
+    return {
+        "in": "query",
+        "name": name,
+        "description": (
+            f"{facet.label}. Repeat the parameter to match people with any of several values; "
+            f"a value nobody has matches nobody. {values}"
+        ),
+        "schema": build_array_type(string()),
+        "style": "form",
+        "explode": True,
+    }
+
+
+def fuzzy_bound_parameter(name: str, bound_filter) -> dict:
+    side = "latest" if bound_filter.end else "earliest"
+    example = bound_filter.extra.get("help") or "e.g. 2011, March 2013, 2013-03"
+    return {
+        "in": "query",
+        "name": name,
+        "description": (
+            f"{bound_filter.label}: a date in words or EDTF ({example}); its {side} day is used. "
+            "With the matching `_reading`: `possibly` (default) keeps people whose event dates "
+            "overlap the range, `certainly` those whose dates lie inside it."
+        ),
+        "schema": string(),
+    }
+
+
+# --- Operations ---------------------------------------------------------------------------------
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """Adds the error responses every read operation can give, and CSV as plain text."""
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if not operation:
+            return operation
+        for parameter in operation.get("parameters", []):
+            if parameter["name"] == "format" and parameter["in"] == "query":
+                parameter["description"] = FORMAT
+            elif not parameter.get("description") and "description" in parameter["schema"]:
+                parameter["description"] = parameter["schema"].pop("description")
+        responses = operation["responses"]
+        for response in responses.values():
+            if "text/csv" in response.get("content", {}):
+                response["content"]["text/csv"] = {"schema": CSV}
+        formats = list(responses.get("200", {}).get("content", {"application/json": None}))
+        if "200" in responses and not responses["200"].get("description"):
+            responses["200"]["description"] = (
+                "A page of rows; `next` is the following page's URL, null on the last."
+                if self._is_list_view()
+                else "The record."
+            )
+        if self._is_list_view():
+            responses["400"] = self.error_response(
+                "An invalid parameter; the body names each one.", "Errors", ERRORS, formats
+            )
+        else:
+            responses["404"] = self.error_response(
+                "No published record has this id.", "NotFound", DETAIL, formats
+            )
+        if getattr(self.view, "throttle_classes", None):
+            responses["429"] = self.error_response(
+                "Too many requests: try again after `Retry-After` seconds.",
+                "Throttled",
+                DETAIL,
+                formats,
+            )
+        return operation
+
+    def error_response(self, description, name, schema, formats) -> dict:
+        ref = register(self, name, schema)
+        content = {fmt: {"schema": CSV_ERROR if fmt == "text/csv" else ref} for fmt in formats}
+        return {"description": description, "content": content}
