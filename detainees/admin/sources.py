@@ -1,0 +1,39 @@
+"""Sources and citations."""
+
+from django.contrib import admin
+
+from detainees.admin.common import (
+    RecordAdmin,
+)
+from detainees.models import (
+    Citation,
+    Source,
+)
+
+
+@admin.register(Source)
+class SourceAdmin(RecordAdmin):
+    list_display = ("title", "kind", "publisher", "published", "reference_number", "status")
+    list_filter = ("status", "kind", "is_confidential", "language")
+    search_fields = ("title", "reference_number", "url", "author", "publisher__name")
+    autocomplete_fields = ("publisher",)
+    list_select_related = ("publisher",)
+
+
+@admin.register(Citation)
+class CitationAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "aspect", "attribution", "accessed_on")
+    list_filter = ("source__kind",)
+    search_fields = ("quote", "attribution", "source__title", "aspect")
+    autocomplete_fields = (
+        "source",
+        "person",
+        "nationality",
+        "affiliation",
+        "event",
+        "facility_control",
+        "batch",
+        "batch_membership",
+        "person_name",
+    )
+    list_select_related = ("source",)
