@@ -48,4 +48,3 @@ def test_the_admin_is_never_cached(client):
 def test_a_token_request_is_private(client, person):
     response = client.get("/api/v1/persons/", HTTP_AUTHORIZATION="Token nothing")
     assert "public" not in directives(response)
-
