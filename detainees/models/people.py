@@ -1,5 +1,6 @@
 """People, the names they go by, their nationalities and their affiliations."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.lookups import Regex
@@ -91,6 +92,7 @@ class Person(Publishable):
             *fuzzy_date_constraints("birth", "person"),
             choices_check("gender", PersonGender, "person_gender_valid"),
         ]
+        permissions = [("merge_person", "Can merge persons")]
 
     def __str__(self):
         return self.display_name
@@ -143,6 +145,40 @@ class Person(Publishable):
         from detainees.timeline import consistency_warnings
 
         return consistency_warnings(self)
+
+
+class PersonRedirect(models.Model):
+    """A person merged into another: the old public id and slug, and who merged them, why, when.
+
+    Written by `detainees.services.merge_persons`. The public person page, the permalink and the
+    API's person detail answer the old identifiers with a 301 to the surviving person, but only
+    for a person that was published when merged: a draft's identifiers stay unknown (404).
+    """
+
+    person = models.ForeignKey(
+        Person,
+        on_delete=models.CASCADE,
+        related_name="redirects",
+        help_text="The surviving person the old identifiers lead to.",
+    )
+    old_public_id = models.UUIDField(unique=True)
+    old_slug = models.SlugField(max_length=100, unique=True)
+    old_name = models.CharField(max_length=200, blank=True)
+    was_published = models.BooleanField(
+        default=False, help_text="Only a person public when merged is redirected publicly."
+    )
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True, help_text="Private: why the editor merged them.")
+    merged_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-merged_at", "pk"]
+        verbose_name = "merged person"
+
+    def __str__(self):
+        return f"{self.old_name or self.old_slug} → {self.person}"
 
 
 class PersonNameKind(models.TextChoices):
@@ -278,4 +314,11 @@ class Affiliation(Publishable):
         return f"{self.organization}{role}"
 
 
-__all__ = ["ClaimStatus", "Person", "PersonName", "Nationality", "Affiliation"]
+__all__ = [
+    "ClaimStatus",
+    "Person",
+    "PersonName",
+    "PersonRedirect",
+    "Nationality",
+    "Affiliation",
+]
