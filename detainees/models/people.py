@@ -147,6 +147,17 @@ class Person(Publishable):
         return consistency_warnings(self)
 
 
+class PersonRedirectQuerySet(models.QuerySet):
+    def public_target(self, **old) -> "Person | None":
+        """The published person that a published, merged person's old id or slug leads to."""
+        found = (
+            self.filter(was_published=True, person__status="published", **old)
+            .select_related("person")
+            .first()
+        )
+        return found.person if found else None
+
+
 class PersonRedirect(models.Model):
     """A person merged into another: the old public id and slug, and who merged them, why, when.
 
@@ -172,6 +183,8 @@ class PersonRedirect(models.Model):
     )
     reason = models.TextField(blank=True, help_text="Private: why the editor merged them.")
     merged_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PersonRedirectQuerySet.as_manager()
 
     class Meta:
         ordering = ["-merged_at", "pk"]
