@@ -221,3 +221,15 @@ def test_a_merge_needs_a_reason(editor):
     a, b = f.PersonFactory(name="A"), f.PersonFactory(name="B")
     with pytest.raises(MergeError):
         merge_persons(survivor=a, removed=b, user=editor, reason=" ")
+
+
+def test_a_merged_persons_slug_is_never_given_to_someone_new(client, editor):
+    survivor = f.PersonFactory(name="Qari Bilal", status=PUBLISHED)
+    removed = f.PersonFactory(name="Mullah Omar", status=PUBLISHED)
+    removed.refresh_slug()
+    assert removed.slug == "mullah-omar"
+    merge_persons(survivor=survivor, removed=removed, user=editor, reason="same")
+    newcomer = f.PersonFactory(name="Mullah Omar")
+    newcomer.refresh_slug()
+    assert newcomer.slug == "mullah-omar-2"
+    assert client.get("/people/mullah-omar/")["Location"] == survivor.get_absolute_url()

@@ -120,14 +120,16 @@ class Person(Publishable):
 
     def save(self, *args, **kwargs):
         if not self.slug:
-            self.slug = unique_slug(self, f"person-{self.public_id.hex[:8]}")
+            self.slug = unique_slug(
+                self, f"person-{self.public_id.hex[:8]}", reserved=merged_slugs()
+            )
         super().save(*args, **kwargs)
 
     def refresh_slug(self) -> None:
         """Give the slug the primary name once the person has one."""
         name = self.primary_name
         if name is not None and self.slug.startswith("person-"):
-            self.slug = unique_slug(self, name.name)
+            self.slug = unique_slug(self, name.name, reserved=merged_slugs())
             self.save(update_fields=["slug"])
 
     # Derived views; see detainees/timeline.py.
@@ -192,6 +194,11 @@ class PersonRedirect(models.Model):
 
     def __str__(self):
         return f"{self.old_name or self.old_slug} → {self.person}"
+
+
+def merged_slugs():
+    """Slugs of merged people: kept for their redirects, never given to another person."""
+    return PersonRedirect.objects.annotate(slug=F("old_slug"))
 
 
 class PersonNameKind(models.TextChoices):
