@@ -156,6 +156,8 @@ def test_the_confirmation_shows_what_will_move_then_merges(editor):
     redirect = PersonRedirect.objects.get()
     assert redirect.merged_by.username == "editor"
     assert redirect.reason == "Same man, two spellings"
+    history = editor.get(f"/admin/detainees/person/{bilal.pk}/history/").content.decode()
+    assert "Merged Qari Belal" in history
 
 
 def test_the_confirmation_lists_conflicts_and_offers_no_button(editor):

@@ -425,3 +425,12 @@ def detail_model(crawl: Crawl, name: str, keyword: str, attribute: str):
         if response.status_code in (200, 301, 302):
             return model
     return None
+
+
+def test_the_crawl_notices_a_leak(client, hidden):
+    """The detector itself: a page echoing the marker, or naming a hidden record, is caught."""
+    crawl = Crawl(client, hidden)
+    crawl.get("/search/", {"q": MARKER})
+    hidden_id = next(i for i in crawl.hidden if is_uuid(i))
+    crawl.get("/search/", {"q": hidden_id})
+    assert len(crawl.leaks) == 2

@@ -216,10 +216,17 @@ class PersonAdmin(RecordAdmin):
         reason = source.get("reason", "")
         if request.method == "POST":
             try:
-                merge_persons(survivor=survivor, removed=removed, user=request.user, reason=reason)
+                merged = merge_persons(
+                    survivor=survivor, removed=removed, user=request.user, reason=reason
+                )
             except MergeError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
             else:
+                self.log_change(
+                    request,
+                    survivor,
+                    f"Merged {merged.old_name} ({merged.old_public_id}) into this person: {reason}",
+                )
                 self.message_user(
                     request,
                     f"Merged {removed.display_name} into {survivor.display_name}; "
