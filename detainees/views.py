@@ -12,7 +12,15 @@ from detainees.api.serializers import PersonListSerializer
 from detainees.figures import figures
 from detainees.filters import SORTS, PersonFilterSet, facet_counts, people_for_listing
 from detainees.fuzzydates import FuzzyDate, FuzzyDateError
-from detainees.models import Facility, Organization, Person, Place, ReleaseBatch, Source
+from detainees.models import (
+    Facility,
+    Organization,
+    Person,
+    PersonRedirect,
+    Place,
+    ReleaseBatch,
+    Source,
+)
 from detainees.pages import (
     batch_page,
     facility_page,
@@ -132,13 +140,20 @@ def figures_view(request):
 
 @require_GET
 def person_detail(request, slug):
-    person = get_object_or_404(person_page_queryset(), slug=slug)
+    person = person_page_queryset().filter(slug=slug).first()
+    if person is None:
+        merged_into = PersonRedirect.objects.public_target(old_slug=slug)
+        if merged_into is None:
+            raise Http404("No published person has this address.")
+        return redirect(merged_into.get_absolute_url(), permanent=True)
     return render(request, "detainees/person_detail.html", person_page(person))
 
 
 @require_GET
 def permalink(request, public_id):
     person = Person.objects.published().filter(public_id=public_id).first()
+    if person is None:
+        person = PersonRedirect.objects.public_target(old_public_id=public_id)
     if person is None:
         raise Http404("No published record has this identifier.")
     return redirect(person.get_absolute_url(), permanent=True)

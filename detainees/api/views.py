@@ -1,7 +1,11 @@
 """Read endpoints: published records only, the public site's filters, keyset pages, JSON or CSV."""
 
+import uuid
+
 import django_filters
 from django.db.models import Prefetch
+from django.http import Http404, HttpResponsePermanentRedirect
+from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import viewsets
 from rest_framework.renderers import JSONRenderer
@@ -17,6 +21,7 @@ from detainees.models import (
     EventPerson,
     Facility,
     Organization,
+    PersonRedirect,
     Place,
     PublicationStatus,
     ReleaseBatch,
@@ -73,6 +78,21 @@ class PersonViewSet(ReadOnlyViewSet):
 
     def get_serializer_class(self):
         return s.PersonDetailSerializer if self.action == "retrieve" else s.PersonListSerializer
+
+    def retrieve(self, request, *args, **kwargs):
+        try:
+            return super().retrieve(request, *args, **kwargs)
+        except Http404:
+            # A merged person's old id leads to the person it was merged into.
+            try:
+                old_public_id = uuid.UUID(kwargs["id"])
+            except ValueError:
+                raise Http404 from None
+            survivor = PersonRedirect.objects.public_target(old_public_id=old_public_id)
+            if survivor is None:
+                raise
+            url = reverse("api:person-detail", kwargs={"id": survivor.public_id})
+            return HttpResponsePermanentRedirect(request.build_absolute_uri(url))
 
 
 def public_event_queryset():

@@ -1,7 +1,7 @@
 from .common import ClaimStatus, PublicationStatus, Publishable
 from .events import BatchMembership, Event, EventOrganization, EventPerson, ReleaseBatch
 from .organizations import Organization, OrganizationName
-from .people import Affiliation, Nationality, Person, PersonName
+from .people import Affiliation, Nationality, Person, PersonName, PersonRedirect
 from .places import Facility, FacilityControl, Place
 from .sources import Citation, Source
 from .tombstones import Tombstone
@@ -21,6 +21,7 @@ __all__ = [
     "OrganizationName",
     "Person",
     "PersonName",
+    "PersonRedirect",
     "Place",
     "PublicationStatus",
     "Publishable",

@@ -128,12 +128,17 @@ def search_key_index(label: str) -> GistIndex:
     return GistIndex(fields=["search_key"], opclasses=["gist_trgm_ops"], name=f"{label}_name_trgm")
 
 
-def unique_slug(instance: models.Model, text: str, max_length: int = 80) -> str:
-    """A readable slug for `text`, suffixed with a number when another row already has it."""
+def unique_slug(
+    instance: models.Model, text: str, max_length: int = 80, reserved: models.QuerySet = None
+) -> str:
+    """A readable slug for `text`, suffixed with a number when another row already has it, or
+    when `reserved` (a queryset filtered by `slug=`) holds it."""
     base = slugify(text)[:max_length].strip("-") or "record"
     slug, n = base, 2
     model = type(instance)
-    while model._default_manager.filter(slug=slug).exclude(pk=instance.pk).exists():
+    while model._default_manager.filter(slug=slug).exclude(pk=instance.pk).exists() or (
+        reserved is not None and reserved.filter(slug=slug).exists()
+    ):
         slug = f"{base}-{n}"
         n += 1
     return slug
