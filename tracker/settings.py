@@ -91,6 +91,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "pgtrigger",
+    "pghistory",
     "detainees",
 ]
 
@@ -103,6 +105,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # After authentication: attaches the user and URL to every change a request writes.
+    "detainees.history.HistoryMiddleware",
 ]
 
 ROOT_URLCONF = "tracker.urls"
@@ -208,6 +212,14 @@ SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
 if env_bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Audit history (django-pghistory, see detainees/models/history.py): only requests that can
+# write carry the user and URL to the database; GETs never change records.
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+# History rows cannot be changed or deleted, not even by the application.
+PGHISTORY_APPEND_ONLY = True
+# The time of each change, not of its transaction: a bulk action's changes keep their order.
+PGHISTORY_CREATED_AT_FUNCTION = "clock_timestamp()"
 
 LOGGING = {
     "version": 1,

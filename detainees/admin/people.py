@@ -12,6 +12,7 @@ from detainees.admin.common import (
     CitationInline,
     RecordAdmin,
 )
+from detainees.admin.history import HistoryAdmin
 from detainees.models import (
     Affiliation,
     Nationality,
@@ -53,7 +54,7 @@ class AffiliationInline(admin.StackedInline):
         ("organization", "role"),
         ("start", "end"),
         ("place", "strength_estimate", "strength_note"),
-        ("claim_status", "status"),
+        ("claim_status", "status", "withdrawal_reason"),
         "internal_notes",
     )
     show_change_link = True
@@ -119,7 +120,7 @@ class PersonAdmin(RecordAdmin):
 
 
 @admin.register(PersonName)
-class PersonNameAdmin(admin.ModelAdmin):
+class PersonNameAdmin(HistoryAdmin):
     list_display = ("name", "person", "kind", "is_primary", "claim_status")
     list_filter = ("kind", "is_primary", "claim_status")
     search_fields = ("name",)
@@ -129,7 +130,7 @@ class PersonNameAdmin(admin.ModelAdmin):
 
 
 @admin.register(Nationality)
-class NationalityAdmin(admin.ModelAdmin):
+class NationalityAdmin(HistoryAdmin):
     list_display = ("person", "country", "claim_status")
     list_filter = ("country", "claim_status")
     search_fields = ("person__names__name",)
