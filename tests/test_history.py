@@ -1,5 +1,7 @@
 """Audit history: every change recorded with who made it, however it was made."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
@@ -7,7 +9,7 @@ from django.urls import reverse
 
 from detainees.demo import PERSON_SLUG
 from detainees.history import acting, history_of
-from detainees.models import Person, PersonName, PublicationStatus
+from detainees.models import Event, Person, PersonName, PublicationStatus
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -149,3 +151,13 @@ def test_a_constraint_failure_leaves_no_history(db):
     with pytest.raises(IntegrityError), transaction.atomic():
         Person.objects.filter(pk=person.pk).update(status="withdrawn", withdrawal_reason="")
     assert PersonHistory.objects.filter(pgh_obj=person).count() == 1
+
+
+def test_the_person_page_shows_when_anything_on_it_last_changed(client):
+    person = f.PersonFactory(status=PublicationStatus.PUBLISHED)
+    event = f.EventFactory(status=PublicationStatus.PUBLISHED)
+    f.EventPersonFactory(event=event, person=person)
+    later = datetime(2030, 1, 2, tzinfo=UTC)
+    Event.objects.filter(pk=event.pk).update(updated=later)  # edited on its own admin page
+    html = client.get(person.get_absolute_url()).content.decode()
+    assert 'Last updated <time datetime="2030-01-02T00:00:00+00:00">2 January 2030</time>' in html
