@@ -161,3 +161,18 @@ def test_the_person_page_shows_when_anything_on_it_last_changed(client):
     Event.objects.filter(pk=event.pk).update(updated=later)  # edited on its own admin page
     html = client.get(person.get_absolute_url()).content.decode()
     assert 'Last updated <time datetime="2030-01-02T00:00:00+00:00">2 January 2030</time>' in html
+
+
+def test_granting_staff_rights_is_recorded_without_the_password(db, superuser):
+    from django.contrib.auth import get_user_model
+
+    from detainees.models.history import TrackedUser
+
+    user = get_user_model().objects.create_user("intern", password="a long passphrase here")
+    with acting(superuser, "joined the desk"):
+        get_user_model().objects.filter(pk=user.pk).update(is_staff=True)
+    UserHistory = TrackedUser.history.rel.related_model
+    granted = UserHistory.objects.get(pgh_obj_id=user.pk, pgh_label="update")
+    assert granted.is_staff is True
+    assert granted.pgh_context.metadata["username"] == "editor"
+    assert not hasattr(granted, "password")

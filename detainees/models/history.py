@@ -61,12 +61,20 @@ for _model in TRACKED_MODELS:
         obj_field=pghistory.ObjForeignKey(related_name="history", related_query_name="history"),
     )(_model)
 
+
+class TrackedUser(User):
+    """The auth user, tracked through this proxy so its triggers' migration is in this app."""
+
+    class Meta:
+        proxy = True
+        app_label = "detainees"
+
+
 # Accounts too: who was given staff or superuser rights, who was deactivated, and by whom.
 # The password hash and the login time (moved by every login) are not recorded.
 pghistory.track(
     *_trackers(),
     exclude=["password", "last_login"],
-    app_label="detainees",
     model_name="UserHistory",
     obj_field=pghistory.ObjForeignKey(related_name="history", related_query_name="history"),
-)(User)
+)(TrackedUser)
