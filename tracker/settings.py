@@ -93,6 +93,20 @@ if _database["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgresql://...).")
 _database["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _database}
+# Read replicas, comma-separated: anonymous public reads are spread over them (tracker/routers.py).
+for _n, _url in enumerate(env_list("DATABASE_REPLICA_URLS", []), start=1):
+    try:
+        _replica = dj_database_url.parse(_url, conn_max_age=_database["CONN_MAX_AGE"])
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"DATABASE_REPLICA_URLS entry {_n} could not be read: {exc}"
+        ) from exc
+    if _replica["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(f"DATABASE_REPLICA_URLS entry {_n} must be PostgreSQL.")
+    _replica["CONN_HEALTH_CHECKS"] = True
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica{_n}"] = _replica
+DATABASE_ROUTERS = ["tracker.routers.ReplicaRouter"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -115,6 +129,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "tracker.caching.PublicCacheHeadersMiddleware",
+    "tracker.routers.ReplicaMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -204,6 +220,12 @@ REST_FRAMEWORK = {
 }
 # Requests per client address to the API, for anonymous readers (all of them).
 API_ANON_RATE = env_rate("API_ANON_RATE", "600/minute")
+
+# How long a CDN or proxy may keep an anonymous public page or API response (tracker/caching.py).
+try:
+    PUBLIC_CACHE_SECONDS = int(os.environ.get("PUBLIC_CACHE_SECONDS") or 60)
+except ValueError as exc:
+    raise ImproperlyConfigured("PUBLIC_CACHE_SECONDS must be a whole number of seconds.") from exc
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Detainee-release tracker API",
