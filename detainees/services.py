@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from django.db import models, transaction
 
+from detainees.history import acting
 from detainees.models import Person, PersonName, PersonRedirect, PublicationStatus
 
 
@@ -182,7 +183,6 @@ def plan_merge(*, survivor: Person, removed: Person) -> MergePlan:
     return plan
 
 
-@transaction.atomic
 def merge_persons(*, survivor: Person, removed: Person, user, reason: str) -> PersonRedirect:
     """Merge `removed` into `survivor`: move every row about them, delete `removed`, and keep a
     redirect from its public id and slug to `survivor`.
@@ -191,6 +191,13 @@ def merge_persons(*, survivor: Person, removed: Person, user, reason: str) -> Pe
     event, batch) are folded into it, with their citations. Raises `MergeError`, writing
     nothing, when the two disagree on a value only one of them can keep.
     """
+    # The audit history records every row the merge moves, folds or deletes as the editor's.
+    with acting(user, f"Merge of two records of one person: {reason}"):
+        return _merge_persons(survivor=survivor, removed=removed, user=user, reason=reason)
+
+
+@transaction.atomic
+def _merge_persons(*, survivor: Person, removed: Person, user, reason: str) -> PersonRedirect:
     if survivor.pk == removed.pk:
         raise MergeError("A person cannot be merged into themselves.")
     if not reason.strip():

@@ -9,8 +9,10 @@ from detainees.models import (
     BatchMembership,
     Citation,
     EventPerson,
+    EventPersonHistory,
     Nationality,
     Person,
+    PersonHistory,
     PersonName,
     PersonRedirect,
     PublicationStatus,
@@ -24,9 +26,13 @@ PUBLISHED = PublicationStatus.PUBLISHED
 
 
 def references_to(person_pk) -> dict[str, int]:
-    """Rows of every model that still point at this person's primary key, by relation."""
+    """Rows of every model that still point at this person's primary key, by relation.
+
+    The audit history keeps the removed person's past (its links are not constraints)."""
     found = {}
     for rel in Person._meta.related_objects:
+        if not rel.field.db_constraint:
+            continue
         count = rel.related_model._base_manager.filter(**{rel.field.attname: person_pk}).count()
         if count:
             found[rel.get_accessor_name()] = count
@@ -233,3 +239,16 @@ def test_a_merged_persons_slug_is_never_given_to_someone_new(client, editor):
     newcomer.refresh_slug()
     assert newcomer.slug == "mullah-omar-2"
     assert client.get("/people/mullah-omar/")["Location"] == survivor.get_absolute_url()
+
+
+def test_the_history_records_the_merge_as_the_editors(pair, editor):
+    bilal, other = pair
+    other_pk = other.pk
+    merge_persons(survivor=bilal, removed=other, user=editor, reason="Same man")
+
+    deleted = PersonHistory.objects.get(pgh_obj_id=other_pk, pgh_label="delete")
+    moved = EventPersonHistory.objects.filter(person_id=bilal.pk, pgh_label="update")
+    assert moved.exists()
+    for event in (deleted, *moved):
+        assert event.pgh_context.metadata["user"] == editor.pk
+        assert "Same man" in event.pgh_context.metadata["reason"]

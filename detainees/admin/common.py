@@ -2,16 +2,17 @@
 
 from django.contrib import admin
 
+from detainees.admin.history import HistoryMixin
 from detainees.models import (
     Citation,
 )
 
-RECORD_FIELDS = ("status", "internal_notes")
+RECORD_FIELDS = ("status", "withdrawal_reason", "internal_notes")
 AUDIT_FIELDS = ("public_id", "created", "updated")
 
 
-class RecordAdmin(admin.ModelAdmin):
-    """Shared by every publishable record: state filter, audit fields read-only."""
+class RecordAdmin(HistoryMixin, admin.ModelAdmin):
+    """Shared by every publishable record: state filter, audit fields read-only, history."""
 
     readonly_fields = AUDIT_FIELDS
     list_filter = ("status",)

@@ -9,6 +9,7 @@ from detainees.admin.common import (
     EventCitationInline,
     RecordAdmin,
 )
+from detainees.admin.history import HistoryAdmin
 from detainees.models import (
     BatchMembership,
     Event,
@@ -82,7 +83,7 @@ class ReleaseBatchAdmin(RecordAdmin):
 
 
 @admin.register(BatchMembership)
-class BatchMembershipAdmin(admin.ModelAdmin):
+class BatchMembershipAdmin(HistoryAdmin):
     list_display = ("person", "batch", "inclusion", "claim_status")
     list_filter = ("inclusion", "claim_status")
     search_fields = ("person__names__name", "batch__title")

@@ -6,6 +6,7 @@ from detainees.admin.common import (
     AUDIT_FIELDS,
     RecordAdmin,
 )
+from detainees.admin.history import HistoryAdmin
 from detainees.models import (
     Organization,
     OrganizationName,
@@ -29,7 +30,7 @@ class OrganizationAdmin(RecordAdmin):
 
 
 @admin.register(OrganizationName)
-class OrganizationNameAdmin(admin.ModelAdmin):
+class OrganizationNameAdmin(HistoryAdmin):
     list_display = ("name", "organization", "kind", "language")
     list_filter = ("kind",)
     search_fields = ("name", "organization__name")

@@ -16,6 +16,7 @@ from detainees.admin.common import (
     CitationInline,
     RecordAdmin,
 )
+from detainees.admin.history import HistoryAdmin
 from detainees.models import (
     Affiliation,
     Nationality,
@@ -101,7 +102,7 @@ class AffiliationInline(admin.StackedInline):
         ("organization", "role"),
         ("start", "end"),
         ("place", "strength_estimate", "strength_note"),
-        ("claim_status", "status"),
+        ("claim_status", "status", "withdrawal_reason"),
         "internal_notes",
     )
     show_change_link = True
@@ -259,7 +260,7 @@ def merge_url(*, survivor, removed) -> str:
 
 
 @admin.register(PersonName)
-class PersonNameAdmin(admin.ModelAdmin):
+class PersonNameAdmin(HistoryAdmin):
     list_display = ("name", "person", "kind", "is_primary", "claim_status")
     list_filter = ("kind", "is_primary", "claim_status")
     search_fields = ("name",)
@@ -269,7 +270,7 @@ class PersonNameAdmin(admin.ModelAdmin):
 
 
 @admin.register(Nationality)
-class NationalityAdmin(admin.ModelAdmin):
+class NationalityAdmin(HistoryAdmin):
     list_display = ("person", "country", "claim_status")
     list_filter = ("country", "claim_status")
     search_fields = ("person__names__name",)

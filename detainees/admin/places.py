@@ -7,6 +7,7 @@ from detainees.admin.common import (
     CitationInline,
     RecordAdmin,
 )
+from detainees.admin.history import HistoryAdmin
 from detainees.models import (
     Facility,
     FacilityControl,
@@ -44,7 +45,7 @@ class FacilityAdmin(RecordAdmin):
 
 
 @admin.register(FacilityControl)
-class FacilityControlAdmin(admin.ModelAdmin):
+class FacilityControlAdmin(HistoryAdmin):
     list_display = ("facility", "controller", "start", "end", "claim_status")
     list_filter = ("claim_status", "controller")
     search_fields = ("facility__name", "controller__name")

@@ -149,6 +149,13 @@ ERRORS = build_object_type(
     additionalProperties=build_array_type(string()),
 )
 DETAIL = build_object_type(properties={"detail": string()}, required=["detail"])
+WITHDRAWN = build_object_type(
+    properties={
+        "detail": string(),
+        "reason": string("Why the record was withdrawn, as published."),
+    },
+    required=["detail", "reason"],
+)
 CSV_ERROR = string("The same body as a one-row CSV table, when CSV was asked for.")
 FORMAT = "`json` (the default) or `csv`; the same as sending `Accept: text/csv`."
 CSV = string(
@@ -295,6 +302,12 @@ class AutoSchema(SpectacularAutoSchema):
         else:
             responses["404"] = self.error_response(
                 "No published record has this id.", "NotFound", DETAIL, formats
+            )
+            responses["410"] = self.error_response(
+                "The record was published and has been withdrawn; only the reason is given.",
+                "Withdrawn",
+                WITHDRAWN,
+                formats,
             )
         if getattr(self.view, "throttle_classes", None):
             responses["429"] = self.error_response(

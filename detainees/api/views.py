@@ -7,7 +7,7 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import viewsets
+from rest_framework import exceptions, status, viewsets
 from rest_framework.renderers import JSONRenderer
 
 from detainees.api import serializers as s
@@ -28,6 +28,7 @@ from detainees.models import (
     Source,
 )
 from detainees.pages import person_page_queryset
+from detainees.withdrawn import withdrawal
 
 PUBLISHED = PublicationStatus.PUBLISHED
 BY_CREATED = {"created": ("created", False), "-created": ("created", True)}
@@ -40,6 +41,11 @@ class UpdatedSinceFilterSet(django_filters.FilterSet):
     )
 
 
+class RecordGone(exceptions.APIException):
+    status_code = status.HTTP_410_GONE
+    default_code = "withdrawn"
+
+
 class ReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
@@ -48,6 +54,22 @@ class ReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
     filter_backends = [DjangoFilterBackend]
     orderings = {**BY_CREATED, **BY_UPDATED}
     default_ordering = "created"
+
+    # Lookups a withdrawn record must also match to answer 410 rather than 404.
+    gone_lookup = {}
+
+    def get_object(self):
+        """The published record; 410 with the public reason if it was withdrawn after publication."""
+        try:
+            return super().get_object()
+        except Http404:
+            lookup = {self.lookup_field: self.kwargs[self.lookup_url_kwarg], **self.gone_lookup}
+            gone = withdrawal(self.get_queryset().model, **lookup)
+            if gone is None:
+                raise
+            raise RecordGone(
+                {"detail": f"This {gone.kind} was withdrawn.", "reason": gone.reason}
+            ) from None
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -184,6 +206,7 @@ class ReleaseBatchViewSet(ReadOnlyViewSet):
 
 class SourceViewSet(ReadOnlyViewSet):
     serializer_class = s.SourceSerializer
+    gone_lookup = {"is_confidential": False}
     filterset_class = simple_filterset(Source, fields=["kind", "language", "reference_number"])
 
     def get_queryset(self):

@@ -29,3 +29,6 @@ __all__ = [
     "Source",
     "Tombstone",
 ]
+
+# Imported last: it generates the history models of all the above (PersonHistory, ...).
+from . import history  # noqa: E402, F401  (registers the event models)

@@ -76,6 +76,14 @@ class Publishable(models.Model):
     internal_notes = models.TextField(
         blank=True, help_text="Private: never shown on the public site, API, exports or feeds."
     )
+    withdrawal_reason = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text=(
+            "Public: shown in place of a withdrawn record and in the API's changes feed. "
+            "Required when the status is withdrawn."
+        ),
+    )
     created = models.DateTimeField(auto_now_add=True, db_index=True)
     updated = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -88,9 +96,21 @@ class Publishable(models.Model):
     def is_published(self) -> bool:
         return self.status == PublicationStatus.PUBLISHED
 
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.status == PublicationStatus.WITHDRAWN
+
 
 def publication_constraints(label: str) -> list[models.BaseConstraint]:
-    return [choices_check("status", PublicationStatus, f"{label}_status_valid")]
+    return [
+        choices_check("status", PublicationStatus, f"{label}_status_valid"),
+        # Readers who follow an old link, and mirrors reading the changes feed, are told why.
+        models.CheckConstraint(
+            condition=~Q(status=PublicationStatus.WITHDRAWN) | ~Q(withdrawal_reason=""),
+            name=f"{label}_withdrawn_has_reason",
+            violation_error_message="Give a public reason when withdrawing a record.",
+        ),
+    ]
 
 
 def claim_constraints(label: str) -> list[models.BaseConstraint]:

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('detainees', '0006_order_links_as_entered'),
+        ('detainees', '0011_track_history'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
