@@ -192,7 +192,8 @@ def merge_persons(*, survivor: Person, removed: Person, user, reason: str) -> Pe
     nothing, when the two disagree on a value only one of them can keep.
     """
     # The audit history records every row the merge moves, folds or deletes as the editor's.
-    with acting(user, f"Merge of two records of one person: {reason}"):
+    why = f"Merged {removed.display_name} ({removed.public_id}) into this person: {reason}"
+    with acting(user, why):
         return _merge_persons(survivor=survivor, removed=removed, user=user, reason=reason)
 
 
