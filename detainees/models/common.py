@@ -52,6 +52,20 @@ def fuzzy_date_fields(name: str, verbose_name: str, help_text: str = ""):
     )
 
 
+def public_id_field():
+    """A permanent UUID for a row with no publication state of its own (a name, a citation...).
+
+    Data packages and imports refer to every row by it, so a citation can point at the name or
+    nationality it supports, and importing an export again finds the same rows.
+    """
+    return models.UUIDField(
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text="Permanent identifier used in exports and imports; never changes.",
+    )
+
+
 class PublishableQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=PublicationStatus.PUBLISHED)
