@@ -1,6 +1,7 @@
 from .common import ClaimStatus, PublicationStatus, Publishable
 from .events import BatchMembership, Event, EventOrganization, EventPerson, ReleaseBatch
 from .organizations import Organization, OrganizationName
+from .imports import ExternalId
 from .people import Affiliation, Nationality, Person, PersonName
 from .places import Facility, FacilityControl, Place
 from .sources import Citation, Source
@@ -14,6 +15,7 @@ __all__ = [
     "Event",
     "EventOrganization",
     "EventPerson",
+    "ExternalId",
     "Facility",
     "FacilityControl",
     "Nationality",

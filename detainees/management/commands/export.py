@@ -1,0 +1,31 @@
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from detainees.exports.package import write_export
+
+
+class Command(BaseCommand):
+    help = (
+        "Write every published record as a Frictionless Data Package into DIR: "
+        "datapackage.json, a CSV per table and records.jsonl."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "directory",
+            nargs="?",
+            default="",
+            help="Where to write (default: the EXPORT_DIR setting).",
+        )
+        parser.add_argument(
+            "--archive",
+            action="store_true",
+            help="Also write tracker-data.zip and its date, which the public /data/ page offers.",
+        )
+
+    def handle(self, *args, **options):
+        directory = Path(options["directory"] or settings.EXPORT_DIR)
+        result = write_export(directory, archive=options["archive"])
+        self.stdout.write(str(result))
