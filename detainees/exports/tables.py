@@ -5,8 +5,8 @@ refer to a record by it. An importing desk may use its own identifiers instead (
 not a UUID): the importer keeps them as external identifiers, so importing the same file again
 updates the same records. From this one list come the export's CSV columns and its
 datapackage.json (Frictionless Table Schema), the importer's parsing and validation, and the
-column specification in docs/data-package.md (`manage.py export --spec`; a test checks they
-agree).
+column specification in the README (`manage.py export --spec` prints it; a test checks that
+they agree).
 """
 
 from dataclasses import dataclass, field
@@ -545,3 +545,41 @@ def _check_order() -> None:
 
 
 _check_order()
+
+
+TYPE_WORDS = {
+    ID: "id",
+    TEXT: "text",
+    COUNTRY: "country code",
+    EDTF: "fuzzy date",
+    INTEGER: "whole number",
+    NUMBER: "number",
+    BOOLEAN: "true/false",
+    DATE: "day (YYYY-MM-DD)",
+}
+
+
+def _type_words(column: Column) -> str:
+    if column.type == REF:
+        return f"id in `{column.ref}`"
+    if column.type == ENUM:
+        return "one of " + ", ".join(f"`{c}`" for c in column.choices)
+    return TYPE_WORDS[column.type]
+
+
+def spec_markdown() -> str:
+    """The column specification as the README gives it (`manage.py export --spec` prints it)."""
+    parts = []
+    for table in TABLES:
+        parts.append(f"#### `{table.name}`: {table.title}\n\n{table.description}\n")
+        if table.exactly_one_of:
+            names = ", ".join(f"`{n}`" for n in table.exactly_one_of)
+            parts.append(f"Exactly one of {names} is filled.\n")
+        parts.append("| column | type | required | meaning |\n|---|---|---|---|")
+        for column in table.columns:
+            required = "yes" if column.required or column.type == ID else ""
+            parts.append(
+                f"| `{column.name}` | {_type_words(column)} | {required} | {column.description} |"
+            )
+        parts.append("")
+    return "\n".join(parts)

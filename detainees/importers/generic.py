@@ -139,6 +139,20 @@ def may_publish(user) -> bool:
     )
 
 
+def may_import(user) -> bool:
+    """Whether `user` may import (as drafts): staff who may add and change every table's rows."""
+    if user is None or not user.is_active or not user.is_staff:
+        return False
+    perms = []
+    for table in TABLES:
+        meta = table.model._meta
+        perms += [
+            f"{meta.app_label}.add_{meta.model_name}",
+            f"{meta.app_label}.change_{meta.model_name}",
+        ]
+    return user.has_perms(perms)
+
+
 # --- Reading files ---------------------------------------------------------------------------
 
 

@@ -1,7 +1,7 @@
 from .common import ClaimStatus, PublicationStatus, Publishable
 from .events import BatchMembership, Event, EventOrganization, EventPerson, ReleaseBatch
-from .organizations import Organization, OrganizationName
 from .imports import ExternalId
+from .organizations import Organization, OrganizationName
 from .people import Affiliation, Nationality, Person, PersonName
 from .places import Facility, FacilityControl, Place
 from .sources import Citation, Source
