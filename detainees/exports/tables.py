@@ -62,6 +62,8 @@ class Column:
     # Import-only columns (private fields) are never written to an export.
     exported: bool = True
     minimum: int | None = None
+    # An empty cell leaves the value the record derives for itself (a place's country).
+    derived_when_empty: bool = False
 
     @property
     def field(self) -> str:
@@ -195,7 +197,12 @@ TABLES: tuple[Table, ...] = (
             Column("name", TEXT, "Name.", required=True),
             Column("kind", ENUM, "Level.", required=True, choices=_choices(Place.Kind)),
             ref("parent", "places", "The place it lies in; empty only for countries."),
-            Column("country", COUNTRY, "ISO 3166 code; empty: the parent's country."),
+            Column(
+                "country",
+                COUNTRY,
+                "ISO 3166 code; empty: the parent's country.",
+                derived_when_empty=True,
+            ),
             Column("latitude", NUMBER, "Decimal degrees, with longitude or not at all."),
             Column("longitude", NUMBER, "Decimal degrees, with latitude or not at all."),
             internal_notes(),

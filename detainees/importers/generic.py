@@ -463,7 +463,10 @@ class Resolver:
 
 
 def check_rows(rows: list[Row], *, system: str) -> list[RowError]:
-    """First pass: every cell, required value and reference; fills each row's values and id."""
+    """First pass: every cell, required value and reference; fills each row's values and id.
+
+    Problems come in the order of the rows they are on.
+    """
     errors: list[RowError] = []
     for row in rows:
         model = row.table.model
@@ -516,6 +519,8 @@ def check_rows(rows: list[Row], *, system: str) -> list[RowError]:
                 errors.append(
                     RowError(row.where, f"{column.name}: unknown {column.ref} id '{value}'")
                 )
+    position = {row.where: i for i, row in enumerate(rows)}
+    errors.sort(key=lambda e: position.get(e.where, -1))
     errors += _order_self_references(rows)
     return errors
 
@@ -576,17 +581,22 @@ def _current(obj, model_field):
 
 
 def _validate(obj) -> None:
+    """full_clean()'s steps, in its order, less the timeline checks (see TIMELINE_CHECKS_ONLY)."""
     errors = {}
-    for check in (obj.clean_fields, obj.validate_unique, obj.validate_constraints):
-        try:
-            check(exclude=NOT_FROM_FILE)
-        except ValidationError as exc:
-            errors.update(exc.update_error_dict({}))
+    try:
+        obj.clean_fields(exclude=NOT_FROM_FILE)
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
     if not isinstance(obj, TIMELINE_CHECKS_ONLY):
         try:
             obj.clean()
         except ValidationError as exc:
-            errors.update(exc.update_error_dict({}))
+            errors = exc.update_error_dict(errors)
+    for check in (obj.validate_unique, obj.validate_constraints):
+        try:
+            check(exclude=NOT_FROM_FILE)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
     if errors:
         raise ValidationError(errors)
 
@@ -689,11 +699,15 @@ def _assign(row: Row, obj, keys, pks) -> list[str]:
             continue
         model_field = obj._meta.get_field(column.field)
         value = row.values[column.name]
+        if value is None and column.derived_when_empty and obj.pk is not None:
+            continue
         if column.type == REF and value is not None:
             public_id = keys.get((column.ref, value)) or row.resolved.get(column.name)
             pk = pks.get((column.ref, public_id))
             if pk is None:
-                problems.append(f"{column.name}: the {column.ref} row it names was not imported")
+                problems.append(
+                    f"{column.name}: the {column.ref} row it names could not be imported"
+                )
                 continue
             value = pk
         changes.append((model_field, _stored(column, value, model_field)))
