@@ -80,7 +80,7 @@ def test_export_then_import_into_an_empty_database_then_export_gives_identical_f
     write_export(first)
     empty_database()
 
-    import_rows(read_file(first), publish=True)
+    import_rows(read_file(first / DESCRIPTOR), publish=True)
     write_export(second)
 
     assert files_of(first) == files_of(second)

@@ -231,7 +231,7 @@ def test_json_and_json_lines_name_the_bad_record(tmp_path):
 
 
 def test_admin_import_previews_then_imports_on_confirmation(admin_client, desk):
-    url = reverse("admin:detainees_import_records")
+    url = reverse("admin-import-records")
     assert admin_client.get(url).status_code == 200
 
     with (desk / "persons.csv").open("rb") as upload:
@@ -255,7 +255,7 @@ def test_admin_preview_lists_every_bad_row_and_offers_no_confirmation(admin_clie
 
     with path.open("rb") as upload:
         response = admin_client.post(
-            reverse("admin:detainees_import_records"), {"file": upload, "system": "x"}
+            reverse("admin-import-records"), {"file": upload, "system": "x"}
         )
 
     page = response.content.decode()
@@ -267,11 +267,11 @@ def test_admin_import_is_for_staff_with_permissions_only(client, tmp_path):
     user = get_user_model().objects.create_user("clerk", password="x-pass-123", is_staff=True)
     client.force_login(user)
 
-    response = client.get(reverse("admin:detainees_import_records"))
+    response = client.get(reverse("admin-import-records"))
 
     assert response.status_code == 403
     client.logout()
-    anonymous = client.get(reverse("admin:detainees_import_records"))
+    anonymous = client.get(reverse("admin-import-records"))
     assert anonymous.status_code == 302
 
 
@@ -289,7 +289,7 @@ def test_staff_who_may_not_publish_get_no_publish_choice(client, desk):
         )
     )
     client.force_login(user)
-    url = reverse("admin:detainees_import_records")
+    url = reverse("admin-import-records")
 
     assert "publish" not in client.get(url).context["form"].fields
     with (desk / "persons.csv").open("rb") as upload:

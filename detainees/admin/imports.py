@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
-from django.urls import path
 from django.views.decorators.http import require_http_methods
 
 from detainees.exports.tables import TABLES
@@ -20,7 +19,6 @@ from detainees.importers.generic import (
     may_publish,
     read_file,
 )
-from detainees.models import ExternalId
 
 SESSION_KEY = "detainees_import_uploads"
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -84,36 +82,12 @@ def _run(pending: dict, *, dry_run: bool):
     return report, []
 
 
-@admin.register(ExternalId)
-class ExternalIdAdmin(admin.ModelAdmin):
-    """Identifiers imports brought in; read-only, and home of the import page."""
-
-    list_display = ("key", "system", "table", "public_id", "created")
-    list_filter = ("system", "table")
-    search_fields = ("key", "=public_id")
-    show_full_result_count = False
-    change_list_template = "admin/detainees/externalid/change_list.html"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def get_urls(self):
-        view = self.admin_site.admin_view(self.import_view)
-        return [path("import/", view, name="detainees_import_records"), *super().get_urls()]
-
-    def import_view(self, request):
-        return import_records(request, self.admin_site)
-
-
 @require_http_methods(["GET", "POST"])
-def import_records(request, site):
+def import_records(request):
     """Upload and preview (a dry run), then confirm the same file: it is checked again."""
     if not may_import(request.user):
         raise PermissionDenied
-    context = {**site.each_context(request), "title": "Import records"}
+    context = {**admin.site.each_context(request), "title": "Import records"}
     pending_uploads = request.session.get(SESSION_KEY, {})
     if request.method == "POST" and "confirm" in request.POST:
         pending = pending_uploads.pop(request.POST.get("token", ""), None)
@@ -148,3 +122,7 @@ def import_records(request, site):
         context.update(step="preview", report=report, errors=errors, pending=pending, token=token)
     context["form"] = form
     return TemplateResponse(request, "admin/detainees/import_records.html", context)
+
+
+# Served at /admin/import/ (tracker/urls.py): staff only, like every admin page.
+import_records_view = admin.site.admin_view(import_records)

@@ -50,6 +50,8 @@ from detainees.models import Event, EventPerson, ExternalId, Person, Publication
 DEFAULT_SYSTEM = "import"
 FORMATS = ("csv", "json", "jsonl", "package")
 MAX_KEY_LENGTH = 300
+# An uploaded zip is read into memory; this bounds what a small upload can unpack to.
+MAX_UNZIPPED_BYTES = 1024**3
 TRUE = {"true", "1", "yes", "y"}
 FALSE = {"false", "0", "no", "n"}
 # Their clean() checks a person's timeline for consistency (release before capture, overlapping
@@ -293,7 +295,15 @@ def read_file(path: Path, *, fmt: str = "", table: str = "", name: str = "") -> 
     path = Path(path)
     name = name or path.name
     errors: list[RowError] = []
-    if path.is_dir():
+    if path.is_file() and (fmt == "package" or path.name == "datapackage.json"):
+        # The descriptor names its CSVs relative to its own directory.
+        descriptor, path = path.name, path.parent
+        files = {descriptor: (path / descriptor).read_bytes()}
+        for resource in _resources(files[descriptor]):
+            if (path / resource).is_file():
+                files[resource] = (path / resource).read_bytes()
+        rows = read_package(files, descriptor, errors)
+    elif path.is_dir():
         files = {
             str(p.relative_to(path).as_posix()): p.read_bytes()
             for p in sorted(path.rglob("*"))
@@ -303,7 +313,10 @@ def read_file(path: Path, *, fmt: str = "", table: str = "", name: str = "") -> 
     elif fmt == "zip" or (not fmt and path.suffix.lower() == ".zip"):
         try:
             with zipfile.ZipFile(path) as zf:
-                files = {i.filename: zf.read(i) for i in zf.infolist() if not i.is_dir()}
+                members = [i for i in zf.infolist() if not i.is_dir()]
+                if sum(i.file_size for i in members) > MAX_UNZIPPED_BYTES:
+                    raise ImportRefused([RowError(name, "unzipped, it would exceed 1 GB")])
+                files = {i.filename: zf.read(i) for i in members}
         except zipfile.BadZipFile as exc:
             raise ImportRefused([RowError(name, f"not a zip file ({exc})")]) from exc
         rows = _read_many(files, errors, table)
@@ -312,6 +325,13 @@ def read_file(path: Path, *, fmt: str = "", table: str = "", name: str = "") -> 
     if errors:
         raise ImportRefused(errors)
     return rows
+
+
+def _resources(descriptor: bytes) -> list[str]:
+    try:
+        return [str(r.get("path", "")) for r in json.loads(descriptor).get("resources", [])]
+    except (ValueError, AttributeError):
+        return []  # read_package says what is wrong with it
 
 
 def _format_of(name: str) -> str:

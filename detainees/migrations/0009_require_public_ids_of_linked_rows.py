@@ -1,5 +1,6 @@
 import uuid
 
+import django.contrib.postgres.functions
 from django.db import migrations, models
 
 MODELS = [
@@ -14,6 +15,7 @@ MODELS = [
 ]
 
 
+# Rows inserted in SQL (scripts, bulk loads) get a UUID from the database's default.
 class Migration(migrations.Migration):
     dependencies = [
         ("detainees", "0008_fill_public_ids_of_linked_rows"),
@@ -24,6 +26,7 @@ class Migration(migrations.Migration):
             model_name=name,
             name="public_id",
             field=models.UUIDField(
+                db_default=django.contrib.postgres.functions.RandomUUID(),
                 default=uuid.uuid4,
                 editable=False,
                 help_text="Permanent identifier used in exports and imports; never changes.",
