@@ -113,6 +113,7 @@ def test_drafts_private_fields_and_confidential_sources_never_reach_the_export(t
     person = PersonFactory(status=PUBLISHED, internal_notes="NOTE-ON-PERSON", name="Public Man")
     PersonFactory(name="Draft Person")  # a draft
     draft_place = PlaceFactory(name="Draft Province")
+    PlaceFactory(name="Province Of A Draft Country", status=PUBLISHED)
     event = EventFactory(status=PUBLISHED, place=draft_place, internal_notes="NOTE-ON-EVENT")
     EventPersonFactory(event=event, person=person)
     EventPersonFactory(event=event, person=PersonFactory(name="Draft Witness"))
@@ -134,6 +135,7 @@ def test_drafts_private_fields_and_confidential_sources_never_reach_the_export(t
         "Draft Person",
         "Draft Witness",
         "Draft Province",
+        "Province Of A Draft Country",
         str(draft_place.public_id),
         "Secret Informant",
         "SECRET QUOTE",

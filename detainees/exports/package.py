@@ -4,8 +4,8 @@ Published records only, through each table's explicit column list, so private fi
 (internal notes, confidentiality) and drafts never reach the files. A row that names a record
 not in the package loses that reference when the column is optional (an event at a draft
 place keeps its date, not the place), and is left out when it is required (the names of a
-draft person); this repeats until every reference resolves, so the package always passes its
-own foreign keys.
+draft person) or when the row means nothing without it (a province of a draft country). This
+repeats until every reference resolves, so the package always passes its own foreign keys.
 
 The output is deterministic: rows in a fixed order (records by id, linked rows in the order
 they were entered), fixed formatting, and no timestamp inside the files, so the same data
@@ -83,7 +83,7 @@ def _prune(rows: dict[str, list[list]]) -> None:
                     value = row[i]
                     if column.type != REF or value is None or value in ids[column.ref]:
                         continue
-                    if column.required:
+                    if column.required or column.needs_its_target:
                         keep = False
                     else:
                         row[i] = None

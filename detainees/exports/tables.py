@@ -64,6 +64,9 @@ class Column:
     minimum: int | None = None
     # An empty cell leaves the value the record derives for itself (a place's country).
     derived_when_empty: bool = False
+    # Export: a row whose reference here names an unpublished record is left out, not blanked
+    # (a province of an unpublished country would otherwise become a top-level place).
+    needs_its_target: bool = False
 
     @property
     def field(self) -> str:
@@ -196,7 +199,13 @@ TABLES: tuple[Table, ...] = (
             id_column("place"),
             Column("name", TEXT, "Name.", required=True),
             Column("kind", ENUM, "Level.", required=True, choices=_choices(Place.Kind)),
-            ref("parent", "places", "The place it lies in; empty only for countries."),
+            Column(
+                "parent",
+                REF,
+                "The place it lies in; empty only for countries.",
+                ref="places",
+                needs_its_target=True,
+            ),
             Column(
                 "country",
                 COUNTRY,
