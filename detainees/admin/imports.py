@@ -1,6 +1,7 @@
 """The admin's import: upload a file, preview what it would change, confirm, see the result."""
 
 import secrets
+import time
 from pathlib import Path
 
 from django import forms
@@ -22,6 +23,7 @@ from detainees.importers.generic import (
 
 SESSION_KEY = "detainees_import_uploads"
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+ABANDONED_AFTER_SECONDS = 24 * 3600
 SUFFIXES = (".csv", ".json", ".jsonl", ".ndjson", ".zip")
 
 
@@ -62,6 +64,10 @@ def _store(upload) -> tuple[str, Path]:
     """Keep the upload between preview and confirmation under a random, private name."""
     directory = Path(settings.IMPORT_UPLOAD_DIR)
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # Previews never confirmed leave their file behind: clear those older than a day.
+    for stale in directory.iterdir():
+        if time.time() - stale.stat().st_mtime > ABANDONED_AFTER_SECONDS:
+            stale.unlink(missing_ok=True)
     token = secrets.token_urlsafe(16)
     stored = directory / f"{token}{Path(upload.name).suffix.lower()}"
     with stored.open("wb") as out:
