@@ -185,3 +185,15 @@ def test_primary_names_follow_the_entry_order_after_a_round_trip(tmp_path):
     person = Person.objects.get(public_id=person.public_id)
     assert person.slug == "zabiullah"
     assert [n.name for n in person.names.order_by("pk")] == ["Zabiullah", "Abu Zaid"]
+
+
+def test_importing_an_export_back_into_its_own_database_changes_nothing(tmp_path):
+    load_demo()
+    write_export(tmp_path)
+    before = {p.public_id: p.updated for p in Person.objects.all()}
+
+    report = import_rows(read_file(tmp_path / RECORDS))
+
+    assert all(created == updated == 0 for _, created, updated, _ in report.rows())
+    assert {p.public_id: p.updated for p in Person.objects.all()} == before
+    assert not ExternalId.objects.exists()

@@ -19,6 +19,7 @@ from detainees.models import (
     PersonName,
     Place,
     PublicationStatus,
+    Source,
 )
 from tests.factories import CountryFactory, PersonFactory
 
@@ -297,3 +298,18 @@ def test_staff_who_may_not_publish_get_no_publish_choice(client, desk):
     token = next(iter(client.session["detainees_import_uploads"]))
     client.post(url, {"token": token, "confirm": "1"})
     assert Person.objects.filter(status=PublicationStatus.DRAFT).count() == 2
+
+
+def test_publishing_leaves_a_confidential_source_private(tmp_path):
+    path = tmp_path / "sources.csv"
+    path.write_text(
+        "id,kind,title,is_confidential,internal_notes\n"
+        "S1,interview,Informant,true,met in Kunduz\n"
+        "S2,news_report,Public report,,\n"
+    )
+
+    import_rows(read_file(path), publish=True)
+
+    assert list(Source.objects.published().values_list("title", flat=True)) == ["Public report"]
+    secret = Source.objects.get(title="Informant")
+    assert secret.status == PublicationStatus.DRAFT and secret.internal_notes == "met in Kunduz"
