@@ -8,7 +8,7 @@ LOCALDB := $(PY) -m tracker.localdb
 export DEBUG ?= 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test lint format check lock clean-data demo shell
+.PHONY: run test lint format check lock clean-data demo shell export
 
 $(STAMP): requirements-dev.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -41,6 +41,11 @@ format: $(STAMP)
 lock: $(STAMP)
 	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -q -o requirements.lock
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -q -o requirements-dev.lock
+
+## export: write every published record as a data package under EXPORT_DIR (.data/export), with
+## the zip that /data/ offers for download
+export: $(STAMP)
+	$(LOCALDB) -- sh -c '$(PY) manage.py migrate --no-input -v0 && $(PY) manage.py export --archive'
 
 shell: $(STAMP)
 	$(LOCALDB) -- $(PY) manage.py shell

@@ -15,6 +15,7 @@ February 2012.
 """
 
 import calendar
+import functools
 import re
 import time
 from dataclasses import dataclass
@@ -176,6 +177,10 @@ def humanize(edtf: str) -> str:
 # --- EDTF -> bounds -----------------------------------------------------------------------------
 
 
+# Parsing is pure and slow (the edtf package's grammar takes tens of milliseconds a date), and a
+# row's date is read again by the field's clean() and by save(): an import of a few thousand
+# rows spent most of its time here. FuzzyDate is immutable; refusals are not cached.
+@functools.lru_cache(maxsize=4096)
 def _from_edtf(text: str) -> FuzzyDate:
     if "/" in text:
         start, end = text.split("/", 1)

@@ -2,14 +2,18 @@
 
 import csv
 import functools
+from pathlib import Path
 
+from django.conf import settings
 from django.db.models import F
-from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from detainees.api.renderers import flatten
 from detainees.api.serializers import PersonListSerializer
+from detainees.exports.package import ARCHIVE, latest_archive
+from detainees.exports.tables import TABLES
 from detainees.figures import figures
 from detainees.filters import SORTS, PersonFilterSet, facet_counts, people_for_listing
 from detainees.fuzzydates import FuzzyDate, FuzzyDateError
@@ -243,3 +247,19 @@ def batch_detail(request, slug):
 def place_detail(request, slug):
     place = published_or_gone(Place.objects.published().select_related("parent__parent"), slug=slug)
     return render(request, "detainees/place_detail.html", place_page(place))
+
+
+@require_GET
+def data_download(request):
+    """The latest export of every published record, with its date and size, and the tables."""
+    latest = latest_archive(settings.EXPORT_DIR)
+    return render(request, "detainees/data.html", {"latest": latest, "tables": TABLES})
+
+
+@require_GET
+def data_archive(request):
+    """The latest data package as a zip; 404 until `manage.py export --archive` has run."""
+    if latest_archive(settings.EXPORT_DIR) is None:
+        raise Http404("No export has been made yet.")
+    path = Path(settings.EXPORT_DIR) / ARCHIVE
+    return FileResponse(path.open("rb"), as_attachment=True, filename=ARCHIVE)

@@ -1,5 +1,6 @@
 from .common import ClaimStatus, PublicationStatus, Publishable
 from .events import BatchMembership, Event, EventOrganization, EventPerson, ReleaseBatch
+from .imports import ExternalId
 from .organizations import Organization, OrganizationName
 from .people import Affiliation, Nationality, Person, PersonName, PersonRedirect
 from .places import Facility, FacilityControl, Place
@@ -14,6 +15,7 @@ __all__ = [
     "Event",
     "EventOrganization",
     "EventPerson",
+    "ExternalId",
     "Facility",
     "FacilityControl",
     "Nationality",

@@ -15,6 +15,7 @@ from .common import (
     claim_constraints,
     claim_status_field,
     fuzzy_date_fields,
+    public_id_field,
     publication_constraints,
     unique_slug,
 )
@@ -275,6 +276,7 @@ class EventPerson(models.Model):
 
     Role = EventPersonRole
 
+    public_id = public_id_field()
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="people")
     person = models.ForeignKey(
         "detainees.Person", on_delete=models.PROTECT, related_name="event_roles"
@@ -329,6 +331,7 @@ class EventOrganization(models.Model):
 
     Role = EventOrganizationRole
 
+    public_id = public_id_field()
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="organizations")
     organization = models.ForeignKey(
         "detainees.Organization", on_delete=models.PROTECT, related_name="event_roles"
@@ -434,6 +437,7 @@ class BatchMembership(models.Model):
 
     Inclusion = BatchMembershipInclusion
 
+    public_id = public_id_field()
     batch = models.ForeignKey(ReleaseBatch, on_delete=models.CASCADE, related_name="memberships")
     person = models.ForeignKey(
         "detainees.Person", on_delete=models.PROTECT, related_name="batch_memberships"

@@ -13,6 +13,7 @@ from .common import (
     Publishable,
     choices_check,
     fuzzy_date_fields,
+    public_id_field,
     publication_constraints,
 )
 
@@ -129,6 +130,7 @@ class Citation(models.Model):
     """Ties one fact to one source: the quoted passage, where it is, and who said it."""
 
     FACT_FIELDS = CITED_FACTS
+    public_id = public_id_field()
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="citations")
     person = models.ForeignKey(
         "detainees.Person",

@@ -1,0 +1,1 @@
+"""Importers: records from files into the tracker."""
