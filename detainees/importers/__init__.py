@@ -1,0 +1,1 @@
+"""Importers that turn published data sets into records, each idempotent and all-or-nothing."""
