@@ -132,7 +132,7 @@ NO_PROVINCE = {"", "??", "southern afghanistan", "afghanistan"}
 # Target-group codes: name, abbreviation, other names (spelling variants, abbreviations).
 GROUPS = {
     "taliban": ("Taliban", "", [("Taleban", "spelling")]),
-    "haqqani": ("Haqqani Network", "", [("Haqqani network", "spelling")]),
+    "haqqani": ("Haqqani Network", "", [("Haqqani", "alias")]),
     "aq": ("al Qaeda", "", [("al-Qaeda", "spelling"), ("al-Qaida", "spelling")]),
     "hig": (
         "Hezb-e Islami Gulbuddin",
