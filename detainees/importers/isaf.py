@@ -145,10 +145,28 @@ GROUPS = {
     "ttp": ("Tehrik-i-Taliban Pakistan", "TTP", [("Pakistani Taliban", "alias")]),
     "hik": ("Hezb-e Islami Khalis", "HIK", []),
 }
+# Spellings of one district that spelling skeletons do not bring together; the first is ISAF's
+# most frequent spelling, or the usual one.
+DISTRICT_SPELLINGS = {
+    variant: name
+    for name, variants in {
+        "Jaldak": ["Jaldek"],
+        "Marjah": ["Marjeh"],
+        "Lashkar Gah": ["Lashkar Gar", "Lashkar Ghar"],
+        "Tarin Kot": ["Tarin Kowt", "Tarin Kwot"],
+        "Zharay": ["Zhari", "Jharai"],
+        "Sayyidabad": ["Sayed Abad"],
+        "Surobi": ["Sarobi"],
+        "Alishang": ["Alisheng"],
+        "Musa Qal’ah": ["Musa Qualah"],
+        "Nahr-e Saraj": ["Narh-e Saraj"],
+    }.items()
+    for variant in variants
+}
 # Coded targets that are no organization.
 NOT_GROUPS = {"criminal", "criminals", "other"}
 
-_WORD = r"[A-Z][\w'’-]*"
+_WORD = r"[‘'’]?[A-Z][\w'’-]*"  # "Nad ‘Ali" too
 _NAME = rf"{_WORD}(?: {_WORD}){{0,3}}"
 # "in Khanabad district, Kunduz province", "the Dara Soof Payan district of Samangan province".
 DISTRICT_IN_PROVINCE = re.compile(
@@ -384,6 +402,7 @@ def district_in(row: Row) -> tuple[str, str] | None:
     for sentence in sentences(row.text):
         for match in DISTRICT_IN_PROVINCE.finditer(sentence):
             district = _LEADING_WORDS.sub("", match.group(1)).strip()
+            district = DISTRICT_SPELLINGS.get(district, district)
             if district and _key(match.group(2)) in PROVINCE_KEYS[row.province]:
                 return district, sentence
     return None
@@ -395,6 +414,8 @@ def quote_for(row: Row, district: tuple[str, str] | None) -> str:
     if district:
         return district[1]
     body = [s for s in sentences(row.text) if not _HEADER.search(s) and len(s) > 40]
+    # Headlines ("Combined Operation Secures Nuristan villages") have no full stop.
+    body = [s for s in body if s[-1] in '.!?”"’'] or body
     if row.province:
         name, aliases = PROVINCES[row.province]
         spellings = [n.lower() for n in (name, *aliases)]
