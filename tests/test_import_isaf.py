@@ -22,6 +22,7 @@ from detainees.models import (
     PublicationStatus,
     Source,
 )
+from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 PUBLISHED = PublicationStatus.PUBLISHED
@@ -337,3 +338,32 @@ def test_repeated_texts_are_refused_with_both_lines(tmp_path):
     path = write_rows(tmp_path / "twice.csv", [rows[0], rows[1], rows[0]])
     with pytest.raises(BadRow, match=r"the same press release text as line 2"):
         read_rows(path)
+
+
+def test_a_rerun_restores_what_was_changed_and_counts_it_as_updated(db, tmp_path):
+    path = write_rows(tmp_path / "five.csv", file_rows()[:5])
+    import_isaf(path)
+    event = imported_events().order_by("pk").first()
+    stamp = event.updated
+    Event.objects.filter(pk=event.pk).update(unnamed_count=99, summary="edited")
+    report = import_isaf(path)
+    assert (report.created, report.updated) == (0, 1)
+    event.refresh_from_db()
+    assert event.unnamed_count != 99 and event.summary != "edited"
+    assert event.updated > stamp
+
+
+def test_a_release_entered_by_hand_with_isafs_reference_is_taken_over_not_doubled(db, tmp_path):
+    rows = file_rows()[:5]
+    path = write_rows(tmp_path / "five.csv", rows)
+    isaf = f.OrganizationFactory(
+        name="International Security Assistance Force", abbreviation="ISAF", status=PUBLISHED
+    )
+    by_hand = f.SourceFactory(
+        publisher=isaf, reference_number=rows[0]["eventrefnumber"], title="Typed in"
+    )
+    import_isaf(path)
+    by_hand.refresh_from_db()
+    assert by_hand.import_key == f"isaf:{rows[0]['eventrefnumber']}"
+    assert Source.objects.filter(reference_number=rows[0]["eventrefnumber"]).count() == 1
+    assert Citation.objects.filter(source=by_hand, event=event_of(rows[0])).exists()
