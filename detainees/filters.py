@@ -523,7 +523,10 @@ def events_for_listing():
             ),
             models.Prefetch(
                 "citations",
-                queryset=Citation.objects.filter(source__in=sources).select_related("source"),
+                # By source, so the page lists each source once ({% ifchanged %}).
+                queryset=Citation.objects.filter(source__in=sources)
+                .select_related("source")
+                .order_by("source_id", "pk"),
             ),
         )
     )
