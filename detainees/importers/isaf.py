@@ -175,6 +175,8 @@ DISTRICT_IN_PROVINCE = re.compile(
 _LEADING_WORDS = re.compile(r"^(?:(?:In|The|During|Also|Near|And)\s+)+")
 # A sentence ends at . ! or ?, perhaps inside quotes, before a capital; "U.S. Army" is split.
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][”\"’)]))\s+(?=[A-Z“\"(])")
+# A line broken inside a sentence, as in the 2009 releases: the next line goes on in lower case.
+_WRAPPED = re.compile(r"[\n\r\u2028\u2029]+(?=[a-z])")
 _LINE_BREAK = re.compile(r"[\n\r\u2028\u2029]+")
 # "KABUL, Afghanistan (Jan. 25, 2013) –" before the first sentence.
 _DATELINE_PREFIX = re.compile(r"^[A-Z][A-Za-z .]*, Afghanistan \([^)]*\)\s*[–—-]?\s*")
@@ -388,6 +390,7 @@ PROVINCE_KEYS = {
 def sentences(text: str) -> list[str]:
     """The text's sentences, each on one line; a line break always ends one."""
     out = []
+    text = _WRAPPED.sub(" ", text)
     for line in _LINE_BREAK.split(text):
         line = _DATELINE_PREFIX.sub("", " ".join(line.split()))
         out += [piece.strip() for piece in _SENTENCE_END.split(line) if piece.strip()]
