@@ -270,7 +270,7 @@ class ImportReport:
         return sum(t.unchanged for t in self.tallies.values())
 
     def __str__(self) -> str:
-        lines = [f"ISAF press releases: {self.rows} rows read in {self.seconds:.1f} s."]
+        lines = [f"ISAF press releases: {self.rows} rows in {self.seconds:.1f} s."]
         for what, t in self.tallies.items():
             lines.append(
                 f"  {what}: {t.created} created, {t.updated} updated, {t.unchanged} unchanged"
