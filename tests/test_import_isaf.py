@@ -4,6 +4,7 @@ search and facets, a second run changes nothing, and a bad row leaves nothing be
 import csv
 import hashlib
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,18 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count, Max, Sum
 
 from detainees.demo import load_demo
-from detainees.importers.isaf import DEFAULT_PATH, BadRow, import_isaf, read_rows
+from detainees.importers.isaf import (
+    COUNTS,
+    DEFAULT_PATH,
+    FLAGS,
+    BadRow,
+    Row,
+    district_in,
+    forces_in,
+    import_isaf,
+    published_date,
+    read_rows,
+)
 from detainees.models import (
     Citation,
     Event,
@@ -367,3 +379,64 @@ def test_a_release_entered_by_hand_with_isafs_reference_is_taken_over_not_double
     assert by_hand.import_key == f"isaf:{rows[0]['eventrefnumber']}"
     assert Source.objects.filter(reference_number=rows[0]["eventrefnumber"]).count() == 1
     assert Citation.objects.filter(source=by_hand, event=event_of(rows[0])).exists()
+
+
+def synthetic(text: str, start="2011-02-15", province="helmand") -> Row:
+    return Row(
+        line=2,
+        reference="",
+        start=date.fromisoformat(start),
+        event_types=["detention"],
+        province=province,
+        province_as_coded=province,
+        groups=[],
+        counts=dict.fromkeys(COUNTS, 0),
+        flags=dict.fromkeys(FLAGS, False),
+        text=text,
+    )
+
+
+@pytest.mark.parametrize(
+    "text, start, published",
+    [
+        ("KABUL, Afghanistan (Feb. 16, 2011) – Afghan forces...", "2011-02-15", "2011-02-16"),
+        ("KABUL, Afghanistan (Feb. 16) – Afghan forces...", "2011-02-15", "2011-02-16"),
+        ("KABUL, Afghanistan (Jan. 2) – a December raid", "2010-12-31", "2011-01-02"),
+        ("Sept. 25: no dateline in brackets", "2011-09-20", "2011-09-20/.."),
+    ],
+)
+def test_the_release_date_comes_from_its_dateline_and_never_gains_precision(text, start, published):
+    assert published_date(synthetic(text, start=start)) == published
+
+
+@pytest.mark.parametrize(
+    "text, province, district",
+    [
+        ("In Nad ‘Ali district, Helmand province, a force detained two.", "helmand", "Nad ‘Ali"),
+        ("A force detained two in Marjeh district, Helmand province.", "helmand", "Marjah"),
+        (
+            "A force raided the Dara Soof Payan district of Samangan province.",
+            "samangan",
+            "Dara Soof Payan",
+        ),
+        ("A force detained two in Zurmat district, Paktiya province.", "paktya", "Zurmat"),
+        ("A force detained two in Zurmat district, Paktiya province.", "helmand", None),
+        ("A force detained two in Helmand province.", "helmand", None),
+    ],
+)
+def test_a_district_is_taken_only_where_the_text_puts_it_in_the_coded_province(
+    text, province, district
+):
+    found = district_in(synthetic(text, province=province))
+    assert (found[0] if found else None) == district
+    if found:
+        assert found[1] == text
+
+
+def test_forces_are_read_from_the_text():
+    assert forces_in(synthetic("An Afghan and coalition security force detained two.")) == (
+        True,
+        True,
+    )
+    assert forces_in(synthetic("An Afghan-led security force detained two.")) == (False, True)
+    assert forces_in(synthetic("A coalition patrol detained two.")) == (True, False)
