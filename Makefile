@@ -16,10 +16,12 @@ $(STAMP): requirements-dev.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-dev.lock
 	touch $(STAMP)
 
-## run: start PostgreSQL, migrate, load the demo case and serve on http://127.0.0.1:8000
+## run: start PostgreSQL, migrate, load the demo case and the ISAF press releases, serve on
+## http://127.0.0.1:8000 (both loads are idempotent: on later runs they write nothing)
 run: $(STAMP)
 	$(LOCALDB) -- sh -c '$(PY) manage.py migrate --no-input && \
 		$(PY) manage.py load_demo && \
+		$(PY) manage.py import_isaf && \
 		$(PY) manage.py ensure_local_admin && \
 		exec $(PY) manage.py runserver 127.0.0.1:8000'
 

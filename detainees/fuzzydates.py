@@ -177,11 +177,21 @@ def humanize(edtf: str) -> str:
 # --- EDTF -> bounds -----------------------------------------------------------------------------
 
 
-# Parsing is pure and slow (the edtf package's grammar takes tens of milliseconds a date), and a
-# row's date is read again by the field's clean() and by save(): an import of a few thousand
-# rows spent most of its time here. FuzzyDate is immutable; refusals are not cached.
-@functools.lru_cache(maxsize=4096)
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+# The EDTF grammar (pyparsing) takes about 10 ms a date: imports and lists repeat the same dates,
+# and FuzzyDate is immutable, so results are kept. A plain, valid day needs no grammar at all.
+@functools.lru_cache(maxsize=8192)
 def _from_edtf(text: str) -> FuzzyDate:
+    if _DAY.fullmatch(text):
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            pass  # the grammar below says what is wrong with it
+        else:
+            if day.year > 0:
+                return FuzzyDate(text, day, day)
     if "/" in text:
         start, end = text.split("/", 1)
         if (start == ".." and "X" in end) or (end == ".." and "X" in start):

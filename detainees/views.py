@@ -15,7 +15,15 @@ from detainees.api.serializers import PersonListSerializer
 from detainees.exports.package import ARCHIVE, latest_archive
 from detainees.exports.tables import TABLES
 from detainees.figures import figures
-from detainees.filters import SORTS, PersonFilterSet, facet_counts, people_for_listing
+from detainees.filters import (
+    EVENT_FACETS,
+    SORTS,
+    EventFacetFilterSet,
+    PersonFilterSet,
+    events_for_listing,
+    facet_counts,
+    people_for_listing,
+)
 from detainees.fuzzydates import FuzzyDate, FuzzyDateError
 from detainees.models import (
     Facility,
@@ -108,6 +116,36 @@ def person_list(request):
         "query_string": params.urlencode(),
     }
     return render(request, "detainees/person_list.html", context)
+
+
+@require_GET
+def event_list(request):
+    """Events by their own facets, latest first: how the unnamed captures of ISAF's press
+    releases are found."""
+    filterset = EventFacetFilterSet(request.GET, queryset=events_for_listing())
+    if not filterset.is_valid():
+        return HttpResponseBadRequest("Invalid filter: " + filterset.errors.as_text())
+    try:
+        page = keyset_page(
+            filterset.qs,
+            field="date_earliest",
+            descending=True,
+            after=request.GET.get("after"),
+            size=page_size(request),
+        )
+    except BadCursor as exc:
+        return HttpResponseBadRequest(str(exc))
+    counts = facet_counts(filterset.qs, EVENT_FACETS)
+    params = request.GET.copy()
+    params.pop("after", None)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "facets": [(filterset.form[name], counts[name]) for name in counts],
+        "total": sum(n for _, _, n in counts["kind"]),
+        "query_string": params.urlencode(),
+    }
+    return render(request, "detainees/event_list.html", context)
 
 
 class Echo:

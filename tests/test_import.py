@@ -313,3 +313,13 @@ def test_publishing_leaves_a_confidential_source_private(tmp_path):
     assert list(Source.objects.published().values_list("title", flat=True)) == ["Public report"]
     secret = Source.objects.get(title="Informant")
     assert secret.status == PublicationStatus.DRAFT and secret.internal_notes == "met in Kunduz"
+
+
+def test_the_audit_history_records_the_import_as_the_user_who_ran_it(desk, superuser):
+    run(desk, "--user", "editor")
+    person = Person.objects.get(names__name="Qari Bilal")
+    created = person.history.get(pgh_label="insert")
+    assert created.pgh_context.metadata["user"] == superuser.pk
+    assert created.pgh_context.metadata["command"] == "import_records"
+    links = EventPerson.objects.filter(person=person)
+    assert {link.history.get().pgh_context_id for link in links} == {created.pgh_context_id}

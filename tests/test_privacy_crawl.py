@@ -34,9 +34,12 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from detainees.demo import load_demo
 from detainees.exports.package import write_export
 from detainees.filters import (
+    EVENT_FACETS,
+    EventFacetFilterSet,
     FacetFilter,
     FuzzyBoundFilter,
     PersonFilterSet,
+    events_for_listing,
     facet_counts,
     people_for_listing,
 )
@@ -78,6 +81,7 @@ SITE_FILTERSETS = {
     "detainees:person-list": PersonFilterSet,
     "detainees:person-list-csv": PersonFilterSet,
     "detainees:figures": PersonFilterSet,
+    "detainees:event-list": EventFacetFilterSet,
 }
 SEARCH_TERMS = ["Qari Bilal", "Bilal", "IMU", "Parwan", "Kunduz", "Taliban"]
 EXTRA_PARAMS = {
@@ -327,7 +331,9 @@ def published_values(queryset, field_name: str, hidden_ids: set[str], limit=3) -
 def filter_values(name, flt, queryset, hidden_ids) -> list[str]:
     """Values to try for one filter: its choices, or values the published data holds."""
     if isinstance(flt, FacetFilter):
-        counts = facet_counts(people_for_listing(), {name: flt.facet})[name]
+        is_event_facet = flt.facet in EVENT_FACETS.values()
+        selection = events_for_listing() if is_event_facet else people_for_listing()
+        counts = facet_counts(selection, {name: flt.facet})[name]
         return [value for value, _, _ in counts]
     if isinstance(flt, FuzzyBoundFilter):
         return ["2011", "spring 2011", "2013-03/2014-10"]

@@ -14,7 +14,13 @@ from detainees.api import serializers as s
 from detainees.api.conditional import with_etag
 from detainees.api.pagination import KeysetPagination
 from detainees.api.renderers import CSVRenderer
-from detainees.filters import SORTS, PersonFilterSet, UpdatedSinceFilter, people_for_listing
+from detainees.filters import (
+    SORTS,
+    EventFacetFilterSet,
+    PersonFilterSet,
+    UpdatedSinceFilter,
+    people_for_listing,
+)
 from detainees.models import (
     Event,
     EventOrganization,
@@ -136,7 +142,9 @@ def public_event_queryset():
     )
 
 
-class EventFilterSet(UpdatedSinceFilterSet):
+class EventFilterSet(EventFacetFilterSet, UpdatedSinceFilterSet):
+    """The events page's facets (year, province, group, force), and more."""
+
     kind = django_filters.MultipleChoiceFilter(choices=Event.Kind.choices)
     claim_status = django_filters.MultipleChoiceFilter(
         choices=Event._meta.get_field("claim_status").choices

@@ -64,6 +64,9 @@ class EventKind(models.TextChoices):
     ESCAPE = "escape", "Escape"
     DEATH = "death", "Death"
     REENGAGEMENT = "reengagement", "Re-engagement after release"
+    # Press releases also report raids and air strikes in which no one was captured; counting
+    # them is how "338 raids, 139 against the IMU" is computed, so they are kept as events.
+    STRIKE = "strike", "Strike or raid with no capture reported"
 
 
 class EventCustodyEnd(models.TextChoices):
@@ -167,6 +170,13 @@ class Event(Publishable):
     )
     strength_note = models.CharField(max_length=200, blank=True, help_text="As the source says it.")
     claim_status = claim_status_field()
+    import_key = models.CharField(
+        max_length=120,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="Identifies the row an importer made this event from, so a second run finds it.",
+    )
 
     objects = EventQuerySet.as_manager()
 
@@ -230,6 +240,12 @@ class Event(Publishable):
                 condition=Q(strength_estimate__isnull=True) | Q(strength_estimate__gte=0),
                 name="event_strength_not_negative",
                 violation_error_message="A strength estimate cannot be negative.",
+            ),
+            models.UniqueConstraint(
+                fields=["import_key"],
+                condition=~Q(import_key=""),
+                name="event_unique_import_key",
+                violation_error_message="Another event was imported from the same row.",
             ),
             models.CheckConstraint(
                 condition=Q(date_earliest__isnull=True)

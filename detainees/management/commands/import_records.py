@@ -1,9 +1,9 @@
 import sys
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from detainees.history import acting
 from detainees.importers.generic import (
     DEFAULT_SYSTEM,
     ImportRefused,
@@ -11,6 +11,7 @@ from detainees.importers.generic import (
     may_publish,
     read_file,
 )
+from detainees.management.users import named_user
 
 
 class Command(BaseCommand):
@@ -40,7 +41,11 @@ class Command(BaseCommand):
             action="store_true",
             help="Publish the records imported; needs --user, an editor.",
         )
-        parser.add_argument("--user", default="", help="Who runs the import (for --publish).")
+        parser.add_argument(
+            "--user",
+            default="",
+            help="Who runs the import: recorded in the audit history; an editor for --publish.",
+        )
         parser.add_argument(
             "--system",
             default=DEFAULT_SYSTEM,
@@ -49,15 +54,18 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
-        if options["publish"]:
-            user = get_user_model().objects.filter(username=options["user"]).first()
-            if not may_publish(user):
-                raise CommandError("--publish needs --user naming an editor who may publish.")
+        user = named_user(options["user"])
+        if options["publish"] and not may_publish(user):
+            raise CommandError("--publish needs --user naming an editor who may publish.")
+        reason = f"import_records: {options['path']}"
         try:
             rows = read_file(options["path"], fmt=options["format"], table=options["table"])
-            with tqdm(
-                total=len(rows), unit="row", desc="import", disable=not sys.stderr.isatty()
-            ) as progress:
+            with (
+                tqdm(
+                    total=len(rows), unit="row", desc="import", disable=not sys.stderr.isatty()
+                ) as progress,
+                acting(user, reason, command="import_records"),
+            ):
                 report = import_rows(
                     rows,
                     publish=options["publish"],
