@@ -1,11 +1,16 @@
 """Writing synthetic rows into PostgreSQL with COPY, in one transaction.
 
-`bulk_load_session()` is the one place that opens the load: it takes the tables, switches off
-their user-defined triggers (tombstones, and any audit-history trigger a later migration adds:
-a synthetic load is not a change anyone made) and switches them on again before the
-transaction commits, so other sessions never see them off. Constraint triggers (foreign keys)
-stay on: PostgreSQL still checks every reference, at commit, since Django declares foreign keys
-DEFERRABLE INITIALLY DEFERRED.
+`bulk_load_session()` is the one place that opens the load. For the length of the
+transaction, and so never visibly to other sessions, it
+
+- switches off the tables' user-defined triggers: tombstones, and any audit-history trigger a
+  later migration adds (a synthetic load is not a change anyone made);
+- drops their foreign keys and secondary indexes, and puts them back, unchanged, once the rows
+  are in: one index build and one join per foreign key are many times faster than maintaining
+  them row by row (a third of the load time at 100,000 events). Putting them back checks
+  every reference and every unique index, so the load still fails on any inconsistency.
+
+Primary keys, unique and exclusion constraints and CHECK constraints stay in place throughout.
 """
 
 from contextlib import contextmanager
@@ -106,18 +111,44 @@ def _table(model) -> str:
 
 @contextmanager
 def bulk_load_session(tables=LOAD_ORDER):
-    """A transaction for COPYing into `tables`, their user triggers off; yields a cursor.
+    """A transaction for COPYing into `tables`, their user triggers off and their foreign keys
+    and secondary indexes set aside until the end; yields a cursor.
 
     The ALTER TABLEs take an exclusive lock on each table until commit: loads are for
     databases nobody else is writing to.
     """
     with transaction.atomic(), connection.cursor() as cursor:
+        names = [model._meta.db_table for model in tables]
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        cursor.execute(
+            "SELECT conrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid) "
+            "FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY(%s::regclass[]) "
+            "ORDER BY conrelid::regclass::text, conname",
+            [names],
+        )
+        foreign_keys = cursor.fetchall()
+        # Indexes that back no constraint (primary, unique, exclusion): plain indexes, and the
+        # partial unique indexes UniqueConstraint(condition=...) creates.
+        cursor.execute(
+            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+            "WHERE i.indrelid = ANY(%s::regclass[]) AND NOT EXISTS ("
+            "  SELECT 1 FROM pg_constraint c"
+            "  WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid"
+            ") ORDER BY 1",
+            [names],
+        )
+        indexes = cursor.fetchall()
         for model in tables:
             cursor.execute(f"ALTER TABLE {_table(model)} DISABLE TRIGGER USER")
+        for table, name, _ in foreign_keys:
+            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+        for name, _ in indexes:
+            cursor.execute(f"DROP INDEX {name}")
         yield cursor
-        # Run the foreign-key checks queued so far: a table with pending trigger events
-        # cannot be altered.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for _, definition in indexes:
+            cursor.execute(definition)
+        for table, name, definition in foreign_keys:
+            cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
         for model in tables:
             cursor.execute(f"ALTER TABLE {_table(model)} ENABLE TRIGGER USER")
 
