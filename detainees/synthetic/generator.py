@@ -50,7 +50,8 @@ LAST_DAY = date(2025, 12, 31)
 PEOPLE_PER_BLOCK = 1000
 
 # Shares out of 100 (or weights) of the choices the generator makes.
-STATUS_WEIGHTS = (("published", 90), ("draft", 5), ("in_review", 3), ("withdrawn", 2))
+# With FORCED_STATUSES, a tenth of each table is unpublished.
+STATUS_WEIGHTS = (("published", 93), ("draft", 4), ("in_review", 2), ("withdrawn", 1))
 CLAIM_WEIGHTS = (
     ("confirmed", 25),
     ("reported", 55),
@@ -79,6 +80,7 @@ def _cumulative(pairs):
     return values, cumulative
 
 
+FORCED_STATUSES = {47: "draft", 48: "in_review", 49: "withdrawn"}
 BIRTH_CHOICES = _cumulative(BIRTH_PRECISIONS)
 SOURCE_CHOICES = _cumulative(SOURCE_PRECISIONS)
 
@@ -152,8 +154,11 @@ class Generator:
         taken.add(f"{base}-{n}")
         return f"{base}-{n}"
 
-    def status(self) -> str:
-        return self.pick(self._statuses)
+    def status(self, row_id: int, *, forced_only=False) -> str:
+        # Three rows in a hundred take each unpublished status in turn, so that even a small
+        # dataset has every status in every table.
+        status = "published" if forced_only else self.pick(self._statuses)
+        return FORCED_STATUSES.get(row_id % 100, status)
 
     def claim(self) -> str:
         return self.pick(self._claims)
@@ -170,7 +175,7 @@ class Generator:
         return self.add(
             model,
             public_id=self.uuid(),
-            status=status or self.status(),
+            status=status or self.status(self.ids[model] + 1),
             internal_notes=self.notes,
             created=created,
             updated=created,
@@ -422,7 +427,7 @@ class Generator:
             precision = self.pick(SOURCE_CHOICES)
             published, earliest, latest = blur(day, precision)
             confidential = rng.random() < 0.02
-            status = self.status()
+            status = self.status(len(self.source_ids) + 1)
             if confidential and status == "published":
                 status = "in_review"
             url = f"https://{domain}/{day.year}/{day.month:02d}/{slugify(title)}-{i + 1}"
@@ -545,8 +550,8 @@ class People:
         gen, rng = self.gen, self.rng
         person_id = index + 1
         official = index < self.officials
-        placeholder = not official and rng.random() < 0.01
-        status = gen.status()
+        placeholder = not official and index % 100 == 50  # one in a hundred, at any size
+        status = gen.status(person_id)
         nationality = "AF" if official else gen.pick(gen._countries)
         born = gen.day_between(date(1950, 1, 1), date(1995, 12, 31))
         birth, birth_earliest, birth_latest = gen.blur(born, gen.pick(BIRTH_CHOICES))
@@ -724,7 +729,10 @@ class Timeline:
         gen, rng = self.gen, self.rng
         day = day or self.day
         text, earliest, latest = gen.blur(day)
-        status = gen.status() if self.person_status == "published" else self.person_status
+        # Events of unpublished people are unpublished already: a tenth in all.
+        status = self.person_status
+        if status == "published":
+            status = gen.status(gen.ids[Event] + 1, forced_only=True)
         event_id = gen.add_record(
             Event,
             status=status,
@@ -741,7 +749,7 @@ class Timeline:
         self.made += 1
         gen.add(EventPerson, event_id=event_id, person_id=self.person_id, role="subject")
         roll = rng.random()
-        citations = 0 if roll < 0.03 else 1 + (roll < 0.55) + (roll < 0.2)
+        citations = 0 if roll < 0.03 else 1 + (roll < 0.65) + (roll < 0.25)
         for _ in range(citations):
             quote = rng.choice(words.QUOTES).format(
                 name=self.name,
@@ -869,7 +877,7 @@ class Timeline:
 
     def ending(self) -> str:
         roll = self.rng.random()
-        if self.left() == 1 and roll < 0.1:
+        if self.left() == 1 and roll < 0.25:
             return "death"
         if roll < 0.3:
             return "transfer"
