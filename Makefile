@@ -8,7 +8,7 @@ LOCALDB := $(PY) -m tracker.localdb
 export DEBUG ?= 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test lint format check lock clean-data demo shell
+.PHONY: run test lint format check lock clean-data demo shell dataset
 
 $(STAMP): requirements-dev.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -41,6 +41,14 @@ format: $(STAMP)
 lock: $(STAMP)
 	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -q -o requirements.lock
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -q -o requirements-dev.lock
+
+## dataset: replace the local database's (synthetic) records with a synthetic dataset
+PERSONS ?= 100000
+EVENTS ?= 1000000
+SEED ?= 1
+dataset: $(STAMP)
+	$(LOCALDB) -- sh -c '$(PY) manage.py migrate --no-input && \
+		$(PY) manage.py generate_dataset --persons $(PERSONS) --events $(EVENTS) --seed $(SEED)'
 
 shell: $(STAMP)
 	$(LOCALDB) -- $(PY) manage.py shell
