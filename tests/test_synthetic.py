@@ -341,3 +341,57 @@ def test_the_benchmarked_paths_take_as_many_queries_at_any_size(client, dataset)
         assert small.pop(page) <= ceiling, page
         assert large.pop(page) <= ceiling, page
     assert small == large
+
+
+# --- the load ---------------------------------------------------------------------------------
+
+
+def schema_of_synthetic_tables() -> set[tuple]:
+    """Indexes, constraints and triggers of the loaded tables, as PostgreSQL defines them."""
+    tables = [model._meta.db_table for model in LOAD_ORDER]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename, indexdef FROM pg_indexes WHERE tablename = ANY(%s) "
+            "UNION ALL SELECT conrelid::regclass::text, conname || ' ' || "
+            "pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = ANY(%s::regclass[]) "
+            "UNION ALL SELECT tgrelid::regclass::text, tgname || ' ' || tgenabled::text FROM pg_trigger "
+            "WHERE tgrelid = ANY(%s::regclass[]) AND NOT tgisinternal",
+            [tables, tables, tables],
+        )
+        return set(cursor.fetchall())
+
+
+def test_the_load_puts_every_index_constraint_and_trigger_back(dataset):
+    before = schema_of_synthetic_tables()
+    assert any("FOREIGN KEY" in definition for _, definition in before)
+    generate_dataset(persons=20, events=60, seed=SEED)
+    assert schema_of_synthetic_tables() == before
+
+
+def test_the_load_skips_the_tables_own_insert_triggers(dataset):
+    # An audit-history trigger would write a row per insert; a synthetic load is no change
+    # anyone made. This one refuses every insert outright.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION refuse_insert() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'audited insert'; END; $$; "
+            "CREATE TRIGGER refuse_insert BEFORE INSERT ON detainees_person "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_insert();"
+        )
+    generate_dataset(persons=20, events=60, seed=SEED)
+    assert Person.objects.count() == 20
+    with pytest.raises(Exception, match="audited insert"):
+        f.PersonFactory()
+
+
+def test_it_refuses_to_empty_another_table_that_refers_to_its_records(dataset):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE research_note (id int, person_id bigint "
+            "REFERENCES detainees_person (id) DEFERRABLE INITIALLY DEFERRED)"
+        )
+        cursor.execute(
+            "INSERT INTO research_note VALUES (1, (SELECT min(id) FROM detainees_person))"
+        )
+    with pytest.raises(RealDataPresent, match="research_note"):
+        generate_dataset(persons=20, events=60, seed=SEED)

@@ -31,29 +31,45 @@ __all__ = ["MARKER", "RealDataPresent", "LoadReport", "generate_dataset"]
 class LoadReport:
     seconds: float = 0.0
     rows: dict[str, int] = field(default_factory=dict)
+    phases: dict[str, float] = field(default_factory=dict)  # seconds each
 
     def __str__(self) -> str:
         counts = ", ".join(f"{n:,} {name}" for name, n in self.rows.items())
-        return f"Wrote {sum(self.rows.values()):,} rows in {self.seconds:.1f} s: {counts}."
+        phases = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.phases.items())
+        return (
+            f"Wrote {sum(self.rows.values()):,} rows in {self.seconds:.1f} s ({phases}): {counts}."
+        )
 
 
 def generate_dataset(*, persons: int, events: int, seed: int, progress=None) -> LoadReport:
     """Replace every (synthetic) record with a synthetic dataset; RealDataPresent if any
     record is not synthetic. `progress(n)` is called as each n events are written."""
-    started = time.monotonic()
+    clock = [time.monotonic()]
+    phases = {}
+
+    def lap(name):
+        clock.append(time.monotonic())
+        phases[name] = clock[-1] - clock[-2]
+
     check_only_synthetic()
+    lap("check")
     generator = Generator(persons=persons, events=events, seed=seed, now=datetime.now(UTC))
     copiers = {model: TableCopier(model) for model in LOAD_ORDER}
     with bulk_load_session() as cursor:
         replace_all(cursor)
+        lap("empty")
         for rows, made in generator.blocks():
             for model in LOAD_ORDER:
                 copiers[model].copy(cursor, rows.get(model, ()))
             if progress is not None and made:
                 progress(made)
         reset_sequences(cursor, LOAD_ORDER)
+        lap("generate and copy")
+    lap("indexes and keys")
     analyze(LOAD_ORDER)
+    lap("analyze")
     return LoadReport(
-        seconds=time.monotonic() - started,
+        seconds=clock[-1] - clock[0],
         rows={m._meta.verbose_name_plural: c.count for m, c in copiers.items()},
+        phases=phases,
     )

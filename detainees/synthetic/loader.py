@@ -154,12 +154,24 @@ def bulk_load_session(tables=LOAD_ORDER):
 
 
 def replace_all(cursor) -> None:
-    """Empty the synthetic tables (call check_only_synthetic() first).
-
-    Without CASCADE: a table outside this list that references these fails the load loudly
-    rather than being emptied unseen.
-    """
-    tables = ", ".join(_table(model) for model in REPLACED)
+    """Empty the synthetic tables (call check_only_synthetic() first), and any other table
+    whose foreign keys point at them, if it is empty; RealDataPresent if it holds rows, which
+    this module knows nothing of and never deletes."""
+    names = [model._meta.db_table for model in REPLACED]
+    cursor.execute(
+        "SELECT DISTINCT conrelid::regclass::text FROM pg_constraint WHERE contype = 'f' "
+        "AND confrelid = ANY(%s::regclass[]) AND NOT conrelid = ANY(%s::regclass[]) ORDER BY 1",
+        [names, names],
+    )
+    others = [table for (table,) in cursor.fetchall()]
+    for table in others:
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table})")
+        if cursor.fetchone()[0]:
+            raise RealDataPresent(
+                f"The table {table} refers to the records generate_dataset replaces and holds "
+                "rows it did not write; use an empty database."
+            )
+    tables = ", ".join([*(_table(model) for model in REPLACED), *others])
     cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY")
 
 
