@@ -41,9 +41,12 @@ class LoadReport:
         )
 
 
-def generate_dataset(*, persons: int, events: int, seed: int, progress=None) -> LoadReport:
+def generate_dataset(
+    *, persons: int, events: int, seed: int, progress=None, phase=None
+) -> LoadReport:
     """Replace every (synthetic) record with a synthetic dataset; RealDataPresent if any
-    record is not synthetic. `progress(n)` is called as each n events are written."""
+    record is not synthetic. `progress(n)` is called as each n events are written, and
+    `phase(name)` as the work after the events begins."""
     clock = [time.monotonic()]
     phases = {}
 
@@ -65,7 +68,11 @@ def generate_dataset(*, persons: int, events: int, seed: int, progress=None) -> 
                 progress(made)
         reset_sequences(cursor, LOAD_ORDER)
         lap("generate and copy")
+        if phase is not None:
+            phase("indexes and keys")
     lap("indexes and keys")
+    if phase is not None:
+        phase("analyze")
     analyze(LOAD_ORDER)
     lap("analyze")
     return LoadReport(

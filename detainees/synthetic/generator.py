@@ -332,7 +332,9 @@ class Generator:
             self.facilities.append((facility_id, name, country, place_id, periods))
 
         parwan = next(p for p in self.provinces["AF"] if p[1] == "Parwan")
-        facility("Parwan Detention Facility", "detention_facility", "AF", parwan[0],
+        # Not "Parwan Detention Facility": load_demo looks that up by name, and would add its
+        # own controllers to ours, overlapping them.
+        facility("Detention Facility in Parwan", "detention_facility", "AF", parwan[0],
                  [rng.choice(us), self.orgs["mod"]], handover=date(2013, 3, 25))  # fmt: skip
         for i, (province_id, province) in enumerate(self.provinces["AF"]):
             facility(f"{province} Provincial Prison", "prison", "AF", province_id,
@@ -629,6 +631,8 @@ class People:
         honorific = "" if official or rng.random() < 0.5 else rng.choice(words.HONORIFICS) + " "
         with_family = official or rng.random() < 0.6
         primary = f"{honorific}{given} {family}" if with_family else f"{honorific}{given}"
+        if primary in words.DEMO_PEOPLE:
+            primary = f"{honorific}{given} {family}"
         names = [(primary, "common", "")]
         extra = rng.choice((0, 1, 1, 2, 2, 2, 3, 3, 4))
         options = ["spelling", "original_script", "kunya", "alias", "birth", "nom_de_guerre"]

@@ -78,6 +78,10 @@ FAMILY_NAMES = (
     ("Mujahid", ("Mojahed", "Mujahed"), "مجاهد"),
 )
 
+# The demo case's people (detainees/demo.py): load_demo finds people by primary name, and must
+# not take a synthetic person for one of its own.
+DEMO_PEOPLE = ("Qari Bilal", "Qari Sibghatullah", "Hamid Karzai")
+
 HONORIFICS = ("Qari", "Mullah", "Maulvi", "Haji", "Mufti", "Sheikh", "Commander", "Hafiz")
 NOM_DE_GUERRE_WORDS = ("Ustad", "Engineer", "Doctor", "Commander", "Sher", "Lala", "Toofan")
 NAME_LANGUAGES = ("ps-Arab", "fa-Arab", "ar", "uz-Arab")

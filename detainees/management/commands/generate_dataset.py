@@ -27,7 +27,14 @@ class Command(BaseCommand):
             bar = tqdm(total=events, unit="event", unit_scale=True, desc="generate_dataset")
         try:
             report = generate_dataset(
-                persons=persons, events=events, seed=seed, progress=bar.update if bar else None
+                persons=persons,
+                events=events,
+                seed=seed,
+                progress=bar.update if bar else None,
+                # The events are all in by then; say what the remaining minute is spent on.
+                phase=(lambda name: bar.set_description_str(f"generate_dataset: {name}"))
+                if bar
+                else None,
             )
         except RealDataPresent as exc:
             raise CommandError(str(exc)) from exc
