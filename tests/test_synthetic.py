@@ -395,3 +395,13 @@ def test_it_refuses_to_empty_another_table_that_refers_to_its_records(dataset):
         )
     with pytest.raises(RealDataPresent, match="research_note"):
         generate_dataset(persons=20, events=60, seed=SEED)
+
+
+def test_the_demo_case_loads_beside_synthetic_data_and_then_blocks_a_new_load(dataset):
+    from detainees.demo import load_demo
+
+    load_demo()  # make run after make dataset
+    bilal = Person.objects.get(slug="qari-bilal")
+    assert not bilal.internal_notes.startswith(MARKER)
+    with pytest.raises(RealDataPresent):
+        generate_dataset(persons=20, events=60, seed=SEED)
