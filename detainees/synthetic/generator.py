@@ -334,27 +334,54 @@ class Generator:
         parwan = next(p for p in self.provinces["AF"] if p[1] == "Parwan")
         # Not "Parwan Detention Facility": load_demo looks that up by name, and would add its
         # own controllers to ours, overlapping them.
-        facility("Detention Facility in Parwan", "detention_facility", "AF", parwan[0],
-                 [rng.choice(us), self.orgs["mod"]], handover=date(2013, 3, 25))  # fmt: skip
+        facility(
+            "Detention Facility in Parwan",
+            "detention_facility",
+            "AF",
+            parwan[0],
+            [rng.choice(us), self.orgs["mod"]],
+            handover=date(2013, 3, 25),
+        )
         for i, (province_id, province) in enumerate(self.provinces["AF"]):
-            facility(f"{province} Provincial Prison", "prison", "AF", province_id,
-                     [self.orgs["moj"]] + ([self.orgs["moi"]] if i % 3 == 0 else []))  # fmt: skip
+            facility(
+                f"{province} Provincial Prison",
+                "prison",
+                "AF",
+                province_id,
+                [self.orgs["moj"]] + ([self.orgs["moi"]] if i % 3 == 0 else []),
+            )
             if i % 2 == 0:
-                facility(f"NDS {province} Detention Centre", "intelligence_site", "AF",
-                         province_id, [self.local_bodies[province]["nds"]])  # fmt: skip
+                facility(
+                    f"NDS {province} Detention Centre",
+                    "intelligence_site",
+                    "AF",
+                    province_id,
+                    [self.local_bodies[province]["nds"]],
+                )
         for i, operation in enumerate(words.OPERATIONS[:8]):
             district_id, _ = self.districts["AF"][i * 7 % len(self.districts["AF"])]
-            facility(f"Forward Operating Base {operation}", "military_base", "AF", district_id,
-                     [rng.choice(us), rng.choice(afghan)])  # fmt: skip
+            facility(
+                f"Forward Operating Base {operation}",
+                "military_base",
+                "AF",
+                district_id,
+                [rng.choice(us), rng.choice(afghan)],
+            )
         for district_id, district in self.districts["AF"][::6]:
-            facility(f"{district} District Detention Centre", "detention_facility", "AF",
-                     district_id, [self.orgs["moi"]])  # fmt: skip
+            facility(
+                f"{district} District Detention Centre",
+                "detention_facility",
+                "AF",
+                district_id,
+                [self.orgs["moi"]],
+            )
         for code, provinces in self.provinces.items():
             if code == "AF":
                 continue
             for province_id, province in provinces:
-                facility(f"Central Jail {province}", "jail", code, province_id,
-                         [self.governments[code]])  # fmt: skip
+                facility(
+                    f"Central Jail {province}", "jail", code, province_id, [self.governments[code]]
+                )
 
     def facility_controls(self, facility_id, controllers, handover):
         """One period per controller; each handover, dated to the month, ends one and starts
@@ -612,8 +639,9 @@ class People:
         start = gen.day_between(FIRST_DAY, date(2017, 12, 31))
         self.affiliations(person_id, start)
         wanted = self.how_many_events(index)
-        return Timeline(self, person_id, primary or "an unnamed detainee", status, nationality,
-                        start, wanted).make()  # fmt: skip
+        return Timeline(
+            self, person_id, primary or "an unnamed detainee", status, nationality, start, wanted
+        ).make()
 
     def how_many_events(self, index: int) -> int:
         """About events/people each, adding up to exactly the events asked for."""
@@ -829,7 +857,6 @@ class Timeline:
             facility = self.facility()
             custodian = self.controller(facility, custodian_fallback)
             known_facility = rng.random() < 0.95
-            custody_row = self.gen.rows[Event]
             custody = self.event(
                 "custody",
                 f"Held at {facility[1]}" if known_facility else "Held, place unknown",
@@ -837,7 +864,7 @@ class Timeline:
                 place_id=facility[3] if known_facility else None,
                 claim_status="inferred" if rng.random() < 0.15 else None,
             )
-            custody_row = custody_row[-1]
+            custody_row = gen.rows[Event][-1]  # to be given its end below
             self.organization(custody, custodian, "custodian")
             self.maybe_in_batch_unknown()
             if self.made >= self.wanted:
