@@ -8,7 +8,7 @@ LOCALDB := $(PY) -m tracker.localdb
 export DEBUG ?= 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test lint format check lock clean-data demo shell export
+.PHONY: run test lint format check lock clean-data demo shell export dataset
 
 $(STAMP): requirements-dev.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -48,6 +48,14 @@ lock: $(STAMP)
 ## the zip that /data/ offers for download
 export: $(STAMP)
 	$(LOCALDB) -- sh -c '$(PY) manage.py migrate --no-input -v0 && $(PY) manage.py export --archive'
+
+## dataset: replace the local database's (synthetic) records with a synthetic dataset
+PERSONS ?= 100000
+EVENTS ?= 1000000
+SEED ?= 1
+dataset: $(STAMP)
+	$(LOCALDB) -- sh -c '$(PY) manage.py migrate --no-input && \
+		$(PY) manage.py generate_dataset --persons $(PERSONS) --events $(EVENTS) --seed $(SEED)'
 
 shell: $(STAMP)
 	$(LOCALDB) -- $(PY) manage.py shell
