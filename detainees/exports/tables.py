@@ -318,6 +318,10 @@ TABLES: tuple[Table, ...] = (
             ),
             Column("summary", TEXT, "Public summary."),
             Column(
+                "full_text", TEXT, "The whole text, where its licence lets it be kept and shown."
+            ),
+            Column("rights", TEXT, "Whom to credit and under which licence, wherever it is shown."),
+            Column(
                 "is_confidential",
                 BOOLEAN,
                 "true keeps the source private whatever else is asked. Import only. Empty: false.",
