@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "django_countries",
     "django_filters",
     "rest_framework",
+    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "detainees",
@@ -159,8 +160,14 @@ REST_FRAMEWORK = {
         "detainees.api.renderers.CSVRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    # Scripts send `Authorization: Token <key>` (keys are issued in the admin); people logged in
+    # to the admin may use the browsable session too. Token comes first, so an anonymous write
+    # is answered 401 with `WWW-Authenticate: Token`, not 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["detainees.api.permissions.ReadOrRolePermission"],
     "URL_FORMAT_OVERRIDE": "format",
     "DEFAULT_SCHEMA_CLASS": "detainees.api.schema.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["detainees.api.throttling.AnonReadThrottle"],

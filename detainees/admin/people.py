@@ -11,6 +11,7 @@ from detainees.admin.common import (
     RECORD_FIELDS,
     CitationInline,
     RecordAdmin,
+    StatusInlineMixin,
 )
 from detainees.models import (
     Affiliation,
@@ -45,7 +46,7 @@ class NationalityInline(admin.TabularInline):
     fields = ("country", "claim_status")
 
 
-class AffiliationInline(admin.StackedInline):
+class AffiliationInline(StatusInlineMixin, admin.StackedInline):
     model = Affiliation
     extra = 0
     autocomplete_fields = ("organization", "place")

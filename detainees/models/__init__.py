@@ -1,4 +1,5 @@
 from .common import ClaimStatus, PublicationStatus, Publishable
+from .editorial import Correction, ReviewComment
 from .events import BatchMembership, Event, EventOrganization, EventPerson, ReleaseBatch
 from .organizations import Organization, OrganizationName
 from .people import Affiliation, Nationality, Person, PersonName
@@ -11,6 +12,7 @@ __all__ = [
     "BatchMembership",
     "Citation",
     "ClaimStatus",
+    "Correction",
     "Event",
     "EventOrganization",
     "EventPerson",
@@ -25,6 +27,7 @@ __all__ = [
     "PublicationStatus",
     "Publishable",
     "ReleaseBatch",
+    "ReviewComment",
     "Source",
     "Tombstone",
 ]
