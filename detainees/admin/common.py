@@ -2,7 +2,8 @@
 
 from django import forms
 from django.contrib import admin
-from django.contrib.contenttypes.admin import GenericStackedInline, GenericTabularInline
+from django.contrib.contenttypes.admin import GenericStackedInline
+from django.utils.html import format_html_join
 
 from detainees import services
 from detainees.models import Citation, Correction, PublicationStatus, ReviewComment
@@ -89,21 +90,6 @@ class ReviewCommentInline(GenericStackedInline):
     classes = ("collapse",)
 
 
-class CorrectionInline(GenericTabularInline):
-    """The record's public corrections; added through the form's correction field."""
-
-    model = Correction
-    extra = 0
-    fields = ("date", "note", "corrected_by")
-    readonly_fields = ("date", "note", "corrected_by")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
 class RecordAdmin(admin.ModelAdmin):
     """Shared by every publishable record: state filter, audit fields read-only."""
 
@@ -126,12 +112,23 @@ class RecordAdmin(admin.ModelAdmin):
             )
             for name, options in super().get_fieldsets(request, obj)
         ]
+        if obj is not None:
+            fieldsets.append(("Public corrections", {"fields": ("public_corrections",)}))
         if offers_correction(request, obj):
             fieldsets.append(("Correction", {"fields": CORRECTION_FIELDS}))
         return fieldsets
 
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "public_corrections"]
+
+    @admin.display(description="Corrections")
+    def public_corrections(self, obj):
+        corrections = Correction.objects.for_record(obj).select_related("corrected_by")
+        rows = ((c.date, c.note, c.corrected_by or "a former user") for c in corrections)
+        return format_html_join("", "<p>{}: {} <small>({})</small></p>", rows) or "None"
+
     def get_inlines(self, request, obj):
-        return [*super().get_inlines(request, obj), ReviewCommentInline, CorrectionInline]
+        return [*super().get_inlines(request, obj), ReviewCommentInline]
 
     def has_change_permission(self, request, obj=None):
         # A published or withdrawn record is the editors' to change; others only view it.
