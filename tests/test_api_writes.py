@@ -424,3 +424,36 @@ def test_a_correction_note_on_a_draft_is_refused(as_editor):
     assert "correction_note" in response.json()
     assert not Correction.objects.exists()
     assert Person.objects.get().biography == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_edits_sent_at_once_with_one_etag_one_succeeds_one_gets_412(token_client):
+    """Really concurrent: each request in its own thread and database connection."""
+    import threading
+
+    from django.db import connection
+
+    from tests.conftest import member_of
+
+    person = f.PersonFactory(name="Qari Bilal")
+    path = f"/api/v1/persons/{person.public_id}/"
+    clients = [token_client(member_of("Researcher", f"r{i}")) for i in range(2)]
+    etag = etag_of(clients[0], path)
+    barrier, results = threading.Barrier(2), {}
+
+    def edit(i):
+        try:
+            barrier.wait(timeout=10)
+            response = send(clients[i], "patch", path, {"biography": f"edit {i}"}, etag=etag)
+            results[i] = response.status_code
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=edit, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(results.values()) == [200, 412]
+    winner = next(i for i, code in results.items() if code == 200)
+    assert Person.objects.get().biography == f"edit {winner}"
