@@ -219,12 +219,23 @@ def test_a_link_to_a_record_that_does_not_exist_is_a_400_naming_it(as_researcher
     assert not Event.objects.exists()
 
 
-def test_a_database_rule_broken_by_a_part_undoes_the_whole_write(as_researcher):
-    """A release date before the capture is refused by the model; the event stays unwritten."""
+def test_a_constraint_of_the_model_is_a_400_not_a_server_error(as_researcher):
     payload = {"kind": "capture", "date": "2011", "release_kind": "pardon"}
     errors = send(as_researcher, "post", "/api/v1/events/", payload, status=400).json()
-    assert errors  # the model's rule: only releases have a release kind
+    assert errors["non_field_errors"]  # only releases have a release kind
     assert not Event.objects.exists()
+
+
+def test_a_release_before_the_capture_is_refused_on_its_person_and_nothing_is_written(
+    as_researcher,
+):
+    """The admin's timeline check, run on each linked person: the event is not half-written."""
+    person = f.PersonFactory()
+    f.EventPersonFactory(person=person, event=f.EventFactory(date="2012-05-01"))
+    payload = {"kind": "release", "date": "2010", "people": [{"person": str(person.public_id)}]}
+    errors = send(as_researcher, "post", "/api/v1/events/", payload, status=400).json()
+    assert "release" in errors["people"]["0"]["non_field_errors"][0].lower()
+    assert Event.objects.count() == 1
 
 
 def test_a_nested_error_rolls_back_the_record_and_its_other_parts(as_researcher):

@@ -273,3 +273,26 @@ def test_reviewer_comments_are_kept_with_their_author_and_never_made_public(
         response = client.get(path)
         body = b"".join(response.streaming_content) if response.streaming else response.content
         assert MARKER.encode() not in body, path
+
+
+def test_the_names_of_a_published_person_are_read_only_to_a_researcher_on_their_own_page(
+    as_researcher,
+):
+    from detainees.models import PersonName
+
+    person = f.PersonFactory(name="Qari Bilal", status=PUBLISHED)
+    name = person.names.get()
+    url = admin_url(PersonName, "change", name.pk)
+    assert not as_researcher.get(url).context["has_change_permission"]
+    data = {
+        "person": person.pk,
+        "name": "Bilal",
+        "kind": "common",
+        "claim_status": "reported",
+        "citations-TOTAL_FORMS": "0",
+        "citations-INITIAL_FORMS": "0",
+    }
+    assert as_researcher.post(url, data).status_code == 403
+    add = as_researcher.post(admin_url(PersonName, "add"), {**data, "name": "Belal"})
+    assert add.status_code == 403
+    assert list(person.names.values_list("name", flat=True)) == ["Qari Bilal"]

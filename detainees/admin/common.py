@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.contenttypes.admin import GenericStackedInline
+from django.core.exceptions import PermissionDenied
 from django.utils.html import format_html_join
 
 from detainees import services
@@ -153,6 +154,37 @@ class RecordAdmin(admin.ModelAdmin):
                 comment.delete()
             return
         super().save_formset(request, form, formset, change)
+
+
+class PartAdmin(admin.ModelAdmin):
+    """A row edited on its own page (a name, a nationality): as editable as its record.
+
+    `record_field` names the foreign key to the record; a researcher may not change the parts
+    of a published record here any more than on the record's page.
+    """
+
+    record_field: str
+
+    def record_of(self, obj):
+        return getattr(obj, self.record_field, None) if obj is not None else None
+
+    def has_change_permission(self, request, obj=None):
+        record = self.record_of(obj)
+        if record is not None and not services.may_edit(request.user, record):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        record = self.record_of(obj)
+        if record is not None and not services.may_edit(request.user, record):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        record = self.record_of(obj)
+        if record is not None and not services.may_edit(request.user, record):
+            raise PermissionDenied(f"{record} is {record.status}: only an editor may change it.")
+        super().save_model(request, obj, form, change)
 
 
 class StatusInlineMixin:

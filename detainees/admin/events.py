@@ -7,6 +7,7 @@ from detainees.admin.common import (
     RECORD_FIELDS,
     CitationInline,
     EventCitationInline,
+    PartAdmin,
     RecordAdmin,
 )
 from detainees.models import (
@@ -82,7 +83,8 @@ class ReleaseBatchAdmin(RecordAdmin):
 
 
 @admin.register(BatchMembership)
-class BatchMembershipAdmin(admin.ModelAdmin):
+class BatchMembershipAdmin(PartAdmin):
+    record_field = "batch"
     list_display = ("person", "batch", "inclusion", "claim_status")
     list_filter = ("inclusion", "claim_status")
     search_fields = ("person__names__name", "batch__title")

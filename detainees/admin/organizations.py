@@ -4,6 +4,7 @@ from django.contrib import admin
 
 from detainees.admin.common import (
     AUDIT_FIELDS,
+    PartAdmin,
     RecordAdmin,
 )
 from detainees.models import (
@@ -29,7 +30,8 @@ class OrganizationAdmin(RecordAdmin):
 
 
 @admin.register(OrganizationName)
-class OrganizationNameAdmin(admin.ModelAdmin):
+class OrganizationNameAdmin(PartAdmin):
+    record_field = "organization"
     list_display = ("name", "organization", "kind", "language")
     list_filter = ("kind",)
     search_fields = ("name", "organization__name")

@@ -10,6 +10,7 @@ from detainees.admin.common import (
     AUDIT_FIELDS,
     RECORD_FIELDS,
     CitationInline,
+    PartAdmin,
     RecordAdmin,
     StatusInlineMixin,
 )
@@ -120,7 +121,8 @@ class PersonAdmin(RecordAdmin):
 
 
 @admin.register(PersonName)
-class PersonNameAdmin(admin.ModelAdmin):
+class PersonNameAdmin(PartAdmin):
+    record_field = "person"
     list_display = ("name", "person", "kind", "is_primary", "claim_status")
     list_filter = ("kind", "is_primary", "claim_status")
     search_fields = ("name",)
@@ -130,7 +132,8 @@ class PersonNameAdmin(admin.ModelAdmin):
 
 
 @admin.register(Nationality)
-class NationalityAdmin(admin.ModelAdmin):
+class NationalityAdmin(PartAdmin):
+    record_field = "person"
     list_display = ("person", "country", "claim_status")
     list_filter = ("country", "claim_status")
     search_fields = ("person__names__name",)

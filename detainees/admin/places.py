@@ -5,6 +5,7 @@ from django.contrib import admin
 from detainees.admin.common import (
     AUDIT_FIELDS,
     CitationInline,
+    PartAdmin,
     RecordAdmin,
 )
 from detainees.models import (
@@ -44,7 +45,8 @@ class FacilityAdmin(RecordAdmin):
 
 
 @admin.register(FacilityControl)
-class FacilityControlAdmin(admin.ModelAdmin):
+class FacilityControlAdmin(PartAdmin):
+    record_field = "facility"
     list_display = ("facility", "controller", "start", "end", "claim_status")
     list_filter = ("claim_status", "controller")
     search_fields = ("facility__name", "controller__name")
