@@ -315,6 +315,24 @@ def test_a_put_replaces_the_record_and_its_names(as_researcher):
     assert list(PersonName.objects.values_list("name", flat=True)) == ["Qari Bilal"]
 
 
+def test_an_edit_costs_the_same_queries_however_many_names_the_person_has(as_editor):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for size in (1, 10):
+        names = [{"name": f"Name {i}", "is_primary": i == 0} for i in range(size)]
+        created = send(as_editor, "post", "/api/v1/persons/", {"names": names}, status=201)
+        path = f"/api/v1/persons/{created.json()['id']}/"
+        with CaptureQueriesContext(connection) as queries:
+            send(as_editor, "patch", path, {"biography": "x"}, etag=created["ETag"], status=200)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    # Authentication and permissions (3), the locked read and the ETag's detail (1 + 10), the
+    # model's checks and the update, and the answer: the record and its new ETag.
+    assert counts[0] <= 45
+
+
 # --- Drafts and who sees them -----------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from django_countries.serializer_fields import CountryField
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from detainees import services
@@ -506,5 +507,9 @@ class WritableMixin:
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def get_locked_object(self):
-        record = self.get_object()
-        return type(record).objects.select_for_update(of=("self",)).get(pk=record.pk)
+        """The record to change, locked (FOR UPDATE) until the transaction ends; 404 if none."""
+        queryset = self.get_queryset().select_for_update(of=("self",))
+        lookup = {self.lookup_field: self.kwargs[self.lookup_url_kwarg]}
+        record = get_object_or_404(queryset, **lookup)
+        self.check_object_permissions(self.request, record)
+        return record
