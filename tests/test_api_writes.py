@@ -113,6 +113,7 @@ def test_an_event_is_created_with_its_people_and_organizations_in_order(as_resea
     bilal, sibghatullah = f.PersonFactory(name="Qari Bilal"), f.PersonFactory(name="Sibghatullah")
     isaf, afghan = f.OrganizationFactory(name="ISAF"), f.OrganizationFactory(name="ANA")
     kunduz = f.PlaceFactory(name="Kunduz")
+    pajhwok = f.SourceFactory(title="Pajhwok report")
     payload = {
         "kind": "capture",
         "summary": "Captured in Khanabad",
@@ -128,6 +129,13 @@ def test_an_event_is_created_with_its_people_and_organizations_in_order(as_resea
             {"organization": str(isaf.public_id), "role": "capturing_force"},
             {"organization": str(afghan.public_id), "role": "partner_force"},
         ],
+        "citations": [
+            {
+                "source": str(pajhwok.public_id),
+                "quote": "Qari Bilal was detained",
+                "attribution": "Kunduz police chief, to Pajhwok",
+            }
+        ],
     }
     data = send(as_researcher, "post", "/api/v1/events/", payload, status=201).json()
     event = Event.objects.get(public_id=data["id"])
@@ -137,6 +145,9 @@ def test_an_event_is_created_with_its_people_and_organizations_in_order(as_resea
         (sibghatullah, "related"),
     ]
     assert [r.organization.name for r in event.organizations.all()] == ["ISAF", "ANA"]
+    assert [(c.source, c.attribution) for c in event.citations.all()] == [
+        (pajhwok, "Kunduz police chief, to Pajhwok")
+    ]
     assert data["people"][1] == {
         "person": str(sibghatullah.public_id),
         "role": "related",

@@ -25,6 +25,7 @@ from detainees.api import schema
 from detainees.api.conditional import json_etag, require_match
 from detainees.fuzzydates import FuzzyDateError, to_edtf
 from detainees.models import (
+    Citation,
     Event,
     EventOrganization,
     EventPerson,
@@ -237,8 +238,18 @@ class EventOrganizationWrite(PartSerializer):
         fields = ("organization", "role", "note")
 
 
+class CitationWrite(PartSerializer):
+    """The source that says it: any source, drafts and confidential ones included."""
+
+    source = RecordRef(queryset=Source.objects.all())
+
+    class Meta:
+        model = Citation
+        fields = ("source", "aspect", "quote", "locator", "attribution", "accessed_on")
+
+
 class EventWriteSerializer(RecordWriteSerializer):
-    """An event with the people and organizations taking part, in the order given."""
+    """An event with the people and organizations taking part and its citations, in order."""
 
     date = FuzzyDateInput()
     end_date = FuzzyDateInput()
@@ -248,7 +259,8 @@ class EventWriteSerializer(RecordWriteSerializer):
     batch = RecordRef(queryset=ReleaseBatch.objects.all(), allow_null=True, required=False)
     people = EventPersonWrite(many=True, required=False)
     organizations = EventOrganizationWrite(many=True, required=False)
-    parts = ("people", "organizations")
+    citations = CitationWrite(many=True, required=False)
+    parts = ("people", "organizations", "citations")
 
     class Meta:
         model = Event
@@ -276,6 +288,7 @@ class EventWriteSerializer(RecordWriteSerializer):
             "claim_status",
             "people",
             "organizations",
+            "citations",
             *RecordWriteSerializer.audit_fields,
         )
 
