@@ -1,11 +1,12 @@
 """Atom feeds: newly published releases, and changes to one person's record."""
 
 from django.contrib.syndication.views import Feed
-from django.shortcuts import get_object_or_404
+from django.http import HttpResponseGone
 from django.utils.feedgenerator import Atom1Feed
 
 from detainees.fuzzydates import humanize
 from detainees.models import Event, EventPerson, Person, PublicationStatus
+from detainees.withdrawn import Gone, published_or_gone
 
 PUBLISHED = PublicationStatus.PUBLISHED
 
@@ -60,8 +61,15 @@ class ReleasesFeed(Feed):
 class PersonChangesFeed(Feed):
     feed_type = Atom1Feed
 
+    def __call__(self, request, *args, **kwargs):
+        try:
+            return super().__call__(request, *args, **kwargs)
+        except Gone as gone:
+            text = f"Withdrawn: {gone.withdrawal.reason}"
+            return HttpResponseGone(text, content_type="text/plain; charset=utf-8")
+
     def get_object(self, request, slug):
-        return get_object_or_404(Person.objects.published().prefetch_related("names"), slug=slug)
+        return published_or_gone(Person.objects.published().prefetch_related("names"), slug=slug)
 
     def title(self, obj):
         return f"Changes to the record of {obj.display_name}"

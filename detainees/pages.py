@@ -170,7 +170,12 @@ def person_page(person) -> dict:
         if fact.obj.claim_status == ClaimStatus.DISPUTED:
             by_kind.setdefault(fact.obj.get_kind_display(), []).append(fact)
     conflicts = [(kind, facts) for kind, facts in by_kind.items() if len(facts) > 1]
+    # The latest change to anything the page shows: the person, or a published fact or citation
+    # under it (a fact edited in its own admin page leaves the person's `updated` alone).
+    shown = [person, *(f.obj for f in affiliations), *events, *notes.notes]
+    shown += [m.batch for m in person.batch_memberships.all()]
     return {
+        "last_updated": max(obj.updated for obj in shown),
         "person": person,
         "names": names,
         "primary_name": person.primary_name,

@@ -40,9 +40,8 @@ PUBLICATION_PERMISSIONS = {
     **{f"withdraw_{model}": f"Can withdraw {model}" for model in PUBLISHABLE},
 }
 
-# Person merging declares `detainees.merge_person` on Person; list it here once it exists, so
-# editors get it (ensure_roles runs after every migrate and adds it to the group).
-EDITOR_MERGE_PERMISSIONS: tuple[str, ...] = ()
+# Merging two people (Person's Meta declares the permission; detainees.services.merge_persons).
+EDITOR_MERGE_PERMISSIONS: tuple[str, ...] = ("detainees.merge_person",)
 
 
 def _crud(actions: str, models) -> list[str]:

@@ -1,10 +1,11 @@
 """Public pages: published records and public fields only."""
 
 import csv
+import functools
 
 from django.db.models import F
 from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from detainees.api.renderers import flatten
@@ -12,7 +13,15 @@ from detainees.api.serializers import PersonListSerializer
 from detainees.figures import figures
 from detainees.filters import SORTS, PersonFilterSet, facet_counts, people_for_listing
 from detainees.fuzzydates import FuzzyDate, FuzzyDateError
-from detainees.models import Facility, Organization, Person, Place, ReleaseBatch, Source
+from detainees.models import (
+    Facility,
+    Organization,
+    Person,
+    PersonRedirect,
+    Place,
+    ReleaseBatch,
+    Source,
+)
 from detainees.pages import (
     batch_page,
     facility_page,
@@ -23,6 +32,22 @@ from detainees.pages import (
     source_page,
 )
 from detainees.pagination import BadCursor, keyset_page
+from detainees.withdrawn import Gone, published_or_gone
+
+
+def answers_gone(view):
+    """A record page that answers 410 Gone, with only the public reason, for withdrawn records."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except Gone as gone:
+            context = {"withdrawal": gone.withdrawal}
+            return render(request, "detainees/withdrawn.html", context, status=410)
+
+    return wrapper
+
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -131,16 +156,27 @@ def figures_view(request):
 
 
 @require_GET
+@answers_gone
 def person_detail(request, slug):
-    person = get_object_or_404(person_page_queryset(), slug=slug)
+    try:
+        person = published_or_gone(person_page_queryset(), slug=slug)
+    except Http404:
+        merged_into = PersonRedirect.objects.public_target(old_slug=slug)
+        if merged_into is None:
+            raise
+        return redirect(merged_into.get_absolute_url(), permanent=True)
     return render(request, "detainees/person_detail.html", person_page(person))
 
 
 @require_GET
+@answers_gone
 def permalink(request, public_id):
-    person = Person.objects.published().filter(public_id=public_id).first()
-    if person is None:
-        raise Http404("No published record has this identifier.")
+    try:
+        person = published_or_gone(Person.objects.published(), public_id=public_id)
+    except Http404:
+        person = PersonRedirect.objects.public_target(old_public_id=public_id)
+        if person is None:
+            raise
     return redirect(person.get_absolute_url(), permanent=True)
 
 
@@ -154,8 +190,9 @@ def search(request):
 
 
 @require_GET
+@answers_gone
 def organization_detail(request, slug):
-    organization = get_object_or_404(
+    organization = published_or_gone(
         Organization.objects.published().select_related("parent").prefetch_related("names"),
         slug=slug,
     )
@@ -163,8 +200,9 @@ def organization_detail(request, slug):
 
 
 @require_GET
+@answers_gone
 def facility_detail(request, slug):
-    facility = get_object_or_404(Facility.objects.published().select_related("place"), slug=slug)
+    facility = published_or_gone(Facility.objects.published().select_related("place"), slug=slug)
     on, error, status = None, None, 200
     if request.GET.get("on"):
         try:
@@ -179,17 +217,21 @@ def facility_detail(request, slug):
 
 
 @require_GET
+@answers_gone
 def source_detail(request, public_id):
-    source = get_object_or_404(
-        Source.objects.published().filter(is_confidential=False).select_related("publisher"),
+    # A confidential source was never public, so a withdrawn one is not "gone" either.
+    source = published_or_gone(
+        Source.objects.published().select_related("publisher"),
         public_id=public_id,
+        is_confidential=False,
     )
     return render(request, "detainees/source_detail.html", source_page(source))
 
 
 @require_GET
+@answers_gone
 def batch_detail(request, slug):
-    batch = get_object_or_404(
+    batch = published_or_gone(
         ReleaseBatch.objects.published().select_related("ordered_by", "carried_out_by"),
         slug=slug,
     )
@@ -197,6 +239,7 @@ def batch_detail(request, slug):
 
 
 @require_GET
+@answers_gone
 def place_detail(request, slug):
-    place = get_object_or_404(Place.objects.published().select_related("parent__parent"), slug=slug)
+    place = published_or_gone(Place.objects.published().select_related("parent__parent"), slug=slug)
     return render(request, "detainees/place_detail.html", place_page(place))

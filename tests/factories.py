@@ -20,7 +20,20 @@ from detainees.models import (
 )
 
 
-class OrganizationFactory(factory.django.DjangoModelFactory):
+class RecordFactory(factory.django.DjangoModelFactory):
+    """A withdrawn record needs a public reason (a database constraint); tests get one."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        if kwargs.get("status") == "withdrawn":
+            kwargs.setdefault("withdrawal_reason", "Withdrawn in a test.")
+        return super()._create(model_class, *args, **kwargs)
+
+
+class OrganizationFactory(RecordFactory):
     class Meta:
         model = Organization
 
@@ -28,7 +41,7 @@ class OrganizationFactory(factory.django.DjangoModelFactory):
     kind = Organization.Kind.ARMED_GROUP
 
 
-class CountryFactory(factory.django.DjangoModelFactory):
+class CountryFactory(RecordFactory):
     class Meta:
         model = Place
         django_get_or_create = ("country", "kind")
@@ -38,7 +51,7 @@ class CountryFactory(factory.django.DjangoModelFactory):
     country = "AF"
 
 
-class PlaceFactory(factory.django.DjangoModelFactory):
+class PlaceFactory(RecordFactory):
     class Meta:
         model = Place
 
@@ -48,14 +61,14 @@ class PlaceFactory(factory.django.DjangoModelFactory):
     country = "AF"
 
 
-class FacilityFactory(factory.django.DjangoModelFactory):
+class FacilityFactory(RecordFactory):
     class Meta:
         model = Facility
 
     name = factory.Sequence(lambda n: f"Facility {n}")
 
 
-class FacilityControlFactory(factory.django.DjangoModelFactory):
+class FacilityControlFactory(RecordFactory):
     class Meta:
         model = FacilityControl
 
@@ -63,7 +76,7 @@ class FacilityControlFactory(factory.django.DjangoModelFactory):
     controller = factory.SubFactory(OrganizationFactory)
 
 
-class PersonFactory(factory.django.DjangoModelFactory):
+class PersonFactory(RecordFactory):
     class Meta:
         model = Person
         skip_postgeneration_save = True
@@ -76,7 +89,7 @@ class PersonFactory(factory.django.DjangoModelFactory):
             )
 
 
-class NationalityFactory(factory.django.DjangoModelFactory):
+class NationalityFactory(RecordFactory):
     class Meta:
         model = Nationality
 
@@ -84,7 +97,7 @@ class NationalityFactory(factory.django.DjangoModelFactory):
     country = "UZ"
 
 
-class AffiliationFactory(factory.django.DjangoModelFactory):
+class AffiliationFactory(RecordFactory):
     class Meta:
         model = Affiliation
 
@@ -92,7 +105,7 @@ class AffiliationFactory(factory.django.DjangoModelFactory):
     organization = factory.SubFactory(OrganizationFactory)
 
 
-class EventFactory(factory.django.DjangoModelFactory):
+class EventFactory(RecordFactory):
     class Meta:
         model = Event
 
@@ -100,7 +113,7 @@ class EventFactory(factory.django.DjangoModelFactory):
     date = "2011-04-20"
 
 
-class EventPersonFactory(factory.django.DjangoModelFactory):
+class EventPersonFactory(RecordFactory):
     class Meta:
         model = EventPerson
 
@@ -109,7 +122,7 @@ class EventPersonFactory(factory.django.DjangoModelFactory):
     role = EventPerson.Role.SUBJECT
 
 
-class ReleaseBatchFactory(factory.django.DjangoModelFactory):
+class ReleaseBatchFactory(RecordFactory):
     class Meta:
         model = ReleaseBatch
 
@@ -117,7 +130,7 @@ class ReleaseBatchFactory(factory.django.DjangoModelFactory):
     date = "2014-02"
 
 
-class BatchMembershipFactory(factory.django.DjangoModelFactory):
+class BatchMembershipFactory(RecordFactory):
     class Meta:
         model = BatchMembership
 
@@ -126,7 +139,7 @@ class BatchMembershipFactory(factory.django.DjangoModelFactory):
     inclusion = BatchMembership.Inclusion.UNKNOWN
 
 
-class SourceFactory(factory.django.DjangoModelFactory):
+class SourceFactory(RecordFactory):
     class Meta:
         model = Source
 
@@ -134,7 +147,7 @@ class SourceFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Report {n}")
 
 
-class CitationFactory(factory.django.DjangoModelFactory):
+class CitationFactory(RecordFactory):
     class Meta:
         model = Citation
 

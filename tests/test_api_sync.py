@@ -165,6 +165,7 @@ def tombstones() -> set[tuple[str, uuid.UUID, str]]:
 def test_unpublishing_leaves_a_tombstone_whichever_way_it_is_done(db):
     person = f.PersonFactory(status=PUBLISHED)
     person.status = WITHDRAWN
+    person.withdrawal_reason = "Two records for one man."
     person.save()
     place = f.PlaceFactory(status=PUBLISHED)
     Place.objects.filter(pk=place.pk).update(status=DRAFT)
@@ -222,7 +223,9 @@ def test_publishing_with_update_moves_updated_so_scripts_see_it(db):
 
 def test_the_changes_feed_lists_tombstones_since_a_time_in_keyset_pages(client):
     early = [f.PersonFactory(status=PUBLISHED) for _ in range(2)]
-    Person.objects.filter(pk__in=[p.pk for p in early]).update(status=WITHDRAWN)
+    Person.objects.filter(pk__in=[p.pk for p in early]).update(
+        status=WITHDRAWN, withdrawal_reason="Not detainees after all."
+    )
     since = timezone.now()
     later = [f.EventFactory(status=PUBLISHED) for _ in range(3)]
     for event in later:
@@ -236,11 +239,12 @@ def test_the_changes_feed_lists_tombstones_since_a_time_in_keyset_pages(client):
         ("organization", str(org.public_id), "withdrawn"),
     ]
     assert all(r["at"] >= since.isoformat().replace("+00:00", "Z") for r in rows)
-    assert set(rows[0]) == {"type", "id", "change", "at"}
+    assert set(rows[0]) == {"type", "id", "change", "reason", "at"}
     everything = pull(client, "/api/v1/changes/")
     assert len(everything) == 6
     people = client.get("/api/v1/changes/", {"type": "person"}).json()["results"]
     assert {r["id"] for r in people} == {str(p.public_id) for p in early}
+    assert {r["reason"] for r in people} == {"Not detainees after all."}
     assert client.get("/api/v1/changes/", {"since": "last week"}).status_code == 400
 
 
@@ -266,13 +270,16 @@ def test_a_script_keeps_an_exact_mirror_with_updated_since_and_the_changes_feed(
     people[1].biography = "Released in 2014."
     people[1].save()
     people[2].status = WITHDRAWN
+    people[2].withdrawal_reason = "Identity in doubt."
     people[2].save()
     Place.objects.filter(pk=places[1].pk).update(status=DRAFT)
     Source.objects.filter(pk=sources[0].pk).delete()
     events[2].delete()
     draft.delete()
     Person.objects.filter(pk=hidden.pk).update(status=PUBLISHED)
-    ReleaseBatch.objects.filter(pk=batches[0].pk).update(status=WITHDRAWN)
+    ReleaseBatch.objects.filter(pk=batches[0].pk).update(
+        status=WITHDRAWN, withdrawal_reason="Totals being checked."
+    )
     batches[0].refresh_from_db()
     batches[0].status = PUBLISHED
     batches[0].save()
@@ -317,7 +324,7 @@ def test_a_script_edits_and_withdraws_through_the_api_and_a_mirror_follows(
         return response
 
     patch(people[0], {"biography": "Released in 2014.", "correction_note": "Release year added."})
-    patch(people[1], {"status": "withdrawn"})
+    patch(people[1], {"status": "withdrawn", "withdrawal_reason": "Two records of one man."})
     created = writer.post(
         "/api/v1/persons/",
         {"names": [{"name": "New Person", "is_primary": True}], "status": "published"},

@@ -409,8 +409,14 @@ def test_an_editor_publishes_withdraws_and_deletes(client, as_editor):
         as_editor, "patch", path, {"status": "published"}, etag=etag_of(as_editor, path), status=200
     )
     assert client.get(path).status_code == 200
-    send(as_editor, "patch", path, {"status": "withdrawn"}, etag=etag_of(client, path), status=200)
-    assert client.get(path).status_code == 404
+    etag = etag_of(client, path)
+    response = send(as_editor, "patch", path, {"status": "withdrawn"}, etag=etag, status=400)
+    assert "withdrawal_reason" in response.json()
+    reason = "The capture was of another man with the same name."
+    payload = {"status": "withdrawn", "withdrawal_reason": reason}
+    send(as_editor, "patch", path, payload, etag=etag, status=200)
+    gone = client.get(path)
+    assert gone.status_code == 410 and gone.json()["reason"] == reason
     changes = client.get("/api/v1/changes/").json()["results"]
     assert [(c["id"], c["change"]) for c in changes] == [(str(person.public_id), "withdrawn")]
     send(as_editor, "delete", path, etag=etag_of(as_editor, path), status=204)
@@ -497,3 +503,19 @@ def test_two_edits_sent_at_once_with_one_etag_one_succeeds_one_gets_412(token_cl
     assert sorted(results.values()) == [200, 412]
     winner = next(i for i, code in results.items() if code == 200)
     assert Person.objects.get().biography == f"edit {winner}"
+
+
+def test_an_api_write_is_in_the_history_with_the_token_user_and_before_and_after(as_editor, editor):
+    from detainees.history import history_of
+
+    person = f.PersonFactory(biography="before")
+    path = f"/api/v1/persons/{person.public_id}/"
+    send(
+        as_editor, "patch", path, {"biography": "after"}, etag=etag_of(as_editor, path), status=200
+    )
+    changes = history_of(person)
+    assert {(c.action, c.who, c.reason) for c in changes[:1]} == {
+        ("changed", editor.username, "API PATCH")
+    }
+    by_api = [(c.label, c.before, c.after) for ch in changes if ch.reason for c in ch.fields]
+    assert by_api == [("biography", "before", "after")]

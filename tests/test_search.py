@@ -31,7 +31,8 @@ PUBLISHED = PublicationStatus.PUBLISHED
 
 def make_person(primary: str, *others, status=PUBLISHED) -> Person:
     """A person with a primary name and other names, each a string or (name, language)."""
-    person = Person.objects.create(status=status)
+    reason = "Withdrawn in a test." if status == PublicationStatus.WITHDRAWN else ""
+    person = Person.objects.create(status=status, withdrawal_reason=reason)
     PersonName.objects.create(person=person, name=primary, is_primary=True)
     for other in others:
         name, language = other if isinstance(other, tuple) else (other, "")

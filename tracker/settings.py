@@ -35,6 +35,21 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_int(name: str, default: int, minimum: int = 1) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = None
+    if value is None or value < minimum:
+        raise ImproperlyConfigured(
+            f"{name} must be a whole number of at least {minimum}, not {raw!r}."
+        )
+    return value
+
+
 def env_rate(name: str, default: str) -> str:
     """A request rate as DRF's throttles read it: a count per second, minute, hour or day."""
     raw = os.environ.get(name)
@@ -50,6 +65,8 @@ def env_rate(name: str, default: str) -> str:
 
 
 DEBUG = env_bool("DEBUG", default=False)
+# A TLS-terminating proxy in front, which sets X-Forwarded-Proto and appends to X-Forwarded-For.
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", default=False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
@@ -76,6 +93,20 @@ if _database["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgresql://...).")
 _database["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _database}
+# Read replicas, comma-separated: anonymous public reads are spread over them (tracker/routers.py).
+for _n, _url in enumerate(env_list("DATABASE_REPLICA_URLS", []), start=1):
+    try:
+        _replica = dj_database_url.parse(_url, conn_max_age=_database["CONN_MAX_AGE"])
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"DATABASE_REPLICA_URLS entry {_n} could not be read: {exc}"
+        ) from exc
+    if _replica["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(f"DATABASE_REPLICA_URLS entry {_n} must be PostgreSQL.")
+    _replica["CONN_HEALTH_CHECKS"] = True
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica{_n}"] = _replica
+DATABASE_ROUTERS = ["tracker.routers.ReplicaRouter"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -92,10 +123,15 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "pgtrigger",
+    "pghistory",
+    "axes",
     "detainees",
 ]
 
 MIDDLEWARE = [
+    "tracker.caching.PublicCacheHeadersMiddleware",
+    "tracker.routers.ReplicaMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -104,6 +140,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # After authentication: attaches the user and URL to every change a request writes.
+    "detainees.history.HistoryMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "tracker.urls"
@@ -124,9 +164,19 @@ TEMPLATES = [
     },
 ]
 
+AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out username and address is refused before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Staff accounts can publish and see private notes: longer passwords than Django's default 8.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -173,10 +223,16 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["detainees.api.throttling.AnonReadThrottle"],
     # Clients are told apart by address: behind the TLS proxy, the one it puts last in
     # X-Forwarded-For; otherwise the connection's, so a forged header changes nothing.
-    "NUM_PROXIES": 1 if env_bool("BEHIND_TLS_PROXY", default=False) else 0,
+    "NUM_PROXIES": 1 if BEHIND_TLS_PROXY else 0,
 }
 # Requests per client address to the API, for anonymous readers (all of them).
 API_ANON_RATE = env_rate("API_ANON_RATE", "600/minute")
+
+# How long a CDN or proxy may keep an anonymous public page or API response (tracker/caching.py).
+try:
+    PUBLIC_CACHE_SECONDS = int(os.environ.get("PUBLIC_CACHE_SECONDS") or 60)
+except ValueError as exc:
+    raise ImproperlyConfigured("PUBLIC_CACHE_SECONDS must be a whole number of seconds.") from exc
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Detainee-release tracker API",
@@ -226,8 +282,37 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SECURE_COOKIES = env_bool("SECURE_COOKIES", default=not DEBUG)
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
-if env_bool("BEHIND_TLS_PROXY", default=False):
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Sessions as Django intends (database-backed, HttpOnly, SameSite=Lax), ending after a working
+# day rather than Django's two weeks: an admin session can publish and read private notes.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 60 * 60)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# Admin logins (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from
+# one address, that pair is refused for AXES_COOLOFF_HOURS, even with the right password.
+# Username *and* address, so a stranger cannot lock a researcher out from elsewhere, and one
+# address cannot keep guessing one account. `manage.py axes_reset_username NAME` lifts it early.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_HOURS", 1)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The same client address as the API's throttle: behind the TLS proxy, the one it puts last in
+# X-Forwarded-For; otherwise the connection's, so a forged header unlocks nothing.
+AXES_CLIENT_IP_CALLABLE = "tracker.client_ip.client_ip"
+# Password fields are never written to the access log.
+AXES_SENSITIVE_PARAMETERS = ["password"]
+
+# Audit history (django-pghistory, see detainees/models/history.py): only requests that can
+# write carry the user and URL to the database; GETs never change records.
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+# History rows cannot be changed or deleted, not even by the application.
+PGHISTORY_APPEND_ONLY = True
+# The time of each change, not of its transaction: a bulk action's changes keep their order.
+PGHISTORY_CREATED_AT_FUNCTION = "clock_timestamp()"
 
 LOGGING = {
     "version": 1,

@@ -7,9 +7,10 @@ from django.core.exceptions import PermissionDenied
 from django.utils.html import format_html_join
 
 from detainees import services
+from detainees.admin.history import HistoryAdmin, HistoryMixin
 from detainees.models import Citation, Correction, PublicationStatus, ReviewComment
 
-RECORD_FIELDS = ("status", "internal_notes")
+RECORD_FIELDS = ("status", "withdrawal_reason", "internal_notes")
 AUDIT_FIELDS = ("public_id", "created", "updated")
 CORRECTION_FIELDS = ("is_correction", "correction_note")
 
@@ -91,8 +92,8 @@ class ReviewCommentInline(GenericStackedInline):
     classes = ("collapse",)
 
 
-class RecordAdmin(admin.ModelAdmin):
-    """Shared by every publishable record: state filter, audit fields read-only."""
+class RecordAdmin(HistoryMixin, admin.ModelAdmin):
+    """Shared by every publishable record: state filter, audit fields read-only, history."""
 
     form = EditorialForm
     readonly_fields = AUDIT_FIELDS
@@ -156,7 +157,7 @@ class RecordAdmin(admin.ModelAdmin):
         super().save_formset(request, form, formset, change)
 
 
-class PartAdmin(admin.ModelAdmin):
+class PartAdmin(HistoryAdmin):
     """A row edited on its own page (a name, a nationality): as editable as its record.
 
     `record_field` names the foreign key to the record; a researcher may not change the parts

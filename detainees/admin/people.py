@@ -1,15 +1,20 @@
-"""People: names, nationalities, affiliations."""
+"""People: names, nationalities, affiliations; duplicate warnings and merging."""
 
-from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
-from django.utils.html import format_html_join
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 
 from detainees.admin.common import (
     AUDIT_FIELDS,
     RECORD_FIELDS,
     CitationInline,
+    EditorialForm,
     PartAdmin,
     RecordAdmin,
     StatusInlineMixin,
@@ -20,18 +25,62 @@ from detainees.models import (
     Person,
     PersonName,
 )
+from detainees.search import similar_people
+from detainees.services import MergeError, merge_persons, plan_merge
+
+MERGE_PERMISSION = "detainees.merge_person"
+NOT_A_DUPLICATE = "not_a_duplicate"
+
+
+def candidate_links(candidates) -> str:
+    """The candidates as links to their admin pages, for a warning."""
+    return format_html_join(
+        ", ",
+        '<a href="{}">{}</a> (as “{}”, {})',
+        (
+            (
+                reverse("admin:detainees_person_change", args=[person.pk]),
+                person.display_name,
+                name,
+                person.get_status_display().lower(),
+            )
+            for person, name in candidates
+        ),
+    )
+
+
+class PersonForm(EditorialForm):
+    not_a_duplicate = forms.BooleanField(
+        required=False,
+        label="This is a different person",
+        help_text="Tick to save a person whose name is close to someone already recorded.",
+    )
 
 
 class PersonNameFormSet(BaseInlineFormSet):
     def clean(self):
         super().clean()
-        primaries = [
-            form
-            for form in self.forms
-            if form.cleaned_data.get("is_primary") and not form.cleaned_data.get("DELETE")
-        ]
+        kept = [form for form in self.forms if form.cleaned_data.get("name")]
+        kept = [form for form in kept if not form.cleaned_data.get("DELETE")]
+        primaries = [form for form in kept if form.cleaned_data.get("is_primary")]
         if len(primaries) > 1:
             raise ValidationError("A person has exactly one primary name; tick only one.")
+        self.check_duplicates([f.cleaned_data["name"] for f in kept if f.has_changed()])
+
+    def check_duplicates(self, new_names):
+        """Names new or edited in this save that are close to another person's stop the first
+        save with the candidates listed; ticking "This is a different person" saves anyway."""
+        if not new_names or self.data.get(NOT_A_DUPLICATE):
+            return
+        candidates = similar_people(new_names, exclude_pk=self.instance.pk)
+        if candidates:
+            raise ValidationError(
+                format_html(
+                    "Possible duplicate: {} already recorded. Check them first; if this is a "
+                    "different person, tick “This is a different person” and save again.",
+                    candidate_links(candidates),
+                )
+            )
 
 
 class PersonNameInline(admin.TabularInline):
@@ -55,7 +104,7 @@ class AffiliationInline(StatusInlineMixin, admin.StackedInline):
         ("organization", "role"),
         ("start", "end"),
         ("place", "strength_estimate", "strength_note"),
-        ("claim_status", "status"),
+        ("claim_status", "status", "withdrawal_reason"),
         "internal_notes",
     )
     show_change_link = True
@@ -63,6 +112,9 @@ class AffiliationInline(StatusInlineMixin, admin.StackedInline):
 
 @admin.register(Person)
 class PersonAdmin(RecordAdmin):
+    form = PersonForm
+    change_form_template = "admin/detainees/person/change_form.html"
+    actions = ("merge_selected",)
     list_display = ("display_name", "status", "gender", "is_placeholder", "updated")
     list_filter = ("status", "gender", "is_placeholder", "nationalities__country")
     search_fields = ("names__name", "slug")
@@ -76,7 +128,10 @@ class PersonAdmin(RecordAdmin):
     )
     fieldsets = (
         (None, {"fields": ("status_line", "consistency", "timeline")}),
-        ("Person", {"fields": ("gender", "birth", "biography", "is_placeholder")}),
+        (
+            "Person",
+            {"fields": ("gender", "birth", "biography", "is_placeholder", NOT_A_DUPLICATE)},
+        ),
         ("Record", {"fields": (*RECORD_FIELDS, "slug", *AUDIT_FIELDS)}),
     )
 
@@ -118,6 +173,92 @@ class PersonAdmin(RecordAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         form.instance.refresh_slug()
+
+    # --- Duplicates and merging ---------------------------------------------------------------
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        person = self.get_object(request, object_id)
+        context = dict(extra_context or {})
+        if person is not None:
+            names = [n.name for n in person.names.all()]
+            context["duplicates"] = similar_people(names, exclude_pk=person.pk)
+            context["can_merge"] = request.user.has_perm(MERGE_PERMISSION)
+            context["merged_from"] = person.redirects.all()
+        return super().change_view(request, object_id, form_url, extra_context=context)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not request.user.has_perm(MERGE_PERMISSION):
+            actions.pop("merge_selected", None)
+        return actions
+
+    @admin.action(description="Merge the two selected people…", permissions=["merge"])
+    def merge_selected(self, request, queryset):
+        people = list(queryset.order_by("pk")[:3])
+        if len(people) != 2:
+            self.message_user(request, "Select exactly two people to merge.", messages.WARNING)
+            return None
+        # Keep the named, published, older record; the editor can swap on the next page.
+        people.sort(key=lambda p: (p.is_placeholder, not p.is_published, p.pk))
+        return redirect(merge_url(survivor=people[0], removed=people[1]))
+
+    def has_merge_permission(self, request):
+        return request.user.has_perm(MERGE_PERMISSION)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.merge_view)
+        return [path("merge/", view, name="detainees_person_merge"), *super().get_urls()]
+
+    def merge_view(self, request):
+        """Confirm a merge, showing what will move and what must be settled first."""
+        if not self.has_merge_permission(request):
+            raise PermissionDenied
+        source = request.POST if request.method == "POST" else request.GET
+        survivor = get_object_or_404(Person, pk=source.get("survivor", ""))
+        removed = get_object_or_404(Person, pk=source.get("removed", ""))
+        reason = source.get("reason", "")
+        if request.method == "POST":
+            try:
+                merged = merge_persons(
+                    survivor=survivor, removed=removed, user=request.user, reason=reason
+                )
+            except MergeError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                self.log_change(
+                    request,
+                    survivor,
+                    f"Merged {merged.old_name} ({merged.old_public_id}) into this person: {reason}",
+                )
+                self.message_user(
+                    request,
+                    f"Merged {removed.display_name} into {survivor.display_name}; "
+                    "its old links now lead here.",
+                    messages.SUCCESS,
+                )
+                return redirect("admin:detainees_person_change", survivor.pk)
+        plan = None
+        if survivor.pk != removed.pk:
+            plan = plan_merge(survivor=survivor, removed=removed)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Merge two people",
+            "survivor": survivor,
+            "removed": removed,
+            "plan": plan,
+            # Lists, not Counters: a template's `.items` on a Counter finds the key "items".
+            "moves": sorted(plan.moves.items()) if plan else [],
+            "collapsed": sorted(plan.collapsed.items()) if plan else [],
+            "reason": reason,
+            "swap_url": merge_url(survivor=removed, removed=survivor),
+        }
+        return TemplateResponse(request, "admin/detainees/person/merge.html", context)
+
+
+def merge_url(*, survivor, removed) -> str:
+    url = reverse("admin:detainees_person_merge")
+    return f"{url}?survivor={survivor.pk}&removed={removed.pk}"
 
 
 @admin.register(PersonName)

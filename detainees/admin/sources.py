@@ -5,6 +5,7 @@ from django.contrib import admin
 from detainees.admin.common import (
     RecordAdmin,
 )
+from detainees.admin.history import HistoryAdmin
 from detainees.models import (
     Citation,
     Source,
@@ -21,7 +22,7 @@ class SourceAdmin(RecordAdmin):
 
 
 @admin.register(Citation)
-class CitationAdmin(admin.ModelAdmin):
+class CitationAdmin(HistoryAdmin):
     list_display = ("__str__", "aspect", "attribution", "accessed_on")
     list_filter = ("source__kind",)
     search_fields = ("quote", "attribution", "source__title", "aspect")

@@ -33,11 +33,14 @@ class TombstoneSerializer(serializers.ModelSerializer):
         choices=Tombstone.Change.choices,
         help_text="`withdrawn`: no longer published (it may come back); `deleted`: gone for good.",
     )
+    reason = serializers.CharField(
+        help_text="The public reason given for withdrawing it; empty for other changes."
+    )
     at = serializers.DateTimeField(help_text="When it left the public record.")
 
     class Meta:
         model = Tombstone
-        fields = ("type", "id", "change", "at")
+        fields = ("type", "id", "change", "reason", "at")
 
 
 class ChangeFilterSet(django_filters.FilterSet):

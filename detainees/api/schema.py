@@ -171,6 +171,13 @@ WRITTEN = {
     "201": "The record as created; `Location` is its URL and `ETag` the tag its GET answers.",
     "204": "Deleted. If it was published, the changes feed lists it as `deleted`.",
 }
+WITHDRAWN = build_object_type(
+    properties={
+        "detail": string(),
+        "reason": string("Why the record was withdrawn, as published."),
+    },
+    required=["detail", "reason"],
+)
 CSV_ERROR = string("The same body as a one-row CSV table, when CSV was asked for.")
 FORMAT = "`json` (the default) or `csv`; the same as sending `Accept: text/csv`."
 CSV = string(
@@ -339,6 +346,12 @@ class AutoSchema(SpectacularAutoSchema):
         else:
             responses["404"] = self.error_response(
                 "No published record has this id.", "NotFound", DETAIL, formats
+            )
+            responses["410"] = self.error_response(
+                "The record was published and has been withdrawn; only the reason is given.",
+                "Withdrawn",
+                WITHDRAWN,
+                formats,
             )
 
     def add_write_responses(self, operation, responses):

@@ -1,10 +1,14 @@
 """Record endpoints: published records for everyone, the public site's filters, keyset pages,
 JSON or CSV; writes for signed-in roles (detainees.api.writes)."""
 
+import uuid
+
 import django_filters
 from django.db.models import Prefetch
+from django.http import Http404, HttpResponsePermanentRedirect
+from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import mixins, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.renderers import JSONRenderer
 
 from detainees.api import serializers as s
@@ -26,12 +30,14 @@ from detainees.models import (
     EventPerson,
     Facility,
     Organization,
+    PersonRedirect,
     Place,
     PublicationStatus,
     ReleaseBatch,
     Source,
 )
 from detainees.pages import person_page_queryset
+from detainees.withdrawn import withdrawal
 
 PUBLISHED = PublicationStatus.PUBLISHED
 BY_CREATED = {"created": ("created", False), "-created": ("created", True)}
@@ -44,6 +50,11 @@ class UpdatedSinceFilterSet(django_filters.FilterSet):
     )
 
 
+class RecordGone(exceptions.APIException):
+    status_code = status.HTTP_410_GONE
+    default_code = "withdrawn"
+
+
 class ReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
@@ -52,6 +63,22 @@ class ReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
     filter_backends = [DjangoFilterBackend]
     orderings = {**BY_CREATED, **BY_UPDATED}
     default_ordering = "created"
+
+    # Lookups a withdrawn record must also match to answer 410 rather than 404.
+    gone_lookup = {}
+
+    def get_object(self):
+        """The published record; 410 with the public reason if it was withdrawn after publication."""
+        try:
+            return super().get_object()
+        except Http404:
+            lookup = {self.lookup_field: self.kwargs[self.lookup_url_kwarg], **self.gone_lookup}
+            gone = withdrawal(self.get_queryset().model, **lookup)
+            if gone is None:
+                raise
+            raise RecordGone(
+                {"detail": f"This {gone.kind} was withdrawn.", "reason": gone.reason}
+            ) from None
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -97,6 +124,21 @@ class PersonViewSet(WritableViewSet):
         if self.action == "retrieve":
             return s.PersonDetailSerializer
         return super().get_serializer_class()
+
+    def retrieve(self, request, *args, **kwargs):
+        try:
+            return super().retrieve(request, *args, **kwargs)
+        except Http404:
+            # A merged person's old id leads to the person it was merged into.
+            try:
+                old_public_id = uuid.UUID(kwargs["id"])
+            except ValueError:
+                raise Http404 from None
+            survivor = PersonRedirect.objects.public_target(old_public_id=old_public_id)
+            if survivor is None:
+                raise
+            url = reverse("api:person-detail", kwargs={"id": survivor.public_id})
+            return HttpResponsePermanentRedirect(request.build_absolute_uri(url))
 
 
 def public_event_queryset(*, published_only=True):
@@ -199,6 +241,7 @@ class ReleaseBatchViewSet(ReadOnlyViewSet):
 class SourceViewSet(WritableViewSet):
     serializer_class = s.SourceSerializer
     write_serializer_class = SourceWriteSerializer
+    gone_lookup = {"is_confidential": False}
     filterset_class = simple_filterset(Source, fields=["kind", "language", "reference_number"])
 
     def detail_queryset(self, *, public=True):

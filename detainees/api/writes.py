@@ -152,7 +152,7 @@ class RecordWriteSerializer(StrictSerializerMixin, serializers.ModelSerializer):
 
     # Reverse relations written as whole lists (see services.save_record).
     parts: tuple[str, ...] = ()
-    record_fields = ("id", "status", "internal_notes", "correction_note")
+    record_fields = ("id", "status", "withdrawal_reason", "internal_notes", "correction_note")
     audit_fields = ("created", "updated")
 
     def split(self) -> tuple[dict, dict, str]:
@@ -469,6 +469,7 @@ class WritableMixin:
                 parts=parts,
                 by=self.request.user,
                 correction_note=note,
+                reason=f"API {self.request.method}",
             )
         except services.TrackerError as exc:
             raise_for(exc)
@@ -512,7 +513,7 @@ class WritableMixin:
             record = self.get_locked_object()
             require_match(request, self.current_etag(record))
             try:
-                services.delete_record(record=record, by=request.user)
+                services.delete_record(record=record, by=request.user, reason="API DELETE")
             except services.TrackerError as exc:
                 raise_for(exc)
             except ProtectedError as exc:

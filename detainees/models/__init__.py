@@ -2,7 +2,7 @@ from .common import ClaimStatus, PublicationStatus, Publishable
 from .editorial import Correction, ReviewComment
 from .events import BatchMembership, Event, EventOrganization, EventPerson, ReleaseBatch
 from .organizations import Organization, OrganizationName
-from .people import Affiliation, Nationality, Person, PersonName
+from .people import Affiliation, Nationality, Person, PersonName, PersonRedirect
 from .places import Facility, FacilityControl, Place
 from .sources import Citation, Source
 from .tombstones import Tombstone
@@ -23,6 +23,7 @@ __all__ = [
     "OrganizationName",
     "Person",
     "PersonName",
+    "PersonRedirect",
     "Place",
     "PublicationStatus",
     "Publishable",
@@ -31,3 +32,6 @@ __all__ = [
     "Source",
     "Tombstone",
 ]
+
+# Imported last: it generates the history models of all the above (PersonHistory, ...).
+from . import history  # noqa: E402, F401  (registers the event models)

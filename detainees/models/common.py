@@ -76,6 +76,14 @@ class Publishable(models.Model):
     internal_notes = models.TextField(
         blank=True, help_text="Private: never shown on the public site, API, exports or feeds."
     )
+    withdrawal_reason = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text=(
+            "Public: shown in place of a withdrawn record and in the API's changes feed. "
+            "Required when the status is withdrawn."
+        ),
+    )
     created = models.DateTimeField(auto_now_add=True, db_index=True)
     updated = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -88,9 +96,21 @@ class Publishable(models.Model):
     def is_published(self) -> bool:
         return self.status == PublicationStatus.PUBLISHED
 
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.status == PublicationStatus.WITHDRAWN
+
 
 def publication_constraints(label: str) -> list[models.BaseConstraint]:
-    return [choices_check("status", PublicationStatus, f"{label}_status_valid")]
+    return [
+        choices_check("status", PublicationStatus, f"{label}_status_valid"),
+        # Readers who follow an old link, and mirrors reading the changes feed, are told why.
+        models.CheckConstraint(
+            condition=~Q(status=PublicationStatus.WITHDRAWN) | ~Q(withdrawal_reason=""),
+            name=f"{label}_withdrawn_has_reason",
+            violation_error_message="Give a public reason when withdrawing a record.",
+        ),
+    ]
 
 
 def claim_constraints(label: str) -> list[models.BaseConstraint]:
@@ -128,12 +148,17 @@ def search_key_index(label: str) -> GistIndex:
     return GistIndex(fields=["search_key"], opclasses=["gist_trgm_ops"], name=f"{label}_name_trgm")
 
 
-def unique_slug(instance: models.Model, text: str, max_length: int = 80) -> str:
-    """A readable slug for `text`, suffixed with a number when another row already has it."""
+def unique_slug(
+    instance: models.Model, text: str, max_length: int = 80, reserved: models.QuerySet = None
+) -> str:
+    """A readable slug for `text`, suffixed with a number when another row already has it, or
+    when `reserved` (a queryset filtered by `slug=`) holds it."""
     base = slugify(text)[:max_length].strip("-") or "record"
     slug, n = base, 2
     model = type(instance)
-    while model._default_manager.filter(slug=slug).exclude(pk=instance.pk).exists():
+    while model._default_manager.filter(slug=slug).exclude(pk=instance.pk).exists() or (
+        reserved is not None and reserved.filter(slug=slug).exists()
+    ):
         slug = f"{base}-{n}"
         n += 1
     return slug

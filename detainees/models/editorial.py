@@ -24,7 +24,7 @@ class ReviewComment(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    text = models.TextField()
+    text = models.TextField(help_text="Private: seen in the admin only.")
     created = models.DateTimeField(auto_now_add=True)
 
     objects = RecordNoteQuerySet.as_manager()

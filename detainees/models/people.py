@@ -1,5 +1,6 @@
 """People, the names they go by, their nationalities and their affiliations."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.lookups import Regex
@@ -91,6 +92,7 @@ class Person(Publishable):
             *fuzzy_date_constraints("birth", "person"),
             choices_check("gender", PersonGender, "person_gender_valid"),
         ]
+        permissions = [("merge_person", "Can merge persons")]
 
     def __str__(self):
         return self.display_name
@@ -118,14 +120,16 @@ class Person(Publishable):
 
     def save(self, *args, **kwargs):
         if not self.slug:
-            self.slug = unique_slug(self, f"person-{self.public_id.hex[:8]}")
+            self.slug = unique_slug(
+                self, f"person-{self.public_id.hex[:8]}", reserved=merged_slugs()
+            )
         super().save(*args, **kwargs)
 
     def refresh_slug(self) -> None:
         """Give the slug the primary name once the person has one."""
         name = self.primary_name
         if name is not None and self.slug.startswith("person-"):
-            self.slug = unique_slug(self, name.name)
+            self.slug = unique_slug(self, name.name, reserved=merged_slugs())
             self.save(update_fields=["slug"])
 
     # Derived views; see detainees/timeline.py.
@@ -143,6 +147,58 @@ class Person(Publishable):
         from detainees.timeline import consistency_warnings
 
         return consistency_warnings(self)
+
+
+class PersonRedirectQuerySet(models.QuerySet):
+    def public_target(self, **old) -> "Person | None":
+        """The published person that a published, merged person's old id or slug leads to."""
+        found = (
+            self.filter(was_published=True, person__status="published", **old)
+            .select_related("person")
+            .first()
+        )
+        return found.person if found else None
+
+
+class PersonRedirect(models.Model):
+    """A person merged into another: the old public id and slug, and who merged them, why, when.
+
+    Written by `detainees.services.merge_persons`. The public person page, the permalink and the
+    API's person detail answer the old identifiers with a 301 to the surviving person, but only
+    for a person that was published when merged: a draft's identifiers stay unknown (404).
+    """
+
+    person = models.ForeignKey(
+        Person,
+        on_delete=models.CASCADE,
+        related_name="redirects",
+        help_text="The surviving person the old identifiers lead to.",
+    )
+    old_public_id = models.UUIDField(unique=True)
+    old_slug = models.SlugField(max_length=100, unique=True)
+    old_name = models.CharField(max_length=200, blank=True)
+    was_published = models.BooleanField(
+        default=False, help_text="Only a person public when merged is redirected publicly."
+    )
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True, help_text="Private: why the editor merged them.")
+    merged_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PersonRedirectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-merged_at", "pk"]
+        verbose_name = "merged person"
+
+    def __str__(self):
+        return f"{self.old_name or self.old_slug} → {self.person}"
+
+
+def merged_slugs():
+    """Slugs of merged people: kept for their redirects, never given to another person."""
+    return PersonRedirect.objects.annotate(slug=F("old_slug"))
 
 
 class PersonNameKind(models.TextChoices):
@@ -278,4 +334,11 @@ class Affiliation(Publishable):
         return f"{self.organization}{role}"
 
 
-__all__ = ["ClaimStatus", "Person", "PersonName", "Nationality", "Affiliation"]
+__all__ = [
+    "ClaimStatus",
+    "Person",
+    "PersonName",
+    "PersonRedirect",
+    "Nationality",
+    "Affiliation",
+]

@@ -66,7 +66,9 @@ class Source(Publishable):
         max_length=100, blank=True, help_text="The publisher's own reference, e.g. 2011-04-S-034."
     )
     is_confidential = models.BooleanField(
-        default=False, help_text="Confidential sources are never published or shown publicly."
+        default=False,
+        help_text="Private: a confidential source is never published or shown publicly, "
+        "nor are its citations.",
     )
     summary = models.TextField(blank=True)
     search_vector = models.GeneratedField(

@@ -28,6 +28,7 @@ class Tombstone(models.Model):
     The triggers (migration 0005) fire on every path, the admin, the shell, `update()` and
     `delete()` on querysets and raw SQL alike (TRUNCATE, which skips row triggers, excepted),
     and only for rows that were public: a draft deleted or moved back to draft leaves nothing.
+    A record moved to `withdrawn` leaves its public `withdrawal_reason` (migration 0010).
     A record that is published again keeps its tombstone and reappears in the lists'
     `updated_since=`, because a status change also moves its `updated` time.
     """
@@ -38,6 +39,12 @@ class Tombstone(models.Model):
     record_type = models.CharField(max_length=12, choices=RecordType.choices)
     public_id = models.UUIDField(help_text="The public id the record had.")
     change = models.CharField(max_length=10, choices=Change.choices)
+    reason = models.CharField(
+        max_length=300,
+        blank=True,
+        db_default="",
+        help_text="The public reason given when the record was withdrawn; empty otherwise.",
+    )
     at = models.DateTimeField(db_default=Now())
 
     class Meta:
@@ -45,6 +52,8 @@ class Tombstone(models.Model):
         indexes = [
             # Serves the changes feed: `at >= since` then keyset pages on (at, id).
             models.Index(fields=["at", "id"], name="tombstone_at_id_idx"),
+            # Serves the public pages' "was this ever published?" check (detainees.gone).
+            models.Index(fields=["public_id"], name="tombstone_public_id_idx"),
         ]
         constraints = [
             choices_check("record_type", TombstoneRecordType, "tombstone_record_type_valid"),
