@@ -8,7 +8,7 @@ LOCALDB := $(PY) -m tracker.localdb
 export DEBUG ?= 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test lint format check lock clean-data demo shell
+.PHONY: run test lint format check lock clean-data demo shell export dataset
 
 $(STAMP): requirements-dev.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -16,10 +16,12 @@ $(STAMP): requirements-dev.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-dev.lock
 	touch $(STAMP)
 
-## run: start PostgreSQL, migrate, load the demo case and serve on http://127.0.0.1:8000
+## run: start PostgreSQL, migrate, load the demo case and the ISAF press releases, serve on
+## http://127.0.0.1:8000 (both loads are idempotent: on later runs they write nothing)
 run: $(STAMP)
 	$(LOCALDB) -- sh -c '$(PY) manage.py migrate --no-input && \
 		$(PY) manage.py load_demo && \
+		$(PY) manage.py import_isaf && \
 		$(PY) manage.py ensure_local_admin && \
 		exec $(PY) manage.py runserver 127.0.0.1:8000'
 
@@ -41,6 +43,19 @@ format: $(STAMP)
 lock: $(STAMP)
 	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -q -o requirements.lock
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -q -o requirements-dev.lock
+
+## export: write every published record as a data package under EXPORT_DIR (.data/export), with
+## the zip that /data/ offers for download
+export: $(STAMP)
+	$(LOCALDB) -- sh -c '$(PY) manage.py migrate --no-input -v0 && $(PY) manage.py export --archive'
+
+## dataset: replace the local database's (synthetic) records with a synthetic dataset
+PERSONS ?= 100000
+EVENTS ?= 1000000
+SEED ?= 1
+dataset: $(STAMP)
+	$(LOCALDB) -- sh -c '$(PY) manage.py migrate --no-input && \
+		$(PY) manage.py generate_dataset --persons $(PERSONS) --events $(EVENTS) --seed $(SEED)'
 
 shell: $(STAMP)
 	$(LOCALDB) -- $(PY) manage.py shell

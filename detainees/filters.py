@@ -13,6 +13,7 @@ import django_filters
 from django import forms
 from django.db import connection, models
 from django.db.models import Exists, F, Q, Value
+from django.db.models.functions import Cast, ExtractYear
 from django_countries import countries
 from django_filters.fields import IsoDateTimeField
 
@@ -20,6 +21,7 @@ from detainees.fuzzydates import FuzzyDate, FuzzyDateError
 from detainees.listing import CurrentStatus, annotate_listing, own_events
 from detainees.models import (
     Affiliation,
+    Citation,
     ClaimStatus,
     Event,
     EventOrganization,
@@ -27,6 +29,7 @@ from detainees.models import (
     Nationality,
     Person,
     PublicationStatus,
+    Source,
 )
 
 PUBLISHED = PublicationStatus.PUBLISHED
@@ -56,6 +59,7 @@ class Facet:
     label: str
     build: Callable[[], list]
     choices: dict[str, str] = field(default_factory=dict)
+    key: str = "person_key"  # the pairs' column naming the row they belong to
 
     def pair_querysets(self) -> list:
         return self.build()
@@ -66,7 +70,7 @@ class Facet:
     def filter_q(self, values) -> Q:
         q = Q()
         for pairs in self.pair_querysets():
-            q |= Q(pk__in=pairs.filter(value__in=values).values("person_key"))
+            q |= Q(pk__in=pairs.filter(value__in=values).values(self.key))
         return q
 
 
@@ -382,7 +386,7 @@ def people_for_listing():
 
 
 def facet_counts(selection, facets=FACETS) -> dict[str, list[tuple[str, str, int]]]:
-    """Per facet, (value, label, people in `selection`) for every value present, most first.
+    """Per facet, (value, label, rows of `selection`) for every value present, most first.
 
     One query per facet, whatever the size of the selection.
     """
@@ -396,9 +400,10 @@ def facet_counts(selection, facets=FACETS) -> dict[str, list[tuple[str, str, int
                 parts.append(sql)
                 params.extend(p)
             union = " UNION ALL ".join(f"({part})" for part in parts)
+            key = facet.key  # a column name from this module, never input
             cursor.execute(
-                f"SELECT value, MIN(label), COUNT(DISTINCT person_key) FROM ({union}) AS pairs "
-                f"WHERE person_key IN ({selection_sql}) AND value IS NOT NULL AND value <> '' "
+                f"SELECT value, MIN(label), COUNT(DISTINCT {key}) FROM ({union}) AS pairs "
+                f"WHERE {key} IN ({selection_sql}) AND value IS NOT NULL AND value <> '' "
                 "GROUP BY value ORDER BY 3 DESC, 2, 1",
                 [*params, *selection_params],
             )
@@ -408,3 +413,120 @@ def facet_counts(selection, facets=FACETS) -> dict[str, list[tuple[str, str, int
                 for value, label, n in cursor.fetchall()
             ]
     return counts
+
+
+# --- Events -------------------------------------------------------------------------------------
+# Most events in the ISAF press releases name nobody ("three suspected insurgents"), so they are
+# found through their own facets: what happened, when, where, by whom and against whom.
+
+
+def public_events():
+    """Published, unretracted events."""
+    return Event.objects.published().exclude(claim_status=ClaimStatus.RETRACTED)
+
+
+def _event_kind():
+    return [public_events().values(event_key=F("pk"), value=F("kind"), label=Value(""))]
+
+
+def _event_year():
+    """The year an event certainly falls in; events whose dates span years have none."""
+    return [
+        public_events()
+        .annotate(first=ExtractYear("date_earliest"), last=ExtractYear("date_latest"))
+        .filter(first=F("last"))
+        .values(event_key=F("pk"), value=Cast("first", models.CharField()), label=Value(""))
+    ]
+
+
+def _event_province():
+    """Events at a province or anywhere inside it (districts, localities)."""
+    return [
+        public_events()
+        .filter(**{f"{path}__kind": "province", f"{path}__status": PUBLISHED})
+        .values(event_key=F("pk"), value=F(f"{path}__slug"), label=F(f"{path}__name"))
+        for path in ("place", "place__parent", "place__parent__parent")
+    ]
+
+
+def _event_orgs(*roles):
+    def build():
+        links = EventOrganization.objects.filter(
+            role__in=roles, organization__status=PUBLISHED, event__in=public_events()
+        )
+        return [
+            links.values(
+                event_key=F("event_id"),
+                value=F("organization__slug"),
+                label=F("organization__name"),
+            )
+        ]
+
+    return build
+
+
+EVENT_FACETS: dict[str, Facet] = {
+    f.name: f
+    for f in [
+        Facet("kind", "What happened", _event_kind, dict(Event.Kind.choices), key="event_key"),
+        Facet("year", "Year", _event_year, key="event_key"),
+        Facet("province", "Province", _event_province, key="event_key"),
+        Facet(
+            "group",
+            "Target group, or group acted for",
+            _event_orgs(EventOrganization.Role.GROUP),
+            key="event_key",
+        ),
+        Facet(
+            "force",
+            "Forces",
+            _event_orgs(
+                EventOrganization.Role.CAPTURING_FORCE,
+                EventOrganization.Role.PARTNER_FORCE,
+                EventOrganization.Role.CARRIED_OUT_BY,
+            ),
+            key="event_key",
+        ),
+    ]
+}
+
+
+class EventFacetFilterSet(django_filters.FilterSet):
+    """The events list's facets, for the public page and the API alike."""
+
+    class Meta:
+        model = Event
+        fields = []
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        for name, facet in EVENT_FACETS.items():
+            if name in self.base_filters:
+                continue  # the API keeps its own `kind`, which also takes retracted events
+            self.filters[name] = FacetFilter(facet, field_name=name)
+            self.filters[name].parent = self
+            self.filters[name].model = Event
+
+
+def events_for_listing():
+    """What a row of the events list shows: place with its province, organizations, sources."""
+    sources = Source.objects.published().filter(is_confidential=False)
+    return (
+        public_events()
+        .select_related("place__parent__parent")
+        .prefetch_related(
+            models.Prefetch(
+                "organizations",
+                queryset=EventOrganization.objects.filter(
+                    organization__status=PUBLISHED
+                ).select_related("organization"),
+            ),
+            models.Prefetch(
+                "citations",
+                # By source, so the page lists each source once ({% ifchanged %}).
+                queryset=Citation.objects.filter(source__in=sources)
+                .select_related("source")
+                .order_by("source_id", "pk"),
+            ),
+        )
+    )

@@ -15,6 +15,7 @@ February 2012.
 """
 
 import calendar
+import functools
 import re
 import time
 from dataclasses import dataclass
@@ -176,7 +177,21 @@ def humanize(edtf: str) -> str:
 # --- EDTF -> bounds -----------------------------------------------------------------------------
 
 
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+# The EDTF grammar (pyparsing) takes about 10 ms a date: imports and lists repeat the same dates,
+# and FuzzyDate is immutable, so results are kept. A plain, valid day needs no grammar at all.
+@functools.lru_cache(maxsize=8192)
 def _from_edtf(text: str) -> FuzzyDate:
+    if _DAY.fullmatch(text):
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            pass  # the grammar below says what is wrong with it
+        else:
+            if day.year > 0:
+                return FuzzyDate(text, day, day)
     if "/" in text:
         start, end = text.split("/", 1)
         if (start == ".." and "X" in end) or (end == ".." and "X" in start):

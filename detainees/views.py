@@ -2,16 +2,28 @@
 
 import csv
 import functools
+from pathlib import Path
 
+from django.conf import settings
 from django.db.models import F
-from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from detainees.api.renderers import flatten
 from detainees.api.serializers import PersonListSerializer
+from detainees.exports.package import ARCHIVE, latest_archive
+from detainees.exports.tables import TABLES
 from detainees.figures import figures
-from detainees.filters import SORTS, PersonFilterSet, facet_counts, people_for_listing
+from detainees.filters import (
+    EVENT_FACETS,
+    SORTS,
+    EventFacetFilterSet,
+    PersonFilterSet,
+    events_for_listing,
+    facet_counts,
+    people_for_listing,
+)
 from detainees.fuzzydates import FuzzyDate, FuzzyDateError
 from detainees.models import (
     Facility,
@@ -104,6 +116,36 @@ def person_list(request):
         "query_string": params.urlencode(),
     }
     return render(request, "detainees/person_list.html", context)
+
+
+@require_GET
+def event_list(request):
+    """Events by their own facets, latest first: how the unnamed captures of ISAF's press
+    releases are found."""
+    filterset = EventFacetFilterSet(request.GET, queryset=events_for_listing())
+    if not filterset.is_valid():
+        return HttpResponseBadRequest("Invalid filter: " + filterset.errors.as_text())
+    try:
+        page = keyset_page(
+            filterset.qs,
+            field="date_earliest",
+            descending=True,
+            after=request.GET.get("after"),
+            size=page_size(request),
+        )
+    except BadCursor as exc:
+        return HttpResponseBadRequest(str(exc))
+    counts = facet_counts(filterset.qs, EVENT_FACETS)
+    params = request.GET.copy()
+    params.pop("after", None)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "facets": [(filterset.form[name], counts[name]) for name in counts],
+        "total": sum(n for _, _, n in counts["kind"]),
+        "query_string": params.urlencode(),
+    }
+    return render(request, "detainees/event_list.html", context)
 
 
 class Echo:
@@ -243,3 +285,19 @@ def batch_detail(request, slug):
 def place_detail(request, slug):
     place = published_or_gone(Place.objects.published().select_related("parent__parent"), slug=slug)
     return render(request, "detainees/place_detail.html", place_page(place))
+
+
+@require_GET
+def data_download(request):
+    """The latest export of every published record, with its date and size, and the tables."""
+    latest = latest_archive(settings.EXPORT_DIR)
+    return render(request, "detainees/data.html", {"latest": latest, "tables": TABLES})
+
+
+@require_GET
+def data_archive(request):
+    """The latest data package as a zip; 404 until `manage.py export --archive` has run."""
+    if latest_archive(settings.EXPORT_DIR) is None:
+        raise Http404("No export has been made yet.")
+    path = Path(settings.EXPORT_DIR) / ARCHIVE
+    return FileResponse(path.open("rb"), as_attachment=True, filename=ARCHIVE)

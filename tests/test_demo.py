@@ -1,6 +1,7 @@
 """The Qari Bilal demo case as load_demo enters it, and the local admin bootstrap."""
 
 import stat
+import uuid
 from datetime import date
 from io import StringIO
 
@@ -248,7 +249,8 @@ def test_with_timeline_reads_the_person_page_in_a_constant_number_of_queries(
     extra = Event.objects.create(kind=Event.Kind.DEATH, date="2015", summary="Reported killed")
     EventPerson.objects.create(event=extra, person=bilal)
     for citation in capture.citations.all():
-        citation.pk, citation.event = None, extra
+        # A copy is a new row: it needs its own permanent id as well as its own pk.
+        citation.pk, citation.public_id, citation.event = None, uuid.uuid4(), extra
         citation.save()
     assert page_queries() == before
 

@@ -320,3 +320,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# Where `manage.py export --archive` (and `make export`) writes the data package the public
+# /data/ page offers for download; it must be readable by the web server.
+EXPORT_DIR = Path(os.environ.get("EXPORT_DIR") or BASE_DIR / ".data" / "export")
+# Uploads waiting between the admin import's preview and its confirmation; private.
+IMPORT_UPLOAD_DIR = Path(os.environ.get("IMPORT_UPLOAD_DIR") or BASE_DIR / ".data" / "imports")

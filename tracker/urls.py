@@ -2,11 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from detainees.admin.imports import import_records_view
+
 admin.site.site_header = "Detainee-release tracker"
 admin.site.site_title = "Detainee-release tracker"
 admin.site.index_title = "Records"
 
 urlpatterns = [
+    path("admin/import/", import_records_view, name="admin-import-records"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("detainees.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

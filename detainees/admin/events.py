@@ -52,8 +52,10 @@ class EventAdmin(RecordAdmin):
             "Re-engagement",
             {"fields": ("reengagement", "role", ("strength_estimate", "strength_note"))},
         ),
-        ("Record", {"fields": (*RECORD_FIELDS, *AUDIT_FIELDS)}),
+        ("Record", {"fields": (*RECORD_FIELDS, *AUDIT_FIELDS, "import_key")}),
     )
+    # Set by importers, which find the event again by it; editing it would make a duplicate.
+    readonly_fields = (*AUDIT_FIELDS, "import_key")
 
     def get_search_results(self, request, queryset, search_term):
         queryset, _ = super().get_search_results(request, queryset, search_term)

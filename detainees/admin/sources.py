@@ -3,6 +3,7 @@
 from django.contrib import admin
 
 from detainees.admin.common import (
+    AUDIT_FIELDS,
     RecordAdmin,
 )
 from detainees.admin.history import HistoryAdmin
@@ -19,6 +20,8 @@ class SourceAdmin(RecordAdmin):
     search_fields = ("title", "reference_number", "url", "author", "publisher__name")
     autocomplete_fields = ("publisher",)
     list_select_related = ("publisher",)
+    # Set by importers, which find the source again by it; editing it would make a duplicate.
+    readonly_fields = (*AUDIT_FIELDS, "import_key")
 
 
 @admin.register(Citation)

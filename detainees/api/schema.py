@@ -257,8 +257,11 @@ class FilterSetExtension(DjangoFilterExtension):
 def facet_parameter(name: str, facet_filter) -> dict:
     facet = facet_filter.facet
     labels = facet.labels()
+    rows = "people" if facet.key == "person_key" else "events"
     if name in COUNTRY_FACETS:
         values = "Values are ISO 3166-1 alpha-2 country codes, e.g. `AF`."
+    elif name == "year":
+        values = "Values are years, e.g. `2011`."
     elif labels:
         values = "Values: " + ", ".join(f"`{code}` ({label})" for code, label in labels.items())
     else:
@@ -267,8 +270,8 @@ def facet_parameter(name: str, facet_filter) -> dict:
         "in": "query",
         "name": name,
         "description": (
-            f"{facet.label}. Repeat the parameter to match people with any of several values; "
-            f"a value nobody has matches nobody. {values}"
+            f"{facet.label}. Repeat the parameter to match {rows} with any of several values; "
+            f"a value none has matches none. {values}"
         ),
         "schema": build_array_type(string()),
         "style": "form",

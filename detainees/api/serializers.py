@@ -75,6 +75,8 @@ class SourceSerializer(serializers.ModelSerializer):
             "language",
             "reference_number",
             "summary",
+            "full_text",
+            "rights",
             "created",
             "updated",
         )

@@ -23,7 +23,13 @@ from detainees.api.writes import (
     SourceWriteSerializer,
     WritableMixin,
 )
-from detainees.filters import SORTS, PersonFilterSet, UpdatedSinceFilter, people_for_listing
+from detainees.filters import (
+    SORTS,
+    EventFacetFilterSet,
+    PersonFilterSet,
+    UpdatedSinceFilter,
+    people_for_listing,
+)
 from detainees.models import (
     Event,
     EventOrganization,
@@ -156,7 +162,9 @@ def public_event_queryset(*, published_only=True):
     )
 
 
-class EventFilterSet(UpdatedSinceFilterSet):
+class EventFilterSet(EventFacetFilterSet, UpdatedSinceFilterSet):
+    """The events page's facets (year, province, group, force), and more."""
+
     kind = django_filters.MultipleChoiceFilter(choices=Event.Kind.choices)
     claim_status = django_filters.MultipleChoiceFilter(
         choices=Event._meta.get_field("claim_status").choices

@@ -1,6 +1,7 @@
 from .common import ClaimStatus, PublicationStatus, Publishable
 from .editorial import Correction, ReviewComment
 from .events import BatchMembership, Event, EventOrganization, EventPerson, ReleaseBatch
+from .imports import ExternalId
 from .organizations import Organization, OrganizationName
 from .people import Affiliation, Nationality, Person, PersonName, PersonRedirect
 from .places import Facility, FacilityControl, Place
@@ -16,6 +17,7 @@ __all__ = [
     "Event",
     "EventOrganization",
     "EventPerson",
+    "ExternalId",
     "Facility",
     "FacilityControl",
     "Nationality",

@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.contrib.postgres.functions import RandomUUID
 from django.contrib.postgres.indexes import GistIndex
 from django.db import models
 from django.db.models import Q
@@ -49,6 +50,23 @@ def fuzzy_date_fields(name: str, verbose_name: str, help_text: str = ""):
         ),
         models.DateField(f"{verbose_name} (earliest possible day)", null=True, editable=False),
         models.DateField(f"{verbose_name} (latest possible day)", null=True, editable=False),
+    )
+
+
+def public_id_field():
+    """A permanent UUID for a row with no publication state of its own (a name, a citation...).
+
+    Data packages and imports refer to every row by it, so a citation can point at the name or
+    nationality it supports, and importing an export again finds the same rows. Rows inserted
+    in SQL get theirs from the database's default. A row copied by clearing its pk needs a
+    new one too.
+    """
+    return models.UUIDField(
+        default=uuid.uuid4,
+        db_default=RandomUUID(),
+        unique=True,
+        editable=False,
+        help_text="Permanent identifier used in exports and imports; never changes.",
     )
 
 

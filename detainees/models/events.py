@@ -15,6 +15,7 @@ from .common import (
     claim_constraints,
     claim_status_field,
     fuzzy_date_fields,
+    public_id_field,
     publication_constraints,
     unique_slug,
 )
@@ -63,6 +64,9 @@ class EventKind(models.TextChoices):
     ESCAPE = "escape", "Escape"
     DEATH = "death", "Death"
     REENGAGEMENT = "reengagement", "Re-engagement after release"
+    # Press releases also report raids and air strikes in which no one was captured; counting
+    # them is how "338 raids, 139 against the IMU" is computed, so they are kept as events.
+    STRIKE = "strike", "Strike or raid with no capture reported"
 
 
 class EventCustodyEnd(models.TextChoices):
@@ -166,6 +170,13 @@ class Event(Publishable):
     )
     strength_note = models.CharField(max_length=200, blank=True, help_text="As the source says it.")
     claim_status = claim_status_field()
+    import_key = models.CharField(
+        max_length=120,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="Identifies the row an importer made this event from, so a second run finds it.",
+    )
 
     objects = EventQuerySet.as_manager()
 
@@ -230,6 +241,12 @@ class Event(Publishable):
                 name="event_strength_not_negative",
                 violation_error_message="A strength estimate cannot be negative.",
             ),
+            models.UniqueConstraint(
+                fields=["import_key"],
+                condition=~Q(import_key=""),
+                name="event_unique_import_key",
+                violation_error_message="Another event was imported from the same row.",
+            ),
             models.CheckConstraint(
                 condition=Q(date_earliest__isnull=True)
                 | Q(end_date_latest__isnull=True)
@@ -275,6 +292,7 @@ class EventPerson(models.Model):
 
     Role = EventPersonRole
 
+    public_id = public_id_field()
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="people")
     person = models.ForeignKey(
         "detainees.Person", on_delete=models.PROTECT, related_name="event_roles"
@@ -329,6 +347,7 @@ class EventOrganization(models.Model):
 
     Role = EventOrganizationRole
 
+    public_id = public_id_field()
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="organizations")
     organization = models.ForeignKey(
         "detainees.Organization", on_delete=models.PROTECT, related_name="event_roles"
@@ -434,6 +453,7 @@ class BatchMembership(models.Model):
 
     Inclusion = BatchMembershipInclusion
 
+    public_id = public_id_field()
     batch = models.ForeignKey(ReleaseBatch, on_delete=models.CASCADE, related_name="memberships")
     person = models.ForeignKey(
         "detainees.Person", on_delete=models.PROTECT, related_name="batch_memberships"

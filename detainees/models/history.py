@@ -16,6 +16,7 @@ import pghistory
 from django.contrib.auth.models import User
 
 from .events import BatchMembership, Event, EventOrganization, EventPerson, ReleaseBatch
+from .imports import ExternalId
 from .organizations import Organization, OrganizationName
 from .people import Affiliation, Nationality, Person, PersonName, PersonRedirect
 from .places import Facility, FacilityControl, Place
@@ -40,6 +41,7 @@ TRACKED_MODELS = (
     FacilityControl,
     Source,
     Citation,
+    ExternalId,
 )
 
 # Columns not copied into history: `updated` moves on every save (the event's own time says

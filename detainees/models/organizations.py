@@ -8,6 +8,7 @@ from django_countries.fields import CountryField
 from .common import (
     Publishable,
     choices_check,
+    public_id_field,
     publication_constraints,
     search_key_field,
     search_key_index,
@@ -107,6 +108,7 @@ class OrganizationName(models.Model):
 
     Kind = OrganizationNameKind
 
+    public_id = public_id_field()
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="names")
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.ALIAS)

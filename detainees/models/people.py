@@ -17,6 +17,7 @@ from .common import (
     claim_constraints,
     claim_status_field,
     fuzzy_date_fields,
+    public_id_field,
     publication_constraints,
     search_key_field,
     search_key_index,
@@ -216,6 +217,7 @@ class PersonName(models.Model):
 
     Kind = PersonNameKind
 
+    public_id = public_id_field()
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="names")
     name = models.CharField(
         max_length=200, help_text="As written, with honorifics such as Qari or Mullah."
@@ -261,6 +263,7 @@ class PersonName(models.Model):
 class Nationality(models.Model):
     """A nationality a source gives a person."""
 
+    public_id = public_id_field()
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="nationalities")
     country = CountryField()
     claim_status = claim_status_field()

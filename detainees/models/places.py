@@ -17,6 +17,7 @@ from .common import (
     claim_constraints,
     claim_status_field,
     fuzzy_date_fields,
+    public_id_field,
     publication_constraints,
     search_key_field,
     search_key_index,
@@ -199,6 +200,7 @@ class Facility(Publishable):
 class FacilityControl(models.Model):
     """Who controlled a facility over a period; a handover ends one period and starts the next."""
 
+    public_id = public_id_field()
     facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="controls")
     controller = models.ForeignKey(
         "detainees.Organization", on_delete=models.PROTECT, related_name="facility_controls"

@@ -13,6 +13,7 @@ from .common import (
     Publishable,
     choices_check,
     fuzzy_date_fields,
+    public_id_field,
     publication_constraints,
 )
 
@@ -71,6 +72,22 @@ class Source(Publishable):
         "nor are its citations.",
     )
     summary = models.TextField(blank=True)
+    full_text = models.TextField(
+        blank=True, help_text="The whole text, where its licence lets us keep and show it."
+    )
+    rights = models.TextField(
+        "attribution and licence",
+        blank=True,
+        help_text="Whom to credit and under which licence, wherever the text or data is shown.",
+    )
+    import_key = models.CharField(
+        max_length=120,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="Identifies the source in the file an importer read, so a second run finds it: "
+        "the publisher's reference, or the date and a hash of the text where there is none.",
+    )
     search_vector = models.GeneratedField(
         expression=SearchVector("title", "reference_number", config=SEARCH_CONFIG),
         output_field=SearchVectorField(),
@@ -96,6 +113,12 @@ class Source(Publishable):
                 condition=~Q(reference_number=""),
                 name="source_unique_reference_per_publisher",
                 violation_error_message="This publisher already has a source with this reference.",
+            ),
+            models.UniqueConstraint(
+                fields=["import_key"],
+                condition=~Q(import_key=""),
+                name="source_unique_import_key",
+                violation_error_message="Another source was imported with the same key.",
             ),
             models.UniqueConstraint(
                 fields=["url"],
@@ -129,6 +152,7 @@ class Citation(models.Model):
     """Ties one fact to one source: the quoted passage, where it is, and who said it."""
 
     FACT_FIELDS = CITED_FACTS
+    public_id = public_id_field()
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="citations")
     person = models.ForeignKey(
         "detainees.Person",

@@ -77,7 +77,14 @@ def test_footnotes_lead_to_the_source_that_says_it(page, demo):
     expect(page.locator(".cite code")).to_contain_text("/id/")
 
 
-MAIN_PAGES = ["/", "/people/", "/people/qari-bilal/", "/figures/", "/search/?q=Bilal"]
+MAIN_PAGES = [
+    "/",
+    "/people/",
+    "/people/qari-bilal/",
+    "/events/",
+    "/figures/",
+    "/search/?q=Bilal",
+]
 
 
 @pytest.mark.parametrize("path", MAIN_PAGES)
@@ -106,3 +113,25 @@ def test_pages_fit_a_375_pixel_screen(page, demo):
         page.goto(path)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 375, f"{path} is {width}px wide"
+
+
+def test_the_imu_captures_in_kunduz_are_two_ticks_away_on_the_events_page(page, demo):
+    from detainees.importers.isaf import import_isaf
+
+    import_isaf()
+    page.goto("/events/")
+    page.get_by_role("group", name="What happened").get_by_label(
+        re.compile("Capture or arrest")
+    ).check()
+    group = page.get_by_role("group", name="Target group, or group acted for")
+    group.get_by_label(re.compile("Islamic Movement of Uzbekistan")).check()
+    page.get_by_role("group", name="Province").get_by_label(re.compile("Kunduz")).check()
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator(".summary")).to_contain_text("4 events match")
+    rows = page.locator("table.events tbody tr")
+    expect(rows).to_have_count(4)
+    expect(rows.first).to_contain_text("Kunduz")
+    rows.first.locator("td").last.get_by_role("link").first.click()
+    expect(page.locator(".rights")).to_contain_text("CC BY-SA 4.0")
+    assert not axe_violations(page), pretty(axe_violations(page))
+    screenshot(page, "isaf-source")

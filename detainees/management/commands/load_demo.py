@@ -1,8 +1,8 @@
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from detainees.demo import load_demo
 from detainees.history import acting
+from detainees.management.users import named_user
 
 
 class Command(BaseCommand):
@@ -16,12 +16,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, user=None, **options):
-        account = None
-        if user:
-            try:
-                account = get_user_model().objects.get_by_natural_key(user)
-            except get_user_model().DoesNotExist as exc:
-                raise CommandError(f"No user named {user!r}.") from exc
-        with acting(account, "load_demo: the Qari Bilal demonstration case", command="load_demo"):
+        with acting(
+            named_user(user), "load_demo: the Qari Bilal demonstration case", command="load_demo"
+        ):
             report = load_demo()
         self.stdout.write(str(report))

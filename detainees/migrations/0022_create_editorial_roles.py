@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
-        ("detainees", "0014_add_review_comments_and_corrections"),
+        ("detainees", "0021_add_review_comments_and_corrections"),
     ]
 
     operations = [migrations.RunPython(create_roles, remove_roles)]

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
-        ('detainees', '0013_track_merge_redirects'),
+        ('detainees', '0020_track_import_keys'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

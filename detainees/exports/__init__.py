@@ -1,0 +1,1 @@
+"""The public data package: its table specification, the export that writes it."""

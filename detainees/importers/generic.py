@@ -1,0 +1,785 @@
+"""Import records from CSV, JSON, JSON Lines or a data package, all or nothing.
+
+Files follow the tables of `detainees.exports.tables` (the export's own format reads back in).
+An import runs in two passes. The first reads every row and checks it without writing: values
+of the right type and choice, required columns filled, each reference naming a row in the files
+or a record in the database. Every problem is listed with its file and line, and any problem
+refuses the whole import. The second pass writes, in one transaction and in the tables' order,
+running each model's field and constraint validation; a problem there also rolls back
+everything. A dry run is the second pass rolled back at the end, so it reports exactly what an
+import would do.
+
+Rows are matched by their `id`: a record's own public id (a UUID), or the desk's identifier,
+kept as an `ExternalId` for the desk's `system`, so importing a file again changes nothing.
+New records are drafts unless the import publishes them (`may_publish` says who may).
+"""
+
+import csv
+import io
+import json
+import uuid
+import zipfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path, PurePosixPath
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from detainees.exports.tables import (
+    BOOLEAN,
+    BY_NAME,
+    COUNTRY,
+    COUNTRY_CODES,
+    DATE,
+    EDTF,
+    ENUM,
+    ID,
+    INTEGER,
+    NUMBER,
+    REF,
+    TABLES,
+    TEXT,
+    Table,
+)
+from detainees.fuzzydates import FuzzyDateError, to_edtf
+from detainees.models import Event, EventPerson, ExternalId, Person, PublicationStatus
+
+DEFAULT_SYSTEM = "import"
+FORMATS = ("csv", "json", "jsonl", "package")
+MAX_KEY_LENGTH = 300
+# An uploaded zip is read into memory; this bounds what a small upload can unpack to.
+MAX_UNZIPPED_BYTES = 1024**3
+TRUE = {"true", "1", "yes", "y"}
+FALSE = {"false", "0", "no", "n"}
+# Their clean() checks a person's timeline for consistency (release before capture, overlapping
+# custody). Sources disagree, and the record keeps both accounts: an import stores such rows,
+# and the person's page shows the warnings, as for rows entered in the shell.
+TIMELINE_CHECKS_ONLY = (Event, EventPerson)
+# Filled by save() or the database, not by the file.
+NOT_FROM_FILE = ("public_id", "slug", "search_key")
+
+
+class ImportRefused(Exception):
+    """The files have problems; nothing was written. `errors` lists each with where it is."""
+
+    def __init__(self, errors: list["RowError"]):
+        self.errors = errors
+        super().__init__(f"{len(errors)} problem(s); nothing was imported.")
+
+
+@dataclass(frozen=True)
+class RowError:
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+@dataclass
+class Row:
+    table: Table
+    where: str
+    raw: dict
+    values: dict = field(default_factory=dict)
+    key: str = ""
+    public_id: uuid.UUID | None = None
+    exists: bool = False
+    external: bool = False
+    # Public ids of existing records the row's references name (those not in the files).
+    resolved: dict = field(default_factory=dict)
+    changes: list = field(default_factory=list)
+    obj: object = None
+
+
+@dataclass
+class ImportReport:
+    dry_run: bool
+    counts: dict = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+
+    def count(self, table: str, outcome: str) -> None:
+        self.counts[table][outcome] += 1
+
+    def rows(self) -> list[tuple[str, int, int, int]]:
+        """(table, created, updated, unchanged) for each table the files had rows for."""
+        return [
+            (t.name, c["created"], c["updated"], c["unchanged"])
+            for t in TABLES
+            if (c := self.counts.get(t.name))
+        ]
+
+    def __str__(self) -> str:
+        verbs = (
+            ("would create", "would update", "unchanged")
+            if self.dry_run
+            else (
+                "created",
+                "updated",
+                "unchanged",
+            )
+        )
+        lines = [f"{'table':<20} {verbs[0]:>13} {verbs[1]:>13} {verbs[2]:>10}"]
+        for name, created, updated, unchanged in self.rows():
+            lines.append(f"{name:<20} {created:>13} {updated:>13} {unchanged:>10}")
+        if self.dry_run:
+            lines.append("Dry run: nothing was written.")
+        return "\n".join(lines)
+
+
+def may_publish(user) -> bool:
+    """Whether `user` may publish what an import writes: editors only.
+
+    The one place this rule lives; the command and the admin both ask it.
+    """
+    return bool(
+        user is not None
+        and user.is_active
+        and (user.is_superuser or user.has_perm("detainees.publish_records"))
+    )
+
+
+def may_import(user) -> bool:
+    """Whether `user` may import (as drafts): staff who may add and change every table's rows."""
+    if user is None or not user.is_active or not user.is_staff:
+        return False
+    perms = []
+    for table in TABLES:
+        meta = table.model._meta
+        perms += [
+            f"{meta.app_label}.add_{meta.model_name}",
+            f"{meta.app_label}.change_{meta.model_name}",
+        ]
+    return user.has_perms(perms)
+
+
+# --- Reading files ---------------------------------------------------------------------------
+
+
+def _decode(content: bytes, where: str) -> str:
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportRefused([RowError(where, f"not UTF-8 text ({exc.reason})")]) from exc
+
+
+def _table_for(name: str, where: str, errors: list[RowError]) -> Table | None:
+    table = BY_NAME.get(str(name))
+    if table is None:
+        errors.append(RowError(where, f"unknown table '{name}' (tables: {', '.join(BY_NAME)})"))
+    return table
+
+
+def read_csv(name: str, content: bytes, table_name: str, errors: list[RowError]) -> list[Row]:
+    table = _table_for(table_name, f"{name}, line 1", errors)
+    if table is None:
+        return []
+    reader = csv.reader(io.StringIO(_decode(content, name), newline=""))
+    header = next(reader, None)
+    if not header:
+        errors.append(RowError(f"{name}, line 1", "the file is empty: a header row is needed"))
+        return []
+    header = [h.strip() for h in header]
+    known = {c.name for c in table.columns}
+    unknown = [h for h in header if h not in known]
+    if unknown:
+        errors.append(
+            RowError(
+                f"{name}, line 1",
+                f"unknown column(s) {', '.join(unknown)} for {table.name} "
+                f"(columns: {', '.join(c.name for c in table.columns)})",
+            )
+        )
+        return []
+    rows, line = [], reader.line_num + 1
+    for cells in reader:
+        where = f"{name}, line {line}"
+        line = reader.line_num + 1  # a quoted cell may span lines: the next row starts here
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(header):
+            errors.append(RowError(where, f"{len(cells)} cells, the header has {len(header)}"))
+            continue
+        rows.append(Row(table, where, dict(zip(header, cells, strict=True))))
+    return rows
+
+
+def _record_row(record, where: str, errors: list[RowError], table_name: str | None = None):
+    if not isinstance(record, dict):
+        errors.append(RowError(where, "not a JSON object"))
+        return None
+    record = dict(record)
+    table_name = record.pop("table", table_name)
+    if table_name is None:
+        errors.append(RowError(where, 'no "table" member'))
+        return None
+    table = _table_for(table_name, where, errors)
+    if table is None:
+        return None
+    unknown = [k for k in record if k not in {c.name for c in table.columns}]
+    if unknown:
+        errors.append(RowError(where, f"unknown column(s) for {table.name}: {', '.join(unknown)}"))
+        return None
+    return Row(table, where, record)
+
+
+def read_jsonl(name: str, content: bytes, errors: list[RowError]) -> list[Row]:
+    rows = []
+    # Only \n ends a line: JSON text may hold U+2028 and other characters splitlines() splits on.
+    for number, line in enumerate(_decode(content, name).split("\n"), start=1):
+        if not line.strip():
+            continue
+        where = f"{name}, line {number}"
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            errors.append(RowError(where, f"not valid JSON ({exc})"))
+            continue
+        row = _record_row(record, where, errors)
+        if row is not None:
+            rows.append(row)
+    return rows
+
+
+def read_json(name: str, content: bytes, errors: list[RowError]) -> list[Row]:
+    """`{"persons": [{...}], ...}` or `[{"table": "persons", ...}, ...]`."""
+    try:
+        data = json.loads(_decode(content, name))
+    except ValueError as exc:
+        errors.append(RowError(name, f"not valid JSON ({exc})"))
+        return []
+    rows = []
+    if isinstance(data, dict):
+        items = [
+            (f"{name}, {table_name} record {i}", record, table_name)
+            for table_name, records in data.items()
+            for i, record in enumerate(records if isinstance(records, list) else [records], 1)
+        ]
+    elif isinstance(data, list):
+        items = [(f"{name}, record {i}", record, None) for i, record in enumerate(data, 1)]
+    else:
+        errors.append(RowError(name, "expected an object of tables or a list of records"))
+        return []
+    for where, record, table_name in items:
+        row = _record_row(record, where, errors, table_name)
+        if row is not None:
+            rows.append(row)
+    return rows
+
+
+def read_package(files: dict[str, bytes], descriptor: str, errors) -> list[Row]:
+    """The CSV tables a datapackage.json lists, read from `files` (paths relative to it)."""
+    try:
+        package = json.loads(_decode(files[descriptor], descriptor))
+    except ValueError as exc:
+        errors.append(RowError(descriptor, f"not valid JSON ({exc})"))
+        return []
+    base = PurePosixPath(descriptor).parent
+    rows = []
+    for resource in package.get("resources", []):
+        path = str(base / resource.get("path", ""))
+        if path not in files:
+            errors.append(RowError(descriptor, f"resource file {resource.get('path')} is missing"))
+            continue
+        rows += read_csv(path, files[path], resource.get("name", ""), errors)
+    return rows
+
+
+def read_file(path: Path, *, fmt: str = "", table: str = "", name: str = "") -> list[Row]:
+    """Every row in `path`: a CSV, JSON or JSON Lines file, a package directory or zip.
+
+    Raises ImportRefused listing every problem of reading; values are checked later.
+    """
+    path = Path(path)
+    name = name or path.name
+    errors: list[RowError] = []
+    if path.is_file() and (fmt == "package" or path.name == "datapackage.json"):
+        # The descriptor names its CSVs relative to its own directory.
+        descriptor, path = path.name, path.parent
+        files = {descriptor: (path / descriptor).read_bytes()}
+        for resource in _resources(files[descriptor]):
+            if (path / resource).is_file():
+                files[resource] = (path / resource).read_bytes()
+        rows = read_package(files, descriptor, errors)
+    elif path.is_dir():
+        files = {
+            str(p.relative_to(path).as_posix()): p.read_bytes()
+            for p in sorted(path.rglob("*"))
+            if p.is_file()
+        }
+        rows = _read_many(files, errors, table)
+    elif fmt == "zip" or (not fmt and path.suffix.lower() == ".zip"):
+        try:
+            with zipfile.ZipFile(path) as zf:
+                members = [i for i in zf.infolist() if not i.is_dir()]
+                if sum(i.file_size for i in members) > MAX_UNZIPPED_BYTES:
+                    raise ImportRefused([RowError(name, "unzipped, it would exceed 1 GB")])
+                files = {i.filename: zf.read(i) for i in members}
+        except zipfile.BadZipFile as exc:
+            raise ImportRefused([RowError(name, f"not a zip file ({exc})")]) from exc
+        rows = _read_many(files, errors, table)
+    else:
+        rows = _read_one(name, path.read_bytes(), fmt or _format_of(name), table, errors)
+    if errors:
+        raise ImportRefused(errors)
+    return rows
+
+
+def _resources(descriptor: bytes) -> list[str]:
+    try:
+        return [str(r.get("path", "")) for r in json.loads(descriptor).get("resources", [])]
+    except (ValueError, AttributeError):
+        return []  # read_package says what is wrong with it
+
+
+def _format_of(name: str) -> str:
+    suffix = PurePosixPath(name).suffix.lower().lstrip(".")
+    if name.endswith("datapackage.json"):
+        return "package"
+    return {"ndjson": "jsonl"}.get(suffix, suffix)
+
+
+def _read_one(name: str, content: bytes, fmt: str, table: str, errors) -> list[Row]:
+    if fmt == "csv":
+        return read_csv(name, content, table or PurePosixPath(name).stem, errors)
+    if fmt == "jsonl":
+        return read_jsonl(name, content, errors)
+    if fmt == "json":
+        return read_json(name, content, errors)
+    if fmt == "package":
+        return read_package({name: content}, name, errors)
+    errors.append(RowError(name, f"unknown format '{fmt}' (use csv, json, jsonl or a package)"))
+    return []
+
+
+def _read_many(files: dict[str, bytes], errors, table: str) -> list[Row]:
+    """A data package if there is a datapackage.json, else every CSV, JSON and JSON Lines."""
+    descriptors = sorted((n for n in files if PurePosixPath(n).name == "datapackage.json"), key=len)
+    if descriptors:
+        return read_package(files, descriptors[0], errors)
+    rows = []
+    for name in sorted(files):
+        if _format_of(name) in ("csv", "json", "jsonl"):
+            rows += _read_one(name, files[name], _format_of(name), table, errors)
+    if not rows and not errors:
+        errors.append(RowError("archive", "no CSV, JSON or JSON Lines file in it"))
+    return rows
+
+
+# --- Checking values (first pass, no writes) --------------------------------------------------
+
+
+def _empty(raw) -> bool:
+    return raw is None or (isinstance(raw, str) and raw.strip() == "")
+
+
+def parse_value(column, raw, model):
+    """The value to store for a cell; ValueError says why a cell is refused. None: empty."""
+    if _empty(raw):
+        return None
+    kind = column.type
+    if kind in (ID, REF):
+        if not isinstance(raw, str | int) or isinstance(raw, bool):
+            raise ValueError("an identifier must be text")
+        value = str(raw).strip()
+        if len(value) > MAX_KEY_LENGTH:
+            raise ValueError(f"an identifier has at most {MAX_KEY_LENGTH} characters")
+        return value
+    if kind == TEXT:
+        value = str(raw) if not isinstance(raw, dict | list) else None
+        if value is None:
+            raise ValueError("expected text")
+        max_length = model._meta.get_field(column.field).max_length
+        if max_length and len(value) > max_length:
+            raise ValueError(f"longer than {max_length} characters")
+        return value
+    if kind == ENUM:
+        value = str(raw).strip()
+        if value not in column.choices:
+            raise ValueError(f"'{value}' is not one of: {', '.join(column.choices)}")
+        return value
+    if kind == COUNTRY:
+        value = str(raw).strip().upper()
+        if value not in COUNTRY_CODES:
+            raise ValueError(f"'{raw}' is not an ISO 3166 two-letter country code")
+        return value
+    if kind == EDTF:
+        try:
+            return to_edtf(str(raw))
+        except FuzzyDateError as exc:
+            raise ValueError(str(exc).rstrip(".")) from exc
+    if kind == INTEGER:
+        if isinstance(raw, bool) or not isinstance(raw, int | str):
+            raise ValueError(f"'{raw}' is not a whole number")
+        try:
+            value = int(str(raw).strip())
+        except ValueError:
+            raise ValueError(f"'{raw}' is not a whole number") from None
+        if column.minimum is not None and value < column.minimum:
+            raise ValueError(f"must be at least {column.minimum}")
+        return value
+    if kind == NUMBER:
+        if isinstance(raw, bool):
+            raise ValueError(f"'{raw}' is not a number")
+        try:
+            value = Decimal(str(raw).strip())
+        except InvalidOperation:
+            raise ValueError(f"'{raw}' is not a number") from None
+        if not value.is_finite():
+            raise ValueError(f"'{raw}' is not a number")
+        return value
+    if kind == BOOLEAN:
+        if isinstance(raw, bool):
+            return raw
+        value = str(raw).strip().lower()
+        if value in TRUE | FALSE:
+            return value in TRUE
+        raise ValueError(f"'{raw}' is not true or false")
+    if kind == DATE:
+        try:
+            return date.fromisoformat(str(raw).strip())
+        except ValueError:
+            raise ValueError(f"'{raw}' is not a day as YYYY-MM-DD") from None
+    raise AssertionError(kind)
+
+
+def _is_uuid(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
+
+
+class Resolver:
+    """Finds which identifiers name existing records, in one query per table and kind."""
+
+    def __init__(self, rows: list[Row], system: str):
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for row in rows:
+            if row.key:
+                wanted[row.table.name].add(row.key)
+            for column in row.table.refs():
+                value = row.values.get(column.name)
+                if value:
+                    wanted[column.ref].add(value)
+        self.known: dict[tuple[str, str], uuid.UUID] = {}
+        for name, keys in wanted.items():
+            model = BY_NAME[name].model
+            uuids = {k: u for k in keys if (u := _is_uuid(k))}
+            found = set(
+                model._default_manager.filter(public_id__in=uuids.values()).values_list(
+                    "public_id", flat=True
+                )
+            )
+            self.known.update(((name, k), u) for k, u in uuids.items() if u in found)
+            others = [k for k in keys if (name, k) not in self.known]
+            external = ExternalId.objects.filter(table=name, system=system, key__in=others)
+            self.known.update(((name, e.key), e.public_id) for e in external)
+
+    def get(self, table: str, key: str) -> uuid.UUID | None:
+        return self.known.get((table, key))
+
+
+def check_rows(rows: list[Row], *, system: str) -> list[RowError]:
+    """First pass: every cell, required value and reference; fills each row's values and id.
+
+    Problems come in the order of the rows they are on.
+    """
+    errors: list[RowError] = []
+    for row in rows:
+        model = row.table.model
+        for column in row.table.columns:
+            if column.name not in row.raw:
+                if column.required:
+                    errors.append(RowError(row.where, f"{column.name} is required"))
+                continue
+            try:
+                value = parse_value(column, row.raw[column.name], model)
+            except ValueError as exc:
+                errors.append(RowError(row.where, f"{column.name}: {exc}"))
+                continue
+            if value is None and column.required:
+                errors.append(RowError(row.where, f"{column.name} is required"))
+            row.values[column.name] = value
+        row.key = row.values.pop("id", None) or ""
+        if row.table.exactly_one_of:
+            given = [n for n in row.table.exactly_one_of if row.values.get(n)]
+            if len(given) != 1:
+                errors.append(
+                    RowError(
+                        row.where,
+                        f"exactly one of {', '.join(row.table.exactly_one_of)} must be given "
+                        f"({len(given)} are)",
+                    )
+                )
+    first: dict[tuple[str, str], str] = {}
+    for row in rows:
+        if row.key and (row.table.name, row.key) in first:
+            where = first[(row.table.name, row.key)]
+            errors.append(RowError(row.where, f"id {row.key} is already used at {where}"))
+        elif row.key:
+            first[(row.table.name, row.key)] = row.where
+    resolver = Resolver(rows, system)
+    for row in rows:
+        if not row.key:
+            continue
+        row.public_id = resolver.get(row.table.name, row.key)
+        row.exists = row.public_id is not None
+        if not row.exists:
+            row.public_id = _is_uuid(row.key) or uuid.uuid4()
+            row.external = _is_uuid(row.key) is None
+        for column in row.table.refs():
+            value = row.values.get(column.name)
+            if not value or (column.ref, value) in first:
+                continue
+            row.resolved[column.name] = resolver.get(column.ref, value)
+            if row.resolved[column.name] is None:
+                errors.append(
+                    RowError(row.where, f"{column.name}: unknown {column.ref} id '{value}'")
+                )
+    position = {row.where: i for i, row in enumerate(rows)}
+    errors.sort(key=lambda e: position.get(e.where, -1))
+    errors += _order_self_references(rows)
+    return errors
+
+
+def _order_self_references(rows: list[Row]) -> list[RowError]:
+    """Parents before children in tables that refer to themselves (places, organizations)."""
+    errors = []
+    for table in TABLES:
+        own = [c for c in table.refs() if c.ref == table.name]
+        if not own:
+            continue
+        table_rows = [r for r in rows if r.table is table]
+        keys = {r.key for r in table_rows}
+        placed: set[str] = set()
+        ordered: list[Row] = []
+        pending = table_rows
+        while pending:
+            ready = [
+                r
+                for r in pending
+                if all(
+                    r.values.get(c.name) not in keys or r.values.get(c.name) in placed for c in own
+                )
+            ]
+            if not ready:
+                errors += [RowError(r.where, "its parent chain makes a cycle") for r in pending]
+                break
+            ordered += ready
+            placed |= {r.key for r in ready}
+            pending = [r for r in pending if r.key not in placed]
+        positions = [i for i, r in enumerate(rows) if r.table is table]
+        for i, row in zip(positions, ordered, strict=False):
+            rows[i] = row
+    return errors
+
+
+# --- Writing (second pass, one transaction) ---------------------------------------------------
+
+
+class _DryRun(Exception):
+    pass
+
+
+def _stored(column, value, model_field):
+    """What an empty cell stores: NULL where the field allows it, else the field's default."""
+    if value is not None:
+        return value
+    if model_field.null:
+        return None
+    return model_field.get_default()
+
+
+def _current(obj, model_field):
+    value = getattr(obj, model_field.attname)
+    if model_field.get_internal_type() == "CharField" and value is not None:
+        return str(value)  # a Country compares by its code
+    return value
+
+
+def _check_row(obj) -> None:
+    """What needs no query: field values, and the model's own clean() (a place's country).
+
+    Foreign keys are left out: the first pass found every record they name. Constraints are
+    left to the database, and explained by _explain() for the rows it refuses: asking the
+    database about each of a row's twenty CHECKs first would make an import ten times slower.
+    """
+    errors = {}
+    exclude = {*NOT_FROM_FILE, *(f.name for f in obj._meta.concrete_fields if f.is_relation)}
+    try:
+        obj.clean_fields(exclude=exclude)
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    if not isinstance(obj, TIMELINE_CHECKS_ONLY):
+        try:
+            obj.clean()
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _explain(obj, error: IntegrityError) -> list[str]:
+    """The constraint messages for a row the database refused, or its own words."""
+    errors = {}
+    for check in (obj.validate_unique, obj.validate_constraints):
+        try:
+            check(exclude=NOT_FROM_FILE)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+    if errors:
+        return _messages(ValidationError(errors))
+    return [str(error).splitlines()[0]]
+
+
+def _messages(exc: ValidationError) -> list[str]:
+    out = []
+    for name, messages in exc.message_dict.items():
+        prefix = "" if name == "__all__" else f"{name}: "
+        out += [f"{prefix}{m}" for m in messages]
+    return out
+
+
+def write_rows(rows, *, publish: bool, system: str, report: ImportReport, progress=None):
+    """Second pass: create or update each row in order; the caller holds the transaction."""
+    errors: list[RowError] = []
+    pks: dict[tuple[str, uuid.UUID], int] = {}
+    keys: dict[tuple[str, str], uuid.UUID] = {(r.table.name, r.key): r.public_id for r in rows}
+    new_people: list[int] = []
+    by_table = defaultdict(list)
+    for row in rows:
+        by_table[row.table.name].append(row)
+    for table in TABLES:
+        table_rows = by_table.get(table.name, [])
+        if not table_rows:
+            continue
+        model = table.model
+        existing = model._default_manager.in_bulk(
+            [r.public_id for r in table_rows if r.exists], field_name="public_id"
+        )
+        _load_pks(table, table_rows, keys, pks)
+        for row in table_rows:
+            outcome, problems = _write_row(row, table, existing, keys, pks, publish=publish)
+            if progress is not None:
+                progress.update()
+            if problems:
+                errors += [RowError(row.where, p) for p in problems]
+                continue
+            obj = row.obj
+            if outcome == "created" and row.external:
+                ExternalId.objects.create(
+                    table=table.name, system=system, key=row.key, public_id=row.public_id
+                )
+            if outcome == "created" and model is Person:
+                new_people.append(obj.pk)
+            pks[(table.name, row.public_id)] = obj.pk
+            report.count(table.name, outcome)
+    for person in Person.objects.filter(pk__in=new_people).prefetch_related("names"):
+        person.refresh_slug()
+    return errors
+
+
+def _write_row(row: Row, table: Table, existing, keys, pks, *, publish: bool):
+    """Create, update or leave one record; (outcome, problems)."""
+    obj = existing.get(row.public_id) or table.model(public_id=row.public_id)
+    row.obj = obj
+    is_new = obj.pk is None
+    problems = _assign(row, obj, keys, pks)
+    if problems:
+        return None, problems
+    changed = is_new or any(_current(obj, f) != v for f, v in row.changes)
+    for model_field, value in row.changes:
+        setattr(obj, model_field.attname, value)
+    if table.publishable:
+        status = _status_after(obj, is_new=is_new, publish=publish)
+        changed = changed or status != obj.status
+        obj.status = status
+    if not changed:
+        return "unchanged", []
+    try:
+        _check_row(obj)
+        with transaction.atomic():  # a savepoint: a refused row leaves the others going
+            obj.save()
+    except ValidationError as exc:
+        return None, _messages(exc)
+    except IntegrityError as exc:
+        return None, _explain(obj, exc)
+    return ("created" if is_new else "updated"), []
+
+
+def _load_pks(table: Table, table_rows, keys, pks) -> None:
+    """The primary keys of existing records this table's rows refer to, one query per table."""
+    wanted = defaultdict(set)
+    for row in table_rows:
+        for column in table.refs():
+            value = row.values.get(column.name)
+            if value:
+                public_id = keys.get((column.ref, value)) or row.resolved.get(column.name)
+                if public_id and (column.ref, public_id) not in pks:
+                    wanted[column.ref].add(public_id)
+    for name, public_ids in wanted.items():
+        found = BY_NAME[name].model._default_manager.filter(public_id__in=public_ids)
+        pks.update(((name, p), pk) for p, pk in found.values_list("public_id", "pk"))
+
+
+def _assign(row: Row, obj, keys, pks) -> list[str]:
+    """The (field, value) pairs the row sets, in `row.changes`; problems with its references."""
+    problems, changes = [], []
+    for column in row.table.columns:
+        if column.type == ID or column.name not in row.values:
+            continue
+        model_field = obj._meta.get_field(column.field)
+        value = row.values[column.name]
+        if value is None and column.derived_when_empty and obj.pk is not None:
+            continue
+        if column.type == REF and value is not None:
+            public_id = keys.get((column.ref, value)) or row.resolved.get(column.name)
+            pk = pks.get((column.ref, public_id))
+            if pk is None:
+                problems.append(
+                    f"{column.name}: the {column.ref} row it names could not be imported"
+                )
+                continue
+            value = pk
+        changes.append((model_field, _stored(column, value, model_field)))
+    row.changes = changes
+    return problems
+
+
+def _status_after(obj, *, is_new: bool, publish: bool) -> str:
+    if is_new and not publish:
+        return PublicationStatus.DRAFT
+    # Confidential sources stay private whatever the import is told.
+    if publish and not getattr(obj, "is_confidential", False):
+        return PublicationStatus.PUBLISHED
+    return obj.status
+
+
+def import_rows(
+    rows: list[Row],
+    *,
+    publish: bool = False,
+    dry_run: bool = False,
+    system: str = DEFAULT_SYSTEM,
+    progress=None,
+) -> ImportReport:
+    """Check, then write every row, all or nothing; ImportRefused lists every problem."""
+    errors = check_rows(rows, system=system)
+    if errors:
+        raise ImportRefused(errors)
+    report = ImportReport(dry_run=dry_run)
+    try:
+        with transaction.atomic():
+            errors = write_rows(
+                rows, publish=publish, system=system, report=report, progress=progress
+            )
+            if errors:
+                raise ImportRefused(errors)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    return report

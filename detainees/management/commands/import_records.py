@@ -1,0 +1,82 @@
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from detainees.history import acting
+from detainees.importers.generic import (
+    DEFAULT_SYSTEM,
+    ImportRefused,
+    import_rows,
+    may_publish,
+    read_file,
+)
+from detainees.management.users import named_user
+
+
+class Command(BaseCommand):
+    help = (
+        "Import records from a CSV, JSON or JSON Lines file, or a data package (directory, "
+        "datapackage.json or zip), all or nothing. New records are drafts unless --publish."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("path")
+        parser.add_argument(
+            "--format",
+            choices=["csv", "json", "jsonl", "package", "zip"],
+            default="",
+            help="Read the file as this format (default: from its name).",
+        )
+        parser.add_argument(
+            "--table",
+            default="",
+            help="The table a CSV file holds (default: its name, e.g. persons.csv).",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Report what would change; write nothing."
+        )
+        parser.add_argument(
+            "--publish",
+            action="store_true",
+            help="Publish the records imported; needs --user, an editor.",
+        )
+        parser.add_argument(
+            "--user",
+            default="",
+            help="Who runs the import: recorded in the audit history; an editor for --publish.",
+        )
+        parser.add_argument(
+            "--system",
+            default=DEFAULT_SYSTEM,
+            help="Whose identifiers the id columns hold when they are not UUIDs "
+            f"(default: {DEFAULT_SYSTEM}).",
+        )
+
+    def handle(self, *args, **options):
+        user = named_user(options["user"])
+        if options["publish"] and not may_publish(user):
+            raise CommandError("--publish needs --user naming an editor who may publish.")
+        reason = f"import_records: {options['path']}"
+        try:
+            rows = read_file(options["path"], fmt=options["format"], table=options["table"])
+            with (
+                tqdm(
+                    total=len(rows), unit="row", desc="import", disable=not sys.stderr.isatty()
+                ) as progress,
+                acting(user, reason, command="import_records"),
+            ):
+                report = import_rows(
+                    rows,
+                    publish=options["publish"],
+                    dry_run=options["dry_run"],
+                    system=options["system"],
+                    progress=progress,
+                )
+        except ImportRefused as refused:
+            for error in refused.errors:
+                self.stderr.write(str(error))
+            raise CommandError(str(refused)) from None
+        except OSError as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(str(report))

@@ -1,0 +1,325 @@
+"""The generic importer: all or nothing, every bad row named, idempotent, drafts by default."""
+
+import json
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import reverse
+
+from detainees.importers.generic import ImportRefused, import_rows, read_file
+from detainees.models import (
+    Citation,
+    Event,
+    EventPerson,
+    ExternalId,
+    Person,
+    PersonName,
+    Place,
+    PublicationStatus,
+    Source,
+)
+from tests.factories import CountryFactory, PersonFactory
+
+pytestmark = pytest.mark.django_db
+
+PEOPLE = """id,gender,birth,biography
+P1,male,1975~,IMU commander
+P2,,,
+"""
+NAMES = """id,person,name,kind,is_primary
+N1,P1,Qari Bilal,common,true
+N2,P1,Qari Belal,spelling,false
+N3,P2,Qari Sibghatullah,common,true
+"""
+PLACES = """id,name,kind,parent,country
+AF,Afghanistan,country,,AF
+KDZ,Kunduz,province,AF,
+KHN,Khanabad,district,KDZ,
+"""
+EVENTS = """id,kind,date,place,unnamed_count,summary
+E1,capture,2011-04-20,KHN,2,Captured in Khanabad
+"""
+LINKS = """id,event,person,role
+L1,E1,P1,subject
+L2,E1,P2,related
+"""
+SOURCES = """id,kind,title,url
+S1,news_report,IMU leader captured,https://example.org/report
+"""
+CITATIONS = """id,source,event,person_name,quote
+C1,S1,E1,,"two of his associates"
+C2,S1,,N1,Qari Bilal
+"""
+DESK_FILES = {
+    "persons.csv": PEOPLE,
+    "person_names.csv": NAMES,
+    "places.csv": PLACES,
+    "events.csv": EVENTS,
+    "event_people.csv": LINKS,
+    "sources.csv": SOURCES,
+    "citations.csv": CITATIONS,
+}
+
+
+@pytest.fixture
+def desk(tmp_path):
+    directory = tmp_path / "desk"
+    directory.mkdir()
+    for name, text in DESK_FILES.items():
+        (directory / name).write_text(text)
+    return directory
+
+
+def run(*args) -> tuple[str, str]:
+    out, err = StringIO(), StringIO()
+    call_command("import_records", *[str(a) for a in args], stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def counts() -> dict:
+    models = (Person, PersonName, Place, Event, EventPerson, Citation, ExternalId)
+    return {m.__name__: m.objects.count() for m in models}
+
+
+def test_csv_with_bad_date_unknown_reference_and_missing_field_is_refused_whole(tmp_path):
+    CountryFactory()
+    before = counts()
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "id,kind,date,place,summary\n"
+        "E1,capture,2011-04-20,,A good row\n"
+        "E2,capture,2011-02-31,,A bad date\n"
+        "E3,release,2012,NOWHERE,An unknown place\n"
+        "E4,,2013,,No kind\n"
+    )
+
+    with pytest.raises(CommandError):
+        _, err = run(path)
+    with pytest.raises(CommandError):
+        call_command("import_records", str(path), stderr=(err := StringIO()))
+
+    lines = err.getvalue().splitlines()
+    assert lines == [
+        "events.csv, line 3: date: Could not read '2011-02-31' as a date: "
+        "February 2011 has no day 31",
+        "events.csv, line 4: place: unknown places id 'NOWHERE'",
+        "events.csv, line 5: kind is required",
+    ]
+    assert counts() == before
+
+
+def test_a_multiline_cell_does_not_shift_the_line_numbers(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text('id,kind,summary,date\nE1,capture,"two\nlines",2011\nE2,capture,x,2011-13\n')
+
+    with pytest.raises(ImportRefused) as refused:
+        import_rows(read_file(path))
+
+    [error] = refused.value.errors
+    assert error.where == "events.csv, line 4"
+
+
+def test_a_constraint_broken_while_writing_rolls_back_every_row(tmp_path):
+    path = tmp_path / "person_names.csv"
+    PersonFactory(name=False)
+    person = Person.objects.get()
+    path.write_text(
+        f"id,person,name,is_primary\nN1,{person.public_id},First,true\n"
+        f"N2,{person.public_id},Second,true\n"
+    )
+
+    with pytest.raises(ImportRefused) as refused:
+        import_rows(read_file(path))
+
+    [error] = refused.value.errors
+    assert error.where == "person_names.csv, line 3"
+    assert "exactly one primary name" in error.message
+    assert not PersonName.objects.exists() and not ExternalId.objects.exists()
+
+
+def test_import_creates_drafts_linked_through_the_desks_ids(desk):
+    out, _ = run(desk)
+
+    assert "persons" in out and not Person.objects.published().exists()
+    bilal = Person.objects.get(names__name="Qari Bilal")
+    assert bilal.slug == "qari-bilal" and bilal.birth == "1975~" and bilal.gender == "male"
+    assert bilal.status == PublicationStatus.DRAFT
+    event = Event.objects.get()
+    assert event.place.name == "Khanabad" and event.place.country == "AF"
+    assert [(p.person, p.role) for p in event.people.all()] == [
+        (bilal, "subject"),
+        (Person.objects.get(names__name="Qari Sibghatullah"), "related"),
+    ]
+    assert Citation.objects.get(person_name__name="Qari Bilal").quote == "Qari Bilal"
+    assert ExternalId.objects.filter(system="import").count() == 14
+
+
+def test_importing_the_same_files_again_changes_nothing(desk):
+    run(desk)
+    before = {p.public_id: p.updated for p in Person.objects.all()}
+
+    out, _ = run(desk)
+
+    assert {p.public_id: p.updated for p in Person.objects.all()} == before
+    rows = [line.split() for line in out.splitlines()[1:]]
+    assert rows and all(row[1:3] == ["0", "0"] for row in rows)
+
+
+def test_a_changed_cell_updates_only_its_record(desk):
+    run(desk)
+    (desk / "persons.csv").write_text(PEOPLE.replace("IMU commander", "IMU leader"))
+
+    out, _ = run(desk, "--dry-run")
+    assert "persons" in out and "Dry run" in out
+    assert Person.objects.get(biography__startswith="IMU").biography == "IMU commander"
+
+    out, _ = run(desk)
+    assert Person.objects.get(biography__startswith="IMU").biography == "IMU leader"
+    persons = next(line.split() for line in out.splitlines() if line.startswith("persons"))
+    assert persons == ["persons", "0", "1", "1"]
+
+
+def test_dry_run_reports_what_would_change_and_writes_nothing(desk):
+    before = counts()
+
+    out, _ = run(desk, "--dry-run")
+
+    assert counts() == before
+    assert out.splitlines()[0].split()[1:] == ["would", "create", "would", "update", "unchanged"]
+    assert "events                           1             0          0" in out
+
+
+def test_publishing_needs_an_editor(desk):
+    get_user_model().objects.create_user("reader", password="x-pass-123")
+
+    with pytest.raises(CommandError, match="editor"):
+        run(desk, "--publish", "--user", "reader")
+    with pytest.raises(CommandError, match="editor"):
+        run(desk, "--publish")
+    assert not Person.objects.exists()
+
+
+def test_an_editor_can_publish_the_import(desk, superuser):
+    run(desk, "--publish", "--user", superuser.username)
+
+    assert Person.objects.published().count() == 2
+    assert Event.objects.published().count() == 1
+
+
+def test_json_and_json_lines_name_the_bad_record(tmp_path):
+    lines = tmp_path / "records.jsonl"
+    lines.write_text(
+        json.dumps({"table": "persons", "id": "P1"})
+        + "\n\n"
+        + json.dumps({"table": "persons", "id": "P2", "gender": "unknown-ish"})
+        + "\n{not json\n"
+    )
+    document = tmp_path / "records.json"
+    document.write_text(json.dumps({"persons": [{"id": "P1"}, {"id": "P2", "birth": "soon"}]}))
+
+    with pytest.raises(ImportRefused) as refused:
+        import_rows(read_file(lines))
+    assert [e.where for e in refused.value.errors] == ["records.jsonl, line 4"]
+    with pytest.raises(CommandError):
+        call_command("import_records", str(lines), stderr=StringIO())
+
+    with pytest.raises(ImportRefused) as refused:
+        import_rows(read_file(document))
+    assert [e.where for e in refused.value.errors] == ["records.json, persons record 2"]
+
+
+def test_admin_import_previews_then_imports_on_confirmation(admin_client, desk):
+    url = reverse("admin-import-records")
+    assert admin_client.get(url).status_code == 200
+
+    with (desk / "persons.csv").open("rb") as upload:
+        preview = admin_client.post(url, {"file": upload, "system": "desk", "preview": "1"})
+
+    assert preview.context["report"].dry_run and not preview.context["errors"]
+    assert not Person.objects.exists()
+    token = preview.context["token"]
+    result = admin_client.post(url, {"token": token, "confirm": "1"})
+    assert result.context["step"] == "result" and not result.context["errors"]
+    assert Person.objects.filter(status=PublicationStatus.DRAFT).count() == 2
+    assert ExternalId.objects.filter(system="desk").count() == 2
+    # The upload is used once.
+    again = admin_client.post(url, {"token": token, "confirm": "1"})
+    assert again.context["expired"] and Person.objects.count() == 2
+
+
+def test_admin_preview_lists_every_bad_row_and_offers_no_confirmation(admin_client, tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text("id,kind,date\nE1,capture,someday\nE2,,2011\n")
+
+    with path.open("rb") as upload:
+        response = admin_client.post(
+            reverse("admin-import-records"), {"file": upload, "system": "x"}
+        )
+
+    page = response.content.decode()
+    assert "events.csv, line 2" in page and "events.csv, line 3" in page
+    assert 'name="confirm"' not in page and not Event.objects.exists()
+
+
+def test_admin_import_is_for_staff_with_permissions_only(client, tmp_path):
+    user = get_user_model().objects.create_user("clerk", password="x-pass-123", is_staff=True)
+    client.force_login(user)
+
+    response = client.get(reverse("admin-import-records"))
+
+    assert response.status_code == 403
+    client.logout()
+    anonymous = client.get(reverse("admin-import-records"))
+    assert anonymous.status_code == 302
+
+
+def test_staff_who_may_not_publish_get_no_publish_choice(client, desk):
+    from django.contrib.auth.models import Permission
+
+    from detainees.exports.tables import TABLES
+
+    user = get_user_model().objects.create_user("clerk", password="x-pass-123", is_staff=True)
+    models = [t.model._meta.model_name for t in TABLES]
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="detainees",
+            codename__in=[f"{verb}_{m}" for m in models for verb in ("add", "change")],
+        )
+    )
+    client.force_login(user)
+    url = reverse("admin-import-records")
+
+    assert "publish" not in client.get(url).context["form"].fields
+    with (desk / "persons.csv").open("rb") as upload:
+        client.post(url, {"file": upload, "system": "x", "publish": "on"})
+    token = next(iter(client.session["detainees_import_uploads"]))
+    client.post(url, {"token": token, "confirm": "1"})
+    assert Person.objects.filter(status=PublicationStatus.DRAFT).count() == 2
+
+
+def test_publishing_leaves_a_confidential_source_private(tmp_path):
+    path = tmp_path / "sources.csv"
+    path.write_text(
+        "id,kind,title,is_confidential,internal_notes\n"
+        "S1,interview,Informant,true,met in Kunduz\n"
+        "S2,news_report,Public report,,\n"
+    )
+
+    import_rows(read_file(path), publish=True)
+
+    assert list(Source.objects.published().values_list("title", flat=True)) == ["Public report"]
+    secret = Source.objects.get(title="Informant")
+    assert secret.status == PublicationStatus.DRAFT and secret.internal_notes == "met in Kunduz"
+
+
+def test_the_audit_history_records_the_import_as_the_user_who_ran_it(desk, superuser):
+    run(desk, "--user", "editor")
+    person = Person.objects.get(names__name="Qari Bilal")
+    created = person.history.get(pgh_label="insert")
+    assert created.pgh_context.metadata["user"] == superuser.pk
+    assert created.pgh_context.metadata["command"] == "import_records"
+    links = EventPerson.objects.filter(person=person)
+    assert {link.history.get().pgh_context_id for link in links} == {created.pgh_context_id}
