@@ -1,7 +1,23 @@
 from django.apps import AppConfig
+from django.apps import apps as global_apps
+from django.db.models.signals import post_migrate
+
+
+def add_role_permissions(sender, app_config, using="default", apps=global_apps, **kwargs):
+    """Give the groups any permission roles.py lists that an earlier migrate had not created.
+
+    Also recreates the groups after a test database is flushed (transactional tests); `flush`
+    sends the signal without `apps`, as it does to Django's own permission step.
+    """
+    from detainees.roles import ensure_roles
+
+    ensure_roles(apps, using=using)
 
 
 class DetaineesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "detainees"
     verbose_name = "Detainee records"
+
+    def ready(self):
+        post_migrate.connect(add_role_permissions, sender=self)

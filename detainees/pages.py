@@ -12,6 +12,7 @@ from detainees.models import (
     Affiliation,
     BatchMembership,
     ClaimStatus,
+    Correction,
     Event,
     EventOrganization,
     EventPerson,
@@ -65,8 +66,12 @@ class Fact:
         return self.obj.claim_status == ClaimStatus.INFERRED
 
 
-def person_page_queryset():
-    """Published people with every published fact the page shows, in a fixed number of queries."""
+def person_page_queryset(*, published_only: bool = True):
+    """Published people with every published fact the page shows, in a fixed number of queries.
+
+    With `published_only=False`, people in any state, still with their published facts only:
+    the public view of a draft, which the API gives signed-in staff.
+    """
     events = (
         Event.objects.published()
         .select_related("place__parent__parent", "facility__place", "from_facility", "batch")
@@ -92,7 +97,8 @@ def person_page_queryset():
             "citations__source__publisher",
         )
     )
-    return Person.objects.published().prefetch_related(
+    people = Person.objects.published() if published_only else Person.objects.all()
+    return people.prefetch_related(
         "names",
         Prefetch(
             "nationalities",
@@ -184,6 +190,8 @@ def person_page(person) -> dict:
         "conflicts": conflicts,
         "footnotes": notes.notes,
         "status_line": person.status_line(),
+        # Public fields only: who made a correction stays with the editors.
+        "corrections": list(Correction.objects.for_record(person).only("date", "note")),
     }
 
 

@@ -97,6 +97,9 @@ def test_citation_source_field_offers_adding_a_new_source_in_place(admin_client,
     assert "/admin/detainees/source/add/?_to_field=id&amp;_popup=1" in html
 
 
+REVIEW_COMMENTS = "detainees-reviewcomment-content_type-object_id"
+
+
 def event_post_data(**overrides):
     """A complete add-event form: the event, its people, organizations and citations."""
     data = {
@@ -109,7 +112,7 @@ def event_post_data(**overrides):
         "unnamed_count": "0",
         "internal_notes": "",
     }
-    for prefix in ("people", "organizations", "citations"):
+    for prefix in ("people", "organizations", "citations", REVIEW_COMMENTS):
         data.update(
             {
                 f"{prefix}-TOTAL_FORMS": "0",

@@ -120,9 +120,34 @@ def test_the_schema_is_openapi_3(document):
     assert "/api/schema/" not in document["paths"]
 
 
+WRITABLE = ("persons", "events", "organizations", "places", "sources")
+WRITES = {("post", f"/api/v1/{name}/") for name in WRITABLE} | {
+    (method, f"/api/v1/{name}/{{id}}/")
+    for name in WRITABLE
+    for method in ("put", "patch", "delete")
+}
+
+
 def test_the_schema_covers_every_operation_of_the_api(document):
     operations = {(method, path) for path, item in document["paths"].items() for method in item}
-    assert operations == api_operations() - LEFT_OUT
+    assert operations == (api_operations() - LEFT_OUT) | WRITES
+
+
+def test_every_write_documents_its_errors_and_needs_if_match_to_edit(document):
+    for method, path in WRITES:
+        operation = document["paths"][path][method]
+        expected = {"400", "401", "403"} if method == "post" else {"401", "403", "412", "428"}
+        assert expected <= set(operation["responses"]), (method, path)
+        if method != "post":
+            headers = [p for p in operation["parameters"] if p["in"] == "header"]
+            assert [(p["name"], p["required"]) for p in headers] == [("If-Match", True)]
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["tokenAuth"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
+        "description": 'Token-based authentication with required prefix "Token"',
+    }
 
 
 def test_every_person_filter_is_a_described_parameter(document):

@@ -307,6 +307,41 @@ def test_a_script_keeps_an_exact_mirror_with_updated_since_and_the_changes_feed(
     assert mirror == pull_all(client)
 
 
+def test_a_script_edits_and_withdraws_through_the_api_and_a_mirror_follows(
+    client, editor, token_client
+):
+    """The write half of a script's path: edit, withdraw, create; a reader's mirror keeps up."""
+    writer = token_client(editor)
+    people = [f.PersonFactory(name=f"Person {i}", status=PUBLISHED) for i in range(3)]
+    since = timezone.now().isoformat()
+    mirror = pull_all(client)
+
+    def patch(person, data):
+        path = f"/api/v1/persons/{person.public_id}/"
+        etag = writer.get(path)["ETag"]
+        response = writer.patch(path, data, content_type="application/json", HTTP_IF_MATCH=etag)
+        assert response.status_code == 200, response.content[:300]
+        return response
+
+    patch(people[0], {"biography": "Released in 2014.", "correction_note": "Release year added."})
+    patch(people[1], {"status": "withdrawn", "withdrawal_reason": "Two records of one man."})
+    created = writer.post(
+        "/api/v1/persons/",
+        {"names": [{"name": "New Person", "is_primary": True}], "status": "published"},
+        content_type="application/json",
+    )
+    assert created.status_code == 201
+
+    for change in pull(client, "/api/v1/changes/", since=since):
+        mirror[LIST_OF_TYPE[change["type"]]].pop(change["id"], None)
+    changed = pull_all(client, updated_since=since)
+    assert set(changed["persons"]) == {str(people[0].public_id), created.json()["id"]}
+    for name, rows in changed.items():
+        mirror[name].update(rows)
+    assert mirror == pull_all(client)
+    assert str(people[1].public_id) not in mirror["persons"]
+
+
 # --- Conditional GET ------------------------------------------------------------------------
 
 

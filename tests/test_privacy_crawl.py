@@ -48,6 +48,7 @@ from detainees.models import (
     Affiliation,
     BatchMembership,
     Citation,
+    Correction,
     Event,
     EventOrganization,
     EventPerson,
@@ -64,6 +65,7 @@ from detainees.models import (
     PublicationStatus,
     Publishable,
     ReleaseBatch,
+    ReviewComment,
     Source,
     Tombstone,
 )
@@ -205,6 +207,11 @@ def build_hidden_rows() -> list[models.Model]:
             ),
             Citation.objects.create(source=hidden_source, event=event, quote="hidden source"),
             Citation.objects.create(source=source, event=hidden_event, quote="hidden event"),
+            # Reviewer comments, on a public record and on a hidden one; a hidden record's
+            # correction.
+            ReviewComment.objects.create(record=bilal, text="Needs a second source."),
+            ReviewComment.objects.create(record=person, text="Who says so?"),
+            Correction.objects.create(record=person, note="Hidden correction."),
             PersonRedirect.objects.create(
                 person=bilal,
                 old_public_id=uuid.uuid4(),

@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "django_countries",
     "django_filters",
     "rest_framework",
+    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "pgtrigger",
@@ -209,8 +210,14 @@ REST_FRAMEWORK = {
         "detainees.api.renderers.CSVRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    # Scripts send `Authorization: Token <key>` (keys are issued in the admin); people logged in
+    # to the admin may use the browsable session too. Token comes first, so an anonymous write
+    # is answered 401 with `WWW-Authenticate: Token`, not 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["detainees.api.permissions.ReadOrRolePermission"],
     "URL_FORMAT_OVERRIDE": "format",
     "DEFAULT_SCHEMA_CLASS": "detainees.api.schema.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["detainees.api.throttling.AnonReadThrottle"],
@@ -230,9 +237,16 @@ except ValueError as exc:
 SPECTACULAR_SETTINGS = {
     "TITLE": "Detainee-release tracker API",
     "DESCRIPTION": (
-        "Read-only access to the tracker's published records: people, events, organizations, "
-        "places, facilities, release batches and sources. Drafts and internal notes never "
-        "appear.\n\n"
+        "The tracker's published records: people, events, organizations, places, facilities, "
+        "release batches and sources. Anonymous readers see published records only; drafts and "
+        "internal notes never appear to them.\n\n"
+        "Writes (people, events, organizations, places, sources) need a token issued in the "
+        "admin, sent as `Authorization: Token <key>`, and a role: researchers create and edit "
+        "drafts and submit them for review, editors also publish, withdraw, correct and "
+        "delete. Signed-in roles may also GET any one record by id, drafts included. "
+        "`PUT`, `PATCH` and `DELETE` must send `If-Match` with the `ETag` of the record's GET: "
+        "428 without it, 412 when someone changed the record since. Unknown and read-only "
+        "fields are refused with a 400 naming them.\n\n"
         "Lists are pages of at most `page_size` rows (default 50, up to 500). Follow `next` (also "
         'sent as a `Link: rel="next"` header) to get the following page; there is no total '
         "count. `ordering` picks one of each list's allowed orderings.\n\n"
@@ -251,7 +265,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     # Choice sets shared by several models get one stable component name instead of one
     # derived from whichever field happens to be met first.
-    "ENUM_NAME_OVERRIDES": {"ClaimStatusEnum": "detainees.models.ClaimStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "ClaimStatusEnum": "detainees.models.ClaimStatus",
+        "PublicationStatusEnum": "detainees.models.PublicationStatus",
+    },
+    # Request bodies get their own components, without the read-only fields (ids, timestamps)
+    # that writes refuse.
+    "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_GENERATE_CHOICE_DESCRIPTION": True,
 }
 

@@ -1,23 +1,202 @@
-"""What every record's admin shares: state, audit fields, citations."""
+"""What every record's admin shares: state, audit fields, citations, the editorial trail."""
 
+from django import forms
 from django.contrib import admin
+from django.contrib.contenttypes.admin import GenericStackedInline
+from django.core.exceptions import PermissionDenied
+from django.utils.html import format_html_join
 
-from detainees.admin.history import HistoryMixin
-from detainees.models import (
-    Citation,
-)
+from detainees import services
+from detainees.admin.history import HistoryAdmin, HistoryMixin
+from detainees.models import Citation, Correction, PublicationStatus, ReviewComment
 
 RECORD_FIELDS = ("status", "withdrawal_reason", "internal_notes")
 AUDIT_FIELDS = ("public_id", "created", "updated")
+CORRECTION_FIELDS = ("is_correction", "correction_note")
+
+
+class StatusForm(forms.ModelForm):
+    """Offers only the publication states the user may pick, and refuses any other one posted.
+
+    `user` is set on the class the admin builds for each request (see RecordAdmin.get_form).
+    """
+
+    user = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.old_status = self.instance.status if self.instance.pk else None
+        field = self.fields.get("status")
+        if field is not None and self.user is not None:
+            allowed = services.allowed_statuses(self.user, self.instance)
+            field.choices = [(v, label) for v, label in PublicationStatus.choices if v in allowed]
+
+    def clean(self):
+        cleaned = super().clean()
+        status = cleaned.get("status")
+        if status and self.user is not None and self.has_changed():
+            try:
+                services.check_transition(
+                    user=self.user, record=self.instance, old=self.old_status, new=status
+                )
+                services.check_edit(
+                    user=self.user, record=self.instance, old_status=self.old_status
+                )
+            except services.TrackerError as exc:
+                self.add_error("status" if "status" in self.fields else None, str(exc))
+        return cleaned
+
+
+class EditorialForm(StatusForm):
+    """A record's own form: its state, and for a published record, an optional correction note."""
+
+    is_correction = forms.BooleanField(
+        required=False,
+        label="This change is a correction",
+        help_text="Tick when the published record was wrong: a public correction note is added.",
+    )
+    correction_note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Public correction note",
+        help_text="Shown on the public page with today's date, e.g. 'The capture date was 2011.'",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("is_correction"):
+            if not (self.user and self.user.has_perm("detainees.add_correction")):
+                self.add_error("is_correction", "Your role may not record corrections.")
+            elif self.old_status != PublicationStatus.PUBLISHED:
+                self.add_error("is_correction", "Only a published record is corrected.")
+            elif not cleaned.get("correction_note", "").strip():
+                self.add_error("correction_note", "Say publicly what was corrected.")
+        return cleaned
+
+
+def offers_correction(request, obj) -> bool:
+    return bool(
+        obj is not None and obj.is_published and request.user.has_perm("detainees.add_correction")
+    )
+
+
+class ReviewCommentInline(GenericStackedInline):
+    """Private remarks between researchers and editors; never shown outside the admin."""
+
+    model = ReviewComment
+    extra = 0
+    fields = ("text", "author", "created")
+    readonly_fields = ("author", "created")
+    verbose_name = "reviewer comment (private)"
+    verbose_name_plural = "reviewer comments (private)"
+    classes = ("collapse",)
 
 
 class RecordAdmin(HistoryMixin, admin.ModelAdmin):
     """Shared by every publishable record: state filter, audit fields read-only, history."""
 
+    form = EditorialForm
     readonly_fields = AUDIT_FIELDS
     list_filter = ("status",)
     show_full_result_count = False
     list_per_page = 50
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.user = request.user  # a class built for this request by modelform_factory
+        return form
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [
+            (
+                name,
+                {**options, "fields": [f for f in options["fields"] if f not in CORRECTION_FIELDS]},
+            )
+            for name, options in super().get_fieldsets(request, obj)
+        ]
+        if obj is not None:
+            fieldsets.append(("Public corrections", {"fields": ("public_corrections",)}))
+        if offers_correction(request, obj):
+            fieldsets.append(("Correction", {"fields": CORRECTION_FIELDS}))
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "public_corrections"]
+
+    @admin.display(description="Corrections")
+    def public_corrections(self, obj):
+        corrections = Correction.objects.for_record(obj).select_related("corrected_by")
+        rows = ((c.date, c.note, c.corrected_by or "a former user") for c in corrections)
+        return format_html_join("", "<p>{}: {} <small>({})</small></p>", rows) or "None"
+
+    def get_inlines(self, request, obj):
+        return [*super().get_inlines(request, obj), ReviewCommentInline]
+
+    def has_change_permission(self, request, obj=None):
+        # A published or withdrawn record is the editors' to change; others only view it.
+        if obj is not None and request.user.has_perm(services.permission(obj, "change")):
+            return services.may_edit(request.user, obj)
+        return super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if form.cleaned_data.get("is_correction"):
+            services.record_correction(
+                record=obj, note=form.cleaned_data["correction_note"], by=request.user
+            )
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is ReviewComment:
+            for comment in formset.save(commit=False):
+                if comment.author_id is None:
+                    comment.author = request.user
+                comment.save()
+            for comment in formset.deleted_objects:
+                comment.delete()
+            return
+        super().save_formset(request, form, formset, change)
+
+
+class PartAdmin(HistoryAdmin):
+    """A row edited on its own page (a name, a nationality): as editable as its record.
+
+    `record_field` names the foreign key to the record; a researcher may not change the parts
+    of a published record here any more than on the record's page.
+    """
+
+    record_field: str
+
+    def record_of(self, obj):
+        return getattr(obj, self.record_field, None) if obj is not None else None
+
+    def has_change_permission(self, request, obj=None):
+        record = self.record_of(obj)
+        if record is not None and not services.may_edit(request.user, record):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        record = self.record_of(obj)
+        if record is not None and not services.may_edit(request.user, record):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        record = self.record_of(obj)
+        if record is not None and not services.may_edit(request.user, record):
+            raise PermissionDenied(f"{record} is {record.status}: only an editor may change it.")
+        super().save_model(request, obj, form, change)
+
+
+class StatusInlineMixin:
+    """For inlines of records with a state (affiliations): the same limits as the record form."""
+
+    form = StatusForm
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form.user = request.user
+        return formset
 
 
 class CitationInline(admin.StackedInline):

@@ -7,9 +7,9 @@ from detainees.admin.common import (
     RECORD_FIELDS,
     CitationInline,
     EventCitationInline,
+    PartAdmin,
     RecordAdmin,
 )
-from detainees.admin.history import HistoryAdmin
 from detainees.models import (
     BatchMembership,
     Event,
@@ -85,7 +85,8 @@ class ReleaseBatchAdmin(RecordAdmin):
 
 
 @admin.register(BatchMembership)
-class BatchMembershipAdmin(HistoryAdmin):
+class BatchMembershipAdmin(PartAdmin):
+    record_field = "batch"
     list_display = ("person", "batch", "inclusion", "claim_status")
     list_filter = ("inclusion", "claim_status")
     search_fields = ("person__names__name", "batch__title")

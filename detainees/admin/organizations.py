@@ -4,9 +4,9 @@ from django.contrib import admin
 
 from detainees.admin.common import (
     AUDIT_FIELDS,
+    PartAdmin,
     RecordAdmin,
 )
-from detainees.admin.history import HistoryAdmin
 from detainees.models import (
     Organization,
     OrganizationName,
@@ -30,7 +30,8 @@ class OrganizationAdmin(RecordAdmin):
 
 
 @admin.register(OrganizationName)
-class OrganizationNameAdmin(HistoryAdmin):
+class OrganizationNameAdmin(PartAdmin):
+    record_field = "organization"
     list_display = ("name", "organization", "kind", "language")
     list_filter = ("kind",)
     search_fields = ("name", "organization__name")

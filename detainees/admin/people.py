@@ -14,9 +14,11 @@ from detainees.admin.common import (
     AUDIT_FIELDS,
     RECORD_FIELDS,
     CitationInline,
+    EditorialForm,
+    PartAdmin,
     RecordAdmin,
+    StatusInlineMixin,
 )
-from detainees.admin.history import HistoryAdmin
 from detainees.models import (
     Affiliation,
     Nationality,
@@ -47,7 +49,7 @@ def candidate_links(candidates) -> str:
     )
 
 
-class PersonForm(forms.ModelForm):
+class PersonForm(EditorialForm):
     not_a_duplicate = forms.BooleanField(
         required=False,
         label="This is a different person",
@@ -94,7 +96,7 @@ class NationalityInline(admin.TabularInline):
     fields = ("country", "claim_status")
 
 
-class AffiliationInline(admin.StackedInline):
+class AffiliationInline(StatusInlineMixin, admin.StackedInline):
     model = Affiliation
     extra = 0
     autocomplete_fields = ("organization", "place")
@@ -260,7 +262,8 @@ def merge_url(*, survivor, removed) -> str:
 
 
 @admin.register(PersonName)
-class PersonNameAdmin(HistoryAdmin):
+class PersonNameAdmin(PartAdmin):
+    record_field = "person"
     list_display = ("name", "person", "kind", "is_primary", "claim_status")
     list_filter = ("kind", "is_primary", "claim_status")
     search_fields = ("name",)
@@ -270,7 +273,8 @@ class PersonNameAdmin(HistoryAdmin):
 
 
 @admin.register(Nationality)
-class NationalityAdmin(HistoryAdmin):
+class NationalityAdmin(PartAdmin):
+    record_field = "person"
     list_display = ("person", "country", "claim_status")
     list_filter = ("country", "claim_status")
     search_fields = ("person__names__name",)

@@ -5,9 +5,9 @@ from django.contrib import admin
 from detainees.admin.common import (
     AUDIT_FIELDS,
     CitationInline,
+    PartAdmin,
     RecordAdmin,
 )
-from detainees.admin.history import HistoryAdmin
 from detainees.models import (
     Facility,
     FacilityControl,
@@ -45,7 +45,8 @@ class FacilityAdmin(RecordAdmin):
 
 
 @admin.register(FacilityControl)
-class FacilityControlAdmin(HistoryAdmin):
+class FacilityControlAdmin(PartAdmin):
+    record_field = "facility"
     list_display = ("facility", "controller", "start", "end", "claim_status")
     list_filter = ("claim_status", "controller")
     search_fields = ("facility__name", "controller__name")

@@ -1,9 +1,39 @@
-"""Conditional GET for detail responses: a strong ETag of the body, 304 when it is unchanged."""
+"""Conditional requests: a strong ETag of the detail body, 304 on reads, If-Match on writes."""
 
 import hashlib
 
 from django.utils.cache import get_conditional_response, patch_vary_headers
-from django.utils.http import quote_etag
+from django.utils.http import parse_etags, quote_etag
+from rest_framework import status
+from rest_framework.exceptions import APIException
+from rest_framework.renderers import JSONRenderer
+
+
+class PreconditionRequired(APIException):
+    status_code = 428
+    default_detail = (
+        "Send If-Match with the ETag from your last GET of this record, so that no one else's "
+        "change is overwritten."
+    )
+    default_code = "precondition_required"
+
+
+class PreconditionFailed(APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = (
+        "The record changed since you read it: GET it again, apply your change and resend it "
+        "with the new ETag."
+    )
+    default_code = "precondition_failed"
+
+
+def etag_for(content: bytes) -> str:
+    return quote_etag(hashlib.sha256(content).hexdigest())
+
+
+def json_etag(data) -> str:
+    """The ETag a plain JSON GET of a record whose body is `data` answers with."""
+    return etag_for(JSONRenderer().render(data, "application/json", {}))
 
 
 def with_etag(request, response):
@@ -14,6 +44,20 @@ def with_etag(request, response):
     """
     response.render()
     patch_vary_headers(response, ["Accept"])
-    etag = quote_etag(hashlib.sha256(response.content).hexdigest())
+    etag = etag_for(response.content)
     response["ETag"] = etag
     return get_conditional_response(request, etag=etag, response=response) or response
+
+
+def require_match(request, current: str) -> None:
+    """Raise 428 without `If-Match` (or with `*`), 412 unless it names the record's current ETag.
+
+    A weak form (`W/"..."`) of the tag is accepted: a proxy that compresses responses weakens
+    the tags it passes on, yet the client read the same bytes.
+    """
+    header = request.headers.get("If-Match", "").strip()
+    if not header or header == "*":
+        raise PreconditionRequired()
+    tags = {tag.removeprefix("W/") for tag in parse_etags(header)}
+    if current not in tags:
+        raise PreconditionFailed()

@@ -149,6 +149,28 @@ ERRORS = build_object_type(
     additionalProperties=build_array_type(string()),
 )
 DETAIL = build_object_type(properties={"detail": string()}, required=["detail"])
+WRITE_ERRORS = build_object_type(
+    description=(
+        "Each field with what is wrong with it; a list field (`names`, `people`) maps each "
+        "invalid row's position to that row's errors."
+    ),
+    additionalProperties={"oneOf": [build_array_type(string()), build_object_type()]},
+)
+IF_MATCH = {
+    "in": "header",
+    "name": "If-Match",
+    "required": True,
+    "description": (
+        "The `ETag` a GET of this record answered (JSON). Without it the answer is 428; when "
+        "the record has changed since, 412."
+    ),
+    "schema": string(),
+}
+WRITTEN = {
+    "200": "The record as saved; `ETag` is the tag a GET of it now answers.",
+    "201": "The record as created; `Location` is its URL and `ETag` the tag its GET answers.",
+    "204": "Deleted. If it was published, the changes feed lists it as `deleted`.",
+}
 WITHDRAWN = build_object_type(
     properties={
         "detail": string(),
@@ -276,7 +298,7 @@ def fuzzy_bound_parameter(name: str, bound_filter) -> dict:
 
 
 class AutoSchema(SpectacularAutoSchema):
-    """Adds the error responses every read operation can give, and CSV as plain text."""
+    """Adds the error responses every operation can give, the If-Match header, and CSV as text."""
 
     def get_operation(self, *args, **kwargs):
         operation = super().get_operation(*args, **kwargs)
@@ -291,7 +313,29 @@ class AutoSchema(SpectacularAutoSchema):
         for response in responses.values():
             if "text/csv" in response.get("content", {}):
                 response["content"]["text/csv"] = {"schema": CSV}
-        formats = list(responses.get("200", {}).get("content", {"application/json": None}))
+        if self.method == "GET":
+            self.add_read_responses(responses)
+        else:
+            self.add_write_responses(operation, responses)
+        if getattr(self.view, "throttle_classes", None):
+            responses["429"] = self.error_response(
+                "Too many requests: try again after `Retry-After` seconds.",
+                "Throttled",
+                DETAIL,
+                self.formats(responses),
+            )
+        return operation
+
+    def formats(self, responses) -> list[str]:
+        """The media types an error may come in: those of the success, or of the renderers."""
+        success = next((r for code, r in responses.items() if code.startswith("2")), {})
+        if "content" in success:
+            return list(success["content"])
+        renderers = getattr(self.view, "renderer_classes", None) or []
+        return [r.media_type for r in renderers] or ["application/json"]
+
+    def add_read_responses(self, responses):
+        formats = self.formats(responses)
         if "200" in responses and not responses["200"].get("description"):
             responses["200"]["description"] = (
                 "A page of rows; `next` is the following page's URL, null on the last."
@@ -312,14 +356,52 @@ class AutoSchema(SpectacularAutoSchema):
                 WITHDRAWN,
                 formats,
             )
-        if getattr(self.view, "throttle_classes", None):
-            responses["429"] = self.error_response(
-                "Too many requests: try again after `Retry-After` seconds.",
-                "Throttled",
-                DETAIL,
+
+    def add_write_responses(self, operation, responses):
+        formats = self.formats(responses)
+        for code, text in WRITTEN.items():
+            if code in responses and not responses[code].get("description"):
+                responses[code]["description"] = text
+        if self.method != "DELETE":
+            responses["400"] = self.error_response(
+                "Invalid, unknown or read-only fields, or a change of state that does not exist; "
+                "the body names each field (parts by their position in the list).",
+                "WriteErrors",
+                WRITE_ERRORS,
                 formats,
             )
-        return operation
+        responses["401"] = self.error_response(
+            "No credentials, or a token that is not valid: send `Authorization: Token <key>`.",
+            "NotAuthenticated",
+            DETAIL,
+            formats,
+        )
+        responses["403"] = self.error_response(
+            "The user's role may not do this (e.g. a researcher publishing, or editing a "
+            "published record).",
+            "Forbidden",
+            DETAIL,
+            formats,
+        )
+        if self.method == "POST":
+            return
+        responses["404"] = self.error_response(
+            "No record has this id.", "NotFound", DETAIL, formats
+        )
+        responses["412"] = self.error_response(
+            "The record changed since the ETag in `If-Match` was read: GET it again.",
+            "PreconditionFailed",
+            DETAIL,
+            formats,
+        )
+        responses["428"] = self.error_response(
+            "`If-Match` is missing (or `*`).", "PreconditionRequired", DETAIL, formats
+        )
+        if self.method == "DELETE":
+            responses["409"] = self.error_response(
+                "Other records still link to this one.", "Conflict", DETAIL, formats
+            )
+        operation.setdefault("parameters", []).append(IF_MATCH)
 
     def error_response(self, description, name, schema, formats) -> dict:
         ref = register(self, name, schema)

@@ -1,4 +1,5 @@
-"""Read endpoints: published records only, the public site's filters, keyset pages, JSON or CSV."""
+"""Record endpoints: published records for everyone, the public site's filters, keyset pages,
+JSON or CSV; writes for signed-in roles (detainees.api.writes)."""
 
 import uuid
 
@@ -7,13 +8,21 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import exceptions, status, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.renderers import JSONRenderer
 
 from detainees.api import serializers as s
 from detainees.api.conditional import with_etag
 from detainees.api.pagination import KeysetPagination
 from detainees.api.renderers import CSVRenderer
+from detainees.api.writes import (
+    EventWriteSerializer,
+    OrganizationWriteSerializer,
+    PersonWriteSerializer,
+    PlaceWriteSerializer,
+    SourceWriteSerializer,
+    WritableMixin,
+)
 from detainees.filters import (
     SORTS,
     EventFacetFilterSet,
@@ -87,6 +96,16 @@ class ReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
         return response
 
 
+class WritableViewSet(
+    WritableMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ReadOnlyViewSet,
+):
+    """A record type scripts may also create, edit, withdraw and delete."""
+
+
 class PersonAPIFilterSet(PersonFilterSet):
     search = django_filters.CharFilter(label="Any name, spelling-tolerant", method="filter_search")
     updated_since = UpdatedSinceFilter(
@@ -94,18 +113,23 @@ class PersonAPIFilterSet(PersonFilterSet):
     )
 
 
-class PersonViewSet(ReadOnlyViewSet):
+class PersonViewSet(WritableViewSet):
+    serializer_class = s.PersonListSerializer
     filterset_class = PersonAPIFilterSet
+    write_serializer_class = PersonWriteSerializer
     orderings = {**SORTS, **BY_CREATED, **BY_UPDATED}
     default_ordering = "name"
 
-    def get_queryset(self):
-        if self.action == "retrieve":
-            return person_page_queryset()
+    def detail_queryset(self, *, public=True):
+        return person_page_queryset(published_only=public)
+
+    def list_queryset(self):
         return people_for_listing().prefetch_related("names")
 
     def get_serializer_class(self):
-        return s.PersonDetailSerializer if self.action == "retrieve" else s.PersonListSerializer
+        if self.action == "retrieve":
+            return s.PersonDetailSerializer
+        return super().get_serializer_class()
 
     def retrieve(self, request, *args, **kwargs):
         try:
@@ -123,22 +147,18 @@ class PersonViewSet(ReadOnlyViewSet):
             return HttpResponsePermanentRedirect(request.build_absolute_uri(url))
 
 
-def public_event_queryset():
-    return (
-        Event.objects.published()
-        .select_related("place", "facility", "from_facility", "batch")
-        .prefetch_related(
-            Prefetch(
-                "people",
-                queryset=EventPerson.objects.select_related("person").prefetch_related(
-                    "person__names"
-                ),
-            ),
-            Prefetch(
-                "organizations", queryset=EventOrganization.objects.select_related("organization")
-            ),
-            "citations__source",
-        )
+def public_event_queryset(*, published_only=True):
+    """Events with everything their JSON shows; with `published_only=False` drafts too."""
+    events = Event.objects.published() if published_only else Event.objects.all()
+    return events.select_related("place", "facility", "from_facility", "batch").prefetch_related(
+        Prefetch(
+            "people",
+            queryset=EventPerson.objects.select_related("person").prefetch_related("person__names"),
+        ),
+        Prefetch(
+            "organizations", queryset=EventOrganization.objects.select_related("organization")
+        ),
+        "citations__source",
     )
 
 
@@ -165,11 +185,15 @@ class EventFilterSet(EventFacetFilterSet, UpdatedSinceFilterSet):
         fields = ["kind", "claim_status", "updated_since"]
 
 
-class EventViewSet(ReadOnlyViewSet):
+class EventViewSet(WritableViewSet):
     serializer_class = s.EventSerializer
+    write_serializer_class = EventWriteSerializer
     filterset_class = EventFilterSet
 
-    def get_queryset(self):
+    def detail_queryset(self, *, public=True):
+        return public_event_queryset(published_only=public)
+
+    def list_queryset(self):
         return public_event_queryset()
 
 
@@ -180,20 +204,30 @@ def simple_filterset(model_class, **extra):
     )
 
 
-class OrganizationViewSet(ReadOnlyViewSet):
+class OrganizationViewSet(WritableViewSet):
     serializer_class = s.OrganizationSerializer
+    write_serializer_class = OrganizationWriteSerializer
     filterset_class = simple_filterset(Organization, fields=["kind", "country"])
 
-    def get_queryset(self):
-        return Organization.objects.published().select_related("parent").prefetch_related("names")
+    def detail_queryset(self, *, public=True):
+        organizations = Organization.objects.published() if public else Organization.objects.all()
+        return organizations.select_related("parent").prefetch_related("names")
+
+    def list_queryset(self):
+        return self.detail_queryset()
 
 
-class PlaceViewSet(ReadOnlyViewSet):
+class PlaceViewSet(WritableViewSet):
     serializer_class = s.PlaceSerializer
+    write_serializer_class = PlaceWriteSerializer
     filterset_class = simple_filterset(Place, fields=["kind", "country"])
 
-    def get_queryset(self):
-        return Place.objects.published().select_related("parent")
+    def detail_queryset(self, *, public=True):
+        places = Place.objects.published() if public else Place.objects.all()
+        return places.select_related("parent")
+
+    def list_queryset(self):
+        return self.detail_queryset()
 
 
 class FacilityViewSet(ReadOnlyViewSet):
@@ -212,10 +246,16 @@ class ReleaseBatchViewSet(ReadOnlyViewSet):
         return ReleaseBatch.objects.published().select_related("ordered_by", "carried_out_by")
 
 
-class SourceViewSet(ReadOnlyViewSet):
+class SourceViewSet(WritableViewSet):
     serializer_class = s.SourceSerializer
+    write_serializer_class = SourceWriteSerializer
     gone_lookup = {"is_confidential": False}
     filterset_class = simple_filterset(Source, fields=["kind", "language", "reference_number"])
 
-    def get_queryset(self):
+    def detail_queryset(self, *, public=True):
+        if not public:
+            return Source.objects.select_related("publisher")
         return Source.objects.published().filter(is_confidential=False).select_related("publisher")
+
+    def list_queryset(self):
+        return self.detail_queryset()

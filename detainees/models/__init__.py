@@ -1,4 +1,5 @@
 from .common import ClaimStatus, PublicationStatus, Publishable
+from .editorial import Correction, ReviewComment
 from .events import BatchMembership, Event, EventOrganization, EventPerson, ReleaseBatch
 from .imports import ExternalId
 from .organizations import Organization, OrganizationName
@@ -12,6 +13,7 @@ __all__ = [
     "BatchMembership",
     "Citation",
     "ClaimStatus",
+    "Correction",
     "Event",
     "EventOrganization",
     "EventPerson",
@@ -28,6 +30,7 @@ __all__ = [
     "PublicationStatus",
     "Publishable",
     "ReleaseBatch",
+    "ReviewComment",
     "Source",
     "Tombstone",
 ]

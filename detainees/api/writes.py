@@ -1,0 +1,529 @@
+"""Write shapes and the write half of the record endpoints: create, edit, withdraw, delete.
+
+Writes need a token (or an admin session) whose user's groups hold the permission (see
+detainees/roles.py); the rules on publication state and corrections are applied by
+`detainees.services`, the same functions the admin calls. Edits and deletes are conditional:
+`If-Match` must carry the ETag a GET of the record gave (428 without it, 412 when stale), and
+the record is locked while it is compared and written, so of two clients holding one ETag
+exactly one succeeds.
+"""
+
+import uuid
+
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django_countries.serializer_fields import CountryField
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
+from rest_framework.generics import get_object_or_404
+from rest_framework.response import Response
+
+from detainees import services
+from detainees.api import schema
+from detainees.api.conditional import json_etag, require_match
+from detainees.fuzzydates import FuzzyDateError, to_edtf
+from detainees.models import (
+    Citation,
+    Event,
+    EventOrganization,
+    EventPerson,
+    Facility,
+    Nationality,
+    Organization,
+    OrganizationName,
+    Person,
+    PersonName,
+    Place,
+    PublicationStatus,
+    ReleaseBatch,
+    Source,
+)
+
+# --- Fields -------------------------------------------------------------------------------------
+
+
+@extend_schema_field(schema.string("The linked record's id (its public UUID).", format="uuid"))
+class RecordRef(serializers.RelatedField):
+    """A link written as the other record's public id; any state, as editors link drafts."""
+
+    default_error_messages = {
+        "invalid": "Not a record id: give the record's UUID.",
+        "does_not_exist": "No {model} has the id {value}.",
+    }
+
+    def to_internal_value(self, data):
+        try:
+            public_id = uuid.UUID(str(data))
+        except (TypeError, ValueError, AttributeError):
+            self.fail("invalid")
+        record = self.get_queryset().filter(public_id=public_id).first()
+        if record is None:
+            self.fail("does_not_exist", model=self.queryset.model._meta.verbose_name, value=data)
+        return record
+
+    def to_representation(self, value):
+        return str(value.public_id)
+
+
+@extend_schema_field(
+    schema.string(
+        "A date as precise as the sources allow: EDTF (`2011-04-20`, `2011`, `2010~`, "
+        "`2013-03/2014-10`) or words (`spring 2011`, `sometime in 2010`); empty when unknown. "
+        "Stored and answered as EDTF.",
+        maxLength=100,
+    )
+)
+class FuzzyDateInput(serializers.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_blank", True)
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 100)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        text = super().to_internal_value(data)
+        if not text.strip():
+            return ""
+        try:
+            return to_edtf(text)
+        except FuzzyDateError as exc:
+            raise ValidationError(str(exc)) from exc
+
+
+class StrictSerializerMixin:
+    """Rejects fields it does not know and fields that may not be written, naming each one."""
+
+    def to_internal_value(self, data):
+        errors = {}
+        if isinstance(data, dict):
+            for name in data:
+                field = self.fields.get(name)
+                if field is None:
+                    errors[name] = ["Unknown field."]
+                elif field.read_only:
+                    errors[name] = ["Read-only: set by the tracker, not by clients."]
+        try:
+            value = super().to_internal_value(data)
+        except ValidationError as exc:
+            if not errors or not isinstance(exc.detail, dict):
+                raise
+            raise ValidationError({**exc.detail, **errors}) from exc
+        if errors:
+            raise ValidationError(errors)
+        return value
+
+
+class PartSerializer(StrictSerializerMixin, serializers.ModelSerializer):
+    """A row that belongs to the record (a name, a link); its record is set by the write."""
+
+    def get_validators(self):
+        return []  # checked by full_clean() with the record set, in services.save_record
+
+
+class RecordWriteSerializer(StrictSerializerMixin, serializers.ModelSerializer):
+    """What every record's write shape shares: its ids, state, private notes and timestamps."""
+
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    status = serializers.ChoiceField(
+        choices=PublicationStatus.choices,
+        required=False,
+        help_text=(
+            "Publication state; new records start as `draft`. Researchers move drafts to "
+            "`in_review` and back; editors publish and withdraw."
+        ),
+    )
+    correction_note = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        help_text=(
+            "Editors editing a published record: when the change corrects an error, say so "
+            "here; the note is published with today's date on the record's page."
+        ),
+    )
+
+    def get_validators(self):
+        # The model's own rules (constraints, unique names) are checked by full_clean() in
+        # services.save_record, on the record as it will be saved; DRF's copies of them would
+        # demand every field of a constraint even when the model lets it be empty.
+        return []
+
+    # Reverse relations written as whole lists (see services.save_record).
+    parts: tuple[str, ...] = ()
+    record_fields = ("id", "status", "withdrawal_reason", "internal_notes", "correction_note")
+    audit_fields = ("created", "updated")
+
+    def split(self) -> tuple[dict, dict, str]:
+        """The validated data as the record's own values, its parts and the correction note."""
+        data = dict(self.validated_data)
+        note = data.pop("correction_note", "").strip()
+        parts = {name: data.pop(name) for name in self.parts if name in data}
+        return data, parts, note
+
+
+# --- Shapes -------------------------------------------------------------------------------------
+
+
+class PersonNameWrite(PartSerializer):
+    class Meta:
+        model = PersonName
+        fields = ("name", "kind", "is_primary", "language", "claim_status")
+
+
+class NationalityWrite(PartSerializer):
+    country = CountryField()
+
+    class Meta:
+        model = Nationality
+        fields = ("country", "claim_status")
+
+
+class PersonWriteSerializer(RecordWriteSerializer):
+    """A person with their names and nationalities."""
+
+    birth = FuzzyDateInput()
+    names = PersonNameWrite(many=True, required=False)
+    nationalities = NationalityWrite(many=True, required=False)
+    parts = ("names", "nationalities")
+
+    class Meta:
+        model = Person
+        fields = (
+            *RecordWriteSerializer.record_fields,
+            "slug",
+            "gender",
+            "birth",
+            "biography",
+            "is_placeholder",
+            "names",
+            "nationalities",
+            *RecordWriteSerializer.audit_fields,
+        )
+        read_only_fields = ("slug",)
+
+    def validate_names(self, names):
+        primaries = sum(1 for n in names if n.get("is_primary"))
+        if names and primaries != 1:
+            raise ValidationError("Mark exactly one name as primary (`is_primary`).")
+        seen = set()
+        for n in names:
+            key = (n["name"], n.get("kind", PersonName.Kind.COMMON))
+            if key in seen:
+                raise ValidationError(f"The name {n['name']!r} is given twice with one kind.")
+            seen.add(key)
+        return names
+
+    def validate_nationalities(self, nationalities):
+        countries = [str(n["country"]) for n in nationalities]
+        if len(set(countries)) != len(countries):
+            raise ValidationError("Each country only once.")
+        return nationalities
+
+
+class EventPersonWrite(PartSerializer):
+    person = RecordRef(queryset=Person.objects.all())
+
+    class Meta:
+        model = EventPerson
+        fields = ("person", "role", "capacity", "note")
+
+
+class EventOrganizationWrite(PartSerializer):
+    organization = RecordRef(queryset=Organization.objects.all())
+
+    class Meta:
+        model = EventOrganization
+        fields = ("organization", "role", "note")
+
+
+class CitationWrite(PartSerializer):
+    """The source that says it: any source, drafts and confidential ones included."""
+
+    source = RecordRef(queryset=Source.objects.all())
+
+    class Meta:
+        model = Citation
+        fields = ("source", "aspect", "quote", "locator", "attribution", "accessed_on")
+
+
+class EventWriteSerializer(RecordWriteSerializer):
+    """An event with the people and organizations taking part and its citations, in order."""
+
+    date = FuzzyDateInput()
+    end_date = FuzzyDateInput()
+    place = RecordRef(queryset=Place.objects.all(), allow_null=True, required=False)
+    facility = RecordRef(queryset=Facility.objects.all(), allow_null=True, required=False)
+    from_facility = RecordRef(queryset=Facility.objects.all(), allow_null=True, required=False)
+    batch = RecordRef(queryset=ReleaseBatch.objects.all(), allow_null=True, required=False)
+    people = EventPersonWrite(many=True, required=False)
+    organizations = EventOrganizationWrite(many=True, required=False)
+    citations = CitationWrite(many=True, required=False)
+    parts = ("people", "organizations", "citations")
+
+    class Meta:
+        model = Event
+        fields = (
+            *RecordWriteSerializer.record_fields,
+            "kind",
+            "summary",
+            "description",
+            "date",
+            "end_date",
+            "order_hint",
+            "place",
+            "facility",
+            "from_facility",
+            "operation",
+            "unnamed_count",
+            "unnamed_description",
+            "custody_end_reason",
+            "release_kind",
+            "batch",
+            "reengagement",
+            "role",
+            "strength_estimate",
+            "strength_note",
+            "claim_status",
+            "people",
+            "organizations",
+            "citations",
+            *RecordWriteSerializer.audit_fields,
+        )
+
+    def validate_people(self, people):
+        keys = [(p["person"].pk, p.get("role", EventPerson.Role.SUBJECT)) for p in people]
+        if len(set(keys)) != len(keys):
+            raise ValidationError("A person is listed twice in the same role.")
+        return people
+
+    def validate_organizations(self, organizations):
+        keys = [(o["organization"].pk, o["role"]) for o in organizations]
+        if len(set(keys)) != len(keys):
+            raise ValidationError("An organization is listed twice in the same role.")
+        return organizations
+
+
+class SourceWriteSerializer(RecordWriteSerializer):
+    publisher = RecordRef(queryset=Organization.objects.all(), allow_null=True, required=False)
+    published = FuzzyDateInput()
+
+    class Meta:
+        model = Source
+        fields = (
+            *RecordWriteSerializer.record_fields,
+            "kind",
+            "title",
+            "publisher",
+            "author",
+            "url",
+            "archived_url",
+            "published",
+            "language",
+            "reference_number",
+            "is_confidential",
+            "summary",
+            *RecordWriteSerializer.audit_fields,
+        )
+
+
+class OrganizationNameWrite(PartSerializer):
+    class Meta:
+        model = OrganizationName
+        fields = ("name", "kind", "language")
+
+
+class OrganizationWriteSerializer(RecordWriteSerializer):
+    """An organization with its other names."""
+
+    parent = RecordRef(queryset=Organization.objects.all(), allow_null=True, required=False)
+    country = CountryField(allow_blank=True, required=False)
+    names = OrganizationNameWrite(many=True, required=False)
+    parts = ("names",)
+
+    class Meta:
+        model = Organization
+        fields = (
+            *RecordWriteSerializer.record_fields,
+            "slug",
+            "name",
+            "abbreviation",
+            "kind",
+            "parent",
+            "country",
+            "description",
+            "names",
+            *RecordWriteSerializer.audit_fields,
+        )
+        read_only_fields = ("slug",)
+
+    def validate_names(self, names):
+        texts = [n["name"] for n in names]
+        if len(set(texts)) != len(texts):
+            raise ValidationError("Each name only once.")
+        return names
+
+
+class PlaceWriteSerializer(RecordWriteSerializer):
+    parent = RecordRef(queryset=Place.objects.all(), allow_null=True, required=False)
+    country = CountryField(allow_blank=True, required=False)
+
+    class Meta:
+        model = Place
+        fields = (
+            *RecordWriteSerializer.record_fields,
+            "slug",
+            "name",
+            "kind",
+            "parent",
+            "country",
+            "latitude",
+            "longitude",
+            *RecordWriteSerializer.audit_fields,
+        )
+        read_only_fields = ("slug",)
+
+
+# --- Endpoints ----------------------------------------------------------------------------------
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Other records still link to this one: unlink them first, or withdraw it."
+    default_code = "conflict"
+
+
+def raise_for(exc: services.TrackerError):
+    """The HTTP answer to a refused write."""
+    if isinstance(exc, services.InvalidRecord):
+        raise ValidationError(exc.errors) from exc
+    if isinstance(exc, services.TransitionNotAllowed):
+        raise ValidationError({"status": [str(exc)]}) from exc
+    if isinstance(exc, services.RoleNotAllowed):
+        raise PermissionDenied(str(exc)) from exc
+    raise ValidationError({"non_field_errors": [str(exc)]}) from exc
+
+
+class WritableMixin:
+    """Create, replace, edit and delete for a record viewset, conditional on its ETag.
+
+    The viewset gives `write_serializer_class`, `list_queryset()` and `detail_queryset(public=...)`,
+    the queryset its GET of one record reads, so that the ETag a write compares is the one that
+    GET sends.
+    """
+
+    write_serializer_class: type[RecordWriteSerializer]
+    WRITE_ACTIONS = ("create", "update", "partial_update", "destroy")
+
+    def sees_unpublished(self) -> bool:
+        """Signed-in staff whose role may view the type read any one record, drafts included."""
+        user = self.request.user
+        model = self.write_serializer_class.Meta.model
+        return (
+            self.lookup_url_kwarg in self.kwargs
+            and user.is_authenticated
+            and user.has_perm(services.permission(model, "view"))
+        )
+
+    def get_queryset(self):
+        if self.action in self.WRITE_ACTIONS:
+            return self.write_serializer_class.Meta.model.objects.all()
+        if self.action == "retrieve":
+            return self.detail_queryset(public=not self.sees_unpublished())
+        return self.list_queryset()
+
+    def filter_queryset(self, queryset):
+        # The list filters are for lists; a write or a single record ignores them.
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
+    def get_serializer_class(self):
+        if self.action in self.WRITE_ACTIONS:
+            return self.write_serializer_class
+        return super().get_serializer_class()
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if request.user.is_authenticated:
+            # What a signed-in user reads may be a draft: no shared cache may keep it.
+            patch_cache_control(response, private=True, no_cache=True)
+            patch_vary_headers(response, ["Authorization", "Cookie"])
+        return response
+
+    def current_etag(self, record) -> str:
+        """The ETag a JSON GET of `record` gives now (rendered as that GET renders it)."""
+        detail = self.detail_queryset(public=False).get(pk=record.pk)
+        self.action, action = "retrieve", self.action
+        try:
+            serializer_class = self.get_serializer_class()
+        finally:
+            self.action = action
+        return json_etag(serializer_class(detail, context=self.get_serializer_context()).data)
+
+    def write(self, serializer, record):
+        values, parts, note = serializer.split()
+        try:
+            return services.save_record(
+                record=record,
+                values=values,
+                parts=parts,
+                by=self.request.user,
+                correction_note=note,
+                reason=f"API {self.request.method}",
+            )
+        except services.TrackerError as exc:
+            raise_for(exc)
+        except IntegrityError as exc:
+            # A rule only the database knows (a trigger, a race with another insert).
+            raise ValidationError({"non_field_errors": [str(exc).splitlines()[0]]}) from exc
+
+    def written(self, serializer, record, status_code):
+        record = type(record).objects.get(pk=record.pk)
+        data = type(serializer)(record, context=self.get_serializer_context()).data
+        response = Response(data, status=status_code)
+        response["ETag"] = self.current_etag(record)
+        return response
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        model = self.write_serializer_class.Meta.model
+        with transaction.atomic():
+            record = self.write(serializer, model())
+        response = self.written(serializer, record, status.HTTP_201_CREATED)
+        response["Location"] = request.build_absolute_uri(f"{record.public_id}/")
+        return response
+
+    def update(self, request, *args, partial=False, **kwargs):
+        with transaction.atomic():
+            # Locked until the write commits: a second client holding the same ETag waits,
+            # then compares against the new one and gets 412.
+            record = self.get_locked_object()
+            require_match(request, self.current_etag(record))
+            serializer = self.get_serializer(record, data=request.data, partial=partial)
+            serializer.is_valid(raise_exception=True)
+            record = self.write(serializer, record)
+        return self.written(serializer, record, status.HTTP_200_OK)
+
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        with transaction.atomic():
+            record = self.get_locked_object()
+            require_match(request, self.current_etag(record))
+            try:
+                services.delete_record(record=record, by=request.user, reason="API DELETE")
+            except services.TrackerError as exc:
+                raise_for(exc)
+            except ProtectedError as exc:
+                raise Conflict() from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def get_locked_object(self):
+        """The record to change, locked (FOR UPDATE) until the transaction ends; 404 if none."""
+        queryset = self.get_queryset().select_for_update(of=("self",))
+        lookup = {self.lookup_field: self.kwargs[self.lookup_url_kwarg]}
+        record = get_object_or_404(queryset, **lookup)
+        self.check_object_permissions(self.request, record)
+        return record
