@@ -11,6 +11,7 @@ from detainees.models import (
     Citation,
     Source,
 )
+from detainees.models.sources import CITED_FACTS
 
 
 @admin.register(Source)
@@ -29,15 +30,5 @@ class CitationAdmin(HistoryAdmin):
     list_display = ("__str__", "aspect", "attribution", "accessed_on")
     list_filter = ("source__kind",)
     search_fields = ("quote", "attribution", "source__title", "aspect")
-    autocomplete_fields = (
-        "source",
-        "person",
-        "nationality",
-        "affiliation",
-        "event",
-        "facility_control",
-        "batch",
-        "batch_membership",
-        "person_name",
-    )
+    autocomplete_fields = ("source", *CITED_FACTS)
     list_select_related = ("source",)

@@ -33,6 +33,7 @@ from detainees.models import (
     ReleaseBatch,
     Source,
 )
+from detainees.models.sources import CITED_FACTS
 
 # Column types, and the Frictionless type each is declared as.
 ID, REF, TEXT, ENUM, COUNTRY, EDTF = "id", "ref", "text", "enum", "country", "edtf"
@@ -488,16 +489,7 @@ TABLES: tuple[Table, ...] = (
             Column("attribution", TEXT, "Who said it inside the source."),
             internal_notes(),
         ),
-        exactly_one_of=(
-            "person",
-            "person_name",
-            "nationality",
-            "affiliation",
-            "event",
-            "facility_control",
-            "batch",
-            "batch_membership",
-        ),
+        exactly_one_of=CITED_FACTS,
     ),
 )
 
