@@ -22,6 +22,7 @@ run: $(STAMP)
 	$(LOCALDB) -- sh -c '$(PY) manage.py migrate --no-input && \
 		$(PY) manage.py load_demo && \
 		$(PY) manage.py import_isaf && \
+		$(PY) manage.py export --archive && \
 		$(PY) manage.py ensure_local_admin && \
 		exec $(PY) manage.py runserver 127.0.0.1:8000'
 

@@ -5,6 +5,7 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
@@ -21,6 +22,7 @@ from detainees.models import (
     PublicationStatus,
     Source,
 )
+from detainees.roles import EDITOR, RESEARCHER
 from tests.factories import CountryFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -202,8 +204,25 @@ def test_publishing_needs_an_editor(desk):
     assert not Person.objects.exists()
 
 
-def test_an_editor_can_publish_the_import(desk, superuser):
-    run(desk, "--publish", "--user", superuser.username)
+def member_of(group_name: str, username: str):
+    user = get_user_model().objects.create_user(username, password="x-pass-123", is_staff=True)
+    user.groups.add(Group.objects.get(name=group_name))
+    return user
+
+
+def test_a_researcher_may_import_drafts_but_not_publish(desk):
+    member_of(RESEARCHER, "researcher")
+    with pytest.raises(CommandError, match="editor"):
+        run(desk, "--publish", "--user", "researcher")
+    run(desk, "--user", "researcher")
+    assert Person.objects.count() == 2
+    assert not Person.objects.published().exists()
+
+
+@pytest.mark.parametrize("role", [EDITOR, "superuser"])
+def test_an_editor_can_publish_the_import(desk, superuser, role):
+    username = superuser.username if role == "superuser" else member_of(role, "ed2").username
+    run(desk, "--publish", "--user", username)
 
     assert Person.objects.published().count() == 2
     assert Event.objects.published().count() == 1

@@ -46,6 +46,7 @@ from detainees.exports.tables import (
 )
 from detainees.fuzzydates import FuzzyDateError, to_edtf
 from detainees.models import Event, EventPerson, ExternalId, Person, PublicationStatus
+from detainees.roles import PUBLISHABLE
 
 DEFAULT_SYSTEM = "import"
 FORMATS = ("csv", "json", "jsonl", "package")
@@ -134,11 +135,8 @@ def may_publish(user) -> bool:
 
     The one place this rule lives; the command and the admin both ask it.
     """
-    return bool(
-        user is not None
-        and user.is_active
-        and (user.is_superuser or user.has_perm("detainees.publish_records"))
-    )
+    publish_every_type = [f"detainees.publish_{model}" for model in PUBLISHABLE]
+    return bool(user is not None and user.is_active and user.has_perms(publish_every_type))
 
 
 def may_import(user) -> bool:

@@ -817,7 +817,9 @@ def import_isaf(path: Path | str = DEFAULT_PATH) -> ImportReport:
     _sync(EventOrganization, report, "organizations in events", existing, wanted_links)
 
     if report.created or report.updated:
-        transaction.on_commit(_analyze)
+        # Inside the import's transaction: ANALYZE counts the rows this transaction wrote, and
+        # its statistics are committed (or rolled back) with them.
+        _analyze()
     report.seconds = time.monotonic() - began
     return report
 
