@@ -8,6 +8,7 @@ publication state changes, corrections, whole-record writes, merges.
 from collections import Counter
 from dataclasses import dataclass, field
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
@@ -20,6 +21,7 @@ from detainees.models import (
     PersonRedirect,
     PublicationStatus,
     Publishable,
+    ReviewComment,
 )
 
 
@@ -233,6 +235,12 @@ def _merge_persons(*, survivor: Person, removed: Person, user, reason: str) -> P
     plan = _plan(survivor, removed)
     if plan.conflicts:  # raising rolls back what _plan wrote
         raise MergeError("Settle these first: " + " ".join(plan.conflicts))
+    # Comments and corrections point at records generically, outside related_objects.
+    person_type = ContentType.objects.get_for_model(Person)
+    for model in (ReviewComment, Correction):
+        model.objects.filter(content_type=person_type, object_id=removed.pk).update(
+            object_id=survivor.pk
+        )
     removed.delete()
     return PersonRedirect.objects.create(
         person=survivor,

@@ -3,11 +3,13 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 
 from detainees.models import (
     Affiliation,
     BatchMembership,
     Citation,
+    Correction,
     EventPerson,
     EventPersonHistory,
     Nationality,
@@ -16,6 +18,7 @@ from detainees.models import (
     PersonName,
     PersonRedirect,
     PublicationStatus,
+    ReviewComment,
     Tombstone,
 )
 from detainees.services import MergeError, merge_persons, plan_merge
@@ -252,3 +255,16 @@ def test_the_history_records_the_merge_as_the_editors(pair, editor):
     for event in (deleted, *moved):
         assert event.pgh_context.metadata["user"] == editor.pk
         assert "Same man" in event.pgh_context.metadata["reason"]
+
+
+def test_review_comments_and_corrections_follow_the_survivor(pair, editor):
+    bilal, other = pair
+    person_type = ContentType.objects.get_for_model(Person)
+    ReviewComment.objects.create(record=other, author=editor, text="Check the 2011 date.")
+    Correction.objects.create(record=other, note="The capture was in April, not May.")
+
+    merge_persons(survivor=bilal, removed=other, user=editor, reason="Same man")
+
+    for model in (ReviewComment, Correction):
+        assert model.objects.filter(content_type=person_type, object_id=bilal.pk).count() == 1
+        assert not model.objects.filter(content_type=person_type, object_id=other.pk).exists()

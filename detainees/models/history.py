@@ -15,6 +15,7 @@ cannot be edited from the application.
 import pghistory
 from django.contrib.auth.models import User
 
+from .editorial import Correction, ReviewComment
 from .events import BatchMembership, Event, EventOrganization, EventPerson, ReleaseBatch
 from .imports import ExternalId
 from .organizations import Organization, OrganizationName
@@ -42,6 +43,8 @@ TRACKED_MODELS = (
     Source,
     Citation,
     ExternalId,
+    ReviewComment,
+    Correction,
 )
 
 # Columns not copied into history: `updated` moves on every save (the event's own time says
