@@ -137,6 +137,7 @@ def person_page_queryset(*, published_only: bool = True):
             ),
         ),
         "citations__source__publisher",
+        Prefetch("corrections", queryset=Correction.objects.public()),
     )
 
 
@@ -190,8 +191,8 @@ def person_page(person) -> dict:
         "conflicts": conflicts,
         "footnotes": notes.notes,
         "status_line": person.status_line(),
-        # Public fields only: who made a correction stays with the editors.
-        "corrections": list(Correction.objects.for_record(person).only("date", "note")),
+        # Prefetched with public fields only: who made a correction stays with the editors.
+        "corrections": list(person.corrections.all()),
     }
 
 

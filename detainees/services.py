@@ -113,8 +113,20 @@ def _fold(old, new, plan: MergePlan) -> None:
     if changed:
         new.save(update_fields=changed)
     _move_children(old, new, plan)
+    _move_notes(old, new)
     plan.collapsed[label] += 1
     old.delete()
+
+
+def _move_notes(old, new) -> None:
+    """Point the reviewer comments and corrections of `old` at `new`, before `old` is deleted.
+
+    They point at records generically, outside `related_objects`; and the `corrections`
+    relation of a publishable record would delete them with it.
+    """
+    record_type = ContentType.objects.get_for_model(type(old))
+    for model in (ReviewComment, Correction):
+        model.objects.filter(content_type=record_type, object_id=old.pk).update(object_id=new.pk)
 
 
 def _move_children(old, new, plan: MergePlan) -> None:
@@ -235,12 +247,7 @@ def _merge_persons(*, survivor: Person, removed: Person, user, reason: str) -> P
     plan = _plan(survivor, removed)
     if plan.conflicts:  # raising rolls back what _plan wrote
         raise MergeError("Settle these first: " + " ".join(plan.conflicts))
-    # Comments and corrections point at records generically, outside related_objects.
-    person_type = ContentType.objects.get_for_model(Person)
-    for model in (ReviewComment, Correction):
-        model.objects.filter(content_type=person_type, object_id=removed.pk).update(
-            object_id=survivor.pk
-        )
+    _move_notes(removed, survivor)
     removed.delete()
     return PersonRedirect.objects.create(
         person=survivor,

@@ -10,6 +10,7 @@ from detainees.models import (
     Affiliation,
     BatchMembership,
     Citation,
+    Correction,
     Event,
     Facility,
     FacilityControl,
@@ -311,6 +312,14 @@ class BatchMembershipSerializer(serializers.ModelSerializer):
         fields = ("batch", "inclusion", "claim_status", "citations")
 
 
+class CorrectionSerializer(serializers.ModelSerializer):
+    """A public correction: when and what; never who made it."""
+
+    class Meta:
+        model = Correction
+        fields = ("date", "note")
+
+
 class PersonDetailSerializer(serializers.ModelSerializer):
     """Everything the person page shows, in one response."""
 
@@ -323,6 +332,9 @@ class PersonDetailSerializer(serializers.ModelSerializer):
     affiliations = AffiliationSerializer(many=True)
     timeline = serializers.SerializerMethodField()
     batches = BatchMembershipSerializer(source="batch_memberships", many=True)
+    corrections = CorrectionSerializer(
+        many=True, help_text="Public corrections of this record, oldest first."
+    )
 
     class Meta:
         model = Person
@@ -339,6 +351,7 @@ class PersonDetailSerializer(serializers.ModelSerializer):
             "affiliations",
             "timeline",
             "batches",
+            "corrections",
             "created",
             "updated",
         )

@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.contrib.contenttypes.fields import GenericRelation
 from django.contrib.postgres.functions import RandomUUID
 from django.contrib.postgres.indexes import GistIndex
 from django.db import models
@@ -104,6 +105,9 @@ class Publishable(models.Model):
     )
     created = models.DateTimeField(auto_now_add=True, db_index=True)
     updated = models.DateTimeField(auto_now=True, db_index=True)
+    # Lets a detail queryset prefetch a record's public corrections in one query. Deleting the
+    # record deletes them (a merge moves them to the survivor first); no column, no migration.
+    corrections = GenericRelation("detainees.Correction")
 
     objects = PublishableQuerySet.as_manager()
 

@@ -15,6 +15,12 @@ class RecordNoteQuerySet(models.QuerySet):
         return self.filter(content_type=content_type, object_id=record.pk)
 
 
+class CorrectionQuerySet(RecordNoteQuerySet):
+    def public(self):
+        """Only the columns the public sees (date and note) and those a prefetch matches on."""
+        return self.only("content_type", "object_id", "date", "note")
+
+
 class ReviewComment(models.Model):
     """A reviewer's remark on a record; private: shown in the admin only, never published."""
 
@@ -57,7 +63,7 @@ class Correction(models.Model):
     )
     created = models.DateTimeField(auto_now_add=True)
 
-    objects = RecordNoteQuerySet.as_manager()
+    objects = CorrectionQuerySet.as_manager()
 
     class Meta:
         ordering = ["date", "pk"]
