@@ -4,11 +4,12 @@ import csv
 import io
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from detainees.demo import load_demo
-from detainees.models import Event, Organization, Person, PublicationStatus
+from detainees.models import Correction, Event, Organization, Person, PublicationStatus
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -175,6 +176,7 @@ def test_person_detail_queries_do_not_grow_with_the_timeline(client, demo):
             get(client, f"/api/v1/persons/{demo.public_id}/")
         return len(ctx)
 
+    count()  # the first read of a process also looks up (and caches) the person's type
     before = count()
     for year in range(2015, 2020):
         event = f.EventFactory(
@@ -183,6 +185,56 @@ def test_person_detail_queries_do_not_grow_with_the_timeline(client, demo):
         f.EventPersonFactory(event=event, person=demo)
         f.CitationFactory(event=event, source=f.SourceFactory(status=PUBLISHED))
     assert count() == before
+
+
+def test_a_person_detail_lists_public_corrections_but_not_who_made_them(client, demo):
+    editor = get_user_model().objects.create_user("corrector-9f3a", password="x-pass-123")
+    Correction.objects.create(
+        record=demo, date="2024-05-02", note="The capture was in April.", corrected_by=editor
+    )
+    Correction.objects.create(record=demo, date="2023-01-10", note="Name spelling fixed.")
+    # Another record's correction, with the person's primary key.
+    event = f.EventFactory(status=PUBLISHED)
+    Correction.objects.create(record=event, note="An event's correction.")
+    Correction.objects.filter(note="An event's correction.").update(object_id=demo.pk)
+
+    response = get(client, f"/api/v1/persons/{demo.public_id}/")
+
+    # The whole shape: the date and the note, nothing on who made it.
+    assert response.json()["corrections"] == [
+        {"date": "2023-01-10", "note": "Name spelling fixed."},
+        {"date": "2024-05-02", "note": "The capture was in April."},
+    ]
+    assert "corrector-9f3a" not in response.content.decode()
+
+
+@pytest.mark.parametrize("status", [PublicationStatus.WITHDRAWN, PublicationStatus.DRAFT])
+def test_a_hidden_persons_corrections_never_appear(client, demo, status):
+    person = f.PersonFactory(name="Hidden Person", status=PUBLISHED)
+    Correction.objects.create(record=person, note="HIDDEN-CORRECTION-4e1b")
+    reason = "Not the same man." if status == PublicationStatus.WITHDRAWN else ""
+    Person.objects.filter(pk=person.pk).update(status=status, withdrawal_reason=reason)
+
+    detail = client.get(f"/api/v1/persons/{person.public_id}/")
+    assert detail.status_code == (410 if status == PublicationStatus.WITHDRAWN else 404)
+    bodies = [detail.content, b"".join(client.get("/api/v1/export.jsonl").streaming_content)]
+    bodies.append(get(client, f"/api/v1/persons/{demo.public_id}/").content)
+    for body in bodies:
+        assert b"HIDDEN-CORRECTION-4e1b" not in body
+
+
+def test_person_detail_queries_do_not_grow_with_the_corrections(client, demo):
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            data = get(client, f"/api/v1/persons/{demo.public_id}/").json()
+        return len(ctx), len(data["corrections"])
+
+    Correction.objects.create(record=demo, note="The first correction.")
+    count()  # the first read of a process also looks up (and caches) the person's type
+    before, one = count()
+    for i in range(5):
+        Correction.objects.create(record=demo, note=f"Correction {i}.")
+    assert count() == (before, one + 5)
 
 
 MARKER = "API-PRIVATE-91c2"

@@ -4,6 +4,7 @@ import json
 import uuid
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -12,6 +13,7 @@ from django.utils import timezone
 from detainees.api import export
 from detainees.demo import load_demo
 from detainees.models import (
+    Correction,
     Event,
     Facility,
     Organization,
@@ -115,6 +117,21 @@ def test_the_export_never_holds_drafts_or_private_fields(client, drafts):
     assert "is_confidential" not in body
 
 
+def test_the_export_carries_each_persons_public_corrections(client, demo):
+    bilal = Person.objects.get(slug="qari-bilal")
+    editor = get_user_model().objects.create_user("corrector-77c0", password="x-pass-123")
+    Correction.objects.create(
+        record=bilal, date="2024-05-02", note="The capture was in April.", corrected_by=editor
+    )
+    lines = {line["id"]: line for line in export_lines(client, types="persons")}
+    assert lines[str(bilal.public_id)]["corrections"] == [
+        {"date": "2024-05-02", "note": "The capture was in April."}
+    ]
+    others = [line for id_, line in lines.items() if id_ != str(bilal.public_id)]
+    assert all(line["corrections"] == [] for line in others)
+    assert "corrector-77c0" not in json.dumps(list(lines.values()))
+
+
 def test_the_export_takes_a_list_of_types(client, demo):
     lines = export_lines(client, types="events,places")
     assert {line["type"] for line in lines} == {"event", "place"}
@@ -137,6 +154,8 @@ def test_export_queries_grow_with_chunks_not_rows(client, monkeypatch):
                 person=person, organization=f.OrganizationFactory(status=PUBLISHED)
             )
             f.NationalityFactory(person=person)
+            Correction.objects.create(record=person, note="A date was wrong.")
+            Correction.objects.create(record=event, note="The place was wrong.")
 
     def count():
         with CaptureQueriesContext(connection) as ctx:

@@ -268,3 +268,11 @@ def test_review_comments_and_corrections_follow_the_survivor(pair, editor):
     for model in (ReviewComment, Correction):
         assert model.objects.filter(content_type=person_type, object_id=bilal.pk).count() == 1
         assert not model.objects.filter(content_type=person_type, object_id=other.pk).exists()
+    assert [c.note for c in bilal.corrections.all()] == ["The capture was in April, not May."]
+
+
+def test_deleting_a_person_deletes_its_corrections(editor):
+    person = f.PersonFactory(status=PUBLISHED)
+    Correction.objects.create(record=person, note="The capture was in April, not May.")
+    person.delete()
+    assert not Correction.objects.exists()

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from detainees.demo import load_demo
 from detainees.filters import FACETS
-from detainees.models import Event, Organization, Person, PublicationStatus
+from detainees.models import Correction, Event, Organization, Person, PublicationStatus
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -172,6 +172,7 @@ def test_the_person_page_runs_the_same_queries_whatever_the_timeline_length(clie
             assert client.get("/people/qari-bilal/").status_code == 200
         return len(ctx)
 
+    queries()  # the first read of a process also looks up (and caches) the person's type
     before = queries()
     for year in range(2015, 2020):
         event = published_event(
@@ -179,6 +180,23 @@ def test_the_person_page_runs_the_same_queries_whatever_the_timeline_length(clie
         )
         f.CitationFactory(event=event, source=f.SourceFactory(status=PUBLISHED))
     assert queries() == before
+
+
+def test_the_person_page_lists_its_corrections_in_the_same_queries_however_many(client, demo):
+    def queries():
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get("/people/qari-bilal/")
+        return len(ctx), response.content.decode()
+
+    Correction.objects.create(record=demo, date="2024-05-02", note="The capture was in April.")
+    queries()  # the first read of a process also looks up (and caches) the person's type
+    before, html = queries()
+    assert "2 May 2024</time>: The capture was in April." in html
+    for i in range(5):
+        Correction.objects.create(record=demo, note=f"Correction {i}.")
+    after, html = queries()
+    assert after == before
+    assert "Correction 4." in html
 
 
 def test_the_person_page_shows_every_fact_with_footnotes_to_its_sources(client, demo):

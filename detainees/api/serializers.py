@@ -318,6 +318,7 @@ class CorrectionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Correction
         fields = ("date", "note")
+        read_only_fields = fields  # so the schema marks both as always sent
 
 
 class PersonDetailSerializer(serializers.ModelSerializer):
