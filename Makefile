@@ -81,7 +81,8 @@ bench: $(STAMP)
 			--persons $(PERSONS) --events $(EVENTS) --seed $(SEED); } && \
 		$(PY) -m bench.run --repeat $(BENCH_REPEAT)'
 
-## bench-smoke: the same at 2,000 people / 20,000 events on a throwaway database, in about a minute
+## bench-smoke: the same at 2,000 people / 20,000 events on a throwaway database (a few minutes,
+## most of them the JSON Lines export of the people)
 bench-smoke: $(STAMP)
 	$(LOCALDB) --throwaway -- sh -c '$(PY) manage.py migrate --no-input -v0 && \
 		$(PY) manage.py generate_dataset --quiet --persons 2000 --events 20000 --seed 1 && \

@@ -331,6 +331,8 @@ def report(results: list[Result], *, info: dict, size: dict, label: str, repeat:
         "",
         "`EXPLAIN (ANALYZE, BUFFERS)` of each path's slowest query: `explain/<path>.txt`.",
         "",
+        "Not measured yet: the generic import of 100,000 rows. A path timed once has p50 = p95.",
+        "",
     ]
     return "\n".join(lines)
 
