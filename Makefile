@@ -70,3 +70,21 @@ browser-test: $(STAMP)
 	$(LOCALDB) --throwaway -- sh -c '$(PY) manage.py check && \
 		$(PY) -m pytest tests/browser $(PYTEST_ARGS)'
 .PHONY: browser-test
+
+## bench: time the public paths against their bare SQL (bench/RESULTS.md) on the local database;
+## generates the synthetic dataset (PERSONS, EVENTS, SEED as for `make dataset`) first, unless
+## BENCH_KEEP_DATA=1 says the one loaded is the one to measure. Not part of `make test`.
+BENCH_REPEAT ?= 30
+bench: $(STAMP)
+	$(LOCALDB) -- sh -c '$(PY) manage.py migrate --no-input -v0 && \
+		{ [ -n "$(BENCH_KEEP_DATA)" ] || $(PY) manage.py generate_dataset --quiet \
+			--persons $(PERSONS) --events $(EVENTS) --seed $(SEED); } && \
+		$(PY) -m bench.run --repeat $(BENCH_REPEAT)'
+
+## bench-smoke: the same at 2,000 people / 20,000 events on a throwaway database (a few minutes,
+## most of them the JSON Lines export of the people)
+bench-smoke: $(STAMP)
+	$(LOCALDB) --throwaway -- sh -c '$(PY) manage.py migrate --no-input -v0 && \
+		$(PY) manage.py generate_dataset --quiet --persons 2000 --events 20000 --seed 1 && \
+		$(PY) -m bench.run --repeat 10 --warmup 2 --export-types persons --label "smoke: 2,000 people / 20,000 events"'
+.PHONY: bench bench-smoke
