@@ -105,17 +105,22 @@ def person_list(request):
     except BadCursor as exc:
         return HttpResponseBadRequest(str(exc))
     counts = facet_counts(filterset.qs)
-    total = sum(n for _, _, n in counts["status"])
+    context = faceted_page(request, filterset, page, counts, total_from="status")
+    return render(request, "detainees/person_list.html", context)
+
+
+def faceted_page(request, filterset, page, counts, *, total_from: str) -> dict:
+    """A faceted list's context. The total is summed from a facet every row has exactly one
+    value of, so it costs no COUNT(*) of its own."""
     params = request.GET.copy()
-    params.pop("after", None)
-    context = {
+    params.pop("after", None)  # the facet links start again from the first page
+    return {
         "filter": filterset,
         "page": page,
         "facets": [(filterset.form[name], counts[name]) for name in counts],
-        "total": total,
+        "total": sum(n for _, _, n in counts[total_from]),
         "query_string": params.urlencode(),
     }
-    return render(request, "detainees/person_list.html", context)
 
 
 @require_GET
@@ -136,15 +141,7 @@ def event_list(request):
     except BadCursor as exc:
         return HttpResponseBadRequest(str(exc))
     counts = facet_counts(filterset.qs, EVENT_FACETS)
-    params = request.GET.copy()
-    params.pop("after", None)
-    context = {
-        "filter": filterset,
-        "page": page,
-        "facets": [(filterset.form[name], counts[name]) for name in counts],
-        "total": sum(n for _, _, n in counts["kind"]),
-        "query_string": params.urlencode(),
-    }
+    context = faceted_page(request, filterset, page, counts, total_from="kind")
     return render(request, "detainees/event_list.html", context)
 
 
