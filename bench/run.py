@@ -119,7 +119,12 @@ def pick_paths(client, *, export_types: str = "persons,events") -> list[BenchPat
     """The measured URLs, with records and filter values chosen from the data deterministically."""
     from django.db.models import Count, Q
 
-    from detainees.filters import EVENT_FACETS, FACETS, facet_counts, people_for_listing
+    from detainees.filters import (
+        EVENT_FACETS,
+        facet_counts,
+        people_for_listing,
+        person_facet_counts,
+    )
     from detainees.models import Event, Facility, Person
 
     person = (
@@ -145,7 +150,7 @@ def pick_paths(client, *, export_types: str = "persons,events") -> list[BenchPat
         .values_list("date_earliest", flat=True)
     )
     on = custody[len(custody) // 2] if custody else None
-    person_counts = facet_counts(people_for_listing(), FACETS)
+    person_counts = person_facet_counts(people_for_listing(), everyone=True)
     event_counts = facet_counts(Event.objects.published(), EVENT_FACETS)
     combined = {
         k: v for k in ("status", "nationality") if (v := top_value(person_counts, k)) is not None

@@ -14,6 +14,13 @@ def add_role_permissions(sender, app_config, using="default", apps=global_apps, 
     ensure_roles(apps, using=using)
 
 
+def install_listing(sender, app_config, using="default", verbosity=1, **kwargs):
+    """Keep the stored people list's refresh function in step with its definitions."""
+    from detainees import listing_store
+
+    listing_store.install(using=using, verbosity=verbosity)
+
+
 class DetaineesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "detainees"
@@ -21,3 +28,4 @@ class DetaineesConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(add_role_permissions, sender=self)
+        post_migrate.connect(install_listing, sender=self)

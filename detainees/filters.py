@@ -19,6 +19,7 @@ from django_filters.fields import IsoDateTimeField
 
 from detainees.fuzzydates import FuzzyDate, FuzzyDateError
 from detainees.listing import CurrentStatus, annotate_listing, own_events
+from detainees.listing_store import COLUMNS as LISTING_COLUMNS
 from detainees.models import (
     Affiliation,
     Citation,
@@ -26,8 +27,12 @@ from detainees.models import (
     Event,
     EventOrganization,
     EventPerson,
+    FacetTotal,
+    Facility,
     Nationality,
+    Organization,
     Person,
+    Place,
     PublicationStatus,
     Source,
 )
@@ -60,6 +65,7 @@ class Facet:
     build: Callable[[], list]
     choices: dict[str, str] = field(default_factory=dict)
     key: str = "person_key"  # the pairs' column naming the row they belong to
+    labels_from: str = ""  # the model whose slugs the values are: its names are the labels
 
     def pair_querysets(self) -> list:
         return self.build()
@@ -177,22 +183,24 @@ FACETS: dict[str, Facet] = {
     for f in [
         Facet("status", "Current status", _status, dict(CurrentStatus.choices)),
         Facet("nationality", "Nationality", _nationality, dict(countries)),
-        Facet("organization", "Affiliated organization", _organization),
+        Facet("organization", "Affiliated organization", _organization, labels_from="organization"),
         Facet(
             "capturing_force",
             "Capturing force",
             lambda: _event_org(Event.Kind.CAPTURE, EventOrganization.Role.CAPTURING_FORCE),
+            labels_from="organization",
         ),
-        Facet("custodian", "Custodian", _custodian),
-        Facet("facility", "Facility", _facility),
+        Facet("custodian", "Custodian", _custodian, labels_from="organization"),
+        Facet("facility", "Facility", _facility, labels_from="facility"),
         Facet(
             "release_authority",
             "Release ordered by",
             lambda: _event_org(Event.Kind.RELEASE, EventOrganization.Role.ORDERED_BY),
+            labels_from="organization",
         ),
         Facet("release_kind", "Release kind", _release_kind, dict(Event.ReleaseKind.choices)),
         Facet("country", "Country of events", _country, dict(countries)),
-        Facet("province", "Province of events", _province),
+        Facet("province", "Province of events", _province, labels_from="place"),
         Facet("reengaged", "Re-engaged", _reengaged, dict(Event.Reengagement.choices)),
         Facet("claim_status", "Claim status of events", _claim_status, dict(ClaimStatus.choices)),
     ]
@@ -309,8 +317,9 @@ SORT_CHOICES = [
 class FacetFilter(django_filters.MultipleChoiceFilter):
     """A facet's checkboxes; the choices are whatever values the data holds."""
 
-    def __init__(self, facet: Facet, **kwargs):
+    def __init__(self, facet: Facet, *, stored: bool = False, **kwargs):
         self.facet = facet
+        self.stored = stored  # filter on the stored people list (PersonListing.facets)
         super().__init__(label=facet.label, widget=forms.CheckboxSelectMultiple, **kwargs)
 
     @property
@@ -323,6 +332,9 @@ class FacetFilter(django_filters.MultipleChoiceFilter):
     def filter(self, qs, value):
         if not value:
             return qs
+        if self.stored:
+            tokens = [f"{self.facet.name}={v}" for v in value]
+            return qs.filter(listing__facets__overlap=tokens)
         return qs.filter(self.facet.filter_q(list(value)))
 
 
@@ -349,7 +361,7 @@ class PersonFilterSet(django_filters.FilterSet):
     def __init__(self, data=None, *args, **kwargs):
         super().__init__(data, *args, **kwargs)
         for name, facet in FACETS.items():
-            self.filters[name] = FacetFilter(facet, field_name=name)
+            self.filters[name] = FacetFilter(facet, field_name=name, stored=True)
             self.filters[name].parent = self
             self.filters[name].model = Person
 
@@ -375,6 +387,14 @@ class PersonFilterSet(django_filters.FilterSet):
         return queryset
 
     @property
+    def narrows(self) -> bool:
+        """Whether the selection may be smaller than every published person."""
+        if not (self.is_bound and self.is_valid()):
+            return False
+        ignored = {"sort", "captured_reading", "released_reading"}
+        return any(v for k, v in self.form.cleaned_data.items() if k not in ignored)
+
+    @property
     def sort_key(self) -> str:
         if self.is_bound and self.is_valid():
             return self.form.cleaned_data.get("sort") or "name"
@@ -382,7 +402,69 @@ class PersonFilterSet(django_filters.FilterSet):
 
 
 def people_for_listing():
-    return annotate_listing(Person.objects.published()).prefetch_related("nationalities")
+    """Published people with the stored list's columns (see detainees.listing_store)."""
+    columns = {c: F(f"listing__{c}") for c in LISTING_COLUMNS}
+    return (
+        Person.objects.published()
+        .filter(listing__isnull=False)
+        .annotate(**columns)
+        .prefetch_related("nationalities")
+    )
+
+
+LABEL_MODELS = {"organization": Organization, "facility": Facility, "place": Place}
+
+
+def person_facet_counts(selection, *, everyone=False) -> dict[str, list[tuple[str, str, int]]]:
+    """`facet_counts` for a selection from `people_for_listing()`, read from the stored list:
+    one query counting every facet's values (or reading the stored totals, when the selection
+    is `everyone` published), and one for the names of the records the values are slugs of."""
+    if everyone:
+        rows = list(FacetTotal.objects.values_list("token", "people"))
+    else:
+        tokens = selection.order_by().values(tokens=F("listing__facets"))
+        sql, params = tokens.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT token, count(*) FROM (SELECT unnest(s.tokens) AS token FROM ({sql}) s) t "
+                "GROUP BY token",
+                params,
+            )
+            rows = cursor.fetchall()
+    found: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
+    for token, n in rows:
+        name, _, value = token.partition("=")
+        if name in found:
+            found[name].append((value, n))
+    slugs: dict[str, set[str]] = {}
+    for facet in FACETS.values():
+        if facet.labels_from and found[facet.name]:
+            slugs.setdefault(facet.labels_from, set()).update(v for v, _ in found[facet.name])
+    names = _record_names(slugs)
+    counts = {}
+    for name, facet in FACETS.items():
+        labels = names.get(facet.labels_from, {}) if facet.labels_from else facet.labels()
+        labelled = [(value, labels.get(value) or value, n) for value, n in found[name]]
+        counts[name] = sorted(labelled, key=lambda row: (-row[2], row[1], row[0]))
+    return counts
+
+
+def _record_names(slugs: dict[str, set[str]]) -> dict[str, dict[str, str]]:
+    """Names of published records by model key and slug, in one query."""
+    if not slugs:
+        return {}
+    parts = [
+        LABEL_MODELS[key]
+        .objects.published()
+        .filter(slug__in=values)
+        .values_list(Value(key), "slug", "name")
+        for key, values in slugs.items()
+    ]
+    query = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    names: dict[str, dict[str, str]] = {}
+    for key, slug, name in query:
+        names.setdefault(key, {})[slug] = name
+    return names
 
 
 def facet_counts(selection, facets=FACETS) -> dict[str, list[tuple[str, str, int]]]:

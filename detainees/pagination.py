@@ -65,10 +65,16 @@ def keyset_page(queryset, *, field: str, descending: bool, after: str | None, si
     queryset = queryset.annotate(sort_key=key)
     if after:
         value, pk = decode_cursor(after)
+        # The first condition repeats what the second implies: it bounds the index scan, which
+        # then starts at the cursor instead of reading every row before it.
         if descending:
-            queryset = queryset.filter(Q(sort_key__lt=value) | Q(sort_key=value, pk__lt=pk))
+            queryset = queryset.filter(sort_key__lte=value).filter(
+                Q(sort_key__lt=value) | Q(sort_key=value, pk__lt=pk)
+            )
         else:
-            queryset = queryset.filter(Q(sort_key__gt=value) | Q(sort_key=value, pk__gt=pk))
+            queryset = queryset.filter(sort_key__gte=value).filter(
+                Q(sort_key__gt=value) | Q(sort_key=value, pk__gt=pk)
+            )
     order = ("-sort_key", "-pk") if descending else ("sort_key", "pk")
     rows = list(queryset.order_by(*order)[: size + 1])
     next_cursor = None

@@ -23,6 +23,7 @@ from detainees.filters import (
     events_for_listing,
     facet_counts,
     people_for_listing,
+    person_facet_counts,
 )
 from detainees.fuzzydates import FuzzyDate, FuzzyDateError
 from detainees.models import (
@@ -104,7 +105,7 @@ def person_list(request):
         )
     except BadCursor as exc:
         return HttpResponseBadRequest(str(exc))
-    counts = facet_counts(filterset.qs)
+    counts = person_facet_counts(filterset.qs, everyone=not filterset.narrows)
     context = faceted_page(request, filterset, page, counts, total_from="status")
     return render(request, "detainees/person_list.html", context)
 
@@ -183,7 +184,7 @@ def figures_view(request):
         return HttpResponseBadRequest("Invalid filter: " + filterset.errors.as_text())
     params = request.GET.copy()
     params.pop("after", None)
-    counts = facet_counts(filterset.qs)
+    counts = person_facet_counts(filterset.qs, everyone=not filterset.narrows)
     context = {
         "filter": filterset,
         "facets": [(filterset.form[name], counts[name]) for name in counts],

@@ -2,6 +2,7 @@ from .common import ClaimStatus, PublicationStatus, Publishable
 from .editorial import Correction, ReviewComment
 from .events import BatchMembership, Event, EventOrganization, EventPerson, ReleaseBatch
 from .imports import ExternalId
+from .listing import FacetTotal, PersonListing, StaleListing
 from .organizations import Organization, OrganizationName
 from .people import Affiliation, Nationality, Person, PersonName, PersonRedirect
 from .places import Facility, FacilityControl, Place
@@ -18,12 +19,14 @@ __all__ = [
     "EventOrganization",
     "EventPerson",
     "ExternalId",
+    "FacetTotal",
     "Facility",
     "FacilityControl",
     "Nationality",
     "Organization",
     "OrganizationName",
     "Person",
+    "PersonListing",
     "PersonName",
     "PersonRedirect",
     "Place",
@@ -32,6 +35,7 @@ __all__ = [
     "ReleaseBatch",
     "ReviewComment",
     "Source",
+    "StaleListing",
     "Tombstone",
 ]
 

@@ -1,0 +1,87 @@
+"""What the public people list shows, sorts and filters each published person by, stored.
+
+Computed from the person's published records (`detainees.listing` defines how) and kept exact
+by PostgreSQL triggers on every table it is computed from (`detainees.listing_store`), so the
+list, its facet counts and its sorts read one row per person instead of walking the timeline.
+"""
+
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
+
+# Missing dates sort last in both directions (as keyset_page orders them): ascending sorts
+# read them as the latest possible day, descending ones as the earliest.
+LATEST, EARLIEST = "9999-12-31", "0001-01-01"
+
+
+class PersonListing(models.Model):
+    """One published person's list row; unpublished people have none."""
+
+    person = models.OneToOneField(
+        "detainees.Person",
+        primary_key=True,
+        on_delete=models.DO_NOTHING,  # the triggers remove the row with the person
+        db_constraint=False,
+        related_name="listing",
+    )
+    sort_name = models.TextField()
+    first_capture = models.DateField(null=True)
+    # As the timeline gives them: none when there is no such event, as for the dates above.
+    first_capture_date = models.TextField(null=True)  # noqa: DJ001
+    last_release = models.DateField(null=True)
+    last_release_date = models.TextField(null=True)  # noqa: DJ001
+    current_status = models.TextField()
+    # Every facet value the person has, as "facet=value" (e.g. "nationality=AF").
+    facets = ArrayField(models.TextField(), default=list)
+
+    class Meta:
+        indexes = [
+            GinIndex(fields=["facets"], name="listing_facets_gin"),
+            models.Index(fields=["sort_name", "person"], name="listing_name_idx"),
+            models.Index(
+                Coalesce(F("first_capture"), Value(LATEST, output_field=models.DateField())),
+                F("person"),
+                name="listing_capture_asc_idx",
+            ),
+            models.Index(
+                Coalesce(F("first_capture"), Value(EARLIEST, output_field=models.DateField())),
+                F("person"),
+                name="listing_capture_desc_idx",
+            ),
+            models.Index(
+                Coalesce(F("last_release"), Value(LATEST, output_field=models.DateField())),
+                F("person"),
+                name="listing_release_asc_idx",
+            ),
+            models.Index(
+                Coalesce(F("last_release"), Value(EARLIEST, output_field=models.DateField())),
+                F("person"),
+                name="listing_release_desc_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return self.sort_name
+
+
+class StaleListing(models.Model):
+    """People whose list row waits to be recomputed: filled by the triggers, emptied at the
+    end of each statement, or at the end of a bulk load that defers the work."""
+
+    person_id = models.BigIntegerField(primary_key=True)
+
+    def __str__(self):
+        return str(self.person_id)
+
+
+class FacetTotal(models.Model):
+    """How many published people have each facet value: the list's counts when nothing is
+    selected, kept exact by the same triggers as the rows."""
+
+    token = models.TextField(primary_key=True)
+    people = models.PositiveIntegerField()
+
+    def __str__(self):
+        return f"{self.token}: {self.people}"
