@@ -21,6 +21,7 @@ from detainees.models import (
     Person,
     PublicationStatus,
 )
+from detainees.pagination import keyset_page
 from detainees.timeline import custodians, sort_key
 
 PUBLISHED = PublicationStatus.PUBLISHED
@@ -265,21 +266,28 @@ def held_at(facility, day_from, day_to):
     )
 
 
-def facility_page(facility, on=None) -> dict:
+FACILITY_PAGE_SIZE = 50
+
+
+def facility_page(facility, on=None, *, after=None, held_after=None) -> dict:
+    """The facility's control history, and its custody episodes, latest first, a page at a
+    time: all of them from the cursor `after`, and those possibly covering `on` from
+    `held_after`. Raises BadCursor for a cursor that is not one."""
     controls = (
         FacilityControl.objects.filter(facility=facility, controller__status=PUBLISHED)
         .exclude(claim_status=ClaimStatus.RETRACTED)
         .select_related("controller")
         .order_by(F("start_earliest").asc(nulls_first=True))
     )
+    custody = events_for_listing().filter(kind=Event.Kind.CUSTODY, facility=facility)
     context = {
         "facility": facility,
         "controls": controls,
-        "custody": events_for_listing().filter(kind=Event.Kind.CUSTODY, facility=facility),
+        "custody": latest_first(custody, after),
         "on": on,
     }
     if on is not None:
-        context["held_on"] = held_at(facility, on.earliest, on.latest)
+        context["held_on"] = latest_first(held_at(facility, on.earliest, on.latest), held_after)
         context["controllers_on"] = [
             c
             for c in controls
@@ -287,6 +295,12 @@ def facility_page(facility, on=None) -> dict:
             and (c.end_latest is None or c.end_latest >= on.earliest)
         ]
     return context
+
+
+def latest_first(events, after):
+    return keyset_page(
+        events, field="date_earliest", descending=True, after=after, size=FACILITY_PAGE_SIZE
+    )
 
 
 def source_page(source) -> dict:

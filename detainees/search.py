@@ -19,9 +19,11 @@ from django.contrib.postgres.lookups import DataContains, Unaccent
 from django.contrib.postgres.search import (
     SearchQuery,
     SearchRank,
+    TrigramDistance,
     TrigramSimilarity,
     TrigramWordSimilarity,
 )
+from django.db import connection
 from django.db.models import (
     Case,
     F,
@@ -35,6 +37,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Greatest
 
 from detainees.models import (
@@ -43,6 +46,7 @@ from detainees.models import (
     OrganizationName,
     Person,
     PersonName,
+    PersonNameKey,
     Place,
     Source,
 )
@@ -179,7 +183,17 @@ def refresh_search_keys(models=None, batch_size: int = 1000) -> int:
                 stale.append(row)
         model._base_manager.bulk_update(stale, ["search_key"], batch_size=batch_size)
         changed += len(stale)
+    refresh_name_keys()
     return changed
+
+
+def refresh_name_keys() -> None:
+    """Add any key missing from PersonNameKey (after a load that switched triggers off)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO detainees_personnamekey (key) SELECT DISTINCT search_key "
+            "FROM detainees_personname ON CONFLICT DO NOTHING"
+        )
 
 
 # --- Queries ----------------------------------------------------------------------------------
@@ -232,18 +246,22 @@ def _score(key: str, plain: str):
     )
 
 
-def search_people(q: str, queryset=None) -> QuerySet:
+def search_people(q: str, queryset=None, *, nearest: int | None = None) -> QuerySet:
     """People with a name near `q`, best first, annotated with `search_rank` (0..1) and
     `search_name` (their name that matched best); published people unless `queryset` is given.
 
     One query: matching names come from the trigram index; the rank is a subquery per person
-    found, over that person's names.
+    found, over that person's names. With `nearest`, only the people of the `nearest` names
+    closest to `q` by each measure are ranked (enough for a first page of the best matches):
+    the index then reads those names in order and stops, instead of finding every match.
     """
     queryset = Person.objects.published() if queryset is None else queryset
     key = name_key(q)
     if not key:
         return queryset.none()
     found = PersonName.objects.filter(_matches(key, q)).values("person_id")
+    if nearest and not _only_titles(q):
+        found = _nearest_names(key, nearest)
     best = (
         PersonName.objects.filter(person=OuterRef("pk"))
         .annotate(score=_score(key, _plain(q)))
@@ -256,6 +274,43 @@ def search_people(q: str, queryset=None) -> QuerySet:
             search_name=Subquery(best.values("name")[:1]),
         )
         .order_by("-search_rank", "pk")
+    )
+
+
+class _WordDistance(Func):
+    """`key <->> q`: 1 - word_similarity(q, key), an ordering the trigram index serves."""
+
+    function = ""
+    arg_joiner = " <->> "
+    output_field = FloatField()
+
+
+def _nearest_names(key: str, n: int) -> RawSQL:
+    """Person ids of `n` names with the keys nearest `key`: the keys most similar to it and
+    those containing it most nearly as words (among the keys `_matches` finds), nearest first.
+
+    Keys are looked for in PersonNameKey, a row per distinct key, and names by equality; so
+    the cost follows the number of distinct keys, not of names."""
+    keys = PersonNameKey.objects.all()
+    similar = (
+        keys.filter(Q(key=key) | Q(key__trigram_similar=key))
+        .annotate(distance=TrigramDistance("key", key))
+        .order_by("distance", "key")
+        .values("key", "distance")[:n]
+    )
+    words = (
+        keys.filter(key__trigram_word_similar=key)
+        .annotate(distance=_WordDistance(F("key"), Value(key)))
+        .order_by("distance", "key")
+        .values("key", "distance")[:n]
+    )
+    similar_sql, similar_params = similar.query.sql_with_params()
+    words_sql, words_params = words.query.sql_with_params()
+    return RawSQL(
+        f"SELECT n.person_id FROM (({similar_sql}) UNION ALL ({words_sql})) k "
+        f"JOIN {PersonName._meta.db_table} n ON n.search_key = k.key "
+        "ORDER BY k.distance, n.person_id LIMIT %s",
+        (*similar_params, *words_params, n),
     )
 
 
@@ -371,7 +426,7 @@ def search_all(q: str, limit: int = 10) -> dict[str, list]:
     """The best `limit` published matches of each kind; six queries (people's names are
     prefetched), none for an empty query."""
     return {
-        "people": list(search_people(q).with_primary_name()[:limit]),
+        "people": list(search_people(q, nearest=5 * limit).with_primary_name()[:limit]),
         "organizations": list(search_organizations(q)[:limit]),
         "facilities": list(search_facilities(q)[:limit]),
         "places": list(search_places(q)[:limit]),

@@ -251,7 +251,15 @@ def facility_detail(request, slug):
                 raise FuzzyDateError("Give a date with both ends, such as 'March 2013'.")
         except FuzzyDateError as exc:
             on, error, status = None, str(exc), 400
-    context = facility_page(facility, on=on)
+    try:
+        context = facility_page(
+            facility,
+            on=on,
+            after=request.GET.get("after"),
+            held_after=request.GET.get("held_after"),
+        )
+    except BadCursor as exc:
+        return HttpResponseBadRequest(str(exc))
     context.update({"on_text": request.GET.get("on", ""), "on_error": error})
     return render(request, "detainees/facility_detail.html", context, status=status)
 

@@ -1,5 +1,7 @@
 """Pages for organizations, facilities, sources, batches and places."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -54,6 +56,49 @@ def test_a_facility_page_shows_control_history_and_who_was_held_on_a_date(client
     assert "Nobody recorded as held here then." in html
     html = page(client, parwan.get_absolute_url() + "?on=next tuesday", status=400)
     assert "next tuesday" in html
+
+
+def held_at(facility, count):
+    for i in range(count):
+        event = f.EventFactory(
+            kind=Event.Kind.CUSTODY,
+            date=f"2010-01-{i % 28 + 1:02d}",
+            facility=facility,
+            status=PublicationStatus.PUBLISHED,
+        )
+        f.EventPersonFactory(
+            event=event, person=f.PersonFactory(name=f"Held {i:03d}", status="published")
+        )
+
+
+def test_a_busy_facility_lists_its_custody_a_page_at_a_time(client):
+    facility = f.FacilityFactory(name="Busy jail", status=PublicationStatus.PUBLISHED)
+    held_at(facility, 55)
+    html = page(client, facility.get_absolute_url())
+    everyone = html.split('id="everyone"')[1]
+    first = set(re.findall(r"Held \d{3}", everyone))
+    assert len(first) == 50
+    after = re.search(r'href="\?after=([\w-]+)#everyone"', everyone).group(1)
+    rest = page(client, facility.get_absolute_url() + f"?after={after}").split('id="everyone"')[1]
+    second = set(re.findall(r"Held \d{3}", rest))
+    assert len(second) == 5 and not first & second
+    assert 'rel="next"' not in rest
+    held = page(client, facility.get_absolute_url() + "?on=January 2010").split('id="held-on"')[1]
+    held = held.split('id="everyone"')[0]
+    assert len(set(re.findall(r"Held \d{3}", held))) == 50
+    assert "held_after=" in held
+    page(client, facility.get_absolute_url() + "?after=garbage", status=400)
+
+
+def test_a_facility_page_runs_the_same_queries_for_one_or_many_held(client):
+    def queries(count):
+        facility = f.FacilityFactory(status=PublicationStatus.PUBLISHED)
+        held_at(facility, count)
+        with CaptureQueriesContext(connection) as captured:
+            page(client, facility.get_absolute_url() + "?on=2010")
+        return len(captured)
+
+    assert queries(1) == queries(60)
 
 
 def test_a_source_page_lists_every_public_fact_citing_it(client, demo):

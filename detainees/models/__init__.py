@@ -4,7 +4,14 @@ from .events import BatchMembership, Event, EventOrganization, EventPerson, Rele
 from .imports import ExternalId
 from .listing import FacetTotal, PersonListing, StaleListing
 from .organizations import Organization, OrganizationName
-from .people import Affiliation, Nationality, Person, PersonName, PersonRedirect
+from .people import (
+    Affiliation,
+    Nationality,
+    Person,
+    PersonName,
+    PersonNameKey,
+    PersonRedirect,
+)
 from .places import Facility, FacilityControl, Place
 from .sources import Citation, Source
 from .tombstones import Tombstone
@@ -28,6 +35,7 @@ __all__ = [
     "Person",
     "PersonListing",
     "PersonName",
+    "PersonNameKey",
     "PersonRedirect",
     "Place",
     "PublicationStatus",

@@ -2,7 +2,8 @@
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from detainees.fuzzydates import fuzzy_date_constraints
@@ -19,6 +20,7 @@ from .common import (
     publication_constraints,
     unique_slug,
 )
+from .listing import EARLIEST
 from .places import FacilityControl
 
 
@@ -184,6 +186,20 @@ class Event(Publishable):
         indexes = [
             models.Index(fields=["kind", "date_earliest"], name="event_kind_date_idx"),
             models.Index(fields=["date_earliest", "date_latest"], name="event_date_bounds_idx"),
+            # Lists of events, latest first, undated last (keyset_page's order): all of them,
+            # and a facility's custody episodes.
+            models.Index(
+                Coalesce(F("date_earliest"), Value(EARLIEST, output_field=models.DateField())),
+                F("id"),
+                name="event_latest_first_idx",
+            ),
+            models.Index(
+                F("facility"),
+                F("kind"),
+                Coalesce(F("date_earliest"), Value(EARLIEST, output_field=models.DateField())),
+                F("id"),
+                name="event_facility_latest_idx",
+            ),
             # The release-kind and re-engagement facets.
             models.Index(
                 fields=["release_kind"],

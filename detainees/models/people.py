@@ -1,6 +1,7 @@
 """People, the names they go by, their nationalities and their affiliations."""
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GistIndex
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.lookups import Regex
@@ -232,7 +233,11 @@ class PersonName(models.Model):
 
     class Meta:
         ordering = ["-is_primary", "name"]
-        indexes = [search_key_index("personname")]
+        indexes = [
+            search_key_index("personname"),
+            # Search finds the nearest keys in PersonNameKey, then their names by equality.
+            models.Index(fields=["search_key"], name="personname_key_idx"),
+        ]
         constraints = [
             choices_check("kind", PersonNameKind, "personname_kind_valid"),
             *claim_constraints("personname"),
@@ -258,6 +263,23 @@ class PersonName(models.Model):
 
         kwargs["update_fields"] = fill_search_key(self, kwargs.get("update_fields"))
         super().save(*args, **kwargs)
+
+
+class PersonNameKey(models.Model):
+    """Each distinct search key of people's names, once. Names repeat (hundreds of thousands of
+    names share a few tens of thousands of keys), so search finds the nearest keys here, then the
+    names having them by equality. A trigger on PersonName adds new keys; a key whose names
+    are all gone matches nobody."""
+
+    key = models.TextField(primary_key=True)
+
+    class Meta:
+        indexes = [
+            GistIndex(fields=["key"], opclasses=["gist_trgm_ops"], name="personnamekey_trgm")
+        ]
+
+    def __str__(self):
+        return self.key
 
 
 class Nationality(models.Model):

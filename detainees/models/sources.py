@@ -4,6 +4,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models import F, Func, Q
+from django.db.models.functions import Upper
 from django.db.models.lookups import Exact
 from django.urls import reverse
 
@@ -97,7 +98,11 @@ class Source(Publishable):
     class Meta:
         ordering = ["title"]
         # Serves detainees.search.search_sources.
-        indexes = [GinIndex(fields=["search_vector"], name="source_search_vector")]
+        indexes = [
+            GinIndex(fields=["search_vector"], name="source_search_vector"),
+            # Search also matches a reference number typed whole, in any case.
+            models.Index(Upper("reference_number"), name="source_reference_upper"),
+        ]
         constraints = [
             *publication_constraints("source"),
             *fuzzy_date_constraints("published", "source"),

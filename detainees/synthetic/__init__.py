@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from detainees import listing_store
+from detainees.search import refresh_name_keys
 
 from .generator import MARKER, Generator
 from .loader import (
@@ -79,8 +80,10 @@ def generate_dataset(
     lap("analyze")
     if phase is not None:
         phase("people list")
-    # The load switched the triggers keeping the stored people list off: compute it whole.
+    # The load switched off the triggers keeping the stored people list and the table of name
+    # keys: compute them whole.
     listing_store.rebuild()
+    refresh_name_keys()
     lap("people list")
     return LoadReport(
         seconds=clock[-1] - clock[0],
