@@ -127,9 +127,11 @@ def pick_paths(client, *, export_types: str = "persons,events") -> list[BenchPat
     )
     from detainees.models import Event, Facility, Person
 
+    # The published person with the longest public timeline: the heaviest detail page.
+    timeline = Q(event_roles__role="subject", event_roles__event__status="published")
     person = (
         Person.objects.published()
-        .annotate(n=Count("event_roles"))
+        .annotate(n=Count("event_roles", filter=timeline))
         .order_by("-n", "slug")
         .only("slug", "public_id")
         .first()

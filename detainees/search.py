@@ -183,12 +183,12 @@ def refresh_search_keys(models=None, batch_size: int = 1000) -> int:
                 stale.append(row)
         model._base_manager.bulk_update(stale, ["search_key"], batch_size=batch_size)
         changed += len(stale)
-    refresh_name_keys()
     return changed
 
 
 def refresh_name_keys() -> None:
-    """Add any key missing from PersonNameKey (after a load that switched triggers off)."""
+    """Add any key missing from PersonNameKey, after a load that switched its trigger off (the
+    trigger adds the keys of names saved, updated or bulk-updated)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO detainees_personnamekey (key) SELECT DISTINCT search_key "

@@ -1,6 +1,8 @@
 """The benchmark harness (bench/run.py) still measures and reports, on a tiny dataset."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from bench import run as bench
 from detainees.synthetic import generate_dataset
@@ -30,3 +32,22 @@ def test_harness_measures_paths_against_their_own_sql_and_writes_the_report(tiny
     report = (tmp_path / "RESULTS.md").read_text()
     assert "| path | p50 | p95 | B2 p95 | ratio | queries | rows |" in report
     assert "| `api-persons-page1` |" in report and "PostgreSQL" in report
+
+
+def queries_per_path(client) -> dict[str, int]:
+    counts = {}
+    for path in bench.pick_paths(client, export_types="persons,events"):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(path.url)
+            bench.drain(response)
+        assert response.status_code == 200, path.url
+        counts[path.name] = len(captured)
+    return counts
+
+
+def test_every_benchmarked_path_runs_as_many_queries_on_more_data(transactional_db, client):
+    # Both sizes stay within one chunk of the streamed exports (which read 500 rows a query).
+    generate_dataset(persons=30, events=150, seed=1)
+    small = queries_per_path(client)
+    generate_dataset(persons=150, events=1500, seed=2)
+    assert queries_per_path(client) == small
