@@ -25,6 +25,7 @@ from detainees.models import (
     Citation,
     ClaimStatus,
     Event,
+    EventFacetTotal,
     EventOrganization,
     EventPerson,
     FacetTotal,
@@ -416,11 +417,24 @@ LABEL_MODELS = {"organization": Organization, "facility": Facility, "place": Pla
 
 
 def person_facet_counts(selection, *, everyone=False) -> dict[str, list[tuple[str, str, int]]]:
-    """`facet_counts` for a selection from `people_for_listing()`, read from the stored list:
-    one query counting every facet's values (or reading the stored totals, when the selection
-    is `everyone` published), and one for the names of the records the values are slugs of."""
+    """`facet_counts` for a selection from `people_for_listing()`, read from the stored list."""
+    return stored_facet_counts(selection, FACETS, FacetTotal, "people", everyone=everyone)
+
+
+def event_facet_counts(selection, *, everyone=False) -> dict[str, list[tuple[str, str, int]]]:
+    """`facet_counts` for a selection from `events_for_listing()`, read from the stored list."""
+    return stored_facet_counts(
+        selection, EVENT_FACETS, EventFacetTotal, "events", everyone=everyone
+    )
+
+
+def stored_facet_counts(selection, facets, totals, count_column, *, everyone=False):
+    """Per facet, (value, label, rows) for every value present, most first, from the stored
+    list (detainees.listing_store): one query counting every facet's values in the selection
+    (or reading the stored totals, when the selection is `everyone` listed), and one for the
+    names of the records whose slugs the values are."""
     if everyone:
-        rows = list(FacetTotal.objects.values_list("token", "people"))
+        rows = list(totals.objects.values_list("token", count_column))
     else:
         tokens = selection.order_by().values(tokens=F("listing__facets"))
         sql, params = tokens.query.sql_with_params()
@@ -431,18 +445,18 @@ def person_facet_counts(selection, *, everyone=False) -> dict[str, list[tuple[st
                 params,
             )
             rows = cursor.fetchall()
-    found: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
+    found: dict[str, list[tuple[str, int]]] = {name: [] for name in facets}
     for token, n in rows:
         name, _, value = token.partition("=")
         if name in found:
             found[name].append((value, n))
     slugs: dict[str, set[str]] = {}
-    for facet in FACETS.values():
+    for facet in facets.values():
         if facet.labels_from and found[facet.name]:
             slugs.setdefault(facet.labels_from, set()).update(v for v, _ in found[facet.name])
     names = _record_names(slugs)
     counts = {}
-    for name, facet in FACETS.items():
+    for name, facet in facets.items():
         labels = names.get(facet.labels_from, {}) if facet.labels_from else facet.labels()
         labelled = [(value, labels.get(value) or value, n) for value, n in found[name]]
         counts[name] = sorted(labelled, key=lambda row: (-row[2], row[1], row[0]))
@@ -552,12 +566,13 @@ EVENT_FACETS: dict[str, Facet] = {
     for f in [
         Facet("kind", "What happened", _event_kind, dict(Event.Kind.choices), key="event_key"),
         Facet("year", "Year", _event_year, key="event_key"),
-        Facet("province", "Province", _event_province, key="event_key"),
+        Facet("province", "Province", _event_province, key="event_key", labels_from="place"),
         Facet(
             "group",
             "Target group, or group acted for",
             _event_orgs(EventOrganization.Role.GROUP),
             key="event_key",
+            labels_from="organization",
         ),
         Facet(
             "force",
@@ -568,6 +583,7 @@ EVENT_FACETS: dict[str, Facet] = {
                 EventOrganization.Role.CARRIED_OUT_BY,
             ),
             key="event_key",
+            labels_from="organization",
         ),
     ]
 }
@@ -585,9 +601,16 @@ class EventFacetFilterSet(django_filters.FilterSet):
         for name, facet in EVENT_FACETS.items():
             if name in self.base_filters:
                 continue  # the API keeps its own `kind`, which also takes retracted events
-            self.filters[name] = FacetFilter(facet, field_name=name)
+            self.filters[name] = FacetFilter(facet, field_name=name, stored=True)
             self.filters[name].parent = self
             self.filters[name].model = Event
+
+    @property
+    def narrows(self) -> bool:
+        """Whether the selection may be smaller than every listed event."""
+        if not (self.is_bound and self.is_valid()):
+            return False
+        return any(self.form.cleaned_data.values())
 
 
 def events_for_listing():

@@ -19,13 +19,22 @@ A migration that changes a column the function reads must drop the function firs
 """
 
 import hashlib
+from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from django.db import connections, transaction
 
-from detainees.models import FacetTotal, Person, PersonListing, StaleListing
+from detainees.models import (
+    EventFacetTotal,
+    EventListing,
+    FacetTotal,
+    Person,
+    PersonListing,
+    StaleEventListing,
+    StaleListing,
+)
 
-FUNCTION = "detainees_refresh_listing(bigint[])"
 COLUMNS = (
     "sort_name",
     "first_capture",
@@ -36,62 +45,137 @@ COLUMNS = (
 )
 
 
+def _people():
+    from detainees.listing import annotate_listing
+
+    return annotate_listing(Person.objects.published())
+
+
+def _people_facets():
+    from detainees.filters import FACETS
+
+    return FACETS
+
+
+def _events():
+    from detainees.filters import public_events
+
+    return public_events()
+
+
+def _event_facets():
+    from detainees.filters import EVENT_FACETS
+
+    return EVENT_FACETS
+
+
+@dataclass(frozen=True)
+class Store:
+    """A stored list: a row per listed record, its `columns`, and its facet values."""
+
+    name: str
+    model: type
+    key: str  # the row's primary key column, the listed record's id
+    columns: tuple[str, ...]
+    records: Callable  # the listed records, with `columns` annotated
+    facets: Callable  # name -> Facet
+    totals: type
+    count_column: str
+    stale: type
+    # A facet whose value is one of `columns` (computed with them), not from its pairs.
+    column_facet: tuple[str, str] | None = None
+
+    @property
+    def function(self) -> str:
+        return f"detainees_refresh_{self.name}_list(bigint[])"
+
+    @property
+    def settle(self) -> str:
+        return f"detainees_settle_{self.name}_list()"
+
+
+PEOPLE = Store(
+    name="people",
+    model=PersonListing,
+    key="person_id",
+    columns=COLUMNS,
+    records=_people,
+    facets=_people_facets,
+    totals=FacetTotal,
+    count_column="people",
+    stale=StaleListing,
+    column_facet=("status", "current_status"),
+)
+EVENTS = Store(
+    name="events",
+    model=EventListing,
+    key="event_id",
+    columns=(),
+    records=_events,
+    facets=_event_facets,
+    totals=EventFacetTotal,
+    count_column="events",
+    stale=StaleEventListing,
+)
+STORES = (PEOPLE, EVENTS)
+
+
 def _literal(queryset, using="default") -> str:
     sql, params = queryset.query.get_compiler(using).as_sql()
     return connections[using].ops.compose_sql(sql, params)
 
 
-def rows_sql(using="default") -> str:
-    """SELECT of listing rows (person_id, *COLUMNS, facets) for the published people in `ids`."""
-    from detainees.filters import FACETS
-    from detainees.listing import annotate_listing
-
-    people = annotate_listing(Person.objects.published()).order_by().values("id", *COLUMNS)
+def rows_sql(store: Store = PEOPLE, using="default") -> str:
+    """SELECT of stored rows (id, *columns, facets) for every listed record."""
+    records = store.records().order_by().values("id", *store.columns)
     branches = []
-    for name, facet in FACETS.items():
-        if name == "status":  # the current status, computed with the row's other columns
+    for name, facet in store.facets().items():
+        if store.column_facet and name == store.column_facet[0]:
             continue
         for pairs in facet.pair_querysets():
             branches.append(
-                f"SELECT pairs.person_key, '{name}=' || pairs.value::text "
+                f"SELECT pairs.{facet.key}, '{name}=' || pairs.value::text "
                 f"FROM ({_literal(pairs.order_by(), using)}) pairs "
                 "WHERE pairs.value IS NOT NULL AND pairs.value::text <> ''"
             )
     union = " UNION ALL ".join(branches)
-    columns = ", ".join(f"p.{c}" for c in COLUMNS)
+    columns = "".join(f"p.{c}, " for c in store.columns)
+    extra = ""
+    if store.column_facet:
+        name, column = store.column_facet
+        extra = f" || ('{name}=' || p.{column})"
     return (
-        f"SELECT p.id, {columns}, "
-        f"ARRAY(SELECT DISTINCT f.token FROM ({union}) f(person_key, token) "
-        "WHERE f.person_key = p.id ORDER BY 1) || ('status=' || p.current_status) AS facets "
-        f"FROM ({_literal(people, using)}) p"
+        f"SELECT p.id, {columns}"
+        f"ARRAY(SELECT DISTINCT f.token FROM ({union}) f(record, token) "
+        f"WHERE f.record = p.id ORDER BY 1){extra} AS facets "
+        f"FROM ({_literal(records, using)}) p"
     )
 
 
-def function_sql(using="default") -> str:
-    table = PersonListing._meta.db_table
-    totals = FacetTotal._meta.db_table
-    columns = ", ".join(("person_id", *COLUMNS, "facets"))
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in (*COLUMNS, "facets"))
+def function_sql(store: Store = PEOPLE, using="default") -> str:
+    table, key = store.model._meta.db_table, store.key
+    totals, n = store.totals._meta.db_table, store.count_column
+    columns = ", ".join((key, *store.columns, "facets"))
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in (*store.columns, "facets"))
     counted = (
         f"SELECT token, count(*) AS n FROM {table} l, unnest(l.facets) token "
-        "WHERE l.person_id = ANY(ids) GROUP BY token"
+        f"WHERE l.{key} = ANY(ids) GROUP BY token"
     )
     return f"""
-CREATE OR REPLACE FUNCTION {FUNCTION.replace("bigint[]", "ids bigint[]")}
+CREATE OR REPLACE FUNCTION {store.function.replace("bigint[]", "ids bigint[]")}
 RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
-    UPDATE {totals} t SET people = t.people - d.n FROM ({counted}) d WHERE t.token = d.token;
+    UPDATE {totals} t SET {n} = t.{n} - d.n FROM ({counted}) d WHERE t.token = d.token;
     WITH fresh AS (
         INSERT INTO {table} ({columns})
-        SELECT * FROM ({rows_sql(using)}) r WHERE r.id = ANY(ids)
-        ON CONFLICT (person_id) DO UPDATE SET {updates}
-        RETURNING person_id
+        SELECT * FROM ({rows_sql(store, using)}) r WHERE r.id = ANY(ids)
+        ON CONFLICT ({key}) DO UPDATE SET {updates}
+        RETURNING {key}
     )
-    DELETE FROM {table}
-    WHERE person_id = ANY(ids) AND person_id NOT IN (SELECT person_id FROM fresh);
-    INSERT INTO {totals} (token, people) {counted}
-    ON CONFLICT (token) DO UPDATE SET people = {totals}.people + EXCLUDED.people;
-    DELETE FROM {totals} WHERE people = 0;
+    DELETE FROM {table} WHERE {key} = ANY(ids) AND {key} NOT IN (SELECT {key} FROM fresh);
+    INSERT INTO {totals} (token, {n}) {counted}
+    ON CONFLICT (token) DO UPDATE SET {n} = {totals}.{n} + EXCLUDED.{n};
+    DELETE FROM {totals} WHERE {n} = 0;
 END;
 $fn$;
 """
@@ -102,45 +186,48 @@ def _version(sql: str) -> str:
 
 
 def install(using="default", *, verbosity=1) -> bool:
-    """Install the refresh function from the current definitions; recompute every row when
-    they changed since the last install. Returns whether it rebuilt."""
-    sql = function_sql(using)
-    version = _version(sql)
-    with transaction.atomic(using=using), connections[using].cursor() as cursor:
-        cursor.execute(
-            "SELECT obj_description(to_regprocedure(%s), 'pg_proc')",
-            [FUNCTION],
-        )
-        (installed,) = cursor.fetchone()
-        if installed == version:
-            return False
-        cursor.execute(sql)
-        cursor.execute(f"COMMENT ON FUNCTION {FUNCTION} IS %s", [version])
-        rebuild(using=using)
-    if verbosity:
-        print("Rebuilt the stored people list.")
-    return True
+    """Install each store's refresh function from the current definitions; recompute every
+    row of a store whose definitions changed since the last install. Returns whether any did."""
+    rebuilt = False
+    for store in STORES:
+        sql = function_sql(store, using)
+        version = _version(sql)
+        with transaction.atomic(using=using), connections[using].cursor() as cursor:
+            cursor.execute(
+                "SELECT obj_description(to_regprocedure(%s), 'pg_proc')", [store.function]
+            )
+            if cursor.fetchone()[0] == version:
+                continue
+            cursor.execute(sql)
+            cursor.execute(f"COMMENT ON FUNCTION {store.function} IS %s", [version])
+            rebuild(store, using=using)
+        rebuilt = True
+        if verbosity:
+            print(f"Rebuilt the stored {store.name} list.")
+    return rebuilt
 
 
-def rebuild(using="default") -> None:
-    """Recompute every row (after a bulk load that switched the triggers off)."""
-    table, totals = PersonListing._meta.db_table, FacetTotal._meta.db_table
-    with transaction.atomic(using=using), connections[using].cursor() as cursor:
-        cursor.execute(f"TRUNCATE {table}, {totals}, {StaleListing._meta.db_table}")
-        cursor.execute(
-            f"INSERT INTO {table} (person_id, {', '.join(COLUMNS)}, facets) {rows_sql(using)}"
-        )
-        cursor.execute(
-            f"INSERT INTO {totals} (token, people) "
-            f"SELECT token, count(*) FROM {table}, unnest(facets) token GROUP BY token"
-        )
-        cursor.execute(f"ANALYZE {table}, {totals}")
+def rebuild(store: Store | None = None, using="default") -> None:
+    """Recompute every row of `store` (of both when None), after a bulk load that switched
+    the triggers off."""
+    for each in [store] if store else STORES:
+        table, key = each.model._meta.db_table, each.key
+        totals, n = each.totals._meta.db_table, each.count_column
+        with transaction.atomic(using=using), connections[using].cursor() as cursor:
+            cursor.execute(f"TRUNCATE {table}, {totals}, {each.stale._meta.db_table}")
+            columns = ", ".join((key, *each.columns, "facets"))
+            cursor.execute(f"INSERT INTO {table} ({columns}) {rows_sql(each, using)}")
+            cursor.execute(
+                f"INSERT INTO {totals} (token, {n}) "
+                f"SELECT token, count(*) FROM {table}, unnest(facets) token GROUP BY token"
+            )
+            cursor.execute(f"ANALYZE {table}, {totals}")
 
 
 @contextmanager
 def deferred(using="default"):
-    """Inside: the triggers only note whom a statement touched. On leaving: their rows are
-    recomputed at once. Must run inside a transaction (the setting is local to it)."""
+    """Inside: the triggers only note which records a statement touched. On leaving: their
+    rows are recomputed at once. Must run inside a transaction (the setting is local to it)."""
     conn = connections[using]
     if not conn.in_atomic_block:
         raise RuntimeError("deferred() needs a transaction")
@@ -151,23 +238,27 @@ def deferred(using="default"):
     finally:
         with conn.cursor() as cursor:
             cursor.execute("SELECT set_config('detainees.defer_listing', 'off', true)")
-            cursor.execute("SELECT detainees_listing_settle()")
+            for store in STORES:
+                cursor.execute(f"SELECT {store.settle}")
 
 
-def is_exact(using="default") -> bool:
+def is_exact(store: Store | None = None, using="default") -> bool:
     """Whether the stored rows and totals equal freshly computed ones (tests use it)."""
-    table, totals = PersonListing._meta.db_table, FacetTotal._meta.db_table
-    fresh = rows_sql(using)
-    stored = f"SELECT person_id, {', '.join(COLUMNS)}, facets FROM {table}"
-    fresh_totals = (
-        f"SELECT token, count(*)::int FROM ({fresh}) r, unnest(r.facets) token GROUP BY token"
-    )
-    stored_totals = f"SELECT token, people FROM {totals}"
-    with connections[using].cursor() as cursor:
-        cursor.execute(
-            f"SELECT NOT EXISTS (({fresh}) EXCEPT ({stored})) "
-            f"AND NOT EXISTS (({stored}) EXCEPT ({fresh})) "
-            f"AND NOT EXISTS (({fresh_totals}) EXCEPT ({stored_totals})) "
-            f"AND NOT EXISTS (({stored_totals}) EXCEPT ({fresh_totals}))"
+    for each in [store] if store else STORES:
+        table, key = each.model._meta.db_table, each.key
+        fresh = rows_sql(each, using)
+        stored = f"SELECT {', '.join((key, *each.columns, 'facets'))} FROM {table}"
+        fresh_totals = (
+            f"SELECT token, count(*)::int FROM ({fresh}) r, unnest(r.facets) token GROUP BY token"
         )
-        return cursor.fetchone()[0]
+        stored_totals = f"SELECT token, {each.count_column} FROM {each.totals._meta.db_table}"
+        with connections[using].cursor() as cursor:
+            cursor.execute(
+                f"SELECT NOT EXISTS (({fresh}) EXCEPT ({stored})) "
+                f"AND NOT EXISTS (({stored}) EXCEPT ({fresh})) "
+                f"AND NOT EXISTS (({fresh_totals}) EXCEPT ({stored_totals})) "
+                f"AND NOT EXISTS (({stored_totals}) EXCEPT ({fresh_totals}))"
+            )
+            if not cursor.fetchone()[0]:
+                return False
+    return True

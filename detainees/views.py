@@ -16,12 +16,11 @@ from detainees.exports.package import ARCHIVE, latest_archive
 from detainees.exports.tables import TABLES
 from detainees.figures import figures
 from detainees.filters import (
-    EVENT_FACETS,
     SORTS,
     EventFacetFilterSet,
     PersonFilterSet,
+    event_facet_counts,
     events_for_listing,
-    facet_counts,
     people_for_listing,
     person_facet_counts,
 )
@@ -141,7 +140,7 @@ def event_list(request):
         )
     except BadCursor as exc:
         return HttpResponseBadRequest(str(exc))
-    counts = facet_counts(filterset.qs, EVENT_FACETS)
+    counts = event_facet_counts(filterset.qs, everyone=not filterset.narrows)
     context = faceted_page(request, filterset, page, counts, total_from="kind")
     return render(request, "detainees/event_list.html", context)
 

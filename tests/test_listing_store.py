@@ -6,11 +6,21 @@ from django.core.management import call_command
 from django.db import connection, transaction
 
 from detainees import listing_store
-from detainees.filters import FACETS, facet_counts, people_for_listing, person_facet_counts
+from detainees.filters import (
+    EVENT_FACETS,
+    FACETS,
+    event_facet_counts,
+    events_for_listing,
+    facet_counts,
+    people_for_listing,
+    person_facet_counts,
+    public_events,
+)
 from detainees.models import (
     Affiliation,
     ClaimStatus,
     Event,
+    EventListing,
     EventOrganization,
     EventPerson,
     FacetTotal,
@@ -23,6 +33,7 @@ from detainees.models import (
     PersonName,
     Place,
     PublicationStatus,
+    StaleEventListing,
     StaleListing,
 )
 from detainees.services import merge_persons
@@ -60,6 +71,16 @@ def test_stored_counts_equal_the_counts_the_definitions_give(demo):
     assert as_sets(person_facet_counts(people_for_listing(), everyone=True)) == live
     uz = people_for_listing().filter(listing__facets__overlap=["nationality=UZ"])
     assert as_sets(person_facet_counts(uz)) == as_sets(facet_counts(uz, FACETS))
+
+
+def test_stored_event_counts_equal_the_counts_the_definitions_give(demo):
+    live = as_sets(facet_counts(events_for_listing(), EVENT_FACETS))
+    assert live["kind"] and live["province"]
+    assert as_sets(event_facet_counts(events_for_listing())) == live
+    assert as_sets(event_facet_counts(events_for_listing(), everyone=True)) == live
+    captures = events_for_listing().filter(listing__facets__overlap=["kind=capture"])
+    assert as_sets(event_facet_counts(captures)) == as_sets(facet_counts(captures, EVENT_FACETS))
+    assert EventListing.objects.count() == public_events().count()
 
 
 def some(model, **filters):
@@ -192,8 +213,9 @@ EDITS = [
 def test_every_edit_leaves_the_list_exact(demo, edit):
     before = list(PersonListing.objects.order_by("pk").values_list("pk", "facets"))
     edit()
-    assert listing_store.is_exact()
-    assert not StaleListing.objects.exists()
+    assert listing_store.is_exact(listing_store.PEOPLE)
+    assert listing_store.is_exact(listing_store.EVENTS)
+    assert not StaleListing.objects.exists() and not StaleEventListing.objects.exists()
     if edit not in (rename_primary_name, rename_organization):
         # Each edit changes some person's values: the test would catch a list left as it was.
         # (Names are not stored: the counts read them; see the test below.)
@@ -238,7 +260,7 @@ def test_install_rebuilds_only_when_the_definitions_change(demo):
     assert listing_store.install(verbosity=0) is False
     with connection.cursor() as cursor:
         # As if the definitions had changed since the rows were computed.
-        cursor.execute(f"COMMENT ON FUNCTION {listing_store.FUNCTION} IS 'older'")
+        cursor.execute(f"COMMENT ON FUNCTION {listing_store.PEOPLE.function} IS 'older'")
         cursor.execute("UPDATE detainees_personlisting SET sort_name = 'stale'")
     assert not listing_store.is_exact()
     assert listing_store.install(verbosity=0) is True

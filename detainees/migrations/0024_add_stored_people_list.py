@@ -6,103 +6,126 @@ import django.db.models.deletion
 import django.db.models.functions.comparison
 from django.db import migrations, models
 
-# The stored people list is recomputed from these tables (see detainees/listing_store.py). Each
-# table's triggers note the people whose row a statement may change, then settle them: recompute
-# their rows at once, unless a bulk load asked to defer that (detainees.defer_listing = on) or
-# the refresh function is not installed yet (the first `migrate`, before its post-migrate step).
+# The stored lists are recomputed from these tables (see detainees/listing_store.py). Each
+# table's triggers note the records whose row a statement may change, then settle them:
+# recompute their rows at once, unless a bulk load asked to defer that
+# (detainees.defer_listing = on) or the refresh function is not installed yet (the first
+# `migrate`, before its post-migrate step).
 EP = "detainees_eventperson"
 PEOPLE_OF_EVENTS = f"SELECT ep.person_id FROM {EP} ep WHERE ep.event_id IN ({{events}})"
 PEOPLE_AT_FACILITIES = PEOPLE_OF_EVENTS.format(
     events="SELECT e.id FROM detainees_event e WHERE e.facility_id IN ({facilities})"
 )
+EVENTS_AT_PLACES = (
+    "SELECT e.id FROM detainees_event e WHERE e.place_id IN ("
+    "SELECT unnest(changed) UNION "
+    "SELECT p.id FROM detainees_place p WHERE p.parent_id = ANY(changed) UNION "
+    "SELECT p.id FROM detainees_place p JOIN detainees_place pp ON pp.id = p.parent_id "
+    "WHERE pp.parent_id = ANY(changed))"
+)
+EVENTS_OF_ORGANIZATIONS = (
+    "SELECT eo.event_id FROM detainees_eventorganization eo WHERE eo.organization_id = ANY(changed)"
+)
 
-# table: people a set of its rows ({rows}) concerns
-ROWS = {
-    "detainees_person": "SELECT r.id FROM {rows} r",
-    "detainees_personname": "SELECT r.person_id FROM {rows} r",
-    "detainees_nationality": "SELECT r.person_id FROM {rows} r",
-    "detainees_affiliation": "SELECT r.person_id FROM {rows} r",
-    EP: "SELECT r.person_id FROM {rows} r",
-    "detainees_event": PEOPLE_OF_EVENTS.format(events="SELECT r.id FROM {rows} r"),
-    "detainees_eventorganization": PEOPLE_OF_EVENTS.format(
-        events="SELECT r.event_id FROM {rows} r"
-    ),
-    "detainees_facilitycontrol": PEOPLE_AT_FACILITIES.format(
-        facilities="SELECT r.facility_id FROM {rows} r"
-    ),
+# Per list: its table of stale ids and its refresh function; per table, the ids a set of its
+# rows ({rows}) concerns. Under `named`: records the lists refer to by slug, where only an
+# update of these columns changes a row (a new record is referred to by nothing yet; rows
+# referring to a deleted one are deleted first). Names are not stored: the counts read them.
+LISTS = {
+    "people": {
+        "stale": ("detainees_stalelisting", "person_id"),
+        "rows": {
+            "detainees_person": "SELECT r.id FROM {rows} r",
+            "detainees_personname": "SELECT r.person_id FROM {rows} r",
+            "detainees_nationality": "SELECT r.person_id FROM {rows} r",
+            "detainees_affiliation": "SELECT r.person_id FROM {rows} r",
+            EP: "SELECT r.person_id FROM {rows} r",
+            "detainees_event": PEOPLE_OF_EVENTS.format(events="SELECT r.id FROM {rows} r"),
+            "detainees_eventorganization": PEOPLE_OF_EVENTS.format(
+                events="SELECT r.event_id FROM {rows} r"
+            ),
+            "detainees_facilitycontrol": PEOPLE_AT_FACILITIES.format(
+                facilities="SELECT r.facility_id FROM {rows} r"
+            ),
+        },
+        "named": {
+            "detainees_organization": (
+                ("slug", "status"),
+                "SELECT a.person_id FROM detainees_affiliation a "
+                "WHERE a.organization_id = ANY(changed) UNION "
+                + PEOPLE_OF_EVENTS.format(events=EVENTS_OF_ORGANIZATIONS)
+                + " UNION "
+                + PEOPLE_AT_FACILITIES.format(
+                    facilities="SELECT fc.facility_id FROM detainees_facilitycontrol fc "
+                    "WHERE fc.controller_id = ANY(changed)"
+                ),
+            ),
+            "detainees_facility": (
+                ("slug", "status"),
+                PEOPLE_AT_FACILITIES.format(facilities="SELECT unnest(changed)"),
+            ),
+            "detainees_place": (
+                ("slug", "status", "kind", "parent_id", "country"),
+                PEOPLE_OF_EVENTS.format(events=EVENTS_AT_PLACES),
+            ),
+        },
+    },
+    "events": {
+        "stale": ("detainees_staleeventlisting", "event_id"),
+        "rows": {
+            "detainees_event": "SELECT r.id FROM {rows} r",
+            "detainees_eventorganization": "SELECT r.event_id FROM {rows} r",
+        },
+        "named": {
+            "detainees_organization": (("slug", "status"), EVENTS_OF_ORGANIZATIONS),
+            "detainees_place": (("slug", "status", "kind", "parent_id"), EVENTS_AT_PLACES),
+        },
+    },
 }
 
-# Records the list refers to by slug: only an update of these columns changes a row (a new record
-# is referred to by nothing yet; rows referring to a deleted one are deleted first). Their names
-# are not stored: the counts read them.
-# table: (columns, people concerned by the records whose ids are in `changed`)
-NAMED = {
-    "detainees_organization": (
-        ("slug", "status"),
-        "SELECT a.person_id FROM detainees_affiliation a WHERE a.organization_id = ANY(changed) "
-        "UNION "
-        + PEOPLE_OF_EVENTS.format(
-            events="SELECT eo.event_id FROM detainees_eventorganization eo "
-            "WHERE eo.organization_id = ANY(changed)"
-        )
-        + " UNION "
-        + PEOPLE_AT_FACILITIES.format(
-            facilities="SELECT fc.facility_id FROM detainees_facilitycontrol fc "
-            "WHERE fc.controller_id = ANY(changed)"
-        ),
-    ),
-    "detainees_facility": (
-        ("slug", "status"),
-        PEOPLE_AT_FACILITIES.format(facilities="SELECT unnest(changed)"),
-    ),
-    "detainees_place": (
-        ("slug", "status", "kind", "parent_id", "country"),
-        PEOPLE_OF_EVENTS.format(
-            events="SELECT e.id FROM detainees_event e WHERE e.place_id IN ("
-            "SELECT unnest(changed) UNION "
-            "SELECT p.id FROM detainees_place p WHERE p.parent_id = ANY(changed) UNION "
-            "SELECT p.id FROM detainees_place p JOIN detainees_place pp ON pp.id = p.parent_id "
-            "WHERE pp.parent_id = ANY(changed))"
-        ),
-    ),
-}
 
-SETTLE = """
-CREATE FUNCTION detainees_listing_settle() RETURNS void LANGUAGE plpgsql AS $fn$
+def settle_function(name: str) -> str:
+    table, column = LISTS[name]["stale"]
+    return f"""
+CREATE FUNCTION detainees_settle_{name}_list() RETURNS void LANGUAGE plpgsql AS $fn$
 DECLARE
     ids bigint[];
 BEGIN
     IF current_setting('detainees.defer_listing', true) = 'on'
-        OR to_regprocedure('detainees_refresh_listing(bigint[])') IS NULL THEN
+        OR to_regprocedure('detainees_refresh_{name}_list(bigint[])') IS NULL THEN
         RETURN;
     END IF;
-    WITH taken AS (DELETE FROM detainees_stalelisting RETURNING person_id)
-    SELECT array_agg(person_id) INTO ids FROM taken;
+    WITH taken AS (DELETE FROM {table} RETURNING {column})
+    SELECT array_agg({column}) INTO ids FROM taken;
     IF ids IS NOT NULL THEN
-        PERFORM detainees_refresh_listing(ids);
+        PERFORM detainees_refresh_{name}_list(ids);
     END IF;
 END;
 $fn$;
 """
 
-NOTE = (
-    "INSERT INTO detainees_stalelisting (person_id) SELECT DISTINCT s.id FROM ({people}) s(id) "
-    "WHERE s.id IS NOT NULL ON CONFLICT DO NOTHING;"
-)
+
+def note(name: str, ids: str) -> str:
+    table, column = LISTS[name]["stale"]
+    return (
+        f"INSERT INTO {table} ({column}) SELECT DISTINCT s.id FROM ({ids}) s(id) "
+        "WHERE s.id IS NOT NULL ON CONFLICT DO NOTHING;"
+    )
 
 
-def touch_function(table: str) -> str:
-    if table in ROWS:
+def touch_function(name: str, table: str) -> str:
+    rows, named = LISTS[name]["rows"], LISTS[name]["named"]
+    if table in rows:
         body = f"""
     IF TG_OP <> 'DELETE' THEN
-        {NOTE.format(people=ROWS[table].format(rows="new_rows"))}
+        {note(name, rows[table].format(rows="new_rows"))}
     END IF;
     IF TG_OP <> 'INSERT' THEN
-        {NOTE.format(people=ROWS[table].format(rows="old_rows"))}
+        {note(name, rows[table].format(rows="old_rows"))}
     END IF;"""
         declare = ""
     else:
-        columns, people = NAMED[table]
+        columns, ids = named[table]
         new = ", ".join(f"n.{c}" for c in columns)
         old = ", ".join(f"o.{c}" for c in columns)
         declare = "DECLARE changed bigint[];"
@@ -112,46 +135,54 @@ def touch_function(table: str) -> str:
     IF changed IS NULL THEN
         RETURN NULL;
     END IF;
-    {NOTE.format(people=people)}"""
+    {note(name, ids)}"""
     return f"""
-CREATE FUNCTION {table}_listing_touch() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CREATE FUNCTION {table}_{name}_list_touch() RETURNS trigger LANGUAGE plpgsql AS $fn$
 {declare}
 BEGIN{body}
-    PERFORM detainees_listing_settle();
+    PERFORM detainees_settle_{name}_list();
     RETURN NULL;
 END;
 $fn$;
 """
 
 
-def triggers(table: str) -> str:
-    events = ["UPDATE"] if table in NAMED else ["INSERT", "UPDATE", "DELETE"]
+def operations(name: str, table: str) -> list[str]:
+    return ["UPDATE"] if table in LISTS[name]["named"] else ["INSERT", "UPDATE", "DELETE"]
+
+
+def triggers(name: str, table: str) -> str:
     transitions = {
         "INSERT": "NEW TABLE AS new_rows",
         "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows",
         "DELETE": "OLD TABLE AS old_rows",
     }
     return "".join(
-        f"CREATE TRIGGER listing_{event.lower()} AFTER {event} ON {table} "
-        f"REFERENCING {transitions[event]} FOR EACH STATEMENT "
-        f"EXECUTE FUNCTION {table}_listing_touch();\n"
-        for event in events
+        f"CREATE TRIGGER {name}_list_{op.lower()} AFTER {op} ON {table} "
+        f"REFERENCING {transitions[op]} FOR EACH STATEMENT "
+        f"EXECUTE FUNCTION {table}_{name}_list_touch();\n"
+        for op in operations(name, table)
     )
 
 
-TABLES = [*ROWS, *NAMED]
-FORWARD = SETTLE + "".join(touch_function(t) + triggers(t) for t in TABLES)
-BACKWARD = (
-    "".join(
-        f"DROP TRIGGER listing_{event} ON {t}; "
-        for t in TABLES
-        for event in (["update"] if t in NAMED else ["insert", "update", "delete"])
-    )
-    + "".join(f"DROP FUNCTION {t}_listing_touch(); " for t in TABLES)
-    + (
-        "DROP FUNCTION detainees_listing_settle(); "
-        "DROP FUNCTION IF EXISTS detainees_refresh_listing(bigint[]);"
-    )
+def tables(name: str) -> list[str]:
+    return [*LISTS[name]["rows"], *LISTS[name]["named"]]
+
+
+FORWARD = "".join(
+    settle_function(name)
+    + "".join(touch_function(name, t) + triggers(name, t) for t in tables(name))
+    for name in LISTS
+)
+BACKWARD = "".join(
+    "".join(f"DROP TRIGGER {name}_list_{op.lower()} ON {t}; " for op in operations(name, t))
+    + f"DROP FUNCTION {t}_{name}_list_touch(); "
+    for name in LISTS
+    for t in tables(name)
+) + "".join(
+    f"DROP FUNCTION detainees_settle_{name}_list(); "
+    f"DROP FUNCTION IF EXISTS detainees_refresh_{name}_list(bigint[]); "
+    for name in LISTS
 )
 
 
@@ -239,6 +270,48 @@ class Migration(migrations.Migration):
                         models.F("person"),
                         name="listing_release_desc_idx",
                     ),
+                ],
+            },
+        ),
+        migrations.CreateModel(
+            name="EventFacetTotal",
+            fields=[
+                ("token", models.TextField(primary_key=True, serialize=False)),
+                ("events", models.PositiveIntegerField()),
+            ],
+        ),
+        migrations.CreateModel(
+            name="StaleEventListing",
+            fields=[
+                ("event_id", models.BigIntegerField(primary_key=True, serialize=False)),
+            ],
+        ),
+        migrations.CreateModel(
+            name="EventListing",
+            fields=[
+                (
+                    "event",
+                    models.OneToOneField(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        primary_key=True,
+                        related_name="listing",
+                        serialize=False,
+                        to="detainees.event",
+                    ),
+                ),
+                (
+                    "facets",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.TextField(), default=list, size=None
+                    ),
+                ),
+            ],
+            options={
+                "indexes": [
+                    django.contrib.postgres.indexes.GinIndex(
+                        fields=["facets"], name="eventlisting_facets_gin"
+                    )
                 ],
             },
         ),

@@ -2,7 +2,14 @@ from .common import ClaimStatus, PublicationStatus, Publishable
 from .editorial import Correction, ReviewComment
 from .events import BatchMembership, Event, EventOrganization, EventPerson, ReleaseBatch
 from .imports import ExternalId
-from .listing import FacetTotal, PersonListing, StaleListing
+from .listing import (
+    EventFacetTotal,
+    EventListing,
+    FacetTotal,
+    PersonListing,
+    StaleEventListing,
+    StaleListing,
+)
 from .organizations import Organization, OrganizationName
 from .people import (
     Affiliation,
@@ -23,6 +30,8 @@ __all__ = [
     "ClaimStatus",
     "Correction",
     "Event",
+    "EventFacetTotal",
+    "EventListing",
     "EventOrganization",
     "EventPerson",
     "ExternalId",
@@ -43,6 +52,7 @@ __all__ = [
     "ReleaseBatch",
     "ReviewComment",
     "Source",
+    "StaleEventListing",
     "StaleListing",
     "Tombstone",
 ]

@@ -85,3 +85,42 @@ class FacetTotal(models.Model):
 
     def __str__(self):
         return f"{self.token}: {self.people}"
+
+
+class EventListing(models.Model):
+    """Every facet value of one published, unretracted event, as "facet=value"; the events list
+    filters and counts by these. Kept exact by triggers like PersonListing."""
+
+    event = models.OneToOneField(
+        "detainees.Event",
+        primary_key=True,
+        on_delete=models.DO_NOTHING,  # the triggers remove the row with the event
+        db_constraint=False,
+        related_name="listing",
+    )
+    facets = ArrayField(models.TextField(), default=list)
+
+    class Meta:
+        indexes = [GinIndex(fields=["facets"], name="eventlisting_facets_gin")]
+
+    def __str__(self):
+        return str(self.event_id)
+
+
+class EventFacetTotal(models.Model):
+    """How many listed events have each facet value (the events list's unfiltered counts)."""
+
+    token = models.TextField(primary_key=True)
+    events = models.PositiveIntegerField()
+
+    def __str__(self):
+        return f"{self.token}: {self.events}"
+
+
+class StaleEventListing(models.Model):
+    """Events whose facet values wait to be recomputed (see StaleListing)."""
+
+    event_id = models.BigIntegerField(primary_key=True)
+
+    def __str__(self):
+        return str(self.event_id)
