@@ -1,21 +1,23 @@
-"""The stored people list (`PersonListing`): the SQL computing its rows, and its upkeep.
+"""The stored lists: a row per published person (`PersonListing`) and per public event
+(`EventListing`), the SQL computing them, and their upkeep.
 
-A row holds what `detainees.listing.annotate_listing` computes for a published person, and
-every value the person has in each facet of `detainees.filters.FACETS`, as "facet=value". The
-SQL computing rows is generated from those same definitions, so the stored list and the
-definitions cannot drift apart:
+A person's row holds what `detainees.listing.annotate_listing` computes, and every value the
+person has in each facet of `detainees.filters.FACETS`, as "facet=value"; an event's row its
+values in `EVENT_FACETS`. Totals per value (`FacetTotal`, `EventFacetTotal`) give the
+unfiltered counts. The SQL computing rows is generated from those same facet definitions, so
+the stored lists and the definitions cannot drift apart:
 
-- `install()` (run after every `migrate`) writes the generated SQL into the function
-  `detainees_refresh_listing(ids)`. When the definitions changed since the last install, it
-  recomputes every row.
-- Triggers on each table the rows are computed from (migration 0024) note the people a
-  statement touches in `detainees_stalelisting`, then recompute their rows before the statement
-  returns: the list is exact at every statement, inside transactions too.
-- `deferred()` lets a bulk load collect the people it touches and recompute them once, at the
+- `install()` (run after every `migrate`) writes the generated SQL into each list's function
+  `detainees_refresh_<list>_list(ids)`. When the definitions changed since the last install,
+  it recomputes every row of that list.
+- Triggers on each table the rows are computed from (migration 0024) note the records a
+  statement touches in the list's stale table, then recompute their rows before the statement
+  returns: the lists are exact at every statement, inside transactions too.
+- `deferred()` lets a bulk load collect the records it touches and recompute them once, at the
   end, in the same transaction.
 
-A migration that changes a column the function reads must drop the function first
-(`DROP FUNCTION detainees_refresh_listing(bigint[])`); the next `install()` recreates it.
+A migration that changes a column a refresh function reads must drop the function first
+(`DROP FUNCTION detainees_refresh_people_list(bigint[])`); the next `install()` recreates it.
 """
 
 import hashlib
