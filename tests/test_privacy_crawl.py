@@ -50,16 +50,21 @@ from detainees.models import (
     Citation,
     Correction,
     Event,
+    EventFacetTotal,
+    EventListing,
     EventOrganization,
     EventPerson,
     ExternalId,
+    FacetTotal,
     Facility,
     FacilityControl,
     Nationality,
     Organization,
     OrganizationName,
     Person,
+    PersonListing,
     PersonName,
+    PersonNameKey,
     PersonRedirect,
     Place,
     PublicationStatus,
@@ -67,6 +72,8 @@ from detainees.models import (
     ReleaseBatch,
     ReviewComment,
     Source,
+    StaleEventListing,
+    StaleListing,
     Tombstone,
 )
 
@@ -76,6 +83,11 @@ MARKER = "zqleak7marker"  # lower case, so it can sit in slugs and be searched f
 HIDDEN_STATUSES = [s for s in PublicationStatus.values if s != PublicationStatus.PUBLISHED]
 PUBLIC_BY_DESIGN = {
     Tombstone: "written only by triggers, for records that were public: a type, an id, a time",
+    **dict.fromkeys(
+        [PersonListing, EventListing, FacetTotal, EventFacetTotal, StaleListing, StaleEventListing],
+        "derived by triggers from published records only (tests/test_listing_store.py)",
+    ),
+    PersonNameKey: "never shown: search finds names through it, then keeps published people",
 }
 # Lists of the public site and the FilterSet each one reads from the query string; the API's
 # lists declare theirs on the viewset. Other parameters a page reads, with values to try.
