@@ -336,6 +336,14 @@ class AutoSchema(SpectacularAutoSchema):
 
     def add_read_responses(self, responses):
         formats = self.formats(responses)
+        if getattr(self.view, "action", None) == "facets":
+            responses["200"]["description"] = (
+                "Per facet, its values and how many records have each."
+            )
+            responses["400"] = self.error_response(
+                "An invalid parameter; the body names each one.", "Errors", ERRORS, formats
+            )
+            return
         if "200" in responses and not responses["200"].get("description"):
             responses["200"]["description"] = (
                 "A page of rows; `next` is the following page's URL, null on the last."

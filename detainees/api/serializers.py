@@ -422,3 +422,15 @@ class ReleaseBatchSerializer(serializers.ModelSerializer):
             "created",
             "updated",
         )
+
+
+class FacetValueSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    label = serializers.CharField()
+    count = serializers.IntegerField(min_value=1)
+
+
+class FacetCountsSerializer(serializers.Serializer):
+    """Per facet, its values among the selected records, most common first."""
+
+    facets = serializers.DictField(child=FacetValueSerializer(many=True))

@@ -8,8 +8,11 @@ from django.db.models import Exists, OuterRef, Prefetch
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
 
 from detainees.api import serializers as s
 from detainees.api.conditional import with_etag
@@ -28,7 +31,9 @@ from detainees.filters import (
     EventFacetFilterSet,
     PersonFilterSet,
     UpdatedSinceFilter,
+    event_facet_counts,
     people_for_listing,
+    person_facet_counts,
 )
 from detainees.models import (
     Event,
@@ -113,8 +118,33 @@ class PersonAPIFilterSet(PersonFilterSet):
     )
 
 
-class PersonViewSet(WritableViewSet):
+class FacetCountsMixin:
+    """`GET <list>/facets/?<the list's filters>`: how many of the records those filters select
+    have each value of each facet; the counts the public list shows beside its checkboxes."""
+
+    count_facets = None  # a function (selection, *, everyone) -> {facet: [(value, label, n)]}
+
+    @extend_schema(
+        responses={200: s.FacetCountsSerializer},
+        description="Counts of every facet value among the records the filters select (JSON only).",
+        filters=True,
+    )
+    @action(detail=False, methods=["get"], renderer_classes=[JSONRenderer], pagination_class=None)
+    def facets(self, request):
+        filterset = DjangoFilterBackend().get_filterset(request, self.list_queryset(), self)
+        if not filterset.is_valid():
+            raise exceptions.ValidationError(filterset.errors)
+        counts = type(self).count_facets(filterset.qs, everyone=not filterset.narrows)
+        data = {
+            name: [{"value": v, "label": label, "count": n} for v, label, n in rows]
+            for name, rows in counts.items()
+        }
+        return Response({"facets": data})
+
+
+class PersonViewSet(FacetCountsMixin, WritableViewSet):
     serializer_class = s.PersonListSerializer
+    count_facets = staticmethod(person_facet_counts)
     filterset_class = PersonAPIFilterSet
     write_serializer_class = PersonWriteSerializer
     orderings = {**SORTS, **BY_CREATED, **BY_UPDATED}
@@ -195,8 +225,9 @@ class EventFilterSet(EventFacetFilterSet, UpdatedSinceFilterSet):
         return queryset.filter(Exists(links))
 
 
-class EventViewSet(WritableViewSet):
+class EventViewSet(FacetCountsMixin, WritableViewSet):
     serializer_class = s.EventSerializer
+    count_facets = staticmethod(event_facet_counts)
     write_serializer_class = EventWriteSerializer
     filterset_class = EventFilterSet
 
