@@ -368,9 +368,11 @@ def filter_values(name, flt, queryset, hidden_ids) -> list[str]:
         if len(values) > MAX_CHOICES:
             values = published_values(queryset, flt.field_name, hidden_ids, limit=MAX_CHOICES)
         return values
+    if isinstance(flt, django_filters.UUIDFilter):
+        return published_values(queryset, flt.field_name, hidden_ids)
     if flt.method:
         return SEARCH_TERMS[:3]
-    if isinstance(flt, django_filters.UUIDFilter | django_filters.CharFilter):
+    if isinstance(flt, django_filters.CharFilter):
         return published_values(queryset, flt.field_name, hidden_ids)
     raise AssertionError(f"the crawl has no values for the filter {name} ({type(flt).__name__})")
 

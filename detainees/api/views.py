@@ -207,8 +207,12 @@ class EventFilterSet(EventFacetFilterSet, UpdatedSinceFilterSet):
     date_to = django_filters.DateFilter(
         field_name="date_earliest", lookup_expr="lte", label="Possibly on or before"
     )
-    person = django_filters.UUIDFilter(method="filter_person")
-    organization = django_filters.UUIDFilter(method="filter_organization")
+    person = django_filters.UUIDFilter(
+        field_name="people__person__public_id", method="filter_person"
+    )
+    organization = django_filters.UUIDFilter(
+        field_name="organizations__organization__public_id", method="filter_organization"
+    )
 
     class Meta:
         model = Event
