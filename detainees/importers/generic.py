@@ -28,6 +28,7 @@ from pathlib import Path, PurePosixPath
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
+from django_countries.fields import CountryField
 
 from detainees.exports.tables import (
     BOOLEAN,
@@ -620,6 +621,13 @@ def _check_row(obj) -> None:
     """
     errors = {}
     exclude = {*NOT_FROM_FILE, *(f.name for f in obj._meta.concrete_fields if f.is_relation)}
+    # A country code the first pass read is one of the choices; checking it again walks the
+    # list of every country's translated name, the costliest part of checking a row.
+    exclude.update(
+        f.name
+        for f in obj._meta.concrete_fields
+        if isinstance(f, CountryField) and _code(getattr(obj, f.attname)) in COUNTRY_CODES
+    )
     try:
         obj.clean_fields(exclude=exclude)
     except ValidationError as exc:
@@ -631,6 +639,10 @@ def _check_row(obj) -> None:
             errors = exc.update_error_dict(errors)
     if errors:
         raise ValidationError(errors)
+
+
+def _code(value) -> str:
+    return getattr(value, "code", value) or ""
 
 
 def _explain(obj, error: IntegrityError) -> list[str]:
@@ -817,36 +829,48 @@ class SlugAllocator:
     def allocate(self, texts: list[str]) -> list[str]:
         bases = [slugify(t)[: self.max_length].strip("-") or "record" for t in texts]
         need = Counter(bases)
-        free: dict[str, list[str]] = defaultdict(list)
-        start = dict.fromkeys(need, 1)
+        free: dict[str, list[str]] = defaultdict(list)  # not in the table, in order
+        queried = dict.fromkeys(need, 0)  # base-n for every n up to this is in `free` or taken
         window = {base: count + 2 for base, count in need.items()}
-        pending = set(need)
-        while pending:
-            candidates = {
-                base: [_numbered(base, n) for n in range(start[base], start[base] + window[base])]
-                for base in pending
-            }
-            flat = [c for names in candidates.values() for c in names]
-            taken = set(
-                self.model._default_manager.filter(slug__in=flat).values_list("slug", flat=True)
-            )
-            if self.reserved is not None:
-                taken.update(self.reserved.filter(slug__in=flat).values_list("slug", flat=True))
-            for base in list(pending):
-                for slug in candidates[base]:
-                    if len(free[base]) < need[base] and slug not in taken | self.given:
-                        free[base].append(slug)
-                if len(free[base]) == need[base]:
-                    pending.discard(base)
-                else:
-                    start[base] += window[base]
-                    window[base] *= 2
-        out = []
+        short = set(need)
+        while True:
+            self._find_free(short, free, queried, window)
+            # One text after another, as unique_slug() would be called: a slug given to one
+            # text (of any base: "a-2" may be the base of one and the second "a") is taken.
+            given, out, short, start = set(self.given), [], set(), defaultdict(int)
+            for base in bases:
+                candidates, i = free[base], start[base]
+                while i < len(candidates) and candidates[i] in given:
+                    i += 1
+                if i == len(candidates):
+                    short.add(base)
+                    continue
+                given.add(candidates[i])
+                out.append(candidates[i])
+                start[base] = i + 1
+            if not short:
+                self.given = given
+                return out
+
+    def _find_free(self, bases, free, queried, window) -> None:
+        """Extend the free slugs of `bases` by one window each: one query, two if reserved."""
+        candidates = {
+            base: [
+                _numbered(base, n)
+                for n in range(queried[base] + 1, queried[base] + 1 + window[base])
+            ]
+            for base in bases
+        }
+        flat = [c for names in candidates.values() for c in names]
+        taken = set(
+            self.model._default_manager.filter(slug__in=flat).values_list("slug", flat=True)
+        )
+        if self.reserved is not None:
+            taken.update(self.reserved.filter(slug__in=flat).values_list("slug", flat=True))
         for base in bases:
-            slug = free[base].pop(0)
-            self.given.add(slug)
-            out.append(slug)
-        return out
+            free[base] += [c for c in candidates[base] if c not in taken]
+            queried[base] += window[base]
+            window[base] *= 2
 
 
 def _numbered(base: str, n: int) -> str:
