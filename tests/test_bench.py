@@ -3,6 +3,7 @@
 import pytest
 
 from bench import run as bench
+from detainees.models import Event, ExternalId, Person
 from detainees.synthetic import generate_dataset
 
 
@@ -30,3 +31,21 @@ def test_harness_measures_paths_against_their_own_sql_and_writes_the_report(tiny
     report = (tmp_path / "RESULTS.md").read_text()
     assert "| path | p50 | p95 | B2 p95 | ratio | queries | rows |" in report
     assert "| `api-persons-page1` |" in report and "PostgreSQL" in report
+
+
+def test_the_import_path_imports_every_row_into_an_empty_database_and_keeps_none(
+    tiny_dataset, tmp_path
+):
+    before = {m: m.objects.count() for m in (Person, Event, ExternalId)}
+
+    [result] = bench.run(
+        repeat=1, warmup=0, out=tmp_path, label="tiny", only=["import-500"], import_rows=500
+    )
+
+    assert result.name == "import-500" and result.status == 0
+    assert result.rows == 500
+    assert result.queries > 0 and result.p50 == result.p95 > 0 and result.b2_p95 > 0
+    assert {m: m.objects.count() for m in before} == before
+    report = (tmp_path / "RESULTS.md").read_text()
+    assert "| `import-500` |" in report and "COPYed into the same emptied tables" in report
+    assert not list((tmp_path / "explain").glob("import-*"))
