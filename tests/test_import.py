@@ -4,7 +4,9 @@ import json
 import uuid
 from io import StringIO
 
+import pgtrigger
 import pytest
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
@@ -432,3 +434,23 @@ def test_the_queries_of_an_import_grow_with_its_chunks_not_its_rows(tmp_path):
 
     # A thousand rows more, each table's new rows still in one chunk: a handful of queries more.
     assert large - small < 20
+
+
+def test_an_import_keeps_every_history_trigger_and_quiets_their_settings_check(desk):
+    PersonHistory = apps.get_model("detainees", "PersonHistory")
+    with transaction.atomic():
+        import_rows(read_file(desk))
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('pgtrigger.ignore', true)")
+            # "Ignore none": the triggers read it without an error, and all of them run.
+            assert cursor.fetchone() == ("{}",)
+    assert PersonHistory.objects.filter(pgh_label="insert").count() == Person.objects.count() == 2
+
+
+def test_an_import_leaves_triggers_ignored_by_the_caller_ignored(desk):
+    PersonHistory = apps.get_model("detainees", "PersonHistory")
+    with pgtrigger.ignore("detainees.Person:insert_insert"):
+        import_rows(read_file(desk))
+
+    assert Person.objects.count() == 2
+    assert not PersonHistory.objects.filter(pgh_label="insert").exists()

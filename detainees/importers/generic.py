@@ -738,8 +738,8 @@ def _quiet_trigger_checks() -> None:
     to the commit, so that each row cost as much as all the rows before it: a 100k-row import
     took minutes in its triggers alone. Set (to "ignore none"), the read succeeds. A transaction
     that already ignores triggers (pgtrigger.ignore()) keeps its own setting. The context the
-    history records (who, why) is set by `acting()`, which the command and the admin wrap an
-    import in; without it the triggers' other read fails the same way.
+    history records (who, why) is set by `acting()` for the command and by the history
+    middleware for the admin; without one the triggers' other read fails the same way.
     """
     with connection.cursor() as cursor:
         cursor.execute(
