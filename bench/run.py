@@ -1,12 +1,23 @@
 """Time the public paths through Django's request handler against B2, their own SQL run bare.
 
     python -m bench.run [--repeat N] [--warmup N] [--out bench] [--size-label TEXT]
+                        [--import-rows N | --skip-import]
 
 Run it inside `python -m tracker.localdb -- ...` on a database holding a synthetic dataset
 (`make dataset`, or `make bench` / `make bench-smoke`). For every path: warm-up requests, then
 N timed requests through `django.test.Client` (the whole WSGI stack minus the socket), one more
 request capturing its SQL, and B2: the same statements sent by a bare psycopg connection, the
 rows serialized with orjson. Writes RESULTS.md and explain/<path>.txt under --out.
+
+Then `import-100k` (`import-<N>` for --import-rows N): the generic import (`import_records`'s
+read_file() and import_rows()) of a generated data package of N rows (bench/importfile.py),
+run once, into an empty database: inside a transaction that first empties the record tables
+(TRUNCATE, which PostgreSQL rolls back) and is rolled back at the end, so the dataset the other
+paths read is left as it was and the commit is not timed. Its B2 is PostgreSQL's own floor for
+the same writes: the rows the import stored, COPYed into the same emptied tables (indexes,
+constraints and the audit-history triggers all in place). Both include the deferred
+foreign-key checks a commit would make (SET CONSTRAINTS ALL IMMEDIATE). Peak memory for it is the growth of
+the process's resident set (VmHWM), as tracemalloc would slow an import several-fold.
 """
 
 import argparse
@@ -321,6 +332,128 @@ def dataset_size() -> dict:
     return {"persons": Person.objects.count(), "events": Event.objects.count()}
 
 
+def import_name(rows: int) -> str:
+    return f"import-{rows // 1000}k" if rows >= 1000 and rows % 1000 == 0 else f"import-{rows}"
+
+
+def _resident() -> tuple[int, int]:
+    """(current, peak) resident bytes of this process; the peak reset first where Linux can."""
+    fields = {}
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                fields[key] = int(value.split()[0]) * 1024
+    except OSError:
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        return peak, peak
+    return fields.get("VmRSS", 0), fields.get("VmHWM", 0)
+
+
+def _reset_peak() -> None:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass  # the peak is then the process's since it started
+
+
+def _record_tables() -> tuple[list[str], list]:
+    from django.db import connection
+
+    from detainees.exports.tables import TABLES
+    from detainees.models import ExternalId
+
+    models = [*(t.model for t in TABLES), ExternalId]
+    return [connection.ops.quote_name(m._meta.db_table) for m in models], models
+
+
+def _empty_record_tables(cursor) -> None:
+    """TRUNCATE every record table and those referring to them (history, redirects...)."""
+    tables, _ = _record_tables()
+    cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
+
+
+def _copy_columns(model) -> str:
+    from django.db import connection
+
+    fields = [f for f in model._meta.concrete_fields if not f.generated]
+    return ", ".join(connection.ops.quote_name(f.column) for f in fields)
+
+
+def measure_import(rows: int) -> Result:
+    """Time the generic import of a generated package of `rows` rows into an empty database,
+    and B2: COPYing the rows it stored into the same tables; nothing stays written."""
+    import tempfile
+
+    from django.db import connection, transaction
+
+    from bench.importfile import write_import_file
+    from detainees.history import acting
+    from detainees.importers.generic import import_rows, read_file
+
+    sent = [0]
+
+    def count(execute, sql, params, many, context):
+        sent[0] += 1
+        return execute(sql, params, many, context)
+
+    with tempfile.TemporaryDirectory(prefix="bench-import-") as directory:
+        package = Path(directory) / "package"
+        write_import_file(package, rows=rows)
+        # What the import reads: the descriptor and its CSVs (not records.jsonl beside them).
+        size = sum(p.stat().st_size for p in package.iterdir() if p.suffix in (".csv", ".json"))
+        _, models = _record_tables()
+        with transaction.atomic(), connection.cursor() as cursor:
+            _empty_record_tables(cursor)
+            _reset_peak()
+            resident, _ = _resident()
+            started = time.perf_counter()
+            with connection.execute_wrapper(count), acting(None, "benchmark import"):
+                report = import_rows(read_file(package / "datapackage.json"))
+                # The deferred foreign-key checks a commit would run, run now, and timed.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            elapsed = time.perf_counter() - started
+            peak = max(0, _resident()[1] - resident)
+            # B2: the same rows, as stored, COPYed back into the emptied tables.
+            stored = {}
+            for model in models:
+                table = connection.ops.quote_name(model._meta.db_table)
+                with cursor.copy(f"COPY {table} ({_copy_columns(model)}) TO STDOUT") as copy:
+                    stored[model] = b"".join(bytes(block) for block in copy)
+            _empty_record_tables(cursor)
+            # As the import runs: history attributed to a context, pgtrigger.ignore set (see
+            # detainees.importers.generic._quiet_trigger_checks), so B2 pays no error per row.
+            cursor.execute(
+                "SELECT set_config('pgtrigger.ignore', '{}', true), "
+                "set_config('pghistory.context_id', gen_random_uuid()::text, true), "
+                "set_config('pghistory.context_metadata', '{\"reason\": \"benchmark B2\"}', true)"
+            )
+            b2_started = time.perf_counter()
+            for model in models:
+                table = connection.ops.quote_name(model._meta.db_table)
+                with cursor.copy(f"COPY {table} ({_copy_columns(model)}) FROM STDIN") as copy:
+                    copy.write(stored[model])
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            b2 = time.perf_counter() - b2_started
+            transaction.set_rollback(True)
+    imported = sum(created for _, created, _, _ in report.rows())
+    return Result(
+        name=import_name(rows),
+        url=f"import_records of a generated data package of {rows:,} rows",
+        status=0,
+        p50=elapsed,
+        p95=elapsed,
+        b2_p50=b2,
+        b2_p95=b2,
+        queries=sent[0],
+        rows=imported,
+        bytes=size,
+        peak_mib=peak / 2**20,
+    )
+
+
 def report(results: list[Result], *, info: dict, size: dict, label: str, repeat: int) -> str:
     ms = 1000
     lines = [
@@ -348,15 +481,29 @@ def report(results: list[Result], *, info: dict, size: dict, label: str, repeat:
             f"{r.ratio:.1f} | {r.queries} | {r.rows:,} | {r.bytes:,} | {r.peak_mib:.1f} | "
             f"{r.status} |"
         )
+    paths = [r for r in results if not r.name.startswith("import-")]
+    imports = [r for r in results if r.name.startswith("import-")]
     lines += ["", "URLs measured:", ""]
-    lines += [f"- `{r.name}`: `{r.url}`" for r in results]
+    lines += [f"- `{r.name}`: `{r.url}`" for r in paths]
     lines += [
         "",
         "`EXPLAIN (ANALYZE, BUFFERS)` of each path's slowest query: `explain/<path>.txt`.",
-        "",
-        "Not measured yet: the generic import of 100,000 rows. A path timed once has p50 = p95.",
+        "A path timed once has p50 = p95.",
         "",
     ]
+    for r in imports:
+        lines += [
+            f"`{r.name}`: the generic import (read_file() and import_rows(), as "
+            "`manage.py import_records` runs them) of a generated data package "
+            f"(bench/importfile.py, {r.bytes:,} bytes), every row new, into an empty database "
+            "(the record tables emptied inside a transaction rolled back at the end: the commit "
+            "is not timed). Timed once. Rows: records created. B2: the same rows, as the "
+            "import stored them, COPYed into the same emptied tables (indexes, constraints and "
+            "audit-history triggers in place). Both include the deferred foreign-key checks of a "
+            "commit. Peak: growth of the process's resident memory "
+            "(VmHWM), not tracemalloc.",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -368,14 +515,17 @@ def run(
     label: str,
     only=None,
     export_types="persons,events",
+    import_rows: int = 0,
 ) -> list[Result]:
-    """Measure every path (or those named in `only`); write the report under `out` if given."""
+    """Measure every path (or those named in `only`), then the import of `import_rows` rows
+    (none if 0); write the report under `out` if given."""
     from django.test import Client
 
     client = Client()
     raw = raw_connection()
     try:
-        paths = pick_paths(client, export_types=export_types)
+        wants_paths = not only or any(not name.startswith("import-") for name in only)
+        paths = pick_paths(client, export_types=export_types) if wants_paths else []
         if only:
             paths = [p for p in paths if p.name in only]
         results = []
@@ -385,6 +535,15 @@ def run(
                 f"{result.name:32} p50 {result.p50 * 1000:8.1f} ms  p95 {result.p95 * 1000:8.1f}"
                 f" ms  B2 p95 {result.b2_p95 * 1000:7.1f} ms  ratio {result.ratio:6.1f}"
                 f"  queries {result.queries:3}  rows {result.rows}",
+                file=sys.stderr,
+            )
+            results.append(result)
+        if import_rows and (not only or import_name(import_rows) in only):
+            result = measure_import(import_rows)
+            print(
+                f"{result.name:32} {result.p50:8.1f} s  B2 {result.b2_p95:6.1f} s  ratio "
+                f"{result.ratio:6.1f}  queries {result.queries}  rows {result.rows}  peak "
+                f"{result.peak_mib:.0f} MiB",
                 file=sys.stderr,
             )
             results.append(result)
@@ -412,6 +571,10 @@ def main(argv=None) -> int:
     parser.add_argument("--label", default="", help="heading of RESULTS.md, e.g. the size")
     parser.add_argument("--only", nargs="*", help="measure only these paths")
     parser.add_argument("--export-types", default="persons,events", help="types of export.jsonl")
+    parser.add_argument(
+        "--import-rows", type=int, default=100_000, help="rows of the import-100k path"
+    )
+    parser.add_argument("--skip-import", action="store_true", help="do not time the import")
     args = parser.parse_args(argv)
     setup_django()
     size = dataset_size()
@@ -423,6 +586,7 @@ def main(argv=None) -> int:
         label=label,
         only=args.only,
         export_types=args.export_types,
+        import_rows=0 if args.skip_import else args.import_rows,
     )
     return 0
 

@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import connections, transaction
+from psycopg.pq import TransactionStatus
 
 from detainees.models import (
     EventFacetTotal,
@@ -238,10 +239,12 @@ def deferred(using="default"):
     try:
         yield
     finally:
-        with conn.cursor() as cursor:
-            cursor.execute("SELECT set_config('detainees.defer_listing', 'off', true)")
-            for store in STORES:
-                cursor.execute(f"SELECT {store.settle}")
+        # After an error that aborted the transaction nothing can be written, nor committed.
+        if conn.connection.info.transaction_status != TransactionStatus.INERROR:
+            with conn.cursor() as cursor:
+                cursor.execute("SELECT set_config('detainees.defer_listing', 'off', true)")
+                for store in STORES:
+                    cursor.execute(f"SELECT {store.settle}")
 
 
 def is_exact(store: Store | None = None, using="default") -> bool:

@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from bench import run as bench
+from detainees.models import Event, ExternalId, Person
 from detainees.synthetic import generate_dataset
 
 
@@ -56,3 +57,21 @@ def test_every_benchmarked_path_runs_as_many_queries_on_more_data(transactional_
     small = queries_per_path(client)
     generate_dataset(persons=1600, events=16000, seed=2)
     assert queries_per_path(client) == small
+
+
+def test_the_import_path_imports_every_row_into_an_empty_database_and_keeps_none(
+    tiny_dataset, tmp_path
+):
+    before = {m: m.objects.count() for m in (Person, Event, ExternalId)}
+
+    [result] = bench.run(
+        repeat=1, warmup=0, out=tmp_path, label="tiny", only=["import-500"], import_rows=500
+    )
+
+    assert result.name == "import-500" and result.status == 0
+    assert result.rows == 500
+    assert result.queries > 0 and result.p50 == result.p95 > 0 and result.b2_p95 > 0
+    assert {m: m.objects.count() for m in before} == before
+    report = (tmp_path / "RESULTS.md").read_text()
+    assert "| `import-500` |" in report and "COPYed into the same emptied tables" in report
+    assert not list((tmp_path / "explain").glob("import-*"))

@@ -19,15 +19,18 @@ import io
 import json
 import uuid
 import zipfile
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path, PurePosixPath
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.utils.text import slugify
+from django_countries.fields import CountryField
 
+from detainees import listing_store
 from detainees.exports.tables import (
     BOOLEAN,
     BY_NAME,
@@ -45,7 +48,19 @@ from detainees.exports.tables import (
     Table,
 )
 from detainees.fuzzydates import FuzzyDateError, to_edtf
-from detainees.models import Event, EventPerson, ExternalId, Person, PublicationStatus
+from detainees.models import (
+    Event,
+    EventPerson,
+    ExternalId,
+    Facility,
+    Organization,
+    Person,
+    PersonName,
+    Place,
+    PublicationStatus,
+    ReleaseBatch,
+)
+from detainees.models.people import merged_slugs
 from detainees.roles import PUBLISHABLE
 
 DEFAULT_SYSTEM = "import"
@@ -607,6 +622,13 @@ def _check_row(obj) -> None:
     """
     errors = {}
     exclude = {*NOT_FROM_FILE, *(f.name for f in obj._meta.concrete_fields if f.is_relation)}
+    # A country code the first pass read is one of the choices; checking it again walks the
+    # list of every country's translated name, the costliest part of checking a row.
+    exclude.update(
+        f.name
+        for f in obj._meta.concrete_fields
+        if isinstance(f, CountryField) and _code(getattr(obj, f.attname)) in COUNTRY_CODES
+    )
     try:
         obj.clean_fields(exclude=exclude)
     except ValidationError as exc:
@@ -618,6 +640,10 @@ def _check_row(obj) -> None:
             errors = exc.update_error_dict(errors)
     if errors:
         raise ValidationError(errors)
+
+
+def _code(value) -> str:
+    return getattr(value, "code", value) or ""
 
 
 def _explain(obj, error: IntegrityError) -> list[str]:
@@ -641,12 +667,35 @@ def _messages(exc: ValidationError) -> list[str]:
     return out
 
 
+# New rows of these tables are written by bulk inserts, a chunk at a time; the rest row by row.
+# Places and organizations stay row by row: their save() and clean() read the parent row
+# (a place takes its parent's country, an organization's parents must not make a cycle),
+# and desks send few of them.
+ROW_BY_ROW = (Place, Organization)
+CHUNK = 1000
+# What save() makes a new record's slug from, for the tables that have one (their save()
+# calls unique_slug() with the same text); people get the name-based slug once their names are
+# in, as Person.refresh_slug() gives it.
+SLUG_TEXT = {
+    Person: lambda obj: f"person-{obj.public_id.hex[:8]}",
+    Facility: lambda obj: obj.name,
+    ReleaseBatch: lambda obj: obj.title,
+}
+
+
 def write_rows(rows, *, publish: bool, system: str, report: ImportReport, progress=None):
-    """Second pass: create or update each row in order; the caller holds the transaction."""
+    """Second pass: create or update each row in order; the caller holds the transaction.
+
+    New records are inserted a chunk of rows at a time (bulk_create); the queries an import
+    sends grow with the number of chunks, not of rows. Updates, and the tables in ROW_BY_ROW,
+    go row by row. A chunk the database refuses is written again row by row, to name each
+    refused row.
+    """
     errors: list[RowError] = []
     pks: dict[tuple[str, uuid.UUID], int] = {}
     keys: dict[tuple[str, str], uuid.UUID] = {(r.table.name, r.key): r.public_id for r in rows}
     new_people: list[int] = []
+    _quiet_trigger_checks()
     by_table = defaultdict(list)
     for row in rows:
         by_table[row.table.name].append(row)
@@ -659,25 +708,221 @@ def write_rows(rows, *, publish: bool, system: str, report: ImportReport, progre
             [r.public_id for r in table_rows if r.exists], field_name="public_id"
         )
         _load_pks(table, table_rows, keys, pks)
-        for row in table_rows:
-            outcome, problems = _write_row(row, table, existing, keys, pks, publish=publish)
+        slugs = SlugAllocator(model, reserved=_reserved_slugs(model))
+        if model in ROW_BY_ROW:
+            chunks = [table_rows[i : i + 1] for i in range(len(table_rows))]
+        else:
+            chunks = [table_rows[i : i + CHUNK] for i in range(0, len(table_rows), CHUNK)]
+        for chunk in chunks:
+            for row, outcome, problems in _write_chunk(
+                chunk, table, existing, keys, pks, slugs, publish=publish, system=system
+            ):
+                if problems:
+                    errors += [RowError(row.where, p) for p in problems]
+                    continue
+                if outcome == "created" and model is Person:
+                    new_people.append(row.obj.pk)
+                pks[(table.name, row.public_id)] = row.obj.pk
+                report.count(table.name, outcome)
             if progress is not None:
-                progress.update()
-            if problems:
-                errors += [RowError(row.where, p) for p in problems]
-                continue
-            obj = row.obj
-            if outcome == "created" and row.external:
-                ExternalId.objects.create(
-                    table=table.name, system=system, key=row.key, public_id=row.public_id
-                )
-            if outcome == "created" and model is Person:
-                new_people.append(obj.pk)
-            pks[(table.name, row.public_id)] = obj.pk
-            report.count(table.name, outcome)
-    for person in Person.objects.filter(pk__in=new_people).prefetch_related("names"):
-        person.refresh_slug()
+                progress.update(len(chunk))
+    refresh_slugs(new_people)
     return errors
+
+
+def _quiet_trigger_checks() -> None:
+    """Spare the audit-history triggers an error per row, for the rest of the transaction.
+
+    Each history trigger first asks whether it is to be ignored, reading the `pgtrigger.ignore`
+    setting inside a BEGIN ... EXCEPTION block; unset, the read fails and the block's
+    subtransaction is rolled back. PostgreSQL then walks every foreign-key check still deferred
+    to the commit, so that each row cost as much as all the rows before it: a 100k-row import
+    took minutes in its triggers alone. Set (to "ignore none"), the read succeeds. A transaction
+    that already ignores triggers (pgtrigger.ignore()) keeps its own setting. The context the
+    history records (who, why) is set by `acting()` for the command and by the history
+    middleware for the admin; without one the triggers' other read fails the same way.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('pgtrigger.ignore', '{}', true) "
+            "WHERE coalesce(current_setting('pgtrigger.ignore', true), '') = ''"
+        )
+
+
+def _write_chunk(chunk, table, existing, keys, pks, slugs, *, publish: bool, system: str):
+    """(row, outcome, problems) for each row of the chunk, its records written.
+
+    Rows that update or leave a record go through _write_row() one by one; new records are
+    checked one by one and then inserted together, with their external ids.
+    """
+    results, new = [], []
+    for row in chunk:
+        if row.exists or table.model in ROW_BY_ROW:
+            outcome, problems = _write_row(row, table, existing, keys, pks, publish=publish)
+            if outcome == "created" and row.external:
+                _external_ids([row], system)
+            results.append((row, outcome, problems))
+            continue
+        problems = _build_new(row, table, keys, pks, publish=publish)
+        results.append((row, "created", problems))
+        if not problems:
+            new.append(row)
+    refused = _insert(new, table, slugs, system) if new else {}
+    return [(row, outcome, refused.get(id(row), problems)) for row, outcome, problems in results]
+
+
+def _build_new(row: Row, table: Table, keys, pks, *, publish: bool) -> list[str]:
+    """The unsaved record of a new row, checked as _write_row() checks it; its problems."""
+    obj = table.model(public_id=row.public_id)
+    row.obj = obj
+    problems = _assign(row, obj, keys, pks)
+    if problems:
+        return problems
+    for model_field, value in row.changes:
+        setattr(obj, model_field.attname, value)
+    if table.publishable:
+        obj.status = _status_after(obj, is_new=True, publish=publish)
+    try:
+        _check_row(obj)
+    except ValidationError as exc:
+        return _messages(exc)
+    return []
+
+
+def _insert(new: list[Row], table: Table, slugs, system: str) -> dict[int, list[str]]:
+    """Insert the new rows' records at once, doing what their save() does first.
+
+    If the database refuses any, the chunk is undone and its rows saved one at a time, so that
+    each refused row is named with the constraint it breaks: {id(row): problems}.
+    """
+    model = table.model
+    objs = [row.obj for row in new]
+    if model in SLUG_TEXT:
+        for obj, slug in zip(
+            objs, slugs.allocate([SLUG_TEXT[model](o) for o in objs]), strict=True
+        ):
+            obj.slug = slug
+    if any(f.name == "search_key" for f in model._meta.concrete_fields):
+        from detainees.search import fill_search_key  # search.py imports the models
+
+        for obj in objs:
+            fill_search_key(obj)
+    try:
+        with transaction.atomic():  # a savepoint
+            model._default_manager.bulk_create(objs)
+            _external_ids(new, system)
+        return {}
+    except IntegrityError:
+        pass
+    refused = {}
+    for row in new:
+        row.obj.pk = None
+        row.obj._state.adding = True
+        try:
+            with transaction.atomic():
+                row.obj.save()
+                _external_ids([row], system)
+        except IntegrityError as exc:
+            refused[id(row)] = _explain(row.obj, exc)
+    return refused
+
+
+def _external_ids(rows: list[Row], system: str) -> None:
+    ExternalId.objects.bulk_create(
+        ExternalId(table=r.table.name, system=system, key=r.key, public_id=r.public_id)
+        for r in rows
+        if r.external
+    )
+
+
+class SlugAllocator:
+    """unique_slug() for many new records of a model at once: a query or two per chunk.
+
+    Gives each text, in order, the first of base, base-2, base-3, ... that no row of the model
+    has, that `reserved` (a queryset with a `slug`) does not hold, and that it has not given
+    already, as unique_slug() called for one record after another does.
+    """
+
+    def __init__(self, model, reserved=None, max_length: int = 80):
+        self.model, self.reserved, self.max_length = model, reserved, max_length
+        self.given: set[str] = set()
+
+    def allocate(self, texts: list[str]) -> list[str]:
+        bases = [slugify(t)[: self.max_length].strip("-") or "record" for t in texts]
+        need = Counter(bases)
+        free: dict[str, list[str]] = defaultdict(list)  # not in the table, in order
+        queried = dict.fromkeys(need, 0)  # base-n for every n up to this is in `free` or taken
+        window = {base: count + 2 for base, count in need.items()}
+        short = set(need)
+        while True:
+            self._find_free(short, free, queried, window)
+            # One text after another, as unique_slug() would be called: a slug given to one
+            # text (of any base: "a-2" may be the base of one and the second "a") is taken.
+            given, out, short, start = set(self.given), [], set(), defaultdict(int)
+            for base in bases:
+                candidates, i = free[base], start[base]
+                while i < len(candidates) and candidates[i] in given:
+                    i += 1
+                if i == len(candidates):
+                    short.add(base)
+                    continue
+                given.add(candidates[i])
+                out.append(candidates[i])
+                start[base] = i + 1
+            if not short:
+                self.given = given
+                return out
+
+    def _find_free(self, bases, free, queried, window) -> None:
+        """Extend the free slugs of `bases` by one window each: one query, two if reserved."""
+        candidates = {
+            base: [
+                _numbered(base, n)
+                for n in range(queried[base] + 1, queried[base] + 1 + window[base])
+            ]
+            for base in bases
+        }
+        flat = [c for names in candidates.values() for c in names]
+        taken = set(
+            self.model._default_manager.filter(slug__in=flat).values_list("slug", flat=True)
+        )
+        if self.reserved is not None:
+            taken.update(self.reserved.filter(slug__in=flat).values_list("slug", flat=True))
+        for base in bases:
+            free[base] += [c for c in candidates[base] if c not in taken]
+            queried[base] += window[base]
+            window[base] *= 2
+
+
+def _numbered(base: str, n: int) -> str:
+    return base if n == 1 else f"{base}-{n}"
+
+
+def _reserved_slugs(model):
+    return merged_slugs() if model is Person else None
+
+
+def refresh_slugs(people: list[int]) -> None:
+    """Person.refresh_slug() for many new people at once, in the order they would get it."""
+    if not people:
+        return
+    primary: dict[int, str] = {}
+    # PersonName's ordering puts the primary name first, as Person.primary_name reads it.
+    for person_id, name in PersonName.objects.filter(person_id__in=people).values_list(
+        "person_id", "name"
+    ):
+        primary.setdefault(person_id, name)
+    renamed = [
+        person
+        for person in Person.objects.filter(pk__in=people).only("pk", "slug")
+        if person.pk in primary and person.slug.startswith("person-")
+    ]
+    slugs = SlugAllocator(Person, reserved=merged_slugs())
+    for start in range(0, len(renamed), CHUNK):
+        chunk = renamed[start : start + CHUNK]
+        for person, slug in zip(chunk, slugs.allocate([primary[p.pk] for p in chunk]), strict=True):
+            person.slug = slug
+        Person.objects.bulk_update(chunk, ["slug"])
 
 
 def _write_row(row: Row, table: Table, existing, keys, pks, *, publish: bool):
@@ -771,9 +1016,12 @@ def import_rows(
     report = ImportReport(dry_run=dry_run)
     try:
         with transaction.atomic():
-            errors = write_rows(
-                rows, publish=publish, system=system, report=report, progress=progress
-            )
+            # The stored lists are recomputed once, for everyone the import touched, at the
+            # end rather than after every statement.
+            with listing_store.deferred():
+                errors = write_rows(
+                    rows, publish=publish, system=system, report=report, progress=progress
+                )
             if errors:
                 raise ImportRefused(errors)
             if dry_run:
