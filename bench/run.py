@@ -65,6 +65,7 @@ class Result:
     bytes: int
     peak_mib: float
     main_sql: str = field(repr=False, default="")
+    seq_scans: tuple[str, ...] = ()  # tables any of the path's statements reads whole
 
     @property
     def ratio(self) -> float:
@@ -184,6 +185,7 @@ def pick_paths(client, *, export_types: str = "persons,events") -> list[BenchPat
         BenchPath("api-events-3-filters", f"/api/v1/events/?{urlencode(events)}"),
         BenchPath("html-people", "/people/"),
         BenchPath("html-people-combined-facets", f"/people/?{urlencode(combined)}"),
+        BenchPath("api-person-facets-combined", f"/api/v1/persons/facets/?{urlencode(combined)}"),
         BenchPath("html-person", f"/people/{person.slug}/"),
         BenchPath("html-search-misspelled", f"/search/?{urlencode({'q': misspell(name)})}"),
     ]
@@ -279,6 +281,7 @@ def measure(client, raw, path: BenchPath, *, repeat: int, warmup: int) -> Result
     sent = list(captured.captured_queries)
     statements = [q["sql"] for q in sent if q["sql"].lstrip().upper().startswith(READS)]
     b2_times, rows, slowest = run_b2(raw, statements, repeat)
+    scanned = sorted({table for sql in statements for table in seq_scans(raw, sql)})
     return Result(
         name=path.name,
         url=path.url,
@@ -292,7 +295,25 @@ def measure(client, raw, path: BenchPath, *, repeat: int, warmup: int) -> Result
         bytes=size,
         peak_mib=peak / 2**20,
         main_sql=slowest,
+        seq_scans=tuple(scanned),
     )
+
+
+def seq_scans(raw, sql: str) -> set[str]:
+    """Tables the plan of `sql` reads by sequential scan."""
+    import json
+
+    with raw.cursor() as cursor:
+        cursor.execute(b"EXPLAIN (FORMAT JSON) " + sql.encode())
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    found, nodes = set(), [plan[0]["Plan"]]
+    while nodes:
+        node = nodes.pop()
+        if node.get("Node Type") == "Seq Scan":
+            found.add(node["Relation Name"])
+        nodes.extend(node.get("Plans", []))
+    return found
 
 
 def explain(raw, sql: str) -> str:
@@ -481,6 +502,7 @@ def report(results: list[Result], *, info: dict, size: dict, label: str, repeat:
             f"{r.ratio:.1f} | {r.queries} | {r.rows:,} | {r.bytes:,} | {r.peak_mib:.1f} | "
             f"{r.status} |"
         )
+    lines += ["", *targets_table(results)]
     paths = [r for r in results if not r.name.startswith("import-")]
     imports = [r for r in results if r.name.startswith("import-")]
     lines += ["", "URLs measured:", ""]
@@ -505,6 +527,69 @@ def report(results: list[Result], *, info: dict, size: dict, label: str, repeat:
             "",
         ]
     return "\n".join(lines)
+
+
+# The scale issue's targets: (what, paths, measure, limit). A measure is "ratio" (p95 / B2
+# p95), "p95" (ms), "peak" (MiB), "seconds", or "deep" (p95 of the deep page / p95 of page 1).
+TARGETS = [
+    ("API list p95 <= 2x B2", ["api-persons-page1", "api-events-3-filters"], "ratio", 2.0),
+    ("HTML list p95 <= 3x B2", ["html-people", "html-people-combined-facets"], "ratio", 3.0),
+    ("detail p95 <= 2x B2", ["api-person-detail", "html-person"], "ratio", 2.0),
+    ("deep cursor page p95 <= 1.2x page 1", ["api-persons-cursor-5000"], "deep", 1.2),
+    ("name search p95 < 30 ms", ["html-search-misspelled"], "p95", 30.0),
+    (
+        "facet counts, combined filter, p95 < 150 ms",
+        ["api-person-facets-combined", "html-people-combined-facets"],
+        "p95",
+        150.0,
+    ),
+    ("streamed exports: peak < 150 MB", ["events-csv-all", "people-csv-all"], "peak", 143.0),
+    ("generic import of 100,000 rows < 60 s", ["import-100k"], "seconds", 60.0),
+]
+
+
+def targets_table(results: list[Result]) -> list[str]:
+    """Every target with the measured figure, met or by how much it is missed."""
+    by_name = {r.name: r for r in results}
+    for r in results:
+        if r.name.startswith("export-jsonl"):
+            by_name["export-jsonl"] = r
+    lines = [
+        "## Targets",
+        "",
+        "| target | path | measured | limit | met |",
+        "|---|---|---:|---:|---|",
+    ]
+    rows = [*TARGETS]
+    rows.insert(-1, ("streamed exports: peak < 150 MB", ["export-jsonl"], "peak", 143.0))
+    for what, names, kind, limit in rows:
+        for name in names:
+            r = by_name.get(name)
+            if r is None:
+                lines.append(f"| {what} | `{name}` | not measured | | |")
+                continue
+            if kind == "ratio":
+                value, shown = r.ratio, f"{r.ratio:.1f}x"
+            elif kind == "p95":
+                value, shown = r.p95 * 1000, f"{r.p95 * 1000:.1f} ms"
+            elif kind == "peak":
+                value, shown = r.peak_mib, f"{r.peak_mib:.0f} MiB"
+            elif kind == "seconds":
+                value, shown = r.p50, f"{r.p50:.1f} s"
+            else:
+                first = by_name.get("api-persons-page1")
+                value = r.p95 / first.p95 if first else float("inf")
+                shown = f"{value:.2f}x page 1"
+            unit = {"ratio": "x", "deep": "x", "p95": " ms", "peak": " MiB", "seconds": " s"}
+            met = "yes" if value <= limit else f"no: {value / limit:.1f}x the limit"
+            if name == "html-search-misspelled":
+                scans = ", ".join(r.seq_scans) or "none"
+                met += f"; sequential scans: {scans}"
+            lines.append(f"| {what} | `{r.name}` | {shown} | {limit:g}{unit[kind]} | {met} |")
+    lines.append("")
+    lines.append("150 MB is 143 MiB. Peak of the import: growth of resident memory; of the others:")
+    lines.append("Python allocations (tracemalloc) during one request.")
+    return lines
 
 
 def run(
