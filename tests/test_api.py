@@ -267,3 +267,18 @@ def test_drafts_and_private_fields_never_appear_in_any_read_endpoint(client, dem
         assert MARKER not in body
     get(client, f"/api/v1/persons/{draft.public_id}/", status=404)
     get(client, f"/api/v1/events/{draft_event.public_id}/", status=404)
+
+
+def test_a_person_row_written_directly_is_what_its_fields_give(demo):
+    from rest_framework import serializers
+
+    from detainees.api.serializers import PersonListSerializer
+    from detainees.filters import people_for_listing
+
+    serializer = PersonListSerializer()
+    people = list(people_for_listing().prefetch_related("names"))
+    assert len(people) == 3
+    for person in people:
+        generic = serializers.ModelSerializer.to_representation(serializer, person)
+        assert serializer.to_representation(person) == generic
+        assert list(serializer.to_representation(person)) == list(generic)  # column order

@@ -242,6 +242,10 @@ class EventSerializer(serializers.ModelSerializer):
         ]
 
 
+def _iso(day):
+    return None if day is None else day.isoformat()
+
+
 @extend_schema_serializer(component_name="PersonSummary")
 class PersonListSerializer(serializers.ModelSerializer):
     """One flat row per person: what the list and its CSV show."""
@@ -272,6 +276,25 @@ class PersonListSerializer(serializers.ModelSerializer):
             "created",
             "updated",
         )
+
+    def to_representation(self, obj):
+        # What the fields above give, written directly: a list page holds 50 to 500 rows, and
+        # DRF's per-field machinery cost several times the page's queries
+        # (tests/test_api.py compares the two).
+        return {
+            "id": str(obj.public_id),
+            "slug": obj.slug,
+            "name": obj.sort_name,
+            "other_names": self.get_other_names(obj),
+            "nationalities": self.get_nationalities(obj),
+            "current_status": obj.current_status,
+            "first_capture": obj.first_capture_date,
+            "first_capture_earliest": _iso(obj.first_capture),
+            "last_release": obj.last_release_date,
+            "last_release_earliest": _iso(obj.last_release),
+            "created": self.fields["created"].to_representation(obj.created),
+            "updated": self.fields["updated"].to_representation(obj.updated),
+        }
 
     def get_other_names(self, obj) -> list[str]:
         return [n.name for n in obj.names.all() if not n.is_primary]
