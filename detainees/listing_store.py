@@ -128,8 +128,9 @@ def _literal(queryset, using="default") -> str:
     return connections[using].ops.compose_sql(sql, params)
 
 
-def rows_sql(store: Store = PEOPLE, using="default") -> str:
-    """SELECT of stored rows (id, *columns, facets) for every listed record."""
+def _parts(store: Store, using: str) -> tuple[str, str, str, str]:
+    """The listed records' SQL, the union of their (record, "facet=value") pairs, the extra
+    columns and the token added from a column."""
     records = store.records().order_by().values("id", *store.columns)
     branches = []
     for name, facet in store.facets().items():
@@ -141,17 +142,36 @@ def rows_sql(store: Store = PEOPLE, using="default") -> str:
                 f"FROM ({_literal(pairs.order_by(), using)}) pairs "
                 "WHERE pairs.value IS NOT NULL AND pairs.value::text <> ''"
             )
-    union = " UNION ALL ".join(branches)
     columns = "".join(f"p.{c}, " for c in store.columns)
     extra = ""
     if store.column_facet:
         name, column = store.column_facet
         extra = f" || ('{name}=' || p.{column})"
+    return _literal(records, using), " UNION ALL ".join(branches), columns, extra
+
+
+def rows_sql(store: Store = PEOPLE, using="default") -> str:
+    """SELECT of stored rows (id, *columns, facets) for every listed record, each record's
+    values gathered by a subquery: what the triggers run for a few records at a time."""
+    records, union, columns, extra = _parts(store, using)
     return (
         f"SELECT p.id, {columns}"
         f"ARRAY(SELECT DISTINCT f.token FROM ({union}) f(record, token) "
         f"WHERE f.record = p.id ORDER BY 1){extra} AS facets "
-        f"FROM ({_literal(records, using)}) p"
+        f"FROM ({records}) p"
+    )
+
+
+def all_rows_sql(store: Store = PEOPLE, using="default") -> str:
+    """The same rows as `rows_sql`, every record's values gathered by one grouping: what a
+    rebuild of the whole list runs."""
+    records, union, columns, extra = _parts(store, using)
+    return (
+        f"SELECT p.id, {columns}COALESCE(t.tokens, '{{}}'::text[]){extra} AS facets "
+        f"FROM ({records}) p LEFT JOIN ("
+        f"SELECT f.record, array_agg(DISTINCT f.token ORDER BY f.token) AS tokens "
+        f"FROM ({union}) f(record, token) GROUP BY f.record"
+        ") t ON t.record = p.id"
     )
 
 
@@ -219,7 +239,8 @@ def rebuild(store: Store | None = None, using="default") -> None:
         with transaction.atomic(using=using), connections[using].cursor() as cursor:
             cursor.execute(f"TRUNCATE {table}, {totals}, {each.stale._meta.db_table}")
             columns = ", ".join((key, *each.columns, "facets"))
-            cursor.execute(f"INSERT INTO {table} ({columns}) {rows_sql(each, using)}")
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+            cursor.execute(f"INSERT INTO {table} ({columns}) {all_rows_sql(each, using)}")
             cursor.execute(
                 f"INSERT INTO {totals} (token, {n}) "
                 f"SELECT token, count(*) FROM {table}, unnest(facets) token GROUP BY token"

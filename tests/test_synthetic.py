@@ -407,3 +407,13 @@ def test_the_demo_case_loads_beside_synthetic_data_and_then_blocks_a_new_load(da
     assert not bilal.internal_notes.startswith(MARKER)
     with pytest.raises(RealDataPresent):
         generate_dataset(persons=20, events=60, seed=SEED)
+
+
+def test_the_stored_lists_and_name_keys_are_built_exactly_after_the_load(dataset):
+    from detainees import listing_store
+    from detainees.models import PersonListing, PersonName, PersonNameKey
+
+    assert PersonListing.objects.count() == Person.objects.published().count()
+    assert listing_store.is_exact()
+    keys = set(PersonName.objects.values_list("search_key", flat=True))
+    assert keys <= set(PersonNameKey.objects.values_list("key", flat=True))

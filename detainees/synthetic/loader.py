@@ -23,19 +23,26 @@ from detainees.models import (
     BatchMembership,
     Citation,
     Event,
+    EventFacetTotal,
+    EventListing,
     EventOrganization,
     EventPerson,
+    FacetTotal,
     Facility,
     FacilityControl,
     Nationality,
     Organization,
     OrganizationName,
     Person,
+    PersonListing,
     PersonName,
+    PersonNameKey,
     Place,
     Publishable,
     ReleaseBatch,
     Source,
+    StaleEventListing,
+    StaleListing,
     Tombstone,
 )
 
@@ -171,7 +178,17 @@ def replace_all(cursor) -> None:
                 f"The table {table} refers to the records generate_dataset replaces and holds "
                 "rows it did not write; use an empty database."
             )
-    tables = ", ".join([*(_table(model) for model in REPLACED), *others])
+    # And what is derived from them: the stored lists (rebuilt after a load) and the name keys.
+    derived = [
+        PersonListing,
+        FacetTotal,
+        StaleListing,
+        EventListing,
+        EventFacetTotal,
+        StaleEventListing,
+        PersonNameKey,
+    ]
+    tables = ", ".join([*(_table(model) for model in [*REPLACED, *derived]), *others])
     cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY")
 
 
