@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GistIndex
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Collate
 from django.db.models.lookups import Regex
 from django.urls import reverse
 from django_countries.fields import CountryField
@@ -235,8 +236,10 @@ class PersonName(models.Model):
         ordering = ["-is_primary", "name"]
         indexes = [
             search_key_index("personname"),
-            # Search finds the nearest keys in PersonNameKey, then their names by equality.
-            models.Index(fields=["search_key"], name="personname_key_idx"),
+            # Search finds the nearest keys in PersonNameKey, then their names by equality;
+            # in the "C" collation, which the trigram index cannot serve, or the planner, which
+            # prices the trigram index as cheap, takes it for `=` at 2-3 ms a key.
+            models.Index(Collate("search_key", "C"), name="personname_key_idx"),
         ]
         constraints = [
             choices_check("kind", PersonNameKind, "personname_kind_valid"),
