@@ -181,6 +181,7 @@ def pick_paths(client, *, export_types: str = "persons,events") -> list[BenchPat
     paths += [
         BenchPath("api-events-csv-500", "/api/v1/events/?format=csv&page_size=500"),
         BenchPath("people-csv-all", "/people.csv", heavy=True),
+        BenchPath("events-csv-all", "/events.csv", heavy=True),
         BenchPath(
             f"export-jsonl-{export_types.replace(',', '-')}",
             f"/api/v1/export.jsonl?types={export_types}",
