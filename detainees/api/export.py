@@ -46,8 +46,10 @@ def json_line(data: dict) -> str:
     """One compact JSON line, as the API's JSON renders it; U+2028/9 escaped so no tool splits it.
 
     orjson writes what `json.dumps(data, ensure_ascii=False, separators=(",", ":"))` writes for
-    the serializers' output (strings, numbers, lists and dicts), several times faster; anything
-    else, dates and times included, goes through the API's own encoder.
+    the serializers' output (strings, integers, lists and dicts), several times faster; anything
+    else, dates and times included, goes through the API's own encoder. Only a float in exponent
+    notation would read differently (1e-7 against 1e-07), and no serializer gives floats: the
+    API's decimals are strings.
     """
     text = orjson.dumps(data, default=ENCODER.default, option=orjson.OPT_PASSTHROUGH_DATETIME)
     return text.decode().replace("\u2028", "\\u2028").replace("\u2029", "\\u2029") + "\n"

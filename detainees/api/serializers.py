@@ -54,7 +54,9 @@ class Ref(serializers.Serializer):
         # A link to a record that is not published would leak its name: give null instead.
         if getattr(instance, "status", PublicationStatus.PUBLISHED) != PublicationStatus.PUBLISHED:
             return None
-        return super().to_representation(instance)
+        # The two fields' output, written directly: DRF inspects `__str__`'s signature for every
+        # link, and an export has one or more links in nearly every row.
+        return {"id": str(instance.public_id), "name": str(instance)}
 
 
 class SourceSerializer(serializers.ModelSerializer):
