@@ -12,6 +12,7 @@ rows serialized with orjson. Writes RESULTS.md and explain/<path>.txt under --ou
 import argparse
 import os
 import platform
+import re
 import statistics
 import sys
 import time
@@ -224,6 +225,17 @@ def run_b2(raw, statements: list[str], repeat: int) -> tuple[list[float], int, s
     return times, rows, slowest
 
 
+def cursor_query(sql: str) -> str:
+    """The statement itself: a streamed queryset's server-side cursor is logged as
+    `DECLARE <name> ... CURSOR WITH HOLD FOR SELECT ...`, whose SELECT B2 must run too."""
+    sql = sql.lstrip()
+    if sql.upper().startswith("DECLARE "):
+        match = re.search(r"\bCURSOR\b.*?\bFOR\s+", sql, re.IGNORECASE | re.DOTALL)
+        if match:
+            return sql[match.end() :]
+    return sql
+
+
 def measure(client, raw, path: BenchPath, *, repeat: int, warmup: int) -> Result:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -246,7 +258,7 @@ def measure(client, raw, path: BenchPath, *, repeat: int, warmup: int) -> Result
     tracemalloc.stop()
     # A copy: the next request's `request_started` empties the log the capture slices.
     sent = list(captured.captured_queries)
-    statements = [q["sql"] for q in sent if q["sql"].lstrip().upper().startswith(READS)]
+    statements = [sql for q in sent if (sql := cursor_query(q["sql"])).upper().startswith(READS)]
     b2_times, rows, slowest = run_b2(raw, statements, repeat)
     return Result(
         name=path.name,

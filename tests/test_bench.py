@@ -30,3 +30,9 @@ def test_harness_measures_paths_against_their_own_sql_and_writes_the_report(tiny
     report = (tmp_path / "RESULTS.md").read_text()
     assert "| path | p50 | p95 | B2 p95 | ratio | queries | rows |" in report
     assert "| `api-persons-page1` |" in report and "PostgreSQL" in report
+
+
+def test_b2_runs_the_select_of_a_streamed_querysets_server_side_cursor():
+    declared = 'DECLARE "_django_curs_1_sync_1" NO SCROLL CURSOR WITH HOLD FOR SELECT "a" FROM "b"'
+    assert bench.cursor_query(declared) == 'SELECT "a" FROM "b"'
+    assert bench.cursor_query("  SELECT 1") == "SELECT 1"
