@@ -67,11 +67,13 @@ class Fact:
         return self.obj.claim_status == ClaimStatus.INFERRED
 
 
-def person_page_queryset(*, published_only: bool = True):
+def person_page_queryset(*, published_only: bool = True, batch_members: bool = True):
     """Published people with every published fact the page shows, in a fixed number of queries.
 
     With `published_only=False`, people in any state, still with their published facts only:
-    the public view of a draft, which the API gives signed-in staff.
+    the public view of a draft, which the API gives signed-in staff. With `batch_members=False`,
+    without the other members of the person's batches, which only the page lists: a batch can
+    hold hundreds of people, fetched again for each of its members in a chunk of an export.
     """
     events = (
         Event.objects.published()
@@ -98,6 +100,21 @@ def person_page_queryset(*, published_only: bool = True):
             "citations__source__publisher",
         )
     )
+    memberships = (
+        BatchMembership.objects.filter(batch__status=PUBLISHED)
+        .select_related("batch__ordered_by")
+        .prefetch_related("citations__source__publisher")
+    )
+    if batch_members:
+        memberships = memberships.prefetch_related(
+            Prefetch(
+                "batch__memberships",
+                queryset=BatchMembership.objects.filter(person__status=PUBLISHED)
+                .select_related("person")
+                .prefetch_related("person__names"),
+                to_attr="public_memberships",
+            )
+        )
     people = Person.objects.published() if published_only else Person.objects.all()
     return people.prefetch_related(
         "names",
@@ -122,21 +139,7 @@ def person_page_queryset(*, published_only: bool = True):
             ).prefetch_related(Prefetch("event", queryset=events)),
             to_attr="subject_roles",
         ),
-        Prefetch(
-            "batch_memberships",
-            queryset=BatchMembership.objects.filter(batch__status=PUBLISHED)
-            .select_related("batch__ordered_by")
-            .prefetch_related(
-                "citations__source__publisher",
-                Prefetch(
-                    "batch__memberships",
-                    queryset=BatchMembership.objects.filter(person__status=PUBLISHED)
-                    .select_related("person")
-                    .prefetch_related("person__names"),
-                    to_attr="public_memberships",
-                ),
-            ),
-        ),
+        Prefetch("batch_memberships", queryset=memberships),
         "citations__source__publisher",
         Prefetch("corrections", queryset=Correction.objects.public()),
     )

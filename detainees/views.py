@@ -1,17 +1,14 @@
 """Public pages: published records and public fields only."""
 
-import csv
 import functools
 from pathlib import Path
 
 from django.conf import settings
 from django.db.models import F
-from django.http import FileResponse, Http404, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from detainees.api.renderers import flatten
-from detainees.api.serializers import PersonListSerializer
 from detainees.exports.package import ARCHIVE, latest_archive
 from detainees.exports.tables import TABLES
 from detainees.figures import figures
@@ -44,6 +41,7 @@ from detainees.pages import (
     source_page,
 )
 from detainees.pagination import BadCursor, keyset_page
+from detainees.streams import events_csv, people_csv
 from detainees.withdrawn import Gone, published_or_gone
 
 
@@ -145,11 +143,6 @@ def event_list(request):
     return render(request, "detainees/event_list.html", context)
 
 
-class Echo:
-    def write(self, value):
-        return value
-
-
 @require_GET
 def person_list_csv(request):
     """Exactly the current selection, in the list's order, streamed."""
@@ -157,23 +150,19 @@ def person_list_csv(request):
     if not filterset.is_valid():
         return HttpResponseBadRequest("Invalid filter: " + filterset.errors.as_text())
     field, descending = sort_for(filterset)
-    queryset = filterset.qs.prefetch_related("names")
     # The list's order: missing dates last in both directions, as keyset_page orders them.
     key = F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
-    order = (key, "-pk" if descending else "pk")
-    # The same columns as the API's CSV: one serializer defines a person's row.
-    columns = list(PersonListSerializer().fields)
-    writer = csv.writer(Echo())
+    return people_csv(filterset.qs, (key, "-pk" if descending else "pk"))
 
-    def rows():
-        yield writer.writerow(columns)
-        for person in queryset.order_by(*order).iterator(chunk_size=500):
-            data = PersonListSerializer(person).data
-            yield writer.writerow([flatten(data[c]) for c in columns])
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="people.csv"'
-    return response
+@require_GET
+def event_list_csv(request):
+    """Every event of the current selection, in the list's order (latest first), streamed."""
+    filterset = EventFacetFilterSet(request.GET, queryset=events_for_listing())
+    if not filterset.is_valid():
+        return HttpResponseBadRequest("Invalid filter: " + filterset.errors.as_text())
+    # As keyset_page orders the list: undated events last, then the newest row first.
+    return events_csv(filterset.qs, (F("date_earliest").desc(nulls_last=True), "-pk"))
 
 
 @require_GET

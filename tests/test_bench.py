@@ -78,3 +78,9 @@ def test_the_import_path_imports_every_row_into_an_empty_database_and_keeps_none
     report = (tmp_path / "RESULTS.md").read_text()
     assert "| `import-500` |" in report and "COPYed into the same emptied tables" in report
     assert not list((tmp_path / "explain").glob("import-*"))
+
+
+def test_b2_runs_the_select_of_a_streamed_querysets_server_side_cursor():
+    declared = 'DECLARE "_django_curs_1_sync_1" NO SCROLL CURSOR WITH HOLD FOR SELECT "a" FROM "b"'
+    assert bench.cursor_query(declared) == 'SELECT "a" FROM "b"'
+    assert bench.cursor_query("  SELECT 1") == "SELECT 1"

@@ -96,6 +96,7 @@ SITE_FILTERSETS = {
     "detainees:person-list-csv": PersonFilterSet,
     "detainees:figures": PersonFilterSet,
     "detainees:event-list": EventFacetFilterSet,
+    "detainees:event-list-csv": EventFacetFilterSet,
 }
 SEARCH_TERMS = ["Qari Bilal", "Bilal", "IMU", "Parwan", "Kunduz", "Taliban"]
 EXTRA_PARAMS = {

@@ -151,7 +151,8 @@ class PersonViewSet(FacetCountsMixin, WritableViewSet):
     default_ordering = "name"
 
     def detail_queryset(self, *, public=True):
-        return person_page_queryset(published_only=public)
+        # The API's person has its batches, not their other members.
+        return person_page_queryset(published_only=public, batch_members=False)
 
     def list_queryset(self):
         return people_for_listing().prefetch_related("names")

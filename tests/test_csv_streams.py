@@ -1,0 +1,189 @@
+"""The streamed CSVs of whole lists (/people.csv, /events.csv): the API's rows, the list's
+selection and order, published records only, a fixed number of queries."""
+
+import csv
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from detainees.api.serializers import EventSerializer, PersonListSerializer
+from detainees.demo import load_demo
+from detainees.models import (
+    ClaimStatus,
+    Event,
+    EventOrganization,
+    EventPerson,
+    PersonName,
+    PublicationStatus,
+)
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+PUBLISHED = PublicationStatus.PUBLISHED
+MARKER = "PRIVATE-MARKER-5520"
+
+
+def streamed(client, path, **params) -> str:
+    response = client.get(path, params)
+    assert response.status_code == 200, response.content[:300]
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.streaming
+    return b"".join(response.streaming_content).decode()
+
+
+def rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+def api_rows(client, path: str) -> dict[str, list[str]]:
+    """The API's CSV rows by id, following its pages."""
+    by_id, url, params = {}, path, {"format": "csv", "page_size": 500}
+    while url:
+        response = client.get(url, params)
+        assert response.status_code == 200
+        header, *body = rows(response.content.decode())
+        by_id.update({row[0]: row for row in body})
+        link = response.get("Link", "")
+        url, params = (link[1 : link.index(">")], {}) if link else (None, None)
+    return header, by_id
+
+
+def busy_event(*, date="2012-03-04", **kwargs):
+    """A published event with everything a row shows, some of it unpublished or private."""
+    n = Event.objects.count()
+    place = f.PlaceFactory(name=f"Kunar {n}", status=PUBLISHED)
+    event = f.EventFactory(
+        status=PUBLISHED,
+        date=date,
+        place=place,
+        facility=f.FacilityFactory(status=PUBLISHED),
+        summary="Night raid, with a comma",
+        description='Two lines,\nand "quotes"',
+        unnamed_count=3,
+        internal_notes=MARKER,
+        **kwargs,
+    )
+    shown = f.PersonFactory(name="Mullah Shown", status=PUBLISHED)
+    PersonName.objects.create(person=shown, name="Shown Alias")
+    f.EventPersonFactory(event=event, person=shown)
+    f.EventPersonFactory(event=event, person=f.PersonFactory(name=MARKER))  # a draft person
+    unnamed = f.PersonFactory(name=False, status=PUBLISHED)
+    f.EventPersonFactory(event=event, person=unnamed, role=EventPerson.Role.RELATED)
+    for org, role in (
+        (f.OrganizationFactory(name=f"ISAF {n}", status=PUBLISHED), "capturing_force"),
+        (f.OrganizationFactory(name=f"{MARKER} {n}"), "group"),  # a draft organization
+    ):
+        EventOrganization.objects.create(event=event, organization=org, role=role)
+    for status, confidential in ((PUBLISHED, False), (PUBLISHED, False), ("draft", True)):
+        source = f.SourceFactory(status=status, is_confidential=confidential, title=MARKER)
+        f.CitationFactory(source=source, event=event, quote=MARKER)
+    f.CitationFactory(event=event, quote=MARKER)  # a draft source
+    return event
+
+
+def test_events_csv_rows_are_the_apis_rows_of_the_listed_events_in_list_order(client):
+    load_demo()
+    busy_event()
+    busy_event(date="", kind=Event.Kind.STRIKE)  # undated: last
+    draft_place = f.PlaceFactory(name=MARKER)
+    f.EventFactory(status=PUBLISHED, date="2013", place=draft_place)
+    f.EventFactory(status=PUBLISHED, date="2013", batch=None, kind=Event.Kind.DEATH)
+
+    header, *body = rows(streamed(client, "/events.csv"))
+
+    api_header, api = api_rows(client, "/api/v1/events/")
+    assert header == api_header == list(EventSerializer().fields)
+    assert [row for row in body] == [api[row[0]] for row in body]
+    listed = client.get("/events/", {"size": 200}).context["page"].rows
+    assert [row[0] for row in body] == [str(e.public_id) for e in listed]
+    undated = [row[header.index("date")] == "" for row in body]
+    assert undated == sorted(undated) and undated[-1]  # undated events come last
+
+
+def test_events_csv_takes_the_events_pages_filters(client):
+    load_demo()
+    busy_event()
+    busy_event(date="2010-01", kind=Event.Kind.STRIKE)
+    for params in ({"kind": "capture"}, {"kind": "strike"}, {"year": "2010"}, {"year": "1066"}):
+        _, *body = rows(streamed(client, "/events.csv", **params))
+        listed = client.get("/events/", {**params, "size": 200}).context["page"].rows
+        assert [row[0] for row in body] == [str(e.public_id) for e in listed], params
+
+
+def test_drafts_retracted_events_and_private_fields_stay_out_of_events_csv(client):
+    shown = busy_event()
+    f.EventFactory(summary=MARKER)  # a draft
+    f.EventFactory(status=PUBLISHED, summary=MARKER, claim_status=ClaimStatus.RETRACTED)
+    f.EventFactory(status="withdrawn", summary=MARKER)
+
+    text = streamed(client, "/events.csv")
+
+    assert MARKER not in text
+    header, row = rows(text)
+    assert row[0] == str(shown.public_id)
+    cells = dict(zip(header, row, strict=True))
+    assert cells["people"].startswith("Mullah Shown; Unnamed person ")
+    assert cells["organizations"] == "ISAF 0"
+    assert cells["citations"] == "; "  # two public citations, as the API's CSV flattens them
+    assert cells["place"] == "Kunar 0 (province)"
+    assert cells["description"] == 'Two lines,\nand "quotes"'
+
+
+def queries(client, path) -> tuple[int, int]:
+    with CaptureQueriesContext(connection) as ctx:
+        text = streamed(client, path)
+    return len(ctx), len(rows(text)) - 1
+
+
+def test_events_csv_runs_the_same_queries_for_one_event_and_forty(client):
+    busy_event()
+    one = queries(client, "/events.csv")
+    for day in range(1, 40):
+        busy_event(date=f"2012-{1 + day // 28:02}-{1 + day % 28:02}")
+    forty = queries(client, "/events.csv")
+    assert (one[1], forty[1]) == (1, 40)
+    assert one[0] == forty[0]
+
+
+def test_people_csv_rows_are_the_apis_rows_in_list_order(client):
+    load_demo()
+    busy_event()
+    person = f.PersonFactory(name="Zia Example", status=PUBLISHED)
+    PersonName.objects.create(person=person, name="Alias B")
+    PersonName.objects.create(person=person, name="Alias A")
+    f.NationalityFactory(person=person, country="PK")
+    f.NationalityFactory(person=person, country="AF")
+    f.PersonFactory(name=False, status=PUBLISHED)
+
+    for params in (
+        {},
+        {"sort": "-name"},
+        {"sort": "-captured"},
+        {"sort": "released"},
+        {"q": "Bilal"},
+    ):
+        header, *body = rows(streamed(client, "/people.csv", **params))
+        api_header, api = api_rows(client, "/api/v1/persons/")
+        assert header == api_header == list(PersonListSerializer().fields)
+        assert body and [row for row in body] == [api[row[0]] for row in body], params
+    _, *body = rows(streamed(client, "/people.csv", sort="name"))
+    zia = next(row for row in body if row[0] == str(person.public_id))
+    assert zia[3:5] == ["Alias A; Alias B", "PK; AF"]
+
+
+def test_people_csv_runs_the_same_queries_for_one_person_and_forty(client):
+    def add(n):
+        person = f.PersonFactory(name=f"Person {n}", status=PUBLISHED)
+        PersonName.objects.create(person=person, name=f"Alias {n}")
+        f.NationalityFactory(person=person)
+        f.EventPersonFactory(event=f.EventFactory(status=PUBLISHED), person=person)
+
+    add(0)
+    one = queries(client, "/people.csv")
+    for n in range(1, 40):
+        add(n)
+    forty = queries(client, "/people.csv")
+    assert (one[1], forty[1]) == (1, 40)
+    assert one[0] == forty[0]
