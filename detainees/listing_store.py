@@ -162,16 +162,19 @@ def rows_sql(store: Store = PEOPLE, using="default") -> str:
     )
 
 
-def all_rows_sql(store: Store = PEOPLE, using="default") -> str:
+def all_rows_sql(store: Store = PEOPLE, using="default", *, ids: str = "") -> str:
     """The same rows as `rows_sql`, every record's values gathered by one grouping: what a
-    rebuild of the whole list runs."""
+    rebuild of the whole list runs; with `ids` (an SQL array), only those records, each pair
+    query reading them through its index, whatever plan PostgreSQL caches for the function."""
     records, union, columns, extra = _parts(store, using)
+    only_records = f" WHERE p.id = ANY({ids})" if ids else ""
+    only_pairs = f" WHERE f.record = ANY({ids})" if ids else ""
     return (
         f"SELECT p.id, {columns}COALESCE(t.tokens, '{{}}'::text[]){extra} AS facets "
         f"FROM ({records}) p LEFT JOIN ("
         f"SELECT f.record, array_agg(DISTINCT f.token ORDER BY f.token) AS tokens "
-        f"FROM ({union}) f(record, token) GROUP BY f.record"
-        ") t ON t.record = p.id"
+        f"FROM ({union}) f(record, token){only_pairs} GROUP BY f.record"
+        f") t ON t.record = p.id{only_records}"
     )
 
 
@@ -191,7 +194,7 @@ BEGIN
     UPDATE {totals} t SET {n} = t.{n} - d.n FROM ({counted}) d WHERE t.token = d.token;
     WITH fresh AS (
         INSERT INTO {table} ({columns})
-        SELECT * FROM ({rows_sql(store, using)}) r WHERE r.id = ANY(ids)
+        SELECT * FROM ({all_rows_sql(store, using, ids="ids")}) r
         ON CONFLICT ({key}) DO UPDATE SET {updates}
         RETURNING {key}
     )
