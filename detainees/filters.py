@@ -1,8 +1,9 @@
 """The people list's facets, defined once for the public pages, CSV and (later) the API.
 
-Each facet is a set of (person, value, label) pairs built from published records. The same pairs
-both filter the list (a person matches when any pair has a selected value) and count it (people
-in the current selection per value), so a facet's counts always match its results.
+Each facet is a set of (person, value, label) pairs built from published records. The pairs are
+stored per person and per event, as "facet=value" (detainees.listing_store), and that one
+stored array both filters the list (a record matches when it has a selected value) and counts
+it (records in the current selection per value), so a facet's counts always match its results.
 """
 
 from collections.abc import Callable
@@ -73,12 +74,6 @@ class Facet:
 
     def labels(self) -> dict[str, str]:
         return self.choices
-
-    def filter_q(self, values) -> Q:
-        q = Q()
-        for pairs in self.pair_querysets():
-            q |= Q(pk__in=pairs.filter(value__in=values).values(self.key))
-        return q
 
 
 def _nationality():
@@ -315,12 +310,20 @@ SORT_CHOICES = [
 ]
 
 
-class FacetFilter(django_filters.MultipleChoiceFilter):
-    """A facet's checkboxes; the choices are whatever values the data holds."""
+def narrows(filterset, ignored=frozenset()) -> bool:
+    """Whether a valid filterset has a value in any filter but the `ignored` (which order or
+    read the selection, and never shrink it); the unfiltered counts are then the stored totals."""
+    if not (filterset.is_bound and filterset.is_valid()):
+        return False
+    return any(v for k, v in filterset.form.cleaned_data.items() if k not in ignored)
 
-    def __init__(self, facet: Facet, *, stored: bool = False, **kwargs):
+
+class FacetFilter(django_filters.MultipleChoiceFilter):
+    """A facet's checkboxes; the choices are whatever values the data holds. Filters on the
+    record's stored values (its `listing`'s facets)."""
+
+    def __init__(self, facet: Facet, **kwargs):
         self.facet = facet
-        self.stored = stored  # filter on the stored people list (PersonListing.facets)
         super().__init__(label=facet.label, widget=forms.CheckboxSelectMultiple, **kwargs)
 
     @property
@@ -333,10 +336,8 @@ class FacetFilter(django_filters.MultipleChoiceFilter):
     def filter(self, qs, value):
         if not value:
             return qs
-        if self.stored:
-            tokens = [f"{self.facet.name}={v}" for v in value]
-            return qs.filter(listing__facets__overlap=tokens)
-        return qs.filter(self.facet.filter_q(list(value)))
+        tokens = [f"{self.facet.name}={v}" for v in value]
+        return qs.filter(listing__facets__overlap=tokens)
 
 
 class PersonFilterSet(django_filters.FilterSet):
@@ -362,7 +363,7 @@ class PersonFilterSet(django_filters.FilterSet):
     def __init__(self, data=None, *args, **kwargs):
         super().__init__(data, *args, **kwargs)
         for name, facet in FACETS.items():
-            self.filters[name] = FacetFilter(facet, field_name=name, stored=True)
+            self.filters[name] = FacetFilter(facet, field_name=name)
             self.filters[name].parent = self
             self.filters[name].model = Person
 
@@ -390,10 +391,7 @@ class PersonFilterSet(django_filters.FilterSet):
     @property
     def narrows(self) -> bool:
         """Whether the selection may be smaller than every published person."""
-        if not (self.is_bound and self.is_valid()):
-            return False
-        ignored = {"sort", "captured_reading", "released_reading"}
-        return any(v for k, v in self.form.cleaned_data.items() if k not in ignored)
+        return narrows(self, ignored={"sort", "captured_reading", "released_reading"})
 
     @property
     def sort_key(self) -> str:
@@ -601,16 +599,14 @@ class EventFacetFilterSet(django_filters.FilterSet):
         for name, facet in EVENT_FACETS.items():
             if name in self.base_filters:
                 continue  # the API keeps its own `kind`, which also takes retracted events
-            self.filters[name] = FacetFilter(facet, field_name=name, stored=True)
+            self.filters[name] = FacetFilter(facet, field_name=name)
             self.filters[name].parent = self
             self.filters[name].model = Event
 
     @property
     def narrows(self) -> bool:
         """Whether the selection may be smaller than every listed event."""
-        if not (self.is_bound and self.is_valid()):
-            return False
-        return any(self.form.cleaned_data.values())
+        return narrows(self)
 
 
 def events_for_listing():

@@ -251,17 +251,18 @@ def search_people(q: str, queryset=None, *, nearest: int | None = None) -> Query
     `search_name` (their name that matched best); published people unless `queryset` is given.
 
     One query: matching names come from the trigram index; the rank is a subquery per person
-    found, over that person's names. With `nearest`, only the people of the `nearest` names
-    closest to `q` by each measure are ranked (enough for a first page of the best matches):
-    the index then reads those names in order and stops, instead of finding every match.
+    found, over that person's names. With `nearest`, only the people of `nearest` names with
+    the keys closest to `q` are ranked (enough for a first page of the best matches; see
+    `_nearest_names`), instead of every name above the similarity threshold.
     """
     queryset = Person.objects.published() if queryset is None else queryset
     key = name_key(q)
     if not key:
         return queryset.none()
-    found = PersonName.objects.filter(_matches(key, q)).values("person_id")
     if nearest and not _only_titles(q):
         found = _nearest_names(key, nearest)
+    else:
+        found = PersonName.objects.filter(_matches(key, q)).values("person_id")
     best = (
         PersonName.objects.filter(person=OuterRef("pk"))
         .annotate(score=_score(key, _plain(q)))

@@ -5,6 +5,8 @@ by PostgreSQL triggers on every table it is computed from (`detainees.listing_st
 list, its facet counts and its sorts read one row per person instead of walking the timeline.
 """
 
+from datetime import date
+
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
@@ -13,7 +15,7 @@ from django.db.models.functions import Coalesce
 
 # Missing dates sort last in both directions (as keyset_page orders them): ascending sorts
 # read them as the latest possible day, descending ones as the earliest.
-LATEST, EARLIEST = "9999-12-31", "0001-01-01"
+LATEST, EARLIEST = date.max.isoformat(), date.min.isoformat()
 
 
 class PersonListing(models.Model):
