@@ -1,0 +1,37 @@
+"""gunicorn settings for the production image and docker-compose (`gunicorn -c tracker/gunicorn.conf.py`).
+
+Threaded workers (gthread): the arbiter's heartbeat comes from each worker's main loop, not from
+the request being served, so a long download (the JSON Lines export, a large CSV) is never cut
+off by the worker timeout, while a worker that stops answering altogether is still replaced.
+Every parameter a request can make expensive is bounded before work starts (see the README's
+"Limits"), so a request cannot hold a thread for long by its input alone.
+"""
+
+import os
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise SystemExit(f"{name} must be a whole number of at least 1, not {raw!r}.")
+    return int(raw)
+
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+worker_class = "gthread"
+workers = _int("GUNICORN_WORKERS", 2)
+threads = _int("GUNICORN_THREADS", 4)
+# Seconds without a heartbeat before a worker is replaced (not a limit on a request's length).
+timeout = _int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = 5
+# Recycle workers now and then, so a slow leak in any library cannot grow without bound.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
+max_requests_jitter = 200
+accesslog = "-"
+# Request lines and headers are bounded by gunicorn before Django sees them.
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
