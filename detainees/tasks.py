@@ -53,15 +53,27 @@ class Progress:
             self.flush()
 
     def flush(self) -> None:
+        """Write the rows done; a failure to report progress does not fail the import."""
         self.written = self.done
-        self.writer.submit(self._write, self.done).result()
+        try:
+            self.writer.submit(self._write, self.done).result()
+        except Exception:
+            logger.exception("Writing the progress of import job %s", self.job_id)
 
     def _write(self, done: int) -> None:
         ImportJob.objects.filter(pk=self.job_id).update(rows_done=done)
 
     def close(self) -> None:
-        self.writer.submit(connection.close).result()
+        """Close the thread's connection; never raises (the import's outcome stands)."""
+        try:
+            self.writer.submit(self._close_connection).result()
+        except Exception:
+            logger.exception("Closing the progress connection of import job %s", self.job_id)
         self.writer.shutdown()
+
+    @staticmethod
+    def _close_connection() -> None:
+        connection.close()  # the calling thread's own connection
 
 
 def _finish(job: ImportJob, state, *, errors=(), report=None) -> None:
@@ -93,7 +105,9 @@ def run_import(job_id: str) -> None:
     needs it, and deletes it in turn (abandoned ones are cleared after a day).
     """
     with transaction.atomic():
-        job = ImportJob.objects.select_for_update().select_related("user").get(pk=job_id)
+        job = (
+            ImportJob.objects.select_for_update(of=("self",)).select_related("user").get(pk=job_id)
+        )
         if job.state != ImportJob.State.QUEUED:
             return  # already run (a job queued twice runs once)
         job.state, job.started = ImportJob.State.RUNNING, timezone.now()

@@ -72,6 +72,9 @@ ZIP_READ_BYTES = 1024 * 1024
 # The compression ratio is only held against members larger than this once unpacked: a small
 # file of repeated text may pack tightly and is no danger.
 RATIO_FREE_BYTES = 1024 * 1024
+# The most central-directory bytes an entry may take (a 46-byte header, its name and extras):
+# a directory larger than IMPORT_MAX_MEMBERS of these is refused before it is parsed.
+MAX_ENTRY_BYTES = 1024
 TRUE = {"true", "1", "yes", "y"}
 FALSE = {"false", "0", "no", "n"}
 # Their clean() checks a person's timeline for consistency (release before capture, overlapping
@@ -376,6 +379,12 @@ def read_zip(path: Path, name: str) -> dict[str, bytes]:
         return ImportRefused([RowError(name, message)])
 
     try:
+        declared_entries, directory_bytes = _end_record(path)
+        if declared_entries > max_members or directory_bytes > max_members * MAX_ENTRY_BYTES:
+            raise refuse(
+                f"the zip has {declared_entries:,} entries; the limit is {max_members:,} "
+                "(IMPORT_MAX_MEMBERS)"
+            )
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
             if len(infos) > max_members:
@@ -421,6 +430,23 @@ def read_zip(path: Path, name: str) -> dict[str, bytes]:
             return files
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
         raise refuse(f"not a zip file that can be read ({exc})") from exc
+
+
+def _end_record(path: Path) -> tuple[int, int]:
+    """(entries, size of the central directory) as the zip's end record declares them.
+
+    Read before zipfile parses the directory, which costs memory for every entry. zipfile has
+    the reader (it handles Zip64 and comments) but keeps it private; without it, (0, 0) leaves
+    the count to be checked after parsing.
+    """
+    reader = getattr(zipfile, "_EndRecData", None)
+    if reader is None:
+        return 0, 0
+    with Path(path).open("rb") as file:
+        record = reader(file)
+    if not record:
+        raise zipfile.BadZipFile("File is not a zip file")
+    return record[zipfile._ECD_ENTRIES_TOTAL], record[zipfile._ECD_SIZE]
 
 
 def _check_ratio(info: zipfile.ZipInfo, size: int, max_ratio: int, refuse) -> None:
