@@ -354,3 +354,31 @@ def test_a_job_goes_through_the_postgresql_queue_to_a_worker(client, desk, setti
     queued.refresh_from_db()
     assert job.state == "succeeded" and job.summary == [["persons", 2, 0, 0]]
     assert queued.status == "succeeded"
+
+
+def test_make_runs_worker_stops_with_the_server(monkeypatch):
+    """`make run`'s supervisor: the worker beside the server ends when the server does."""
+    import subprocess
+    import sys
+
+    from tracker import with_worker
+
+    started = []
+    popen = subprocess.Popen
+
+    def recording_popen(args, **kwargs):
+        process = popen(args, **kwargs)
+        started.append(process)
+        return process
+
+    monkeypatch.setattr(
+        with_worker, "WORKER", [sys.executable, "-c", "import time; time.sleep(60)"]
+    )
+    monkeypatch.setattr(with_worker.subprocess, "Popen", recording_popen)
+    monkeypatch.setattr(with_worker.signal, "signal", lambda *args: None)
+
+    code = with_worker.main([sys.executable, "-c", "raise SystemExit(3)"])
+
+    worker, server = started
+    assert code == 3 and server.returncode == 3
+    assert worker.returncode is not None  # stopped, not left running
