@@ -17,14 +17,15 @@ $(STAMP): requirements-dev.lock
 	touch $(STAMP)
 
 ## run: start PostgreSQL, migrate, load the demo case and the ISAF press releases, serve on
-## http://127.0.0.1:8000 (both loads are idempotent: on later runs they write nothing)
+## http://127.0.0.1:8000 with the background-job worker beside it (both loads are idempotent: on
+## later runs they write nothing)
 run: $(STAMP)
 	$(LOCALDB) -- sh -c '$(PY) manage.py migrate --no-input && \
 		$(PY) manage.py load_demo && \
 		$(PY) manage.py import_isaf && \
 		$(PY) manage.py export --archive && \
 		$(PY) manage.py ensure_local_admin && \
-		exec $(PY) manage.py runserver 127.0.0.1:8000'
+		exec $(PY) -m tracker.with_worker $(PY) manage.py runserver 127.0.0.1:8000'
 
 ## test: the whole suite, against a throwaway embedded PostgreSQL unless DATABASE_URL is set
 test: $(STAMP)

@@ -126,6 +126,8 @@ INSTALLED_APPS = [
     "pgtrigger",
     "pghistory",
     "axes",
+    # Before detainees: its task module registers on procrastinate's app (detainees/tasks.py).
+    "procrastinate.contrib.django",
     "detainees",
 ]
 
@@ -326,3 +328,21 @@ LOGGING = {
 EXPORT_DIR = Path(os.environ.get("EXPORT_DIR") or BASE_DIR / ".data" / "export")
 # Uploads waiting between the admin import's preview and its confirmation; private.
 IMPORT_UPLOAD_DIR = Path(os.environ.get("IMPORT_UPLOAD_DIR") or BASE_DIR / ".data" / "imports")
+
+
+# --- Background jobs and import limits ------------------------------------------------------
+# Imports run as background jobs on procrastinate's queue, kept in this same PostgreSQL
+# database (its tables come with `manage.py migrate`); `manage.py procrastinate worker` runs
+# them. Tasks are found in each app's tasks.py.
+PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
+# An import job writes its progress at most once every this many rows.
+IMPORT_PROGRESS_ROWS = env_int("IMPORT_PROGRESS_ROWS", 500)
+# The largest file the admin import accepts, in bytes (50 MB). A web server or proxy in front
+# should refuse larger request bodies before they reach the application.
+IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
+# Zips (uploaded or read by `manage.py import_records`) are checked against these before and
+# while they are read: at most this many entries, this many bytes once unpacked in all, and no
+# member (of more than 1 MB) unpacking to more than IMPORT_MAX_RATIO times its packed size.
+IMPORT_MAX_MEMBERS = env_int("IMPORT_MAX_MEMBERS", 1000)
+IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("IMPORT_MAX_UNCOMPRESSED_BYTES", 500 * 1024 * 1024)
+IMPORT_MAX_RATIO = env_int("IMPORT_MAX_RATIO", 100)

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from detainees.admin.imports import import_records_view
+from detainees.admin.imports import import_job_view, import_records_view
 
 admin.site.site_header = "Detainee-release tracker"
 admin.site.site_title = "Detainee-release tracker"
@@ -10,6 +10,7 @@ admin.site.index_title = "Records"
 
 urlpatterns = [
     path("admin/import/", import_records_view, name="admin-import-records"),
+    path("admin/import/<uuid:job_id>/", import_job_view, name="admin-import-job"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("detainees.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
