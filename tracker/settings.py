@@ -133,6 +133,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "tracker.caching.PublicCacheHeadersMiddleware",
+    # A lost or refused database connection answers 503 with Retry-After (tracker/outage.py).
+    "tracker.outage.DatabaseOutageMiddleware",
     "tracker.routers.ReplicaMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -256,7 +258,17 @@ SPECTACULAR_SETTINGS = {
         "`2011-04-20/2014`), the earliest and latest day they could mean, and an English "
         "rendering.\n\n"
         "Every list answers JSON or CSV (`?format=csv` or `Accept: text/csv`). An invalid "
-        'parameter is a 400 whose body names it: `{"parameter": ["message", ...]}`.'
+        'parameter is a 400 whose body names it: `{"parameter": ["message", ...]}`. In CSV, a '
+        "text cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is written with "
+        "a `'` in front, so no spreadsheet runs it as a formula; numbers are written as they "
+        "are.\n\n"
+        "`GET /api/v1/export.jsonl[?types=persons,events,...]` streams every published record "
+        'as JSON Lines, one `{"type": "person", ...}` object per line, and ends with a trailer '
+        'line `{"type": "end", "counts": {"person": 1811, "event": 5230}}` giving the number of '
+        "record lines of each requested type. A download without that line, or with other "
+        "counts, is incomplete: fetch it again.\n\n"
+        "While the database is out of reach every request answers 503 with `Retry-After` and "
+        '`{"detail": "..."}`; retry after that many seconds.'
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

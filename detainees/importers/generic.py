@@ -32,6 +32,7 @@ from django.utils.text import slugify
 from django_countries.fields import CountryField
 
 from detainees import listing_store
+from detainees.csvcells import CSV_GUARD_PROPERTY, GUARD, strip_csv_guard
 from detainees.exports.tables import (
     BOOLEAN,
     BY_NAME,
@@ -192,7 +193,11 @@ def _table_for(name: str, where: str, errors: list[RowError]) -> Table | None:
     return table
 
 
-def read_csv(name: str, content: bytes, table_name: str, errors: list[RowError]) -> list[Row]:
+def read_csv(
+    name: str, content: bytes, table_name: str, errors: list[RowError], *, guarded: bool = False
+) -> list[Row]:
+    """A CSV of one table. `guarded`: a package of ours whose text cells carry the formula guard
+    (`detainees.csvcells`), which is removed again."""
     table = _table_for(table_name, f"{name}, line 1", errors)
     if table is None:
         return []
@@ -222,6 +227,8 @@ def read_csv(name: str, content: bytes, table_name: str, errors: list[RowError])
         if len(cells) != len(header):
             errors.append(RowError(where, f"{len(cells)} cells, the header has {len(header)}"))
             continue
+        if guarded:
+            cells = [strip_csv_guard(c) for c in cells]
         rows.append(Row(table, where, dict(zip(header, cells, strict=True))))
     return rows
 
@@ -296,6 +303,11 @@ def read_package(files: dict[str, bytes], descriptor: str, errors) -> list[Row]:
     except ValueError as exc:
         errors.append(RowError(descriptor, f"not valid JSON ({exc})"))
         return []
+    if not isinstance(package, dict):
+        errors.append(RowError(descriptor, "not a data package descriptor (a JSON object)"))
+        return []
+    # Packages this project writes say that their CSVs' text cells carry the formula guard.
+    guarded = package.get(CSV_GUARD_PROPERTY) == GUARD
     base = PurePosixPath(descriptor).parent
     rows = []
     for resource in package.get("resources", []):
@@ -308,7 +320,7 @@ def read_package(files: dict[str, bytes], descriptor: str, errors) -> list[Row]:
         if path not in files:
             errors.append(RowError(descriptor, f"resource file {resource.get('path')} is missing"))
             continue
-        rows += read_csv(path, files[path], resource.get("name", ""), errors)
+        rows += read_csv(path, files[path], resource.get("name", ""), errors, guarded=guarded)
     return rows
 
 
