@@ -49,11 +49,13 @@ def localdb(data_dir: Path, *args: str, **kwargs) -> subprocess.Popen:
         "sys.exit(main(sys.argv[2:], data_dir=Path(sys.argv[1])))"
     )
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    # In a process group of its own, as a command started from a terminal is.
     return subprocess.Popen(
         [sys.executable, "-c", runner, str(data_dir), *args],
         cwd=REPO_ROOT,
         env=env,
         text=True,
+        process_group=0,
         **kwargs,
     )
 
@@ -139,15 +141,22 @@ def test_a_command_never_stops_the_server_another_one_still_uses(data):
     assert list((data / "postgres.users").iterdir()) == []
 
 
-def test_sigterm_to_a_throwaway_run_stops_its_server_and_deletes_its_data(data):
+@pytest.mark.parametrize("how", ["SIGTERM to the runner", "Ctrl-C"])
+def test_an_interrupted_throwaway_run_stops_its_server_and_deletes_its_data(data, how):
     process, url, holder = hold(data, "--throwaway")
     (pgdata,) = data.glob("pg-test-*")
     server = postmaster(pgdata)
     assert answers(url)
 
-    process.send_signal(signal.SIGTERM)
+    if how == "Ctrl-C":
+        # The terminal sends SIGINT to the whole foreground process group.
+        os.killpg(process.pid, signal.SIGINT)
+        expected = 128 + signal.SIGINT  # the holder ends on the interrupt; its status is passed on
+    else:
+        process.send_signal(signal.SIGTERM)
+        expected = 128 + signal.SIGTERM
 
-    assert process.wait(TIMEOUT) == 128 + signal.SIGTERM
+    assert process.wait(TIMEOUT) == expected
     assert gone(holder)
     assert gone(server)
     assert not pgdata.exists()

@@ -299,7 +299,8 @@ class Runner:
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
             try:
-                self.child = subprocess.Popen(command, env=env)
+                # The command gets Ctrl-C as usual, although this process ignores it.
+                self.child = subprocess.Popen(command, env=env, preexec_fn=_default_sigint)
             except OSError as exc:
                 print(f"Could not run {command[0]}: {exc.strerror}", file=sys.stderr)
                 return 127 if isinstance(exc, FileNotFoundError) else 126
@@ -313,6 +314,10 @@ class Runner:
         finally:
             signal.signal(signal.SIGINT, previous)
         return 128 - code if code < 0 else code
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _signal_tree(pid: int, signum: int) -> None:
