@@ -18,6 +18,8 @@ import psutil
 import psycopg
 import pytest
 
+from tracker.localdb import stop_embedded
+
 pytestmark = pytest.mark.localdb
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +41,9 @@ def data():
     """
     base = Path(tempfile.mkdtemp(prefix="tracker-localdb-test-"))
     yield base / "data"
+    # Should a test fail half-way, no server outlives it.
+    for pgdata in (base / "data").glob("*/"):
+        stop_embedded(pgdata, mode="immediate")
     shutil.rmtree(base, ignore_errors=True)
 
 
