@@ -5,15 +5,32 @@ No OFFSET and no COUNT(*): page 1,000 costs what page 1 costs, given an index on
 
 import base64
 import json
+import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from django.db.models import DateField, DateTimeField, F, Q, Value
+from django.db.models import (
+    CharField,
+    DateField,
+    DateTimeField,
+    DecimalField,
+    F,
+    FloatField,
+    IntegerField,
+    Q,
+    TextField,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
 
 class BadCursor(ValueError):
     pass
+
+
+# A cursor's text value is a row's sort key (a name): longer than any stored name is an edit.
+MAX_CURSOR_LENGTH = 2048
+_BAD_CURSOR = "This page link is not valid; start again from the first page."
 
 
 @dataclass
@@ -33,6 +50,8 @@ def encode_cursor(value, pk: int) -> str:
 
 
 def decode_cursor(cursor: str):
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise BadCursor(_BAD_CURSOR)
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value, pk = json.loads(raw)
@@ -48,7 +67,27 @@ def decode_cursor(cursor: str):
             value = value.astimezone(UTC)
         return value, int(pk)
     except (ValueError, TypeError, KeyError, OverflowError) as exc:
-        raise BadCursor("This page link is not valid; start again from the first page.") from exc
+        raise BadCursor(_BAD_CURSOR) from exc
+
+
+def _fits(value, output) -> bool:
+    """Whether a decoded cursor value can be compared with a sort key of field type `output`;
+    an edited cursor may hold any JSON value, which PostgreSQL would refuse with an error."""
+    if value is None:
+        return False
+    if isinstance(output, DateTimeField):
+        return isinstance(value, datetime)
+    if isinstance(output, DateField):
+        return isinstance(value, date) and not isinstance(value, datetime)
+    if isinstance(output, CharField | TextField):
+        return isinstance(value, str)
+    if isinstance(value, bool):
+        return False
+    if isinstance(output, IntegerField):
+        return isinstance(value, int) and -(2**63) < value < 2**63
+    if isinstance(output, FloatField | DecimalField):
+        return isinstance(value, int | float) and math.isfinite(value) and abs(value) < 1e300
+    return isinstance(value, str)
 
 
 def keyset_page(queryset, *, field: str, descending: bool, after: str | None, size: int) -> Page:
@@ -65,6 +104,8 @@ def keyset_page(queryset, *, field: str, descending: bool, after: str | None, si
     queryset = queryset.annotate(sort_key=key)
     if after:
         value, pk = decode_cursor(after)
+        if not _fits(value, output):
+            raise BadCursor(_BAD_CURSOR)
         # The first condition repeats what the second implies: it bounds the index scan, which
         # then starts at the cursor instead of reading every row before it.
         if descending:

@@ -246,6 +246,17 @@ def _score(key: str, plain: str):
     )
 
 
+def _no_match(queryset) -> QuerySet:
+    """`queryset` matching nothing, with the annotations a search adds, for a query with no
+    letter or digit ("-", "?", an emoji): the callers sort by `search_rank` and compile the
+    query into counts, which `none()` cannot take (its SQL is never built)."""
+    # Cast: PostgreSQL refuses a bare constant in ORDER BY, where callers put the rank.
+    return queryset.filter(Value(False)).annotate(
+        search_rank=Cast(Value(0.0), FloatField()),
+        search_name=Value("", output_field=TextField()),
+    )
+
+
 def search_people(q: str, queryset=None, *, nearest: int | None = None) -> QuerySet:
     """People with a name near `q`, best first, annotated with `search_rank` (0..1) and
     `search_name` (their name that matched best); published people unless `queryset` is given.
@@ -258,7 +269,7 @@ def search_people(q: str, queryset=None, *, nearest: int | None = None) -> Query
     queryset = Person.objects.published() if queryset is None else queryset
     key = name_key(q)
     if not key:
-        return queryset.none()
+        return _no_match(queryset)
     if nearest and not _only_titles(q):
         found = _nearest_names(key, nearest)
     else:
@@ -353,7 +364,7 @@ def _search_named(queryset, q: str, also: Q | None = None, also_ranks=()) -> Que
     apply)."""
     key = name_key(q)
     if not key:
-        return queryset.none()
+        return _no_match(queryset)
     match = _matches(key, q) if also is None else _matches(key, q) | also
     rank = _score(key, _plain(q))
     if also_ranks:
@@ -367,7 +378,7 @@ def search_organizations(q: str, queryset=None) -> QuerySet:
     queryset = Organization.objects.published() if queryset is None else queryset
     key, abbreviation = name_key(q), q.strip()
     if not key:
-        return queryset.none()
+        return _no_match(queryset)
     variants = OrganizationName.objects.filter(_matches(key, q)).values("organization_id")
     best_variant = (
         OrganizationName.objects.filter(organization=OuterRef("pk"))
@@ -409,7 +420,7 @@ def search_sources(q: str, queryset=None) -> QuerySet:
     q = q.strip()
     prefixes = _prefix_query(q)
     if not prefixes:
-        return queryset.none()
+        return _no_match(queryset)
     words = SearchQuery(q, search_type="websearch", config=SEARCH_CONFIG)
     starts = SearchQuery(prefixes, search_type="raw", config=SEARCH_CONFIG)
     reference = Q(reference_number__iexact=q)
@@ -425,7 +436,9 @@ def search_sources(q: str, queryset=None) -> QuerySet:
 
 def search_all(q: str, limit: int = 10) -> dict[str, list]:
     """The best `limit` published matches of each kind; six queries (people's names are
-    prefetched), none for an empty query."""
+    prefetched), none for a query with no letter or digit."""
+    if not name_key(q) and not _prefix_query(q.strip()):
+        return {kind: [] for kind in ("people", "organizations", "facilities", "places", "sources")}
     return {
         "people": list(search_people(q, nearest=5 * limit).with_primary_name()[:limit]),
         "organizations": list(search_organizations(q)[:limit]),

@@ -137,6 +137,7 @@ MIDDLEWARE = [
     "tracker.outage.DatabaseOutageMiddleware",
     "tracker.routers.ReplicaMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "tracker.params.QueryStringMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -213,7 +214,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "detainees.api.renderers.CSVRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["detainees.api.parsers.BoundedJSONParser"],
     # Scripts send `Authorization: Token <key>` (keys are issued in the admin); people logged in
     # to the admin may use the browsable session too. Token comes first, so an anonymous write
     # is answered 401 with `WWW-Authenticate: Token`, not 403.
@@ -229,6 +230,8 @@ REST_FRAMEWORK = {
     # X-Forwarded-For; otherwise the connection's, so a forged header changes nothing.
     "NUM_PROXIES": 1 if BEHIND_TLS_PROXY else 0,
 }
+# The largest JSON body a write may send (bytes); larger ones are answered 413 unread.
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 2 * 1024 * 1024)
 # Requests per client address to the API, for anonymous readers (all of them).
 API_ANON_RATE = env_rate("API_ANON_RATE", "600/minute")
 
