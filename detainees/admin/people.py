@@ -25,6 +25,7 @@ from detainees.models import (
     Person,
     PersonName,
 )
+from detainees.models.people import names_problem
 from detainees.search import similar_people
 from detainees.services import MergeError, merge_persons, plan_merge
 
@@ -62,9 +63,12 @@ class PersonNameFormSet(BaseInlineFormSet):
         super().clean()
         kept = [form for form in self.forms if form.cleaned_data.get("name")]
         kept = [form for form in kept if not form.cleaned_data.get("DELETE")]
-        primaries = [form for form in kept if form.cleaned_data.get("is_primary")]
-        if len(primaries) > 1:
-            raise ValidationError("A person has exactly one primary name; tick only one.")
+        problem = names_problem(
+            [bool(form.cleaned_data.get("is_primary")) for form in kept],
+            is_placeholder=self.instance.is_placeholder,
+        )
+        if problem:
+            raise ValidationError(problem)
         self.check_duplicates([f.cleaned_data["name"] for f in kept if f.has_changed()])
 
     def check_duplicates(self, new_names):

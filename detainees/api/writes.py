@@ -40,6 +40,7 @@ from detainees.models import (
     ReleaseBatch,
     Source,
 )
+from detainees.models.people import names_problem
 
 # --- Fields -------------------------------------------------------------------------------------
 
@@ -203,10 +204,32 @@ class PersonWriteSerializer(RecordWriteSerializer):
         )
         read_only_fields = ("slug",)
 
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        person = self.instance
+        placeholder = attrs.get("is_placeholder", person.is_placeholder if person else False)
+        if "names" in attrs:
+            primaries = [bool(n.get("is_primary")) for n in attrs["names"]]
+        elif person is None:
+            primaries = []
+        elif person.is_placeholder and not placeholder:
+            primaries = [n.is_primary for n in person.names.all()]
+        else:
+            return attrs  # names unchanged, and no less allowed than before
+        problem = names_problem(primaries, is_placeholder=placeholder)
+        if problem:
+            raise ValidationError({"names": [problem]})
+        return attrs
+
     def validate_names(self, names):
-        primaries = sum(1 for n in names if n.get("is_primary"))
-        if names and primaries != 1:
-            raise ValidationError("Mark exactly one name as primary (`is_primary`).")
+        # Checked here too, so the problem is reported beside other fields' problems (DRF
+        # runs `validate` only once every field is valid).
+        if names and (
+            problem := names_problem(
+                [bool(n.get("is_primary")) for n in names], is_placeholder=True
+            )
+        ):
+            raise ValidationError(problem)
         seen = set()
         for n in names:
             key = (n["name"], n.get("kind", PersonName.Kind.COMMON))

@@ -27,6 +27,23 @@ from .common import (
 )
 
 
+def names_problem(primaries: list[bool], *, is_placeholder: bool) -> str | None:
+    """The one rule on a person's names, for the admin, the API and the importer alike: a person
+    has names, exactly one of them primary, unless the person is a placeholder (an unnamed
+    person kept until identified), who may have none. `primaries` holds each name's
+    `is_primary`. Returns the problem, or None."""
+    if not primaries:
+        if is_placeholder:
+            return None
+        return (
+            "A person needs at least one name. Record someone whose name is not known as a "
+            "placeholder (is_placeholder)."
+        )
+    if sum(primaries) != 1:
+        return "Mark exactly one name as primary."
+    return None
+
+
 class PersonQuerySet(PublishableQuerySet):
     def with_primary_name(self):
         """Prefetch names so `person.primary_name` costs no query per row."""
