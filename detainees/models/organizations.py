@@ -1,5 +1,6 @@
 """Organizations: armed groups, state authorities, forces, courts, media outlets, NGOs."""
 
+import pgtrigger
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -30,6 +31,32 @@ class OrganizationKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
+# Checked by the database for every path that writes organizations: a parent that is the
+# organization itself or one of its own descendants is refused. Tree edits are serialised by an
+# advisory lock, so two concurrent edits cannot close a cycle between them.
+ORGANIZATION_TREE_TRIGGER = pgtrigger.Trigger(
+    name="organization_parents_form_no_cycle",
+    when=pgtrigger.Before,
+    operation=pgtrigger.Insert | pgtrigger.UpdateOf("parent_id"),
+    condition=pgtrigger.Q(new__parent__isnull=False),
+    func="""
+        PERFORM pg_advisory_xact_lock(hashtext('detainees_organization.parent'));
+        IF EXISTS (
+            WITH RECURSIVE up(id, parent_id) AS (
+                SELECT id, parent_id FROM detainees_organization WHERE id = NEW.parent_id
+                UNION
+                SELECT o.id, o.parent_id FROM detainees_organization o JOIN up ON o.id = up.parent_id
+            )
+            SELECT 1 FROM up WHERE up.id = NEW.id
+        ) THEN
+            RAISE EXCEPTION 'This parent would make a cycle of parents.'
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'organization_parents_form_no_cycle';
+        END IF;
+        RETURN NEW;
+    """,
+)
+
+
 class Organization(Publishable):
     """An armed group, authority, force, service, court, outlet or NGO, under an optional parent."""
 
@@ -54,6 +81,7 @@ class Organization(Publishable):
     class Meta:
         ordering = ["name"]
         indexes = [search_key_index("organization")]
+        triggers = [ORGANIZATION_TREE_TRIGGER]
         constraints = [
             *publication_constraints("organization"),
             choices_check("kind", OrganizationKind, "organization_kind_valid"),

@@ -1,5 +1,6 @@
 """Places in a hierarchy (country > province > district > locality) and detention facilities."""
 
+import pgtrigger
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateRangeField, RangeOperators
 from django.core.exceptions import ValidationError
@@ -53,6 +54,40 @@ class PlaceKind(models.TextChoices):
     LOCALITY = "locality", "Locality"
 
 
+# Largest first: a place sits inside a place of a kind earlier in this list, so the tree of
+# places can never form a cycle (every step up goes to a larger kind).
+PLACE_KIND_ORDER = [kind.value for kind in PlaceKind]
+_KINDS_SQL = "ARRAY[" + ", ".join(f"'{kind}'" for kind in PLACE_KIND_ORDER) + "]"
+
+# Checked by the database too, for every path that writes places (admin, API, importers, SQL):
+# the parent's kind is larger than the place's; a change of kind keeps every child smaller.
+PLACE_NESTING_TRIGGER = pgtrigger.Trigger(
+    name="place_nests_in_larger_kind",
+    when=pgtrigger.Before,
+    operation=pgtrigger.Insert | pgtrigger.UpdateOf("parent_id", "kind"),
+    declare=[("parent_kind", "text")],
+    func=f"""
+        IF NEW.parent_id IS NOT NULL THEN
+            SELECT kind INTO parent_kind FROM detainees_place WHERE id = NEW.parent_id;
+            IF array_position({_KINDS_SQL}, parent_kind)
+                    >= array_position({_KINDS_SQL}, NEW.kind::text) THEN
+                RAISE EXCEPTION 'A % cannot be inside a %.', NEW.kind, parent_kind
+                    USING ERRCODE = 'check_violation', CONSTRAINT = 'place_nests_in_larger_kind';
+            END IF;
+        END IF;
+        IF TG_OP = 'UPDATE' AND NEW.kind IS DISTINCT FROM OLD.kind AND EXISTS (
+            SELECT 1 FROM detainees_place child WHERE child.parent_id = NEW.id
+            AND array_position({_KINDS_SQL}, child.kind::text)
+                <= array_position({_KINDS_SQL}, NEW.kind::text)
+        ) THEN
+            RAISE EXCEPTION 'A % cannot hold the places inside it.', NEW.kind
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'place_nests_in_larger_kind';
+        END IF;
+        RETURN NEW;
+    """,
+)
+
+
 class Place(Publishable):
     """A country (ISO 3166), province, district or locality, inside its parent."""
 
@@ -74,6 +109,7 @@ class Place(Publishable):
     class Meta:
         ordering = ["name"]
         indexes = [search_key_index("place")]
+        triggers = [PLACE_NESTING_TRIGGER]
         constraints = [
             *publication_constraints("place"),
             choices_check("kind", PlaceKind, "place_kind_valid"),
@@ -129,6 +165,22 @@ class Place(Publishable):
     def clean(self):
         if self.parent_id is None:
             return
+        if self.kind in PLACE_KIND_ORDER and PLACE_KIND_ORDER.index(
+            self.parent.kind
+        ) >= PLACE_KIND_ORDER.index(self.kind):
+            raise ValidationError(
+                {
+                    "parent": f"A {self.get_kind_display().lower()} cannot be inside a "
+                    f"{self.parent.get_kind_display().lower()} ({self.parent.name})."
+                }
+            )
+        if self.pk is not None and self.kind in PLACE_KIND_ORDER:
+            rank = PLACE_KIND_ORDER.index(self.kind)
+            larger = PLACE_KIND_ORDER[rank:]
+            if Place.objects.filter(parent_id=self.pk, kind__in=larger).exists():
+                raise ValidationError(
+                    {"kind": "Some places inside this one are not smaller than this kind."}
+                )
         if not self.country:
             self.country = self.parent.country
         elif self.country != self.parent.country:
