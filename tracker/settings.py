@@ -247,7 +247,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic writes (WhiteNoise serves from there with DEBUG off).
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 if DEBUG:
     # Locally, static files come from the apps (WhiteNoise's finders); collectstatic only runs
