@@ -331,6 +331,34 @@ def test_deploy_check_is_quiet_with_a_shared_cache():
     assert "tracker.W001" not in ids
 
 
+@pytest.mark.django_db
+@override_settings(
+    API_ANON_RATE="1/minute",
+    CACHES={
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Nothing listens on port 9 of this machine (discard): the connection is refused.
+            "LOCATION": "redis://127.0.0.1:9/0",
+        }
+    },
+)
+def test_a_cache_outage_lifts_the_rate_limit_instead_of_failing_the_api(client, caplog):
+    statuses = [client.get("/api/v1/persons/").status_code for _ in range(2)]
+    assert statuses == [200, 200]
+    assert "API rate limit not applied" in caplog.text
+
+
+def test_hsts_and_redirect_settings_are_validated(monkeypatch):
+    from tracker.settings import env_bool, env_int
+
+    monkeypatch.setenv("SECURE_HSTS_SECONDS", "a year")
+    with pytest.raises(ImproperlyConfigured, match="SECURE_HSTS_SECONDS"):
+        env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+    monkeypatch.setenv("SECURE_SSL_REDIRECT", "sometimes")
+    with pytest.raises(ImproperlyConfigured, match="SECURE_SSL_REDIRECT"):
+        env_bool("SECURE_SSL_REDIRECT")
+
+
 # --- One limit across processes ----------------------------------------------------------------
 
 THROTTLE_SCRIPT = textwrap.dedent(

@@ -18,8 +18,7 @@ def _networks(name: str) -> str:
             networks.append(str(ipaddress.ip_network(item, strict=False)))
         except ValueError:
             raise SystemExit(
-                f"{name} entries must be IP addresses or networks such as 10.0.0.0/8, "
-                f"not {item!r}."
+                f"{name} entries must be IP addresses or networks such as 10.0.0.0/8, not {item!r}."
             ) from None
     return ",".join(networks)
 
