@@ -4,6 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LOCALDB := $(PY) -m tracker.localdb
+# Any manage.py command against the local database (DATABASE_URL if set, else the embedded server,
+# the running one if there is one), after bringing its tables up to date: $(MANAGE) ARGS...
+MANAGE = $(LOCALDB) -- sh -c '$(PY) manage.py migrate --no-input -v0 && exec $(PY) manage.py "$$@"' manage
 # Local commands run with DEBUG on unless the caller says otherwise.
 export DEBUG ?= 1
 export PYTHONUNBUFFERED := 1
@@ -17,14 +20,15 @@ $(STAMP): requirements-dev.lock
 	touch $(STAMP)
 
 ## run: start PostgreSQL, migrate, load the demo case and the ISAF press releases, serve on
-## http://127.0.0.1:8000 (both loads are idempotent: on later runs they write nothing)
+## http://127.0.0.1:8000 with the background-job worker beside it (both loads are idempotent: on
+## later runs they write nothing)
 run: $(STAMP)
 	$(LOCALDB) -- sh -c '$(PY) manage.py migrate --no-input && \
 		$(PY) manage.py load_demo && \
 		$(PY) manage.py import_isaf && \
 		$(PY) manage.py export --archive && \
 		$(PY) manage.py ensure_local_admin && \
-		exec $(PY) manage.py runserver 127.0.0.1:8000'
+		exec $(PY) -m tracker.with_worker $(PY) manage.py runserver 127.0.0.1:8000'
 
 ## test: the whole suite, against a throwaway embedded PostgreSQL unless DATABASE_URL is set
 test: $(STAMP)
@@ -48,7 +52,20 @@ lock: $(STAMP)
 ## export: write every published record as a data package under EXPORT_DIR (.data/export), with
 ## the zip that /data/ offers for download
 export: $(STAMP)
-	$(LOCALDB) -- sh -c '$(PY) manage.py migrate --no-input -v0 && $(PY) manage.py export --archive'
+	$(MANAGE) export --archive
+
+## manage: any manage.py command on the local database, e.g. make manage ARGS="import_records x.csv"
+manage: $(STAMP)
+	$(MANAGE) $(ARGS)
+
+## backup: the local database in pg_dump's custom format, into .data/backups/<UTC time>.dump or FILE
+backup: $(STAMP)
+	$(LOCALDB) -- $(PY) -m tracker.backup dump $(if $(FILE),'$(FILE)')
+
+## restore: replace the local database's contents with a backup: make restore FILE=... [YES=1]
+restore: $(STAMP)
+	$(LOCALDB) -- $(PY) -m tracker.backup restore $(if $(filter 1 yes true,$(YES)),--yes) $(if $(FILE),'$(FILE)')
+.PHONY: manage backup restore
 
 ## dataset: replace the local database's (synthetic) records with a synthetic dataset
 PERSONS ?= 100000
@@ -58,12 +75,13 @@ dataset: $(STAMP)
 	$(LOCALDB) -- sh -c '$(PY) manage.py migrate --no-input && \
 		$(PY) manage.py generate_dataset --persons $(PERSONS) --events $(EVENTS) --seed $(SEED)'
 
+## shell: Django's shell on the local database (make manage ARGS=shell)
 shell: $(STAMP)
-	$(LOCALDB) -- $(PY) manage.py shell
+	$(MANAGE) shell
 
-## clean-data: delete the local database and the stored admin password
+## clean-data: delete the local database and the stored admin password (backups are kept)
 clean-data:
-	rm -rf .data
+	test ! -d .data || find .data -mindepth 1 -maxdepth 1 ! -name backups -exec rm -rf {} +
 
 ## browser-test: only the browser tests (tests/browser, Debian's Chromium), like `make test`
 browser-test: $(STAMP)

@@ -104,12 +104,19 @@ def main(base: str) -> None:
     check_page(base, "/static/detainees/site.css", security=False, content_type="text/css")
     check_page(base, "/no-such-page/", status=404, contains="Page not found")
     check_page(base, "/admin/login/", contains="Detainee-release tracker")
+    check_page(base, "/readyz", contains='"ready"', security=False)
 
     # Plain http without the proxy's X-Forwarded-Proto: redirected to https.
     code, headers, _ = fetch(base, "/people/")
     if code != 301 or not headers.get("Location", "").startswith("https://"):
         fail(f"plain http /people/: {code} {headers.get('Location')!r}, expected 301 to https")
     print("ok 301 /people/ over plain http, to https")
+    # Health probes come straight to the server over plain http: no redirect for them.
+    for probe in ("/healthz", "/readyz"):
+        code, _, _ = fetch(base, probe)
+        if code != 200:
+            fail(f"plain http {probe}: status {code}, expected 200")
+        print(f"ok 200 {probe} over plain http")
     print("smoke crawl: all checks passed")
 
 

@@ -25,6 +25,7 @@ from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
 from detainees.api.serializers import EventSerializer, PersonListSerializer
+from detainees.csvcells import csv_cell
 from detainees.models import (
     Citation,
     EventOrganization,
@@ -34,6 +35,7 @@ from detainees.models import (
     Place,
     PublicationStatus,
 )
+from tracker.streaming import download
 
 PUBLISHED = PublicationStatus.PUBLISHED
 CHUNK_SIZE = 2000
@@ -92,9 +94,8 @@ def formatter(field):
 
 
 def csv_response(lines, filename: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    """Streamed, started (the first rows are read before the status is sent) and no-store."""
+    return download(lines, content_type="text/csv; charset=utf-8", filename=filename)
 
 
 def joined(values) -> str:
@@ -103,11 +104,18 @@ def joined(values) -> str:
 
 
 def write_lines(columns: list[str], rows):
-    """The header and each row (a list of cells), as CSV lines, a chunk of rows per string."""
+    """The header and each row (a list of cells), as CSV lines, a chunk of rows per string.
+
+    The header comes with the first chunk, so the first string needs the first database read.
+    Every cell goes through `csv_cell` (formula injection).
+    """
     writer = csv.writer(Echo())
-    yield writer.writerow(columns)
+    header = writer.writerow([csv_cell(c) for c in columns])
     for chunk in chunks(rows):
-        yield "".join(map(writer.writerow, chunk))
+        yield header + "".join(writer.writerow([csv_cell(c) for c in row]) for row in chunk)
+        header = ""
+    if header:
+        yield header
 
 
 # --- People ----------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import functools
 from pathlib import Path
 
 from django.conf import settings
+from django.db import router
 from django.db.models import F
 from django.http import FileResponse, Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
@@ -43,6 +44,7 @@ from detainees.pages import (
 from detainees.pagination import BadCursor, keyset_page
 from detainees.streams import events_csv, people_csv
 from detainees.withdrawn import Gone, published_or_gone
+from tracker.outage import check_database
 
 
 def answers_gone(view):
@@ -81,6 +83,8 @@ def sort_for(filterset) -> tuple[str, bool]:
 
 @require_GET
 def home(request):
+    # The page reads nothing, but its search needs the database: an outage is a 503 here too.
+    check_database(router.db_for_read(Person))
     return render(request, "detainees/home.html", {"filter": PersonFilterSet()})
 
 

@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from collections import Counter
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -67,9 +68,16 @@ def export_lines(client, **params) -> list[dict]:
     assert response.status_code == 200
     assert response.streaming
     assert response["Content-Type"] == "application/x-ndjson"
+    assert response["Cache-Control"] == "no-store"
     body = b"".join(response.streaming_content).decode()
     assert body.endswith("\n")
-    return [json.loads(line) for line in body.splitlines()]
+    *lines, end = [json.loads(line) for line in body.splitlines()]
+    # The trailer: the number of record lines of each type, so a client knows it has them all.
+    assert end["type"] == "end"
+    counts = Counter(line["type"] for line in lines)
+    assert set(counts) <= set(end["counts"])
+    assert end["counts"] == {record_type: counts[record_type] for record_type in end["counts"]}
+    return lines
 
 
 @pytest.fixture

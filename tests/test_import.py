@@ -264,23 +264,43 @@ def test_json_and_json_lines_name_the_bad_record(tmp_path):
     assert [e.where for e in refused.value.errors] == ["records.json, persons record 2"]
 
 
+def run_queued_jobs():
+    """Run every queued import job here, as the worker would, oldest first."""
+    from detainees.models import ImportJob
+    from detainees.tasks import run_import
+
+    for job_id in (
+        ImportJob.objects.filter(state="queued").order_by("created").values_list("pk", flat=True)
+    ):
+        run_import(str(job_id))
+
+
 def test_admin_import_previews_then_imports_on_confirmation(admin_client, desk):
     url = reverse("admin-import-records")
     assert admin_client.get(url).status_code == 200
 
     with (desk / "persons.csv").open("rb") as upload:
-        preview = admin_client.post(url, {"file": upload, "system": "desk", "preview": "1"})
+        queued = admin_client.post(url, {"file": upload, "system": "desk", "preview": "1"})
+    page = admin_client.get(queued.url)
+    assert 'http-equiv="refresh"' in page.content.decode()
+    run_queued_jobs()
+    preview = admin_client.get(queued.url)
 
-    assert preview.context["report"].dry_run and not preview.context["errors"]
+    assert preview.context["report"]["dry_run"] and not preview.context["errors"]
+    assert 'http-equiv="refresh"' not in preview.content.decode()
     assert not Person.objects.exists()
-    token = preview.context["token"]
-    result = admin_client.post(url, {"token": token, "confirm": "1"})
-    assert result.context["step"] == "result" and not result.context["errors"]
+    confirmed = admin_client.post(queued.url, {"confirm": "1"})
+    run_queued_jobs()
+    result = admin_client.get(confirmed.url)
+    assert result.context["job"].state == "succeeded" and not result.context["errors"]
+    assert ["persons", 2, 0, 0] in result.context["report"]["rows"]
     assert Person.objects.filter(status=PublicationStatus.DRAFT).count() == 2
     assert ExternalId.objects.filter(system="desk").count() == 2
-    # The upload is used once.
-    again = admin_client.post(url, {"token": token, "confirm": "1"})
-    assert again.context["expired"] and Person.objects.count() == 2
+    # A preview is confirmed once: confirming again leads to the same import.
+    again = admin_client.post(queued.url, {"confirm": "1"})
+    assert again.url == confirmed.url
+    run_queued_jobs()
+    assert Person.objects.count() == 2
 
 
 def test_admin_preview_lists_every_bad_row_and_offers_no_confirmation(admin_client, tmp_path):
@@ -288,9 +308,9 @@ def test_admin_preview_lists_every_bad_row_and_offers_no_confirmation(admin_clie
     path.write_text("id,kind,date\nE1,capture,someday\nE2,,2011\n")
 
     with path.open("rb") as upload:
-        response = admin_client.post(
-            reverse("admin-import-records"), {"file": upload, "system": "x"}
-        )
+        queued = admin_client.post(reverse("admin-import-records"), {"file": upload, "system": "x"})
+    run_queued_jobs()
+    response = admin_client.get(queued.url)
 
     page = response.content.decode()
     assert "events.csv, line 2" in page and "events.csv, line 3" in page
@@ -327,9 +347,10 @@ def test_staff_who_may_not_publish_get_no_publish_choice(client, desk):
 
     assert "publish" not in client.get(url).context["form"].fields
     with (desk / "persons.csv").open("rb") as upload:
-        client.post(url, {"file": upload, "system": "x", "publish": "on"})
-    token = next(iter(client.session["detainees_import_uploads"]))
-    client.post(url, {"token": token, "confirm": "1"})
+        queued = client.post(url, {"file": upload, "system": "x", "publish": "on"})
+    run_queued_jobs()
+    client.post(queued.url, {"confirm": "1"})
+    run_queued_jobs()
     assert Person.objects.filter(status=PublicationStatus.DRAFT).count() == 2
 
 

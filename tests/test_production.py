@@ -132,6 +132,14 @@ def test_forwarded_proto_counts_only_from_a_trusted_proxy(client):
     assert proxied.status_code == 200
 
 
+@pytest.mark.django_db
+@override_settings(SECURE_SSL_REDIRECT=True)
+def test_health_probes_over_plain_http_are_not_redirected(client):
+    assert client.get("/people/").status_code == 301
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 200
+
+
 # --- Security headers --------------------------------------------------------------------------
 
 

@@ -182,6 +182,8 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "tracker.apps.TrackerConfig",
+    # Before detainees: its task module registers on procrastinate's app (detainees/tasks.py).
+    "procrastinate.contrib.django",
     "detainees",
 ]
 
@@ -189,6 +191,8 @@ MIDDLEWARE = [
     # First: X-Forwarded-* headers are dropped unless the connection is a trusted proxy's.
     "tracker.proxies.TrustedProxyMiddleware",
     "tracker.caching.PublicCacheHeadersMiddleware",
+    # A lost or refused database connection answers 503 with Retry-After (tracker/outage.py).
+    "tracker.outage.DatabaseOutageMiddleware",
     "tracker.routers.ReplicaMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -314,7 +318,17 @@ SPECTACULAR_SETTINGS = {
         "`2011-04-20/2014`), the earliest and latest day they could mean, and an English "
         "rendering.\n\n"
         "Every list answers JSON or CSV (`?format=csv` or `Accept: text/csv`). An invalid "
-        'parameter is a 400 whose body names it: `{"parameter": ["message", ...]}`.'
+        'parameter is a 400 whose body names it: `{"parameter": ["message", ...]}`. In CSV, a '
+        "text cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is written with "
+        "a `'` in front, so no spreadsheet runs it as a formula; numbers are written as they "
+        "are.\n\n"
+        "`GET /api/v1/export.jsonl[?types=persons,events,...]` streams every published record "
+        'as JSON Lines, one `{"type": "person", ...}` object per line, and ends with a trailer '
+        'line `{"type": "end", "counts": {"person": 1811, "event": 5230}}` giving the number of '
+        "record lines of each requested type. A download without that line, or with other "
+        "counts, is incomplete: fetch it again.\n\n"
+        "While the database is out of reach every request answers 503 with `Retry-After` and "
+        '`{"detail": "..."}`; retry after that many seconds.'
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -356,6 +370,8 @@ if TRUSTED_PROXIES:
 # HTTPS only, opt-in: redirect plain http, and tell browsers to use https for
 # SECURE_HSTS_SECONDS (sent on https responses only). Start small: a browser remembers it.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
+# Load balancers and orchestrators probe the app directly over plain http.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
@@ -453,3 +469,21 @@ LOGGING = {
 EXPORT_DIR = Path(os.environ.get("EXPORT_DIR") or BASE_DIR / ".data" / "export")
 # Uploads waiting between the admin import's preview and its confirmation; private.
 IMPORT_UPLOAD_DIR = Path(os.environ.get("IMPORT_UPLOAD_DIR") or BASE_DIR / ".data" / "imports")
+
+
+# --- Background jobs and import limits ------------------------------------------------------
+# Imports run as background jobs on procrastinate's queue, kept in this same PostgreSQL
+# database (its tables come with `manage.py migrate`); `manage.py procrastinate worker` runs
+# them. Tasks are found in each app's tasks.py.
+PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
+# An import job writes its progress at most once every this many rows.
+IMPORT_PROGRESS_ROWS = env_int("IMPORT_PROGRESS_ROWS", 500)
+# The largest file the admin import accepts, in bytes (50 MB). A web server or proxy in front
+# should refuse larger request bodies before they reach the application.
+IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
+# Zips (uploaded or read by `manage.py import_records`) are checked against these before and
+# while they are read: at most this many entries, this many bytes once unpacked in all, and no
+# member (of more than 1 MB) unpacking to more than IMPORT_MAX_RATIO times its packed size.
+IMPORT_MAX_MEMBERS = env_int("IMPORT_MAX_MEMBERS", 1000)
+IMPORT_MAX_UNCOMPRESSED_BYTES = env_int("IMPORT_MAX_UNCOMPRESSED_BYTES", 500 * 1024 * 1024)
+IMPORT_MAX_RATIO = env_int("IMPORT_MAX_RATIO", 100)

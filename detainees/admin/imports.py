@@ -1,4 +1,9 @@
-"""The admin's import: upload a file, preview what it would change, confirm, see the result."""
+"""The admin's import: upload a file, preview it in the background, confirm, see the result.
+
+Both the preview (a dry run) and the import run as background jobs (detainees/tasks.py), so a
+file that takes minutes is not cut off with the request. Each job has a page that refreshes
+itself while the job runs and then shows what it did or every problem it found.
+"""
 
 import secrets
 import time
@@ -8,23 +13,22 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods
 
 from detainees.exports.tables import TABLES
-from detainees.importers.generic import (
-    DEFAULT_SYSTEM,
-    ImportRefused,
-    import_rows,
-    may_import,
-    may_publish,
-    read_file,
-)
+from detainees.importers.generic import DEFAULT_SYSTEM, RowError, may_import, may_publish
+from detainees.models import ImportJob
+from detainees.tasks import queue_import
 
-SESSION_KEY = "detainees_import_uploads"
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 ABANDONED_AFTER_SECONDS = 24 * 3600
 SUFFIXES = (".csv", ".json", ".jsonl", ".ndjson", ".zip")
+# The job page reloads itself this often while its job waits or runs.
+REFRESH_SECONDS = 3
+TEMPLATE = "admin/detainees/import_records.html"
 
 
 class ImportForm(forms.Form):
@@ -55,80 +59,164 @@ class ImportForm(forms.Form):
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith(SUFFIXES):
             raise forms.ValidationError(f"Upload a file ending in {', '.join(SUFFIXES)}.")
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError("The file is larger than 50 MB.")
+        limit = settings.IMPORT_MAX_UPLOAD_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(
+                f"The file is {upload.size / 1024 / 1024:,.1f} MB; the limit is "
+                f"{limit / 1024 / 1024:,.1f} MB (IMPORT_MAX_UPLOAD_BYTES)."
+            )
         return upload
 
 
-def _store(upload) -> tuple[str, Path]:
-    """Keep the upload between preview and confirmation under a random, private name."""
+def _store(upload) -> Path:
+    """Keep the upload for its jobs under a random, private name."""
     directory = Path(settings.IMPORT_UPLOAD_DIR)
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     # Previews never confirmed leave their file behind: clear those older than a day.
     for stale in directory.iterdir():
         if time.time() - stale.stat().st_mtime > ABANDONED_AFTER_SECONDS:
             stale.unlink(missing_ok=True)
-    token = secrets.token_urlsafe(16)
-    stored = directory / f"{token}{Path(upload.name).suffix.lower()}"
+    stored = directory / f"{secrets.token_urlsafe(16)}{Path(upload.name).suffix.lower()}"
     with stored.open("wb") as out:
         for chunk in upload.chunks():
             out.write(chunk)
-    return token, stored
-
-
-def _run(pending: dict, *, dry_run: bool):
-    """(report, errors) of importing a stored upload."""
-    try:
-        rows = read_file(Path(pending["path"]), table=pending["table"], name=pending["name"])
-        report = import_rows(
-            rows, publish=pending["publish"], dry_run=dry_run, system=pending["system"]
-        )
-    except ImportRefused as refused:
-        return None, refused.errors
-    return report, []
+    return stored
 
 
 @require_http_methods(["GET", "POST"])
 def import_records(request):
-    """Upload and preview (a dry run), then confirm the same file: it is checked again."""
+    """Upload a file: it is stored and its preview (a dry run) queued; on to the job's page."""
     if not may_import(request.user):
         raise PermissionDenied
-    context = {**admin.site.each_context(request), "title": "Import records"}
-    pending_uploads = request.session.get(SESSION_KEY, {})
-    if request.method == "POST" and "confirm" in request.POST:
-        pending = pending_uploads.pop(request.POST.get("token", ""), None)
-        request.session[SESSION_KEY] = pending_uploads
-        if pending is None:
-            form = ImportForm(user=request.user)
-            context.update(form=form, expired=True)
-            return TemplateResponse(request, "admin/detainees/import_records.html", context)
-        if pending["publish"] and not may_publish(request.user):
-            raise PermissionDenied
-        report, errors = _run(pending, dry_run=False)
-        Path(pending["path"]).unlink(missing_ok=True)
-        context.update(step="result", report=report, errors=errors, pending=pending)
-        return TemplateResponse(request, "admin/detainees/import_records.html", context)
     form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        token, stored = _store(upload)
-        pending = {
-            "path": str(stored),
-            "name": upload.name,
-            "table": form.cleaned_data["table"],
-            "system": form.cleaned_data["system"],
-            "publish": bool(form.cleaned_data.get("publish")),
-        }
-        report, errors = _run(pending, dry_run=True)
-        if errors:
+        stored = _store(upload)
+        try:
+            with transaction.atomic():
+                job = ImportJob.objects.create(
+                    user=request.user,
+                    username=request.user.get_username(),
+                    file_path=str(stored),
+                    file_name=upload.name,
+                    table=form.cleaned_data["table"],
+                    system=form.cleaned_data["system"],
+                    publish=bool(form.cleaned_data.get("publish")),
+                    dry_run=True,
+                )
+                queue_import(job)
+        except BaseException:
             stored.unlink(missing_ok=True)
-        else:
-            pending_uploads[token] = pending
-            request.session[SESSION_KEY] = pending_uploads
-        context.update(step="preview", report=report, errors=errors, pending=pending, token=token)
-    context["form"] = form
-    return TemplateResponse(request, "admin/detainees/import_records.html", context)
+            raise
+        return redirect("admin-import-job", job_id=job.pk)
+    context = {
+        **admin.site.each_context(request),
+        "title": "Import records",
+        "form": form,
+        "jobs": ImportJob.objects.filter(user=request.user)[:10],
+    }
+    return TemplateResponse(request, TEMPLATE, context)
 
 
-# Served at /admin/import/ (tracker/urls.py): staff only, like every admin page.
+def _own_job(request, job_id) -> ImportJob:
+    job = get_object_or_404(ImportJob.objects.select_related("preview"), pk=job_id)
+    if job.user_id != request.user.pk and not request.user.is_superuser:
+        raise Http404
+    return job
+
+
+@require_http_methods(["GET", "POST"])
+def import_job(request, job_id):
+    """A job's progress, then its result; a clean preview offers to run the import."""
+    if not may_import(request.user):
+        raise PermissionDenied
+    job = _own_job(request, job_id)
+    expired = False
+    if request.method == "POST" and "confirm" in request.POST:
+        if job.publish and not may_publish(request.user):
+            raise PermissionDenied
+        applied, expired = _confirm(request, job)
+        if applied is not None:
+            return redirect("admin-import-job", job_id=applied.pk)
+    applied = ImportJob.objects.filter(preview=job).first()
+    context = {
+        **admin.site.each_context(request),
+        "title": f"{'Preview of' if job.dry_run else 'Import of'} {job.file_name}",
+        "step": "job",
+        "job": job,
+        "applied": applied,
+        "expired": expired,
+        "refresh": None if job.done else REFRESH_SECONDS,
+        "report": {"dry_run": job.dry_run, "rows": job.summary},
+        "errors": [RowError(where, message) for where, message in job.errors],
+        "may_confirm": (
+            job.dry_run
+            and job.state == ImportJob.State.SUCCEEDED
+            and applied is None
+            and Path(job.file_path).is_file()
+        ),
+    }
+    return TemplateResponse(request, TEMPLATE, context)
+
+
+def _confirm(request, preview: ImportJob) -> tuple[ImportJob | None, bool]:
+    """(the apply job of a clean preview, queued once however often confirmed, expired)."""
+    with transaction.atomic():
+        preview = ImportJob.objects.select_for_update().get(pk=preview.pk)
+        existing = ImportJob.objects.filter(preview=preview).first()
+        if existing is not None:
+            return existing, False
+        if not (
+            preview.dry_run
+            and preview.state == ImportJob.State.SUCCEEDED
+            and Path(preview.file_path).is_file()
+        ):
+            return None, True
+        job = ImportJob.objects.create(
+            user=request.user,
+            username=request.user.get_username(),
+            file_path=preview.file_path,
+            file_name=preview.file_name,
+            table=preview.table,
+            system=preview.system,
+            publish=preview.publish,
+            dry_run=False,
+            preview=preview,
+        )
+        queue_import(job)
+    return job, False
+
+
+# Served at /admin/import/ and /admin/import/<job>/ (tracker/urls.py): staff only, like every
+# admin page.
 import_records_view = admin.site.admin_view(import_records)
+import_job_view = admin.site.admin_view(import_job)
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    """Every import job, read-only: who ran which file, when, and how it ended."""
+
+    list_display = ("created", "file_name", "kind", "username", "state", "rows", "finished")
+    list_filter = ("state", "dry_run")
+    search_fields = ("file_name", "username")
+    date_hierarchy = "created"
+    exclude = ("file_path",)
+    readonly_fields = [f.name for f in ImportJob._meta.fields if f.name not in ("file_path",)]
+
+    @admin.display(description="kind")
+    def kind(self, job):
+        return "preview" if job.dry_run else "import"
+
+    @admin.display(description="rows")
+    def rows(self, job):
+        return f"{job.rows_done:,} / {job.rows_total:,}" if job.rows_total else "-"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

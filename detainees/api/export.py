@@ -13,10 +13,14 @@ timeline of each of its people (every event with its people, organizations, faci
 citations), so people come `PERSON_CHUNK_SIZE` at a time. The export is not a snapshot: a record changed while it
 streams may come in its old or new state, so start the next incremental sync (see
 `detainees.api.changes`) from the time the export started.
+
+The last line is a trailer, `{"type": "end", "counts": {"person": 1811, ...}}`, giving the
+number of record lines of each requested type: a client that has it, and as many lines of each
+type, has the whole export. A failure part-way ends the stream without the trailer (and, under
+HTTP/1.1, without the closing chunk); see `tracker.streaming`.
 """
 
 import orjson
-from django.http import StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -24,10 +28,13 @@ from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import APIView
 
 from detainees.api import views
+from tracker.streaming import download
 
 CHUNK_SIZE = 500
 PERSON_CHUNK_SIZE = 100
 MEDIA_TYPE = "application/x-ndjson"
+# The last line's "type": it closes a complete export (see export_lines).
+END_TYPE = "end"
 
 # `?types=` name (as in the list URLs): the lines' "type", the viewset whose published queryset
 # and serializer the lines use, and the action choosing that viewset's shape.
@@ -70,7 +77,10 @@ class JSONLinesRenderer(BaseRenderer):
 
 
 def export_lines(request, names: list[str]):
-    """Yield each published record of each type in `names` as a JSON line, by primary key."""
+    """Yield each published record of each type in `names` as a JSON line, by primary key,
+    then the trailer line: `{"type": "end", "counts": {<type>: <records>, ...}}`, every
+    requested type in `counts` (0 if none), in the order they came."""
+    counts = {EXPORTS[name][0]: 0 for name in names}
     for name in names:
         record_type, viewset_class, action = EXPORTS[name]
         view = viewset_class(request=request, action=action, format_kwarg=None, args=(), kwargs={})
@@ -80,6 +90,8 @@ def export_lines(request, names: list[str]):
         records = view.get_queryset().order_by("pk").iterator(chunk_size=chunk_size)
         for record in records:
             yield json_line({"type": record_type, **serializer.to_representation(record)})
+            counts[record_type] += 1
+    yield json_line({"type": END_TYPE, "counts": counts})
 
 
 class ExportView(APIView):
@@ -95,6 +107,9 @@ class ExportView(APIView):
         if unknown:
             choices = ", ".join(EXPORTS)
             raise ValidationError({"types": [f"Unknown: {', '.join(unknown)}. Use: {choices}."]})
-        response = StreamingHttpResponse(export_lines(request, names), content_type=MEDIA_TYPE)
-        response["Content-Disposition"] = 'inline; filename="tracker-export.jsonl"'
-        return response
+        return download(
+            export_lines(request, names),
+            content_type=MEDIA_TYPE,
+            filename="tracker-export.jsonl",
+            disposition="inline",
+        )

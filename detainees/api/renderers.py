@@ -1,9 +1,23 @@
-"""CSV for every list: the list's JSON rows, flattened, with the serializer's fields as columns."""
+"""CSV for every list: the list's JSON rows, flattened, with the serializer's fields as columns.
+
+Text cells go through `csv_cell` (formula injection); the serializer's number fields are
+numbers, written as they are, even where the JSON gives a decimal as a string ("-58.40000").
+"""
 
 import csv
 import io
 
+from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer
+
+from detainees.csvcells import csv_cell
+
+NUMBER_FIELDS = (serializers.IntegerField, serializers.FloatField, serializers.DecimalField)
+
+
+def serializer_fields(view) -> dict:
+    get_class = getattr(view, "get_serializer_class", None)
+    return dict(get_class()().fields) if get_class is not None else {}
 
 
 def flatten(value):
@@ -31,13 +45,19 @@ class CSVRenderer(BaseRenderer):
         else:
             rows = [data]
         out = io.StringIO()
+        fields = serializer_fields((renderer_context or {}).get("view"))
         if rows and isinstance(rows[0], dict):
             columns = list(rows[0].keys())
         else:
-            view = (renderer_context or {}).get("view")
-            columns = list(view.get_serializer_class()().fields) if view is not None else []
+            columns = list(fields)
+        numbers = {c for c in columns if isinstance(fields.get(c), NUMBER_FIELDS)}
         writer = csv.writer(out)
-        writer.writerow(columns)
+        writer.writerow([csv_cell(c) for c in columns])
         for row in rows:
-            writer.writerow([flatten(row.get(c)) for c in columns])
+            writer.writerow(
+                [
+                    flatten(row.get(c)) if c in numbers else csv_cell(flatten(row.get(c)))
+                    for c in columns
+                ]
+            )
         return out.getvalue().encode(self.charset)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from detainees.csvcells import CSV_GUARD_PROPERTY, FORMULA_STARTS, GUARD, csv_cell
 from detainees.exports.tables import (
     BOOLEAN,
     ID,
@@ -115,6 +116,12 @@ def csv_value(column, value) -> str:
     return str(value)
 
 
+def csv_text(column, value) -> str:
+    """A CSV cell: text a spreadsheet would run as a formula gets a leading `'` (numbers never)."""
+    text = csv_value(column, value)
+    return text if column.type in (INTEGER, NUMBER) else csv_cell(text)
+
+
 def json_value(column, value):
     if value is None:
         return None
@@ -141,7 +148,7 @@ def render(rows: dict[str, list[list]]) -> dict[str, bytes]:
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow([c.name for c in columns])
         for row in rows[table.name]:
-            writer.writerow([csv_value(c, v) for c, v in zip(columns, row, strict=True)])
+            writer.writerow([csv_text(c, v) for c, v in zip(columns, row, strict=True)])
             record = {"table": table.name}
             record.update((c.name, json_value(c, v)) for c, v in zip(columns, row, strict=True))
             lines.write(json_line(record))
@@ -179,8 +186,13 @@ def descriptor(files: dict[str, bytes], rows: dict[str, list[list]]) -> bytes:
             "Every published record of the tracker, one CSV per table. Rows refer to each "
             "other by the id column (the records' permanent public ids). "
             f"{RECORDS} holds the same rows as JSON Lines, one "
-            '{"table": ..., <columns>} object per line, tables in the order listed here.'
+            '{"table": ..., <columns>} object per line, tables in the order listed here. '
+            "In the CSVs, a text cell that would start with one of "
+            f"{' '.join(repr(c) for c in FORMULA_STARTS)} (after any quotes) has one more {GUARD} "
+            "in front, so no spreadsheet runs it as a formula; records.jsonl has the text as is."
         ),
+        # Read by this project's importer: remove that one quote again (csvcells.strip_csv_guard).
+        CSV_GUARD_PROPERTY: GUARD,
         "resources": resources,
         # Not a table: the same rows as the CSVs, for tools that read JSON.
         "records": {

@@ -25,12 +25,14 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path, PurePosixPath
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils.text import slugify
 from django_countries.fields import CountryField
 
 from detainees import listing_store
+from detainees.csvcells import CSV_GUARD_PROPERTY, GUARD, strip_csv_guard
 from detainees.exports.tables import (
     BOOLEAN,
     BY_NAME,
@@ -66,8 +68,14 @@ from detainees.roles import PUBLISHABLE
 DEFAULT_SYSTEM = "import"
 FORMATS = ("csv", "json", "jsonl", "package")
 MAX_KEY_LENGTH = 300
-# An uploaded zip is read into memory; this bounds what a small upload can unpack to.
-MAX_UNZIPPED_BYTES = 1024**3
+# Zip members are unpacked this many bytes at a time, each step checked against the limits.
+ZIP_READ_BYTES = 1024 * 1024
+# The compression ratio is only held against members larger than this once unpacked: a small
+# file of repeated text may pack tightly and is no danger.
+RATIO_FREE_BYTES = 1024 * 1024
+# The most central-directory bytes an entry may take (a 46-byte header, its name and extras):
+# a directory larger than IMPORT_MAX_MEMBERS of these is refused before it is parsed.
+MAX_ENTRY_BYTES = 1024
 TRUE = {"true", "1", "yes", "y"}
 FALSE = {"false", "0", "no", "n"}
 # Their clean() checks a person's timeline for consistency (release before capture, overlapping
@@ -185,7 +193,11 @@ def _table_for(name: str, where: str, errors: list[RowError]) -> Table | None:
     return table
 
 
-def read_csv(name: str, content: bytes, table_name: str, errors: list[RowError]) -> list[Row]:
+def read_csv(
+    name: str, content: bytes, table_name: str, errors: list[RowError], *, guarded: bool = False
+) -> list[Row]:
+    """A CSV of one table. `guarded`: a package of ours whose text cells carry the formula guard
+    (`detainees.csvcells`), which is removed again."""
     table = _table_for(table_name, f"{name}, line 1", errors)
     if table is None:
         return []
@@ -215,6 +227,8 @@ def read_csv(name: str, content: bytes, table_name: str, errors: list[RowError])
         if len(cells) != len(header):
             errors.append(RowError(where, f"{len(cells)} cells, the header has {len(header)}"))
             continue
+        if guarded:
+            cells = [strip_csv_guard(c) for c in cells]
         rows.append(Row(table, where, dict(zip(header, cells, strict=True))))
     return rows
 
@@ -289,14 +303,24 @@ def read_package(files: dict[str, bytes], descriptor: str, errors) -> list[Row]:
     except ValueError as exc:
         errors.append(RowError(descriptor, f"not valid JSON ({exc})"))
         return []
+    if not isinstance(package, dict):
+        errors.append(RowError(descriptor, "not a data package descriptor (a JSON object)"))
+        return []
+    # Packages this project writes say that their CSVs' text cells carry the formula guard.
+    guarded = package.get(CSV_GUARD_PROPERTY) == GUARD
     base = PurePosixPath(descriptor).parent
     rows = []
     for resource in package.get("resources", []):
+        if _unsafe_name(str(resource.get("path", ""))):
+            errors.append(
+                RowError(descriptor, f"resource path {resource.get('path')} leads outside it")
+            )
+            continue
         path = str(base / resource.get("path", ""))
         if path not in files:
             errors.append(RowError(descriptor, f"resource file {resource.get('path')} is missing"))
             continue
-        rows += read_csv(path, files[path], resource.get("name", ""), errors)
+        rows += read_csv(path, files[path], resource.get("name", ""), errors, guarded=guarded)
     return rows
 
 
@@ -313,7 +337,7 @@ def read_file(path: Path, *, fmt: str = "", table: str = "", name: str = "") -> 
         descriptor, path = path.name, path.parent
         files = {descriptor: (path / descriptor).read_bytes()}
         for resource in _resources(files[descriptor]):
-            if (path / resource).is_file():
+            if not _unsafe_name(resource) and (path / resource).is_file():
                 files[resource] = (path / resource).read_bytes()
         rows = read_package(files, descriptor, errors)
     elif path.is_dir():
@@ -324,20 +348,126 @@ def read_file(path: Path, *, fmt: str = "", table: str = "", name: str = "") -> 
         }
         rows = _read_many(files, errors, table)
     elif fmt == "zip" or (not fmt and path.suffix.lower() == ".zip"):
-        try:
-            with zipfile.ZipFile(path) as zf:
-                members = [i for i in zf.infolist() if not i.is_dir()]
-                if sum(i.file_size for i in members) > MAX_UNZIPPED_BYTES:
-                    raise ImportRefused([RowError(name, "unzipped, it would exceed 1 GB")])
-                files = {i.filename: zf.read(i) for i in members}
-        except zipfile.BadZipFile as exc:
-            raise ImportRefused([RowError(name, f"not a zip file ({exc})")]) from exc
-        rows = _read_many(files, errors, table)
+        rows = _read_many(read_zip(path, name), errors, table)
     else:
         rows = _read_one(name, path.read_bytes(), fmt or _format_of(name), table, errors)
     if errors:
         raise ImportRefused(errors)
     return rows
+
+
+# --- Zips, within limits ----------------------------------------------------------------------
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024 / 1024:,.0f} MB" if n >= 1024 * 1024 else f"{n:,} bytes"
+
+
+def _unsafe_name(member: str) -> bool:
+    """An absolute path, a drive, or a `..` step: a name that points outside the archive."""
+    parts = member.replace("\\", "/").split("/")
+    return (
+        member.startswith(("/", "\\"))
+        or (len(member) > 1 and member[1] == ":")
+        or ".." in parts
+        or "\x00" in member
+    )
+
+
+def read_zip(path: Path, name: str) -> dict[str, bytes]:
+    """{member name: content} of a zip, refused (ImportRefused) past the import limits.
+
+    The limits are settings (IMPORT_MAX_MEMBERS, IMPORT_MAX_UNCOMPRESSED_BYTES,
+    IMPORT_MAX_RATIO). The entry count and the sizes the archive declares are checked before
+    anything is unpacked; members are then unpacked a megabyte at a time, counting what really
+    comes out, so an archive that lies about its sizes is stopped at the limit, not after.
+    Names leading outside the archive and zips inside the zip are refused too.
+    """
+    limits = settings.IMPORT_MAX_MEMBERS, settings.IMPORT_MAX_UNCOMPRESSED_BYTES
+    max_members, max_total = limits
+    max_ratio = settings.IMPORT_MAX_RATIO
+
+    def refuse(message: str):
+        return ImportRefused([RowError(name, message)])
+
+    try:
+        declared_entries, directory_bytes = _end_record(path)
+        if declared_entries > max_members or directory_bytes > max_members * MAX_ENTRY_BYTES:
+            raise refuse(
+                f"the zip has {declared_entries:,} entries; the limit is {max_members:,} "
+                "(IMPORT_MAX_MEMBERS)"
+            )
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            if len(infos) > max_members:
+                raise refuse(
+                    f"the zip has {len(infos):,} entries; the limit is {max_members:,} "
+                    "(IMPORT_MAX_MEMBERS)"
+                )
+            members = [i for i in infos if not i.is_dir()]
+            for info in members:
+                if _unsafe_name(info.filename):
+                    raise refuse(
+                        f"the zip entry '{info.filename}' points outside the archive "
+                        "(an absolute path or '..'); such zips are refused"
+                    )
+                if info.filename.lower().endswith(".zip"):
+                    raise refuse(f"the zip holds another zip ('{info.filename}'); unpack it first")
+                _check_ratio(info, info.file_size, max_ratio, refuse)
+            declared = sum(i.file_size for i in members)
+            if declared > max_total:
+                raise refuse(
+                    f"unpacked, the zip would be {_size(declared)}; the limit is "
+                    f"{_size(max_total)} (IMPORT_MAX_UNCOMPRESSED_BYTES)"
+                )
+            files, total = {}, 0
+            for info in members:
+                chunks, size = [], 0
+                with zf.open(info) as member:
+                    while chunk := member.read(ZIP_READ_BYTES):
+                        if size == 0 and chunk.startswith(b"PK\x03\x04"):
+                            raise refuse(
+                                f"the zip holds another zip ('{info.filename}'); unpack it first"
+                            )
+                        size += len(chunk)
+                        total += len(chunk)
+                        if total > max_total:
+                            raise refuse(
+                                f"unpacked, the zip is more than {_size(max_total)} "
+                                "(IMPORT_MAX_UNCOMPRESSED_BYTES)"
+                            )
+                        _check_ratio(info, size, max_ratio, refuse)
+                        chunks.append(chunk)
+                files[info.filename] = b"".join(chunks)
+            return files
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as exc:
+        raise refuse(f"not a zip file that can be read ({exc})") from exc
+
+
+def _end_record(path: Path) -> tuple[int, int]:
+    """(entries, size of the central directory) as the zip's end record declares them.
+
+    Read before zipfile parses the directory, which costs memory for every entry. zipfile has
+    the reader (it handles Zip64 and comments) but keeps it private; without it, (0, 0) leaves
+    the count to be checked after parsing.
+    """
+    reader = getattr(zipfile, "_EndRecData", None)
+    if reader is None:
+        return 0, 0
+    with Path(path).open("rb") as file:
+        record = reader(file)
+    if not record:
+        raise zipfile.BadZipFile("File is not a zip file")
+    return record[zipfile._ECD_ENTRIES_TOTAL], record[zipfile._ECD_SIZE]
+
+
+def _check_ratio(info: zipfile.ZipInfo, size: int, max_ratio: int, refuse) -> None:
+    if size > RATIO_FREE_BYTES and size > max_ratio * max(info.compress_size, 1):
+        raise refuse(
+            f"the zip entry '{info.filename}' unpacks to more than {max_ratio} times its "
+            f"packed size ({_size(info.compress_size)} to {_size(size)}; IMPORT_MAX_RATIO): "
+            "refused as a possible zip bomb"
+        )
 
 
 def _resources(descriptor: bytes) -> list[str]:
@@ -1008,8 +1138,14 @@ def import_rows(
     dry_run: bool = False,
     system: str = DEFAULT_SYSTEM,
     progress=None,
+    user=None,
 ) -> ImportReport:
-    """Check, then write every row, all or nothing; ImportRefused lists every problem."""
+    """Check, then write every row, all or nothing; ImportRefused lists every problem.
+
+    `user` is who runs the import (the admin's background job passes the user who started
+    it); None for the server's operator. `progress`, if given, has `update(rows)` called as
+    rows are written.
+    """
     errors = check_rows(rows, system=system)
     if errors:
         raise ImportRefused(errors)

@@ -2,6 +2,7 @@ from .common import ClaimStatus, PublicationStatus, Publishable
 from .editorial import Correction, ReviewComment
 from .events import BatchMembership, Event, EventOrganization, EventPerson, ReleaseBatch
 from .imports import ExternalId
+from .jobs import ImportJob
 from .listing import (
     EventFacetTotal,
     EventListing,
@@ -38,6 +39,7 @@ __all__ = [
     "FacetTotal",
     "Facility",
     "FacilityControl",
+    "ImportJob",
     "Nationality",
     "Organization",
     "OrganizationName",

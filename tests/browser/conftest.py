@@ -5,6 +5,9 @@ per test, with `base_url` set to the live server, so `page.goto("/admin/")` work
 that uses `page` runs against `live_server` with `transactional_db`: rows the test creates are
 committed, so the server thread sees them, and the tables are emptied after the test.
 
+Without Chromium (CHROMIUM, default /usr/bin/chromium) the browser tests are skipped, the reason
+saying how to install it; with REQUIRE_BROWSER=1, as in CI, they fail instead.
+
 Helpers for the tests: `screenshot(page, name)` saves full-page PNGs at phone and desktop widths
 under test-artifacts/screenshots/, and `axe_violations(page)` runs axe-core in the page and
 returns the serious and critical accessibility violations; `pretty(violations)` formats them for
@@ -44,9 +47,45 @@ def pytest_configure(config):
 
 def pytest_collection_modifyitems(config, items):
     here = Path(__file__).parent
+    skip = missing_chromium(_chromium_executable(), _browser_required())
     for item in items:
         if here in Path(item.fspath).parents:
             item.add_marker(pytest.mark.browser)
+            if skip is not None and skip[0] == "skip":
+                item.add_marker(pytest.mark.skip(reason=skip[1]))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    # With REQUIRE_BROWSER set, a missing Chromium fails each browser test before any fixture
+    # (the live server, the test database) is set up.
+    if item.get_closest_marker("browser") is None:
+        return
+    outcome = missing_chromium(_chromium_executable(), _browser_required())
+    if outcome is not None and outcome[0] == "fail":
+        pytest.fail(outcome[1], pytrace=False)
+
+
+def missing_chromium(executable: str | None, required: bool) -> tuple[str, str] | None:
+    """What to do about the browser tests: None to run them, else ("skip" or "fail", reason).
+
+    Without Chromium they are skipped, so that `make test` needs nothing but Python and make;
+    CI sets REQUIRE_BROWSER=1, where a missing Chromium fails them instead.
+    """
+    if executable is not None:
+        return None
+    reason = (
+        f"Chromium was not found at {CHROMIUM}. The browser tests use Debian's Chromium: "
+        "install it with `sudo apt-get install chromium`, or set CHROMIUM to the path of "
+        "a Chromium executable."
+    )
+    if required:
+        return "fail", f"{reason} REQUIRE_BROWSER is set, so a missing Chromium is an error."
+    return "skip", reason
+
+
+def _browser_required() -> bool:
+    return os.environ.get("REQUIRE_BROWSER", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 @pytest.hookimpl(wrapper=True)
@@ -57,16 +96,8 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-def _chromium_executable() -> str:
-    path = shutil.which(CHROMIUM) or (CHROMIUM if os.access(CHROMIUM, os.X_OK) else None)
-    if path is None:
-        pytest.fail(
-            f"Chromium was not found at {CHROMIUM}. The browser tests use Debian's Chromium: "
-            "install it with `sudo apt-get install chromium`, or set CHROMIUM to the path of "
-            "a Chromium executable.",
-            pytrace=False,
-        )
-    return path
+def _chromium_executable() -> str | None:
+    return shutil.which(CHROMIUM) or (CHROMIUM if os.access(CHROMIUM, os.X_OK) else None)
 
 
 @pytest.fixture(scope="package")
@@ -93,6 +124,9 @@ def playwright():
 @pytest.fixture(scope="package")
 def browser(playwright):
     executable = _chromium_executable()
+    outcome = missing_chromium(executable, _browser_required())
+    if outcome is not None:
+        pytest.fail(outcome[1], pytrace=False)
     # Screenshots describe the latest run only.
     shutil.rmtree(SCREENSHOT_DIR, ignore_errors=True)
     browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
