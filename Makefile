@@ -89,6 +89,14 @@ browser-test: $(STAMP)
 		$(PY) -m pytest tests/browser $(PYTEST_ARGS)'
 .PHONY: browser-test
 
+## prod-check: the production path end to end (.ci/prod-check): a virtualenv from requirements.lock
+## alone, DEBUG off, check --deploy with no warning, migrate, collectstatic, gunicorn and a smoke
+## crawl of status codes and security headers; a throwaway embedded PostgreSQL unless
+## DATABASE_URL is set (it then uses a database tracker_prodcheck on that server)
+prod-check: $(STAMP)
+	.ci/prod-check
+.PHONY: prod-check
+
 ## bench: time the public paths against their bare SQL (bench/RESULTS.md) on the local database;
 ## generates the synthetic dataset (PERSONS, EVENTS, SEED as for `make dataset`) first, unless
 ## BENCH_KEEP_DATA=1 says the one loaded is the one to measure. Not part of `make test`.

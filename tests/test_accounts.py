@@ -87,9 +87,10 @@ def test_attempts_are_stored_without_the_password(client, editor):
     assert "wrong password" not in attempt.post_data
 
 
-@override_settings(BEHIND_TLS_PROXY=True)
+@override_settings(TRUSTED_PROXIES=["10.0.0.2"])
 def test_behind_the_proxy_the_address_is_the_one_it_appended(client, editor):
-    # The client forges a first entry for each try; the proxy's own last entry is what counts.
+    # The client forges a first entry for each try; the trusted proxy's own last entry is what
+    # counts.
     for i in range(settings.AXES_FAILURE_LIMIT):
         log_in(
             client,

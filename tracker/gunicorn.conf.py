@@ -7,7 +7,20 @@ Every parameter a request can make expensive is bounded before work starts (see 
 "Limits"), so a request cannot hold a thread for long by its input alone.
 """
 
+import ipaddress
 import os
+
+
+def _networks(name: str) -> str:
+    networks = []
+    for item in filter(None, (part.strip() for part in os.environ.get(name, "").split(","))):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise SystemExit(
+                f"{name} entries must be IP addresses or networks such as 10.0.0.0/8, not {item!r}."
+            ) from None
+    return ",".join(networks)
 
 
 def _int(name: str, default: int) -> int:
@@ -27,6 +40,9 @@ threads = _int("GUNICORN_THREADS", 4)
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = 5
+# gunicorn believes X-Forwarded-Proto (and its variants) from these addresses only: the same
+# TRUSTED_PROXIES as the app (tracker/proxies.py), not gunicorn's default of any local address.
+forwarded_allow_ips = _networks("TRUSTED_PROXIES")
 # Recycle workers now and then, so a slow leak in any library cannot grow without bound.
 max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
 max_requests_jitter = 200

@@ -5,10 +5,12 @@ with ImproperlyConfigured rather than at the first request. Defaults are safe fo
 DEBUG is off unless set, and a SECRET_KEY is only invented when DEBUG is on.
 """
 
+import ipaddress
 import os
 import re
 import warnings
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -64,9 +66,61 @@ def env_rate(name: str, default: str) -> str:
     return value
 
 
+def env_networks(name: str) -> list[str]:
+    """Comma-separated IP addresses or CIDR networks, e.g. `10.0.0.5, 192.0.2.0/24`."""
+    networks = []
+    for n, item in enumerate(env_list(name, []), start=1):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} entry {n} must be an IP address or a network such as 10.0.0.0/8, "
+                f"not {item!r}."
+            ) from None
+    return networks
+
+
+def env_cache(name: str) -> dict:
+    """A shared cache from `redis://[:password@]host[:port][/db]`, else one per process."""
+    raw = (os.environ.get(name) or "").strip()
+    if not raw:
+        # One process only (e.g. `make run`'s runserver): fine there, wrong behind several
+        # gunicorn workers, which the deploy check tracker.W001 says.
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    try:
+        url = urlsplit(raw)
+        url.port  # noqa: B018 (reading it validates it)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} could not be read: {exc}") from None
+    if url.scheme not in {"redis", "rediss"} or not url.hostname:
+        raise ImproperlyConfigured(
+            f"{name} must be a Redis URL such as redis://127.0.0.1:6379/0 (or rediss:// for "
+            f"TLS), not {raw!r}."
+        )
+    if url.path not in {"", "/"} and not url.path[1:].isdigit():
+        raise ImproperlyConfigured(
+            f"{name} may end in a database number (/0, /1, ...), not {url.path!r}."
+        )
+    return {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": raw,
+        "KEY_PREFIX": "tracker",
+    }
+
+
 DEBUG = env_bool("DEBUG", default=False)
-# A TLS-terminating proxy in front, which sets X-Forwarded-Proto and appends to X-Forwarded-For.
-BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", default=False)
+# The proxies in front (a TLS terminator, a load balancer), by address. Only a request whose
+# connection comes from one of them may carry X-Forwarded-For/-Proto/-Host
+# (tracker/proxies.py strips them from everyone else), and the client's address is the
+# right-most X-Forwarded-For entry that is not one of them (tracker/client_ip.py).
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
+if env_bool("BEHIND_TLS_PROXY", default=False):
+    # The old flag trusted the last X-Forwarded-For entry from any connection. Refusing to
+    # start is safer than quietly counting every client as the proxy's one address.
+    raise ImproperlyConfigured(
+        "BEHIND_TLS_PROXY is replaced by TRUSTED_PROXIES: set it to the address(es) of the "
+        "proxy in front (e.g. TRUSTED_PROXIES=10.0.0.5) and unset BEHIND_TLS_PROXY."
+    )
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
@@ -126,12 +180,16 @@ INSTALLED_APPS = [
     "pgtrigger",
     "pghistory",
     "axes",
+    "csp",
+    "tracker.apps.TrackerConfig",
     # Before detainees: its task module registers on procrastinate's app (detainees/tasks.py).
     "procrastinate.contrib.django",
     "detainees",
 ]
 
 MIDDLEWARE = [
+    # First: X-Forwarded-* headers are dropped unless the connection is a trusted proxy's.
+    "tracker.proxies.TrustedProxyMiddleware",
     "tracker.caching.PublicCacheHeadersMiddleware",
     # A lost or refused database connection answers 503 with Retry-After (tracker/outage.py).
     "tracker.outage.DatabaseOutageMiddleware",
@@ -139,6 +197,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "tracker.params.QueryStringMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -192,7 +252,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic writes (WhiteNoise serves from there with DEBUG off).
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 if DEBUG:
     # Locally, static files come from the apps (WhiteNoise's finders); collectstatic only runs
@@ -225,10 +286,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["detainees.api.permissions.ReadOrRolePermission"],
     "URL_FORMAT_OVERRIDE": "format",
     "DEFAULT_SCHEMA_CLASS": "detainees.api.schema.AutoSchema",
+    # Clients are told apart by tracker.client_ip (TRUSTED_PROXIES), not by DRF's NUM_PROXIES;
+    # the counts live in the default cache, shared between workers when CACHE_URL is set.
     "DEFAULT_THROTTLE_CLASSES": ["detainees.api.throttling.AnonReadThrottle"],
-    # Clients are told apart by address: behind the TLS proxy, the one it puts last in
-    # X-Forwarded-For; otherwise the connection's, so a forged header changes nothing.
-    "NUM_PROXIES": 1 if BEHIND_TLS_PROXY else 0,
 }
 # The largest JSON body a write may send (bytes); larger ones are answered 413 unread.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 2 * 1024 * 1024)
@@ -285,6 +345,14 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ClaimStatusEnum": "detainees.models.ClaimStatus",
         "PublicationStatusEnum": "detainees.models.PublicationStatus",
+        # Several models have a `kind`: each set gets its model's name.
+        "EventKindEnum": "detainees.models.events.EventKind",
+        "OrganizationKindEnum": "detainees.models.organizations.OrganizationKind",
+        "OrganizationNameKindEnum": "detainees.models.organizations.OrganizationNameKind",
+        "PersonNameKindEnum": "detainees.models.people.PersonNameKind",
+        "PlaceKindEnum": "detainees.models.places.PlaceKind",
+        "FacilityKindEnum": "detainees.models.places.FacilityKind",
+        "SourceKindEnum": "detainees.models.sources.SourceKind",
     },
     # Request bodies get their own components, without the read-only fields (ids, timestamps)
     # that writes refuse.
@@ -299,8 +367,66 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SECURE_COOKIES = env_bool("SECURE_COOKIES", default=not DEBUG)
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
-if BEHIND_TLS_PROXY:
+if TRUSTED_PROXIES:
+    # Only trusted proxies' X-Forwarded-Proto survives tracker.proxies, so this is safe.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HTTPS only, opt-in: redirect plain http, and tell browsers to use https for
+# SECURE_HSTS_SECONDS (sent on https responses only). Start small: a browser remembers it.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
+# Load balancers and orchestrators probe the app directly over plain http.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): scripts, and everything else, from this site only; no
+# inline or injected script. Inline style attributes stay allowed (the figures' bar widths and
+# the admin use them); they cannot run code. Swagger UI's start-up script is a separate file
+# (SpectacularSwaggerSplitView) and its icons are data: images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+# Permissions-Policy (django-permissions-policy): no page needs any of these devices or APIs.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "bluetooth",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+
+# The cache (API throttle counts, anything else cached): CACHE_URL (Redis) shared by every
+# worker and host; without it, one cache per process.
+CACHES = {"default": env_cache("CACHE_URL")}
 # Sessions as Django intends (database-backed, HttpOnly, SameSite=Lax), ending after a working
 # day rather than Django's two weeks: an admin session can publish and read private notes.
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 60 * 60)
@@ -317,9 +443,12 @@ AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_HOURS", 1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-# The same client address as the API's throttle: behind the TLS proxy, the one it puts last in
-# X-Forwarded-For; otherwise the connection's, so a forged header unlocks nothing.
-AXES_CLIENT_IP_CALLABLE = "tracker.client_ip.client_ip"
+# Attempts and lockouts are rows in the database, so every worker and host shares them.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# The same client address as the API's throttle (TRUSTED_PROXIES): a forged X-Forwarded-For
+# from anyone but a trusted proxy unlocks nothing.
+CLIENT_IP_CALLABLE = "tracker.client_ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = CLIENT_IP_CALLABLE
 # Password fields are never written to the access log.
 AXES_SENSITIVE_PARAMETERS = ["password"]
 
