@@ -481,3 +481,42 @@ def test_an_import_leaves_triggers_ignored_by_the_caller_ignored(desk):
 
     assert Person.objects.count() == 2
     assert not PersonHistory.objects.filter(pgh_label="insert").exists()
+
+
+def test_a_column_named_twice_is_refused_naming_both_columns(tmp_path):
+    CountryFactory()
+    before = counts()
+    path = tmp_path / "events.csv"
+    path.write_text("id,kind,date,summary,kind\nE1,capture,2011,A capture,release\n")
+    with pytest.raises(CommandError):
+        call_command("import_records", str(path), stderr=(err := StringIO()))
+    assert err.getvalue().splitlines() == [
+        "events.csv, line 1: column(s) named more than once: kind (columns 2 and 5)".replace(
+            " and ", ", "
+        )
+    ]
+    assert counts() == before
+
+
+def test_a_cell_too_long_for_any_field_is_a_line_numbered_error(tmp_path):
+    CountryFactory()
+    before = counts()
+    path = tmp_path / "events.csv"
+    huge = "x" * 1_000_001
+    path.write_text(f"id,kind,date,summary\nE1,capture,2011,short\nE2,capture,2012,{huge}\n")
+    with pytest.raises(CommandError):
+        call_command("import_records", str(path), stderr=(err := StringIO()))
+    assert err.getvalue().splitlines() == [
+        "events.csv, line 3: a cell is longer than 1,000,000 characters"
+    ]
+    assert counts() == before
+
+
+def test_a_long_cell_within_the_limit_reaches_the_field_check(tmp_path):
+    CountryFactory()
+    path = tmp_path / "events.csv"
+    path.write_text(f"id,kind,date,summary\nE1,capture,2011,{'x' * 200_000}\n")
+    with pytest.raises(CommandError):
+        call_command("import_records", str(path), stderr=(err := StringIO()))
+    assert "summary" in err.getvalue()
+    assert "characters" in err.getvalue()

@@ -193,6 +193,16 @@ def _table_for(name: str, where: str, errors: list[RowError]) -> Table | None:
     return table
 
 
+# The longest cell an import reads (a source's full text is the longest there is).
+MAX_CELL_CHARS = 1_000_000
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    if "field larger than field limit" in str(exc):
+        return f"a cell is longer than {MAX_CELL_CHARS:,} characters"
+    return f"the CSV cannot be read here: {exc}"
+
+
 def read_csv(
     name: str, content: bytes, table_name: str, errors: list[RowError], *, guarded: bool = False
 ) -> list[Row]:
@@ -201,12 +211,31 @@ def read_csv(
     table = _table_for(table_name, f"{name}, line 1", errors)
     if table is None:
         return []
+    # The csv module's limit is one per process; ours is the one every import reads with.
+    csv.field_size_limit(MAX_CELL_CHARS)
     reader = csv.reader(io.StringIO(_decode(content, name), newline=""))
-    header = next(reader, None)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        errors.append(RowError(f"{name}, line 1", _csv_problem(exc)))
+        return []
     if not header:
         errors.append(RowError(f"{name}, line 1", "the file is empty: a header row is needed"))
         return []
     header = [h.strip() for h in header]
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:
+        errors.append(
+            RowError(
+                f"{name}, line 1",
+                "column(s) named more than once: "
+                + ", ".join(
+                    f"{h} (columns {', '.join(str(i + 1) for i, x in enumerate(header) if x == h)})"
+                    for h in repeated
+                ),
+            )
+        )
+        return []
     known = {c.name for c in table.columns}
     unknown = [h for h in header if h not in known]
     if unknown:
@@ -219,8 +248,15 @@ def read_csv(
         )
         return []
     rows, line = [], reader.line_num + 1
-    for cells in reader:
+    while True:
         where = f"{name}, line {line}"
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            errors.append(RowError(where, _csv_problem(exc)))
+            break  # the reader cannot tell where the broken row ends: stop at the first
         line = reader.line_num + 1  # a quoted cell may span lines: the next row starts here
         if not any(c.strip() for c in cells):
             continue
