@@ -178,3 +178,26 @@ HOSTILE_TEXT = st.one_of(
 def test_no_search_text_makes_a_server_error(client, demo, text, where):
     response = fetch(client, where.format(urllib.parse.quote(text)))
     assert response.status_code < 500, (where, text)
+
+
+def test_a_person_with_five_thousand_names_is_refused_before_any_is_checked(
+    researcher_client, django_assert_max_num_queries
+):
+    names = [{"name": f"Name {i}", "is_primary": i == 0} for i in range(5000)]
+    with django_assert_max_num_queries(10):
+        response = researcher_client.post(
+            "/api/v1/persons/", {"names": names}, content_type="application/json"
+        )
+    assert response.status_code == 400
+    assert response.json() == {"names": ["At most 100 items; 5000 sent."]}
+
+
+def test_an_event_with_too_many_citations_is_refused_naming_the_list(researcher_client):
+    citations = [{"source": "00000000-0000-0000-0000-000000000000"}] * 101
+    response = researcher_client.post(
+        "/api/v1/events/",
+        {"kind": "capture", "summary": "x", "citations": citations},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json()["citations"] == ["At most 100 items; 101 sent."]

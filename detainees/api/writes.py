@@ -42,6 +42,18 @@ from detainees.models import (
 )
 from detainees.models.people import names_problem
 
+# The longest list a write may carry of each kind of part, checked before any part is validated
+# (each costs queries): generous for real records (Qari Bilal has 4 names; a release by decree
+# may name a few hundred people), small enough that one request cannot hold a worker for long.
+LIMITS = {
+    "names": 100,
+    "nationalities": 10,
+    "people": 1000,
+    "organizations": 50,
+    "citations": 100,
+}
+
+
 # --- Fields -------------------------------------------------------------------------------------
 
 
@@ -97,7 +109,7 @@ class StrictSerializerMixin:
     """Rejects fields it does not know and fields that may not be written, naming each one."""
 
     def to_internal_value(self, data):
-        errors = {}
+        errors, too_long = {}, {}
         if isinstance(data, dict):
             for name in data:
                 field = self.fields.get(name)
@@ -105,6 +117,16 @@ class StrictSerializerMixin:
                     errors[name] = ["Unknown field."]
                 elif field.read_only:
                     errors[name] = ["Read-only: set by the tracker, not by clients."]
+                elif (
+                    isinstance(field, serializers.ListSerializer)
+                    and field.max_length is not None
+                    and isinstance(data[name], list)
+                    and len(data[name]) > field.max_length
+                ):
+                    # Before any item is validated (each costs queries), under the list's name.
+                    too_long[name] = [f"At most {field.max_length} items; {len(data[name])} sent."]
+            if too_long:
+                raise ValidationError({**errors, **too_long})
         try:
             value = super().to_internal_value(data)
         except ValidationError as exc:
@@ -185,8 +207,8 @@ class PersonWriteSerializer(RecordWriteSerializer):
     """A person with their names and nationalities."""
 
     birth = FuzzyDateInput()
-    names = PersonNameWrite(many=True, required=False)
-    nationalities = NationalityWrite(many=True, required=False)
+    names = PersonNameWrite(many=True, required=False, max_length=LIMITS["names"])
+    nationalities = NationalityWrite(many=True, required=False, max_length=LIMITS["nationalities"])
     parts = ("names", "nationalities")
 
     class Meta:
@@ -280,9 +302,11 @@ class EventWriteSerializer(RecordWriteSerializer):
     facility = RecordRef(queryset=Facility.objects.all(), allow_null=True, required=False)
     from_facility = RecordRef(queryset=Facility.objects.all(), allow_null=True, required=False)
     batch = RecordRef(queryset=ReleaseBatch.objects.all(), allow_null=True, required=False)
-    people = EventPersonWrite(many=True, required=False)
-    organizations = EventOrganizationWrite(many=True, required=False)
-    citations = CitationWrite(many=True, required=False)
+    people = EventPersonWrite(many=True, required=False, max_length=LIMITS["people"])
+    organizations = EventOrganizationWrite(
+        many=True, required=False, max_length=LIMITS["organizations"]
+    )
+    citations = CitationWrite(many=True, required=False, max_length=LIMITS["citations"])
     parts = ("people", "organizations", "citations")
 
     class Meta:
@@ -362,7 +386,7 @@ class OrganizationWriteSerializer(RecordWriteSerializer):
 
     parent = RecordRef(queryset=Organization.objects.all(), allow_null=True, required=False)
     country = CountryField(allow_blank=True, required=False)
-    names = OrganizationNameWrite(many=True, required=False)
+    names = OrganizationNameWrite(many=True, required=False, max_length=LIMITS["names"])
     parts = ("names",)
 
     class Meta:
