@@ -77,6 +77,21 @@ DESK_FILES = {
 }
 
 
+# People whose names are not known yet (placeholders): a persons file that imports alone.
+UNNAMED_PEOPLE = """id,gender,is_placeholder
+U1,male,true
+U2,,true
+"""
+
+
+@pytest.fixture
+def unnamed_people(tmp_path):
+    path = tmp_path / "unnamed" / "persons.csv"
+    path.parent.mkdir()
+    path.write_text(UNNAMED_PEOPLE)
+    return path
+
+
 @pytest.fixture
 def desk(tmp_path):
     directory = tmp_path / "desk"
@@ -251,7 +266,10 @@ def test_json_and_json_lines_name_the_bad_record(tmp_path):
         + "\n{not json\n"
     )
     document = tmp_path / "records.json"
-    document.write_text(json.dumps({"persons": [{"id": "P1"}, {"id": "P2", "birth": "soon"}]}))
+    unnamed = {"is_placeholder": True}
+    document.write_text(
+        json.dumps({"persons": [{"id": "P1", **unnamed}, {"id": "P2", "birth": "soon", **unnamed}]})
+    )
 
     with pytest.raises(ImportRefused) as refused:
         import_rows(read_file(lines))
@@ -275,11 +293,11 @@ def run_queued_jobs():
         run_import(str(job_id))
 
 
-def test_admin_import_previews_then_imports_on_confirmation(admin_client, desk):
+def test_admin_import_previews_then_imports_on_confirmation(admin_client, unnamed_people):
     url = reverse("admin-import-records")
     assert admin_client.get(url).status_code == 200
 
-    with (desk / "persons.csv").open("rb") as upload:
+    with unnamed_people.open("rb") as upload:
         queued = admin_client.post(url, {"file": upload, "system": "desk", "preview": "1"})
     page = admin_client.get(queued.url)
     assert 'http-equiv="refresh"' in page.content.decode()
@@ -329,7 +347,7 @@ def test_admin_import_is_for_staff_with_permissions_only(client, tmp_path):
     assert anonymous.status_code == 302
 
 
-def test_staff_who_may_not_publish_get_no_publish_choice(client, desk):
+def test_staff_who_may_not_publish_get_no_publish_choice(client, unnamed_people):
     from django.contrib.auth.models import Permission
 
     from detainees.exports.tables import TABLES
@@ -346,7 +364,7 @@ def test_staff_who_may_not_publish_get_no_publish_choice(client, desk):
     url = reverse("admin-import-records")
 
     assert "publish" not in client.get(url).context["form"].fields
-    with (desk / "persons.csv").open("rb") as upload:
+    with unnamed_people.open("rb") as upload:
         queued = client.post(url, {"file": upload, "system": "x", "publish": "on"})
     run_queued_jobs()
     client.post(queued.url, {"confirm": "1"})
@@ -425,7 +443,7 @@ def test_a_batched_import_stores_what_saving_row_by_row_stores(tmp_path, monkeyp
     (namesakes / "persons.csv").write_text("id,gender\nQ1,male\nQ2,male\nQ3,\nQ4,\nQ5,\n")
     (namesakes / "person_names.csv").write_text(
         "id,person,name,is_primary\nQN1,Q1,Qari Bilal,true\nQN2,Q2,Qari Bilal,true\n"
-        "QN3,Q3,Qari  Bilal,false\nQN4,Q4,Qari Bilal 2,true\nQN5,Q5,Qari-Bilal,true\n"
+        "QN3,Q3,Qari  Bilal,true\nQN4,Q4,Qari Bilal 2,true\nQN5,Q5,Qari-Bilal,true\n"
     )
 
     def import_both():
@@ -520,3 +538,28 @@ def test_a_long_cell_within_the_limit_reaches_the_field_check(tmp_path):
         call_command("import_records", str(path), stderr=(err := StringIO()))
     assert "summary" in err.getvalue()
     assert "characters" in err.getvalue()
+
+
+def test_a_new_person_without_names_is_refused_like_in_the_admin_and_the_api(tmp_path):
+    before = counts()
+    document = tmp_path / "records.json"
+    document.write_text(
+        json.dumps(
+            {
+                "persons": [{"id": "P1"}, {"id": "P2"}, {"id": "P3", "is_placeholder": True}],
+                "person_names": [
+                    {"id": "N1", "person": "P2", "name": "Abdul Rashid", "is_primary": True},
+                    {"id": "N2", "person": "P2", "name": "Rashid", "is_primary": True},
+                ],
+            }
+        )
+    )
+    with pytest.raises(ImportRefused) as refused:
+        import_rows(read_file(document))
+    assert [str(e) for e in refused.value.errors] == [
+        "records.json, persons record 1: person P1: A person needs at least one name. Record "
+        "someone whose name is not known as a placeholder (is_placeholder).",
+        "records.json, persons record 2: person P2: Mark exactly one name as primary. (primary "
+        "at person_names record 1, person_names record 2)",
+    ]
+    assert counts() == before

@@ -62,7 +62,7 @@ from detainees.models import (
     PublicationStatus,
     ReleaseBatch,
 )
-from detainees.models.people import merged_slugs
+from detainees.models.people import merged_slugs, names_problem
 from detainees.roles import PUBLISHABLE
 
 DEFAULT_SYSTEM = "import"
@@ -718,9 +718,37 @@ def check_rows(rows: list[Row], *, system: str) -> list[RowError]:
                 errors.append(
                     RowError(row.where, f"{column.name}: unknown {column.ref} id '{value}'")
                 )
+    errors += _check_names(rows)
     position = {row.where: i for i, row in enumerate(rows)}
     errors.sort(key=lambda e: position.get(e.where, -1))
     errors += _order_self_references(rows)
+    return errors
+
+
+def _check_names(rows: list[Row]) -> list[RowError]:
+    """The rule on a person's names (`names_problem`, as in the admin and the API) for the
+    people this import creates, from the names rows it carries; and no person given two
+    primary names in one file."""
+    primaries: dict[str, list[tuple[bool, str]]] = defaultdict(list)
+    for row in rows:
+        if row.table.name == "person_names" and row.values.get("person"):
+            primaries[row.values["person"]].append((bool(row.values.get("is_primary")), row.where))
+    errors = []
+    for row in rows:
+        if row.table.name != "persons" or not row.key:
+            continue
+        names = primaries.get(row.key, [])
+        if row.exists and not names:
+            continue  # names already stored and not changed here
+        if row.exists and sum(p for p, _ in names) <= 1:
+            continue  # the database holds the one-primary rule against the stored names
+        problem = names_problem(
+            [p for p, _ in names], is_placeholder=bool(row.values.get("is_placeholder"))
+        )
+        if problem:
+            lines = ", ".join(where.rsplit(", ", 1)[-1] for p, where in names if p)
+            detail = f" (primary at {lines})" if lines and sum(p for p, _ in names) > 1 else ""
+            errors.append(RowError(row.where, f"person {row.key}: {problem}{detail}"))
     return errors
 
 
