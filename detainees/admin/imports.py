@@ -76,12 +76,12 @@ def _store(upload) -> tuple[str, Path]:
     return token, stored
 
 
-def _run(pending: dict, *, dry_run: bool):
-    """(report, errors) of importing a stored upload."""
+def _run(pending: dict, *, dry_run: bool, user):
+    """(report, errors) of importing a stored upload, held to `user`'s role."""
     try:
         rows = read_file(Path(pending["path"]), table=pending["table"], name=pending["name"])
         report = import_rows(
-            rows, publish=pending["publish"], dry_run=dry_run, system=pending["system"]
+            rows, publish=pending["publish"], dry_run=dry_run, system=pending["system"], user=user
         )
     except ImportRefused as refused:
         return None, refused.errors
@@ -104,7 +104,7 @@ def import_records(request):
             return TemplateResponse(request, "admin/detainees/import_records.html", context)
         if pending["publish"] and not may_publish(request.user):
             raise PermissionDenied
-        report, errors = _run(pending, dry_run=False)
+        report, errors = _run(pending, dry_run=False, user=request.user)
         Path(pending["path"]).unlink(missing_ok=True)
         context.update(step="result", report=report, errors=errors, pending=pending)
         return TemplateResponse(request, "admin/detainees/import_records.html", context)
@@ -119,7 +119,7 @@ def import_records(request):
             "system": form.cleaned_data["system"],
             "publish": bool(form.cleaned_data.get("publish")),
         }
-        report, errors = _run(pending, dry_run=True)
+        report, errors = _run(pending, dry_run=True, user=request.user)
         if errors:
             stored.unlink(missing_ok=True)
         else:

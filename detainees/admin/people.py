@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from detainees import permissions
 from detainees.admin.common import (
     AUDIT_FIELDS,
     RECORD_FIELDS,
@@ -17,6 +18,7 @@ from detainees.admin.common import (
     EditorialForm,
     PartAdmin,
     RecordAdmin,
+    RuleInlineMixin,
     StatusInlineMixin,
 )
 from detainees.models import (
@@ -83,14 +85,14 @@ class PersonNameFormSet(BaseInlineFormSet):
             )
 
 
-class PersonNameInline(admin.TabularInline):
+class PersonNameInline(RuleInlineMixin, admin.TabularInline):
     model = PersonName
     formset = PersonNameFormSet
     extra = 1
     fields = ("name", "kind", "is_primary", "language", "claim_status")
 
 
-class NationalityInline(admin.TabularInline):
+class NationalityInline(RuleInlineMixin, admin.TabularInline):
     model = Nationality
     extra = 0
     fields = ("country", "claim_status")
@@ -203,7 +205,7 @@ class PersonAdmin(RecordAdmin):
         return redirect(merge_url(survivor=people[0], removed=people[1]))
 
     def has_merge_permission(self, request):
-        return request.user.has_perm(MERGE_PERMISSION)
+        return permissions.may(request.user, permissions.MERGE, Person)
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.merge_view)
@@ -263,7 +265,6 @@ def merge_url(*, survivor, removed) -> str:
 
 @admin.register(PersonName)
 class PersonNameAdmin(PartAdmin):
-    record_field = "person"
     list_display = ("name", "person", "kind", "is_primary", "claim_status")
     list_filter = ("kind", "is_primary", "claim_status")
     search_fields = ("name",)
@@ -274,7 +275,6 @@ class PersonNameAdmin(PartAdmin):
 
 @admin.register(Nationality)
 class NationalityAdmin(PartAdmin):
-    record_field = "person"
     list_display = ("person", "country", "claim_status")
     list_filter = ("country", "claim_status")
     search_fields = ("person__names__name",)

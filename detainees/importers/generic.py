@@ -12,6 +12,11 @@ import would do.
 Rows are matched by their `id`: a record's own public id (a UUID), or the desk's identifier,
 kept as an `ExternalId` for the desk's `system`, so importing a file again changes nothing.
 New records are drafts unless the import publishes them (`may_publish` says who may).
+
+An import made for a user (the admin's, or the command's `--as-user`) follows that user's role,
+as the admin and the API do (`detainees.permissions`): a row that would change a published or
+withdrawn record (or a name, link or citation of one), publish a record, or make a confidential
+source non-confidential is refused, with its line, when the role may not; nothing is written.
 """
 
 import csv
@@ -30,7 +35,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils.text import slugify
 from django_countries.fields import CountryField
 
-from detainees import listing_store
+from detainees import listing_store, permissions
 from detainees.exports.tables import (
     BOOLEAN,
     BY_NAME,
@@ -58,6 +63,7 @@ from detainees.models import (
     PersonName,
     Place,
     PublicationStatus,
+    Publishable,
     ReleaseBatch,
 )
 from detainees.models.people import merged_slugs
@@ -68,6 +74,7 @@ FORMATS = ("csv", "json", "jsonl", "package")
 MAX_KEY_LENGTH = 300
 # An uploaded zip is read into memory; this bounds what a small upload can unpack to.
 MAX_UNZIPPED_BYTES = 1024**3
+PUBLISHED = PublicationStatus.PUBLISHED
 TRUE = {"true", "1", "yes", "y"}
 FALSE = {"false", "0", "no", "n"}
 # Their clean() checks a person's timeline for consistency (release before capture, overlapping
@@ -146,12 +153,58 @@ class ImportReport:
 
 
 def may_publish(user) -> bool:
-    """Whether `user` may publish what an import writes: editors only.
+    """Whether `user` may publish what an import writes: whoever may publish every type
+    (`detainees.permissions`); the command and the admin both ask it."""
+    if user is None or not user.is_active:
+        return False
+    return all(user.has_perm(f"detainees.{permissions.PUBLISH}_{model}") for model in PUBLISHABLE)
 
-    The one place this rule lives; the command and the admin both ask it.
+
+class Gate:
+    """The role an import runs with: what each row may do, by `detainees.permissions`.
+
+    `stored()` reads, before a row's values are set on its record, what the rules compare
+    against; `problems()` then says why the row may not be written, if it may not.
     """
-    publish_every_type = [f"detainees.publish_{model}" for model in PUBLISHABLE]
-    return bool(user is not None and user.is_active and user.has_perms(publish_every_type))
+
+    def __init__(self, user):
+        self.user = user
+        # Whoever may publish every type may change every published record and its rows.
+        self.editor = may_publish(user)
+
+    def stored(self, obj) -> tuple:
+        """(state, confidential, why the record as stored may not be changed) of `obj`."""
+        if obj.pk is None:
+            return None, False, None
+        refused = None if self.editor else permissions.refusal(self.user, permissions.CHANGE, obj)
+        return getattr(obj, "status", None), bool(getattr(obj, "is_confidential", False)), refused
+
+    def problems(self, obj, stored) -> list[str]:
+        old_status, old_confidential, refused = stored
+        user, model = self.user, type(obj)
+        action = permissions.ADD if obj.pk is None else permissions.CHANGE
+        noun = model._meta.verbose_name
+        if not (user.is_active and user.has_perm(permissions.perm(model, action))):
+            return [f"your role may not {action} a {noun}"]
+        out = [refused] if refused else []
+        if not self.editor and not isinstance(obj, Publishable):
+            # The record the row will belong to (a name added to a published person).
+            reason = permissions.refusal(user, action, obj, values={})
+            if reason:
+                out.append(reason)
+        if getattr(obj, "status", None) == PUBLISHED and old_status != PUBLISHED:
+            reason = permissions.refusal(user, permissions.PUBLISH, obj)
+            if reason:
+                out.append(reason)
+        confidential = getattr(obj, "is_confidential", None)
+        if confidential is not None and bool(confidential) != old_confidential:
+            change = (
+                permissions.MARK_CONFIDENTIAL if confidential else permissions.CLEAR_CONFIDENTIAL
+            )
+            reason = permissions.refusal(user, change, model)
+            if reason:
+                out.append(reason)
+        return list(dict.fromkeys(out))
 
 
 def may_import(user) -> bool:
@@ -683,13 +736,13 @@ SLUG_TEXT = {
 }
 
 
-def write_rows(rows, *, publish: bool, system: str, report: ImportReport, progress=None):
+def write_rows(rows, *, publish: bool, system: str, report: ImportReport, progress=None, gate=None):
     """Second pass: create or update each row in order; the caller holds the transaction.
 
     New records are inserted a chunk of rows at a time (bulk_create); the queries an import
     sends grow with the number of chunks, not of rows. Updates, and the tables in ROW_BY_ROW,
     go row by row. A chunk the database refuses is written again row by row, to name each
-    refused row.
+    refused row. With a `gate`, a row its user's role may not write is refused.
     """
     errors: list[RowError] = []
     pks: dict[tuple[str, uuid.UUID], int] = {}
@@ -715,7 +768,7 @@ def write_rows(rows, *, publish: bool, system: str, report: ImportReport, progre
             chunks = [table_rows[i : i + CHUNK] for i in range(0, len(table_rows), CHUNK)]
         for chunk in chunks:
             for row, outcome, problems in _write_chunk(
-                chunk, table, existing, keys, pks, slugs, publish=publish, system=system
+                chunk, table, existing, keys, pks, slugs, publish=publish, system=system, gate=gate
             ):
                 if problems:
                     errors += [RowError(row.where, p) for p in problems]
@@ -749,7 +802,9 @@ def _quiet_trigger_checks() -> None:
         )
 
 
-def _write_chunk(chunk, table, existing, keys, pks, slugs, *, publish: bool, system: str):
+def _write_chunk(
+    chunk, table, existing, keys, pks, slugs, *, publish: bool, system: str, gate=None
+):
     """(row, outcome, problems) for each row of the chunk, its records written.
 
     Rows that update or leave a record go through _write_row() one by one; new records are
@@ -758,12 +813,14 @@ def _write_chunk(chunk, table, existing, keys, pks, slugs, *, publish: bool, sys
     results, new = [], []
     for row in chunk:
         if row.exists or table.model in ROW_BY_ROW:
-            outcome, problems = _write_row(row, table, existing, keys, pks, publish=publish)
+            outcome, problems = _write_row(
+                row, table, existing, keys, pks, publish=publish, gate=gate
+            )
             if outcome == "created" and row.external:
                 _external_ids([row], system)
             results.append((row, outcome, problems))
             continue
-        problems = _build_new(row, table, keys, pks, publish=publish)
+        problems = _build_new(row, table, keys, pks, publish=publish, gate=gate)
         results.append((row, "created", problems))
         if not problems:
             new.append(row)
@@ -771,7 +828,7 @@ def _write_chunk(chunk, table, existing, keys, pks, slugs, *, publish: bool, sys
     return [(row, outcome, refused.get(id(row), problems)) for row, outcome, problems in results]
 
 
-def _build_new(row: Row, table: Table, keys, pks, *, publish: bool) -> list[str]:
+def _build_new(row: Row, table: Table, keys, pks, *, publish: bool, gate=None) -> list[str]:
     """The unsaved record of a new row, checked as _write_row() checks it; its problems."""
     obj = table.model(public_id=row.public_id)
     row.obj = obj
@@ -782,6 +839,10 @@ def _build_new(row: Row, table: Table, keys, pks, *, publish: bool) -> list[str]
         setattr(obj, model_field.attname, value)
     if table.publishable:
         obj.status = _status_after(obj, is_new=True, publish=publish)
+    if gate is not None:
+        refused = gate.problems(obj, gate.stored(obj))
+        if refused:
+            return refused
     try:
         _check_row(obj)
     except ValidationError as exc:
@@ -925,11 +986,12 @@ def refresh_slugs(people: list[int]) -> None:
         Person.objects.bulk_update(chunk, ["slug"])
 
 
-def _write_row(row: Row, table: Table, existing, keys, pks, *, publish: bool):
+def _write_row(row: Row, table: Table, existing, keys, pks, *, publish: bool, gate=None):
     """Create, update or leave one record; (outcome, problems)."""
     obj = existing.get(row.public_id) or table.model(public_id=row.public_id)
     row.obj = obj
     is_new = obj.pk is None
+    stored = gate.stored(obj) if gate is not None else None
     problems = _assign(row, obj, keys, pks)
     if problems:
         return None, problems
@@ -942,6 +1004,10 @@ def _write_row(row: Row, table: Table, existing, keys, pks, *, publish: bool):
         obj.status = status
     if not changed:
         return "unchanged", []
+    if gate is not None:
+        refused = gate.problems(obj, stored)
+        if refused:
+            return None, refused
     try:
         _check_row(obj)
         with transaction.atomic():  # a savepoint: a refused row leaves the others going
@@ -1008,8 +1074,13 @@ def import_rows(
     dry_run: bool = False,
     system: str = DEFAULT_SYSTEM,
     progress=None,
+    user=None,
 ) -> ImportReport:
-    """Check, then write every row, all or nothing; ImportRefused lists every problem."""
+    """Check, then write every row, all or nothing; ImportRefused lists every problem.
+
+    `user` is whom the import is for: each row is held to that user's role (`Gate`). Without
+    one (the management command run on the server), every row may be written.
+    """
     errors = check_rows(rows, system=system)
     if errors:
         raise ImportRefused(errors)
@@ -1020,7 +1091,12 @@ def import_rows(
             # end rather than after every statement.
             with listing_store.deferred():
                 errors = write_rows(
-                    rows, publish=publish, system=system, report=report, progress=progress
+                    rows,
+                    publish=publish,
+                    system=system,
+                    report=report,
+                    progress=progress,
+                    gate=Gate(user) if user is not None else None,
                 )
             if errors:
                 raise ImportRefused(errors)
