@@ -146,16 +146,14 @@ def refusal(user, action: str, target, *, values: dict | None = None) -> str | N
         owners += records_of(target, values)
     for record in owners:
         if record is target and action == ADD:
+            continue  # a new record's first state is check_transition's question
+        if _is_open(record) or user.has_perm(perm(record, PUBLISH)):
             continue
-        if not _is_open(record) and not user.has_perm(perm(record, PUBLISH)):
-            state = record.get_status_display().lower()
-            what = "it" if record is target else f"its {type(record)._meta.verbose_name}"
-            return (
-                f"This {noun} is part of a {state} {type(record)._meta.verbose_name}: "
-                f"only an editor may change {what}."
-                if record is not target
-                else f"This {noun} is {state}: only an editor may change it."
-            )
+        state = record.get_status_display().lower()
+        if record is target:
+            return f"This {noun} is {state}: only an editor may change it."
+        kind = type(record)._meta.verbose_name
+        return f"This {noun} belongs to a {state} {kind}: only an editor may change the {kind}."
     return None
 
 

@@ -473,3 +473,26 @@ def test_admin_import_preview_and_confirm_follow_the_role(client, tmp_path, role
     changed = role == roles.EDITOR
     assert (Person.objects.get(pk=published.pk).biography == "after") == changed
     assert Source.objects.get(pk=source.pk).is_confidential != changed
+
+
+def test_a_researchers_import_reads_each_record_its_rows_belong_to_once(tmp_path):
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from bench.importfile import write_import_file
+
+    user = make_user(roles.RESEARCHER)
+
+    def queries(rows: int) -> int:
+        write_import_file(tmp_path / str(rows), rows=rows)
+        records = read_file(tmp_path / str(rows) / "datapackage.json")
+        with CaptureQueriesContext(connection) as captured, transaction.atomic():
+            import_rows(records, user=user)
+            transaction.set_rollback(True)
+        return len(captured)
+
+    small, large = queries(400), queries(1400)
+
+    # The names, links and citations of the new records are checked against the records as
+    # the import wrote them, not read again row by row.
+    assert large - small < 20

@@ -171,12 +171,41 @@ class Gate:
         self.user = user
         # Whoever may publish every type may change every published record and its rows.
         self.editor = may_publish(user)
+        # The records rows belong to, by (model, pk): each is read once, or not at all when
+        # the import wrote it (see remember()).
+        self.known: dict[tuple[type, int], object] = {}
+        self.parent_models = {
+            model._meta.get_field(name).related_model
+            for model, names in permissions.PARENTS.items()
+            for name in names
+        }
+
+    def remember(self, obj) -> None:
+        """Note a record the import wrote, as it now is, for the rows that belong to it."""
+        if not self.editor and type(obj) in self.parent_models:
+            self.known[(type(obj), obj.pk)] = obj
+
+    def _prime(self, obj) -> None:
+        """Give `obj` the records it belongs to, from those this import knows or reads once."""
+        for name in permissions.PARENTS.get(type(obj), ()):
+            field = obj._meta.get_field(name)
+            pk = getattr(obj, field.attname)
+            if pk is None or field.is_cached(obj):
+                continue
+            key = (field.related_model, pk)
+            if key not in self.known:
+                self.known[key] = field.related_model._base_manager.get(pk=pk)
+            field.set_cached_value(obj, self.known[key])
+            self._prime(self.known[key])
 
     def stored(self, obj) -> tuple:
         """(state, confidential, why the record as stored may not be changed) of `obj`."""
         if obj.pk is None:
             return None, False, None
-        refused = None if self.editor else permissions.refusal(self.user, permissions.CHANGE, obj)
+        refused = None
+        if not self.editor:
+            self._prime(obj)
+            refused = permissions.refusal(self.user, permissions.CHANGE, obj)
         return getattr(obj, "status", None), bool(getattr(obj, "is_confidential", False)), refused
 
     def problems(self, obj, stored) -> list[str]:
@@ -189,6 +218,7 @@ class Gate:
         out = [refused] if refused else []
         if not self.editor and not isinstance(obj, Publishable):
             # The record the row will belong to (a name added to a published person).
+            self._prime(obj)
             reason = permissions.refusal(user, action, obj, values={})
             if reason:
                 out.append(reason)
@@ -776,6 +806,8 @@ def write_rows(rows, *, publish: bool, system: str, report: ImportReport, progre
                 if outcome == "created" and model is Person:
                     new_people.append(row.obj.pk)
                 pks[(table.name, row.public_id)] = row.obj.pk
+                if gate is not None:
+                    gate.remember(row.obj)
                 report.count(table.name, outcome)
             if progress is not None:
                 progress.update(len(chunk))
