@@ -11,7 +11,8 @@ holds (detainees/roles.py):
   an event's people and organizations, a batch's members, a facility's controllers count as
   their record's, in the record's state. A citation belongs to the fact it supports (and so,
   for a name, to the person). A row moved from one record to another needs both.
-- Publishing and withdrawing take `publish_<type>` and `withdraw_<type>`.
+- Publishing and withdrawing take `publish_<type>` and `withdraw_<type>`; merging people
+  `merge_person`; recording a public correction `add_correction`.
 - A confidential source: marking a source confidential only hides it, so whoever may change
   the source may; clearing the mark lets the source be published, so it takes the right to
   publish sources.
@@ -43,7 +44,19 @@ WITHDRAW = "withdraw"
 MARK_CONFIDENTIAL = "mark_confidential"
 CLEAR_CONFIDENTIAL = "clear_confidential"
 MERGE = "merge"
-ACTIONS = (VIEW, ADD, CHANGE, DELETE, PUBLISH, WITHDRAW, MARK_CONFIDENTIAL, CLEAR_CONFIDENTIAL)
+CORRECT = "correct"  # add a public correction note to a published record
+ACTIONS = (
+    VIEW,
+    ADD,
+    CHANGE,
+    DELETE,
+    PUBLISH,
+    WITHDRAW,
+    MARK_CONFIDENTIAL,
+    CLEAR_CONFIDENTIAL,
+    MERGE,
+    CORRECT,
+)
 
 # States whose content whoever may change the type may edit; the others take the publish right.
 OPEN_STATES = (PublicationStatus.DRAFT, PublicationStatus.IN_REVIEW)
@@ -130,6 +143,10 @@ def refusal(user, action: str, target, *, values: dict | None = None) -> str | N
         for owner in models_:
             if not user.has_perm(perm(owner, action)):
                 return f"Your role may not {action} a {owner._meta.verbose_name}; ask an editor."
+        return None
+    if action == CORRECT:
+        if not user.has_perm("detainees.add_correction"):
+            return "Your role may not record corrections; ask an editor."
         return None
     if action == MERGE:
         if not user.has_perm(perm(model, MERGE)):

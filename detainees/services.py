@@ -317,12 +317,12 @@ def allowed_statuses(user, record: Publishable) -> list[str]:
     current = record.status if record.pk else DRAFT
     allowed = [current] if record.pk else []
     for target, action in TRANSITIONS.get(current, {}).items():
-        if user.has_perm(permission(record, action)):
+        if permissions.may(user, action, type(record)):
             allowed.append(target)
     if record.pk is None:
         # A new record starts as a draft or in review; editors may publish it at once.
         allowed = [DRAFT, IN_REVIEW] + (
-            [PUBLISHED] if user.has_perm(permission(record, "publish")) else []
+            [PUBLISHED] if permissions.may(user, permissions.PUBLISH, type(record)) else []
         )
     return [value for value in PublicationStatus.values if value in allowed]
 
@@ -343,11 +343,10 @@ def check_transition(*, user, record: Publishable, old: str | None, new: str) ->
             + ", ".join(label[t].lower() for t in TRANSITIONS.get(start, {}))
             + "."
         )
-    if not user.has_perm(permission(record, action)):
-        verb = {"change": "change", "publish": "publish", "withdraw": "withdraw"}[action]
-        raise RoleNotAllowed(
-            f"Your role may not {verb} a {record._meta.verbose_name}; ask an editor."
-        )
+    # The type's permission: whether this record's content may be changed is check_edit's.
+    reason = permissions.refusal(user, action, type(record))
+    if reason:
+        raise RoleNotAllowed(reason)
 
 
 def check_edit(*, user, record: Publishable, old_status: str | None) -> None:
@@ -376,8 +375,9 @@ def record_correction(*, record: Publishable, note: str, by) -> Correction:
     """Note publicly that a published record was corrected; editors only."""
     if not record.is_published:
         raise TrackerError("Only a published record is corrected; drafts are simply edited.")
-    if not by.has_perm("detainees.add_correction"):
-        raise RoleNotAllowed("Your role may not record corrections; ask an editor.")
+    reason = permissions.refusal(by, permissions.CORRECT, record)
+    if reason:
+        raise RoleNotAllowed(reason)
     if not note.strip():
         raise TrackerError("Say publicly what was corrected.")
     correction = Correction(record=record, note=note.strip(), corrected_by=by)

@@ -91,7 +91,7 @@ class EditorialForm(StatusForm):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("is_correction"):
-            if not (self.user and self.user.has_perm("detainees.add_correction")):
+            if not permissions.may(self.user, permissions.CORRECT, self.instance):
                 self.add_error("is_correction", "Your role may not record corrections.")
             elif self.old_status != PublicationStatus.PUBLISHED:
                 self.add_error("is_correction", "Only a published record is corrected.")
@@ -102,7 +102,9 @@ class EditorialForm(StatusForm):
 
 def offers_correction(request, obj) -> bool:
     return bool(
-        obj is not None and obj.is_published and request.user.has_perm("detainees.add_correction")
+        obj is not None
+        and obj.is_published
+        and permissions.may(request.user, permissions.CORRECT, obj)
     )
 
 

@@ -30,7 +30,6 @@ from detainees.models import (
 from detainees.search import similar_people
 from detainees.services import MergeError, merge_persons, plan_merge
 
-MERGE_PERMISSION = "detainees.merge_person"
 NOT_A_DUPLICATE = "not_a_duplicate"
 
 
@@ -184,13 +183,13 @@ class PersonAdmin(RecordAdmin):
         if person is not None:
             names = [n.name for n in person.names.all()]
             context["duplicates"] = similar_people(names, exclude_pk=person.pk)
-            context["can_merge"] = request.user.has_perm(MERGE_PERMISSION)
+            context["can_merge"] = self.has_merge_permission(request)
             context["merged_from"] = person.redirects.all()
         return super().change_view(request, object_id, form_url, extra_context=context)
 
     def get_actions(self, request):
         actions = super().get_actions(request)
-        if not request.user.has_perm(MERGE_PERMISSION):
+        if not self.has_merge_permission(request):
             actions.pop("merge_selected", None)
         return actions
 

@@ -30,6 +30,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path, PurePosixPath
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils.text import slugify
@@ -157,7 +158,10 @@ def may_publish(user) -> bool:
     (`detainees.permissions`); the command and the admin both ask it."""
     if user is None or not user.is_active:
         return False
-    return all(user.has_perm(f"detainees.{permissions.PUBLISH}_{model}") for model in PUBLISHABLE)
+    return all(
+        permissions.may(user, permissions.PUBLISH, apps.get_model("detainees", name))
+        for name in PUBLISHABLE
+    )
 
 
 class Gate:
@@ -212,9 +216,9 @@ class Gate:
         old_status, old_confidential, refused = stored
         user, model = self.user, type(obj)
         action = permissions.ADD if obj.pk is None else permissions.CHANGE
-        noun = model._meta.verbose_name
-        if not (user.is_active and user.has_perm(permissions.perm(model, action))):
-            return [f"your role may not {action} a {noun}"]
+        reason = permissions.refusal(user, action, model)
+        if reason:
+            return [reason]
         out = [refused] if refused else []
         if not self.editor and not isinstance(obj, Publishable):
             # The record the row will belong to (a name added to a published person).
@@ -241,14 +245,11 @@ def may_import(user) -> bool:
     """Whether `user` may import (as drafts): staff who may add and change every table's rows."""
     if user is None or not user.is_active or not user.is_staff:
         return False
-    perms = []
-    for table in TABLES:
-        meta = table.model._meta
-        perms += [
-            f"{meta.app_label}.add_{meta.model_name}",
-            f"{meta.app_label}.change_{meta.model_name}",
-        ]
-    return user.has_perms(perms)
+    return all(
+        permissions.may(user, action, table.model)
+        for table in TABLES
+        for action in (permissions.ADD, permissions.CHANGE)
+    )
 
 
 # --- Reading files ---------------------------------------------------------------------------
