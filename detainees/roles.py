@@ -3,8 +3,8 @@
 Used by the data migration that creates the groups, by the `post_migrate` hook that adds
 permissions defined later (see `ensure_roles`), and by the tests. Group membership is managed in
 the admin (Users). Publishing and withdrawing are permissions of their own, per record type:
-`detainees.publish_person`, `detainees.withdraw_event`, ...; `detainees.services.check_transition`
-is the one place they are read.
+`detainees.publish_person`, `detainees.withdraw_event`, ...; what a user may do with them, on
+which record in which state, is decided by `detainees.permissions` alone.
 """
 
 RESEARCHER = "Researcher"

@@ -13,6 +13,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
 
+from detainees import permissions
 from detainees.history import acting
 from detainees.models import (
     Correction,
@@ -308,11 +309,7 @@ def permission(record: Publishable | type[Publishable], action: str) -> str:
 
 def may_edit(user, record: Publishable) -> bool:
     """Whether `user` may change this record's content (not only its state)."""
-    if not user.has_perm(permission(record, "change")):
-        return False
-    if record.pk is None or record.status in OPEN_STATES:
-        return True
-    return user.has_perm(permission(record, "publish"))
+    return permissions.may_edit(user, record)
 
 
 def allowed_statuses(user, record: Publishable) -> list[str]:
@@ -320,12 +317,12 @@ def allowed_statuses(user, record: Publishable) -> list[str]:
     current = record.status if record.pk else DRAFT
     allowed = [current] if record.pk else []
     for target, action in TRANSITIONS.get(current, {}).items():
-        if user.has_perm(permission(record, action)):
+        if permissions.may(user, action, type(record)):
             allowed.append(target)
     if record.pk is None:
         # A new record starts as a draft or in review; editors may publish it at once.
         allowed = [DRAFT, IN_REVIEW] + (
-            [PUBLISHED] if user.has_perm(permission(record, "publish")) else []
+            [PUBLISHED] if permissions.may(user, permissions.PUBLISH, type(record)) else []
         )
     return [value for value in PublicationStatus.values if value in allowed]
 
@@ -346,21 +343,31 @@ def check_transition(*, user, record: Publishable, old: str | None, new: str) ->
             + ", ".join(label[t].lower() for t in TRANSITIONS.get(start, {}))
             + "."
         )
-    if not user.has_perm(permission(record, action)):
-        verb = {"change": "change", "publish": "publish", "withdraw": "withdraw"}[action]
-        raise RoleNotAllowed(
-            f"Your role may not {verb} a {record._meta.verbose_name}; ask an editor."
-        )
+    # The type's permission: whether this record's content may be changed is check_edit's.
+    reason = permissions.refusal(user, action, type(record))
+    if reason:
+        raise RoleNotAllowed(reason)
 
 
 def check_edit(*, user, record: Publishable, old_status: str | None) -> None:
-    """Raise unless `user` may change the content of a record that was in `old_status`."""
+    """Raise unless `user` may change the content of a record that was in `old_status`.
+
+    The rule is `detainees.permissions`'; `record` still holds its stored values here.
+    """
     if old_status is None or old_status in OPEN_STATES:
         return
-    if not user.has_perm(permission(record, "publish")):
-        raise RoleNotAllowed(
-            f"This {record._meta.verbose_name} is {old_status}: only an editor may change it."
-        )
+    reason = permissions.refusal(user, permissions.CHANGE, record)
+    if reason:
+        raise RoleNotAllowed(reason)
+
+
+def check_confidential(*, user, record, values: dict) -> None:
+    """Raise unless `user` may give a source the `is_confidential` in `values` (if any)."""
+    if "is_confidential" not in values or not hasattr(record, "is_confidential"):
+        return
+    reason = permissions.confidential_refusal(user, record, values["is_confidential"])
+    if reason:
+        raise RoleNotAllowed(reason)
 
 
 @transaction.atomic
@@ -368,8 +375,9 @@ def record_correction(*, record: Publishable, note: str, by) -> Correction:
     """Note publicly that a published record was corrected; editors only."""
     if not record.is_published:
         raise TrackerError("Only a published record is corrected; drafts are simply edited.")
-    if not by.has_perm("detainees.add_correction"):
-        raise RoleNotAllowed("Your role may not record corrections; ask an editor.")
+    reason = permissions.refusal(by, permissions.CORRECT, record)
+    if reason:
+        raise RoleNotAllowed(reason)
     if not note.strip():
         raise TrackerError("Say publicly what was corrected.")
     correction = Correction(record=record, note=note.strip(), corrected_by=by)
@@ -407,6 +415,7 @@ def _save_record(*, record, values, parts, by, correction_note):
     new_status = values.get("status", old_status or DRAFT)
     check_edit(user=by, record=record, old_status=old_status)
     check_transition(user=by, record=record, old=old_status, new=new_status)
+    check_confidential(user=by, record=record, values=values)
     if correction_note and old_status != PUBLISHED:
         raise InvalidRecord({"correction_note": ["Only a published record is corrected."]})
     for name, value in values.items():
@@ -445,7 +454,8 @@ def _save_record(*, record, values, parts, by, correction_note):
 @transaction.atomic
 def delete_record(*, record: Publishable, by, reason: str = "") -> None:
     """Delete a record for good (its tombstone, if it was public, is left by the database)."""
-    if not by.has_perm(permission(record, "delete")):
-        raise RoleNotAllowed(f"Your role may not delete a {record._meta.verbose_name}.")
+    reason = permissions.refusal(by, permissions.DELETE, record)
+    if reason:
+        raise RoleNotAllowed(reason)
     with acting(by, reason):
         record.delete()

@@ -6,7 +6,7 @@ from django.contrib.contenttypes.admin import GenericStackedInline
 from django.core.exceptions import PermissionDenied
 from django.utils.html import format_html_join
 
-from detainees import services
+from detainees import permissions, services
 from detainees.admin.history import HistoryAdmin, HistoryMixin
 from detainees.models import Citation, Correction, PublicationStatus, ReviewComment
 
@@ -15,13 +15,39 @@ AUDIT_FIELDS = ("public_id", "created", "updated")
 CORRECTION_FIELDS = ("is_correction", "correction_note")
 
 
-class StatusForm(forms.ModelForm):
-    """Offers only the publication states the user may pick, and refuses any other one posted.
+class RuleForm(forms.ModelForm):
+    """Refuses, as a form error, a change the user's role may not make (detainees.permissions):
+    a row added to, changed in or moved to a published record, a source's confidentiality.
 
-    `user` is set on the class the admin builds for each request (see RecordAdmin.get_form).
+    `user` is set on the class the admin builds for each request (see RuleAdminMixin.get_form
+    and RuleInlineMixin.get_formset); without one the form checks nothing.
     """
 
     user = None
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.user is None or not self.has_changed():
+            return cleaned
+        adding = self.instance.pk is None
+        action = permissions.ADD if adding else permissions.CHANGE
+        if self.cleaned_data.get("DELETE"):
+            action = permissions.DELETE
+        reason = permissions.refusal(self.user, action, self.instance, values=cleaned)
+        if reason is None and "is_confidential" in cleaned:
+            reason = permissions.confidential_refusal(
+                self.user, self.instance, cleaned["is_confidential"]
+            )
+            if reason:
+                self.add_error("is_confidential", reason)
+                return cleaned
+        if reason:
+            self.add_error(None, reason)
+        return cleaned
+
+
+class StatusForm(RuleForm):
+    """Offers only the publication states the user may pick, and refuses any other one posted."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -65,7 +91,7 @@ class EditorialForm(StatusForm):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("is_correction"):
-            if not (self.user and self.user.has_perm("detainees.add_correction")):
+            if not permissions.may(self.user, permissions.CORRECT, self.instance):
                 self.add_error("is_correction", "Your role may not record corrections.")
             elif self.old_status != PublicationStatus.PUBLISHED:
                 self.add_error("is_correction", "Only a published record is corrected.")
@@ -76,7 +102,9 @@ class EditorialForm(StatusForm):
 
 def offers_correction(request, obj) -> bool:
     return bool(
-        obj is not None and obj.is_published and request.user.has_perm("detainees.add_correction")
+        obj is not None
+        and obj.is_published
+        and permissions.may(request.user, permissions.CORRECT, obj)
     )
 
 
@@ -92,7 +120,90 @@ class ReviewCommentInline(GenericStackedInline):
     classes = ("collapse",)
 
 
-class RecordAdmin(HistoryMixin, admin.ModelAdmin):
+class RuleAdminMixin:
+    """Every permission question of a ModelAdmin answered by `detainees.permissions`: the same
+    rules the API and the importer follow. Bulk deletion asks `has_delete_permission` of every
+    row it would delete, so it follows them too."""
+
+    form = RuleForm
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.user = request.user  # a class built for this request by modelform_factory
+        return form
+
+    def has_view_permission(self, request, obj=None):
+        target = obj if obj is not None else self.model
+        return permissions.may(request.user, permissions.VIEW, target) or (
+            self.has_change_permission(request, obj)
+        )
+
+    def has_add_permission(self, request):
+        return permissions.may(request.user, permissions.ADD, self.model)
+
+    def has_change_permission(self, request, obj=None):
+        target = obj if obj is not None else self.model
+        return permissions.may(request.user, permissions.CHANGE, target)
+
+    def has_delete_permission(self, request, obj=None):
+        target = obj if obj is not None else self.model
+        return permissions.may(request.user, permissions.DELETE, target)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if any(f.name == "is_confidential" for f in self.model._meta.fields):
+            clear = obj is not None and obj.is_confidential
+            action = permissions.CLEAR_CONFIDENTIAL if clear else permissions.MARK_CONFIDENTIAL
+            if not permissions.may(request.user, action, obj if obj is not None else self.model):
+                fields.append("is_confidential")
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        # The form refused what the role may not do; this holds if a form ever forgets to.
+        action = permissions.CHANGE if change else permissions.ADD
+        reason = permissions.refusal(request.user, action, obj, values={})
+        if reason:
+            raise PermissionDenied(reason)
+        super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        if not self.has_delete_permission(request, obj):
+            raise PermissionDenied
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        if not all(self.has_delete_permission(request, obj) for obj in queryset):
+            raise PermissionDenied
+        super().delete_queryset(request, queryset)
+
+
+class RuleInlineMixin:
+    """An inline's rows are its record's content: the model's permission, and the right to
+    change the record they are shown with (none on a published record, for a researcher)."""
+
+    form = RuleForm
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form.user = request.user
+        return formset
+
+    def _may(self, request, action, obj) -> bool:
+        if not permissions.may(request.user, action, self.model):
+            return False
+        return obj is None or permissions.may(request.user, permissions.CHANGE, obj)
+
+    def has_add_permission(self, request, obj):
+        return self._may(request, permissions.ADD, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may(request, permissions.CHANGE, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may(request, permissions.DELETE, obj)
+
+
+class RecordAdmin(RuleAdminMixin, HistoryMixin, admin.ModelAdmin):
     """Shared by every publishable record: state filter, audit fields read-only, history."""
 
     form = EditorialForm
@@ -100,11 +211,6 @@ class RecordAdmin(HistoryMixin, admin.ModelAdmin):
     list_filter = ("status",)
     show_full_result_count = False
     list_per_page = 50
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.user = request.user  # a class built for this request by modelform_factory
-        return form
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = [
@@ -132,12 +238,6 @@ class RecordAdmin(HistoryMixin, admin.ModelAdmin):
     def get_inlines(self, request, obj):
         return [*super().get_inlines(request, obj), ReviewCommentInline]
 
-    def has_change_permission(self, request, obj=None):
-        # A published or withdrawn record is the editors' to change; others only view it.
-        if obj is not None and request.user.has_perm(services.permission(obj, "change")):
-            return services.may_edit(request.user, obj)
-        return super().has_change_permission(request, obj)
-
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if form.cleaned_data.get("is_correction"):
@@ -157,49 +257,18 @@ class RecordAdmin(HistoryMixin, admin.ModelAdmin):
         super().save_formset(request, form, formset, change)
 
 
-class PartAdmin(HistoryAdmin):
-    """A row edited on its own page (a name, a nationality): as editable as its record.
-
-    `record_field` names the foreign key to the record; a researcher may not change the parts
-    of a published record here any more than on the record's page.
-    """
-
-    record_field: str
-
-    def record_of(self, obj):
-        return getattr(obj, self.record_field, None) if obj is not None else None
-
-    def has_change_permission(self, request, obj=None):
-        record = self.record_of(obj)
-        if record is not None and not services.may_edit(request.user, record):
-            return False
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        record = self.record_of(obj)
-        if record is not None and not services.may_edit(request.user, record):
-            return False
-        return super().has_delete_permission(request, obj)
-
-    def save_model(self, request, obj, form, change):
-        record = self.record_of(obj)
-        if record is not None and not services.may_edit(request.user, record):
-            raise PermissionDenied(f"{record} is {record.status}: only an editor may change it.")
-        super().save_model(request, obj, form, change)
+class PartAdmin(RuleAdminMixin, HistoryAdmin):
+    """A row edited on its own page (a name, a nationality, a citation): as editable as the
+    record it belongs to (`detainees.permissions.records_of`), here as on the record's page."""
 
 
-class StatusInlineMixin:
+class StatusInlineMixin(RuleInlineMixin):
     """For inlines of records with a state (affiliations): the same limits as the record form."""
 
     form = StatusForm
 
-    def get_formset(self, request, obj=None, **kwargs):
-        formset = super().get_formset(request, obj, **kwargs)
-        formset.form.user = request.user
-        return formset
 
-
-class CitationInline(admin.StackedInline):
+class CitationInline(RuleInlineMixin, admin.StackedInline):
     model = Citation
     extra = 0
     autocomplete_fields = ("source",)

@@ -9,6 +9,7 @@ from detainees.admin.common import (
     EventCitationInline,
     PartAdmin,
     RecordAdmin,
+    RuleInlineMixin,
 )
 from detainees.models import (
     BatchMembership,
@@ -19,14 +20,14 @@ from detainees.models import (
 )
 
 
-class EventPersonInline(admin.TabularInline):
+class EventPersonInline(RuleInlineMixin, admin.TabularInline):
     model = EventPerson
     extra = 1
     autocomplete_fields = ("person",)
     fields = ("person", "role", "capacity", "note")
 
 
-class EventOrganizationInline(admin.TabularInline):
+class EventOrganizationInline(RuleInlineMixin, admin.TabularInline):
     model = EventOrganization
     extra = 1
     autocomplete_fields = ("organization",)
@@ -62,7 +63,7 @@ class EventAdmin(RecordAdmin):
         return queryset.distinct(), False
 
 
-class BatchMembershipInline(admin.TabularInline):
+class BatchMembershipInline(RuleInlineMixin, admin.TabularInline):
     model = BatchMembership
     extra = 1
     autocomplete_fields = ("person",)
@@ -86,7 +87,6 @@ class ReleaseBatchAdmin(RecordAdmin):
 
 @admin.register(BatchMembership)
 class BatchMembershipAdmin(PartAdmin):
-    record_field = "batch"
     list_display = ("person", "batch", "inclusion", "claim_status")
     list_filter = ("inclusion", "claim_status")
     search_fields = ("person__names__name", "batch__title")

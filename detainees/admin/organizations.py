@@ -6,6 +6,7 @@ from detainees.admin.common import (
     AUDIT_FIELDS,
     PartAdmin,
     RecordAdmin,
+    RuleInlineMixin,
 )
 from detainees.models import (
     Organization,
@@ -13,7 +14,7 @@ from detainees.models import (
 )
 
 
-class OrganizationNameInline(admin.TabularInline):
+class OrganizationNameInline(RuleInlineMixin, admin.TabularInline):
     model = OrganizationName
     extra = 1
 
@@ -31,7 +32,6 @@ class OrganizationAdmin(RecordAdmin):
 
 @admin.register(OrganizationName)
 class OrganizationNameAdmin(PartAdmin):
-    record_field = "organization"
     list_display = ("name", "organization", "kind", "language")
     list_filter = ("kind",)
     search_fields = ("name", "organization__name")

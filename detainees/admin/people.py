@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from detainees import permissions
 from detainees.admin.common import (
     AUDIT_FIELDS,
     RECORD_FIELDS,
@@ -17,6 +18,7 @@ from detainees.admin.common import (
     EditorialForm,
     PartAdmin,
     RecordAdmin,
+    RuleInlineMixin,
     StatusInlineMixin,
 )
 from detainees.models import (
@@ -29,7 +31,6 @@ from detainees.models.people import names_problem
 from detainees.search import similar_people
 from detainees.services import MergeError, merge_persons, plan_merge
 
-MERGE_PERMISSION = "detainees.merge_person"
 NOT_A_DUPLICATE = "not_a_duplicate"
 
 
@@ -87,14 +88,14 @@ class PersonNameFormSet(BaseInlineFormSet):
             )
 
 
-class PersonNameInline(admin.TabularInline):
+class PersonNameInline(RuleInlineMixin, admin.TabularInline):
     model = PersonName
     formset = PersonNameFormSet
     extra = 1
     fields = ("name", "kind", "is_primary", "language", "claim_status")
 
 
-class NationalityInline(admin.TabularInline):
+class NationalityInline(RuleInlineMixin, admin.TabularInline):
     model = Nationality
     extra = 0
     fields = ("country", "claim_status")
@@ -186,13 +187,13 @@ class PersonAdmin(RecordAdmin):
         if person is not None:
             names = [n.name for n in person.names.all()]
             context["duplicates"] = similar_people(names, exclude_pk=person.pk)
-            context["can_merge"] = request.user.has_perm(MERGE_PERMISSION)
+            context["can_merge"] = self.has_merge_permission(request)
             context["merged_from"] = person.redirects.all()
         return super().change_view(request, object_id, form_url, extra_context=context)
 
     def get_actions(self, request):
         actions = super().get_actions(request)
-        if not request.user.has_perm(MERGE_PERMISSION):
+        if not self.has_merge_permission(request):
             actions.pop("merge_selected", None)
         return actions
 
@@ -207,7 +208,7 @@ class PersonAdmin(RecordAdmin):
         return redirect(merge_url(survivor=people[0], removed=people[1]))
 
     def has_merge_permission(self, request):
-        return request.user.has_perm(MERGE_PERMISSION)
+        return permissions.may(request.user, permissions.MERGE, Person)
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.merge_view)
@@ -267,7 +268,6 @@ def merge_url(*, survivor, removed) -> str:
 
 @admin.register(PersonName)
 class PersonNameAdmin(PartAdmin):
-    record_field = "person"
     list_display = ("name", "person", "kind", "is_primary", "claim_status")
     list_filter = ("kind", "is_primary", "claim_status")
     search_fields = ("name",)
@@ -278,7 +278,6 @@ class PersonNameAdmin(PartAdmin):
 
 @admin.register(Nationality)
 class NationalityAdmin(PartAdmin):
-    record_field = "person"
     list_display = ("person", "country", "claim_status")
     list_filter = ("country", "claim_status")
     search_fields = ("person__names__name",)

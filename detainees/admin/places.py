@@ -7,6 +7,7 @@ from detainees.admin.common import (
     CitationInline,
     PartAdmin,
     RecordAdmin,
+    RuleInlineMixin,
 )
 from detainees.models import (
     Facility,
@@ -25,7 +26,7 @@ class PlaceAdmin(RecordAdmin):
     readonly_fields = ("slug", *AUDIT_FIELDS)
 
 
-class FacilityControlInline(admin.TabularInline):
+class FacilityControlInline(RuleInlineMixin, admin.TabularInline):
     model = FacilityControl
     extra = 1
     autocomplete_fields = ("controller",)
@@ -46,7 +47,6 @@ class FacilityAdmin(RecordAdmin):
 
 @admin.register(FacilityControl)
 class FacilityControlAdmin(PartAdmin):
-    record_field = "facility"
     list_display = ("facility", "controller", "start", "end", "claim_status")
     list_filter = ("claim_status", "controller")
     search_fields = ("facility__name", "controller__name")

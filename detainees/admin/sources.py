@@ -4,9 +4,9 @@ from django.contrib import admin
 
 from detainees.admin.common import (
     AUDIT_FIELDS,
+    PartAdmin,
     RecordAdmin,
 )
-from detainees.admin.history import HistoryAdmin
 from detainees.models import (
     Citation,
     Source,
@@ -26,7 +26,10 @@ class SourceAdmin(RecordAdmin):
 
 
 @admin.register(Citation)
-class CitationAdmin(HistoryAdmin):
+class CitationAdmin(PartAdmin):
+    """A citation is its fact's record's content: a published event's citations are the
+    editors' to change, as on the event's page."""
+
     list_display = ("__str__", "aspect", "attribution", "accessed_on")
     list_filter = ("source__kind",)
     search_fields = ("quote", "attribution", "source__title", "aspect")

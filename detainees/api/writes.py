@@ -20,7 +20,7 @@ from rest_framework.exceptions import APIException, PermissionDenied, Validation
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
-from detainees import services
+from detainees import permissions, services
 from detainees.api import schema
 from detainees.api.conditional import json_etag, require_match
 from detainees.fuzzydates import FuzzyDateError, to_edtf
@@ -470,7 +470,7 @@ class WritableMixin:
         return (
             self.lookup_url_kwarg in self.kwargs
             and user.is_authenticated
-            and user.has_perm(services.permission(model, "view"))
+            and permissions.may(user, permissions.VIEW, model)
         )
 
     def get_queryset(self):

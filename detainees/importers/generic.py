@@ -12,6 +12,11 @@ import would do.
 Rows are matched by their `id`: a record's own public id (a UUID), or the desk's identifier,
 kept as an `ExternalId` for the desk's `system`, so importing a file again changes nothing.
 New records are drafts unless the import publishes them (`may_publish` says who may).
+
+An import made for a user (the admin's, or the command's `--as-user`) follows that user's role,
+as the admin and the API do (`detainees.permissions`): a row that would change a published or
+withdrawn record (or a name, link or citation of one), publish a record, or make a confidential
+source non-confidential is refused, with its line, when the role may not; nothing is written.
 """
 
 import csv
@@ -25,13 +30,14 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path, PurePosixPath
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils.text import slugify
 from django_countries.fields import CountryField
 
-from detainees import listing_store
+from detainees import listing_store, permissions
 from detainees.csvcells import CSV_GUARD_PROPERTY, GUARD, strip_csv_guard
 from detainees.exports.tables import (
     BOOLEAN,
@@ -60,6 +66,7 @@ from detainees.models import (
     PersonName,
     Place,
     PublicationStatus,
+    Publishable,
     ReleaseBatch,
 )
 from detainees.models.people import merged_slugs, names_problem
@@ -76,6 +83,7 @@ RATIO_FREE_BYTES = 1024 * 1024
 # The most central-directory bytes an entry may take (a 46-byte header, its name and extras):
 # a directory larger than IMPORT_MAX_MEMBERS of these is refused before it is parsed.
 MAX_ENTRY_BYTES = 1024
+PUBLISHED = PublicationStatus.PUBLISHED
 TRUE = {"true", "1", "yes", "y"}
 FALSE = {"false", "0", "no", "n"}
 # Their clean() checks a person's timeline for consistency (release before capture, overlapping
@@ -154,26 +162,102 @@ class ImportReport:
 
 
 def may_publish(user) -> bool:
-    """Whether `user` may publish what an import writes: editors only.
+    """Whether `user` may publish what an import writes: whoever may publish every type
+    (`detainees.permissions`); the command and the admin both ask it."""
+    if user is None or not user.is_active:
+        return False
+    return all(
+        permissions.may(user, permissions.PUBLISH, apps.get_model("detainees", name))
+        for name in PUBLISHABLE
+    )
 
-    The one place this rule lives; the command and the admin both ask it.
+
+class Gate:
+    """The role an import runs with: what each row may do, by `detainees.permissions`.
+
+    `stored()` reads, before a row's values are set on its record, what the rules compare
+    against; `problems()` then says why the row may not be written, if it may not.
     """
-    publish_every_type = [f"detainees.publish_{model}" for model in PUBLISHABLE]
-    return bool(user is not None and user.is_active and user.has_perms(publish_every_type))
+
+    def __init__(self, user):
+        self.user = user
+        # Whoever may publish every type may change every published record and its rows.
+        self.editor = may_publish(user)
+        # The records rows belong to, by (model, pk): each is read once, or not at all when
+        # the import wrote it (see remember()).
+        self.known: dict[tuple[type, int], object] = {}
+        self.parent_models = {
+            model._meta.get_field(name).related_model
+            for model, names in permissions.PARENTS.items()
+            for name in names
+        }
+
+    def remember(self, obj) -> None:
+        """Note a record the import wrote, as it now is, for the rows that belong to it."""
+        if not self.editor and type(obj) in self.parent_models:
+            self.known[(type(obj), obj.pk)] = obj
+
+    def _prime(self, obj) -> None:
+        """Give `obj` the records it belongs to, from those this import knows or reads once."""
+        for name in permissions.PARENTS.get(type(obj), ()):
+            field = obj._meta.get_field(name)
+            pk = getattr(obj, field.attname)
+            if pk is None or field.is_cached(obj):
+                continue
+            key = (field.related_model, pk)
+            if key not in self.known:
+                self.known[key] = field.related_model._base_manager.get(pk=pk)
+            field.set_cached_value(obj, self.known[key])
+            self._prime(self.known[key])
+
+    def stored(self, obj) -> tuple:
+        """(state, confidential, why the record as stored may not be changed) of `obj`."""
+        if obj.pk is None:
+            return None, False, None
+        refused = None
+        if not self.editor:
+            self._prime(obj)
+            refused = permissions.refusal(self.user, permissions.CHANGE, obj)
+        return getattr(obj, "status", None), bool(getattr(obj, "is_confidential", False)), refused
+
+    def problems(self, obj, stored) -> list[str]:
+        old_status, old_confidential, refused = stored
+        user, model = self.user, type(obj)
+        action = permissions.ADD if obj.pk is None else permissions.CHANGE
+        reason = permissions.refusal(user, action, model)
+        if reason:
+            return [reason]
+        out = [refused] if refused else []
+        if not self.editor and not isinstance(obj, Publishable):
+            # The record the row will belong to (a name added to a published person).
+            self._prime(obj)
+            reason = permissions.refusal(user, action, obj, values={})
+            if reason:
+                out.append(reason)
+        if getattr(obj, "status", None) == PUBLISHED and old_status != PUBLISHED:
+            reason = permissions.refusal(user, permissions.PUBLISH, obj)
+            if reason:
+                out.append(reason)
+        confidential = getattr(obj, "is_confidential", None)
+        if confidential is not None and bool(confidential) != old_confidential:
+            change = (
+                permissions.MARK_CONFIDENTIAL if confidential else permissions.CLEAR_CONFIDENTIAL
+            )
+            reason = permissions.refusal(user, change, model)
+            if reason:
+                out.append(reason)
+        return list(dict.fromkeys(out))
 
 
 def may_import(user) -> bool:
     """Whether `user` may import (as drafts): staff who may add and change every table's rows."""
     if user is None or not user.is_active or not user.is_staff:
         return False
-    perms = []
-    for table in TABLES:
-        meta = table.model._meta
-        perms += [
-            f"{meta.app_label}.add_{meta.model_name}",
-            f"{meta.app_label}.change_{meta.model_name}",
-        ]
-    return user.has_perms(perms)
+    return all(
+        permissions.may(user, action, table.model)
+        for table in TABLES
+        for action in (permissions.ADD, permissions.CHANGE)
+    )
 
 
 # --- Reading files ---------------------------------------------------------------------------
@@ -877,13 +961,13 @@ SLUG_TEXT = {
 }
 
 
-def write_rows(rows, *, publish: bool, system: str, report: ImportReport, progress=None):
+def write_rows(rows, *, publish: bool, system: str, report: ImportReport, progress=None, gate=None):
     """Second pass: create or update each row in order; the caller holds the transaction.
 
     New records are inserted a chunk of rows at a time (bulk_create); the queries an import
     sends grow with the number of chunks, not of rows. Updates, and the tables in ROW_BY_ROW,
     go row by row. A chunk the database refuses is written again row by row, to name each
-    refused row.
+    refused row. With a `gate`, a row its user's role may not write is refused.
     """
     errors: list[RowError] = []
     pks: dict[tuple[str, uuid.UUID], int] = {}
@@ -909,7 +993,7 @@ def write_rows(rows, *, publish: bool, system: str, report: ImportReport, progre
             chunks = [table_rows[i : i + CHUNK] for i in range(0, len(table_rows), CHUNK)]
         for chunk in chunks:
             for row, outcome, problems in _write_chunk(
-                chunk, table, existing, keys, pks, slugs, publish=publish, system=system
+                chunk, table, existing, keys, pks, slugs, publish=publish, system=system, gate=gate
             ):
                 if problems:
                     errors += [RowError(row.where, p) for p in problems]
@@ -917,6 +1001,8 @@ def write_rows(rows, *, publish: bool, system: str, report: ImportReport, progre
                 if outcome == "created" and model is Person:
                     new_people.append(row.obj.pk)
                 pks[(table.name, row.public_id)] = row.obj.pk
+                if gate is not None:
+                    gate.remember(row.obj)
                 report.count(table.name, outcome)
             if progress is not None:
                 progress.update(len(chunk))
@@ -943,7 +1029,9 @@ def _quiet_trigger_checks() -> None:
         )
 
 
-def _write_chunk(chunk, table, existing, keys, pks, slugs, *, publish: bool, system: str):
+def _write_chunk(
+    chunk, table, existing, keys, pks, slugs, *, publish: bool, system: str, gate=None
+):
     """(row, outcome, problems) for each row of the chunk, its records written.
 
     Rows that update or leave a record go through _write_row() one by one; new records are
@@ -952,12 +1040,14 @@ def _write_chunk(chunk, table, existing, keys, pks, slugs, *, publish: bool, sys
     results, new = [], []
     for row in chunk:
         if row.exists or table.model in ROW_BY_ROW:
-            outcome, problems = _write_row(row, table, existing, keys, pks, publish=publish)
+            outcome, problems = _write_row(
+                row, table, existing, keys, pks, publish=publish, gate=gate
+            )
             if outcome == "created" and row.external:
                 _external_ids([row], system)
             results.append((row, outcome, problems))
             continue
-        problems = _build_new(row, table, keys, pks, publish=publish)
+        problems = _build_new(row, table, keys, pks, publish=publish, gate=gate)
         results.append((row, "created", problems))
         if not problems:
             new.append(row)
@@ -965,7 +1055,7 @@ def _write_chunk(chunk, table, existing, keys, pks, slugs, *, publish: bool, sys
     return [(row, outcome, refused.get(id(row), problems)) for row, outcome, problems in results]
 
 
-def _build_new(row: Row, table: Table, keys, pks, *, publish: bool) -> list[str]:
+def _build_new(row: Row, table: Table, keys, pks, *, publish: bool, gate=None) -> list[str]:
     """The unsaved record of a new row, checked as _write_row() checks it; its problems."""
     obj = table.model(public_id=row.public_id)
     row.obj = obj
@@ -976,6 +1066,10 @@ def _build_new(row: Row, table: Table, keys, pks, *, publish: bool) -> list[str]
         setattr(obj, model_field.attname, value)
     if table.publishable:
         obj.status = _status_after(obj, is_new=True, publish=publish)
+    if gate is not None:
+        refused = gate.problems(obj, gate.stored(obj))
+        if refused:
+            return refused
     try:
         _check_row(obj)
     except ValidationError as exc:
@@ -1119,11 +1213,12 @@ def refresh_slugs(people: list[int]) -> None:
         Person.objects.bulk_update(chunk, ["slug"])
 
 
-def _write_row(row: Row, table: Table, existing, keys, pks, *, publish: bool):
+def _write_row(row: Row, table: Table, existing, keys, pks, *, publish: bool, gate=None):
     """Create, update or leave one record; (outcome, problems)."""
     obj = existing.get(row.public_id) or table.model(public_id=row.public_id)
     row.obj = obj
     is_new = obj.pk is None
+    stored = gate.stored(obj) if gate is not None else None
     problems = _assign(row, obj, keys, pks)
     if problems:
         return None, problems
@@ -1136,6 +1231,10 @@ def _write_row(row: Row, table: Table, existing, keys, pks, *, publish: bool):
         obj.status = status
     if not changed:
         return "unchanged", []
+    if gate is not None:
+        refused = gate.problems(obj, stored)
+        if refused:
+            return None, refused
     try:
         _check_row(obj)
         with transaction.atomic():  # a savepoint: a refused row leaves the others going
@@ -1207,8 +1306,9 @@ def import_rows(
     """Check, then write every row, all or nothing; ImportRefused lists every problem.
 
     `user` is who runs the import (the admin's background job passes the user who started
-    it); None for the server's operator. `progress`, if given, has `update(rows)` called as
-    rows are written.
+    it): each row is held to that user's role (`Gate`). Without one (the management command
+    run on the server), every row may be written. `progress`, if given, has `update(rows)`
+    called as rows are written.
     """
     errors = check_rows(rows, system=system)
     if errors:
@@ -1220,7 +1320,12 @@ def import_rows(
             # end rather than after every statement.
             with listing_store.deferred():
                 errors = write_rows(
-                    rows, publish=publish, system=system, report=report, progress=progress
+                    rows,
+                    publish=publish,
+                    system=system,
+                    report=report,
+                    progress=progress,
+                    gate=Gate(user) if user is not None else None,
                 )
             if errors:
                 raise ImportRefused(errors)
