@@ -67,6 +67,10 @@ class Fact:
         return self.obj.claim_status == ClaimStatus.INFERRED
 
 
+# How many other members of each of a person's release batches the person page names.
+RELATED_PER_BATCH = 20
+
+
 def person_page_queryset(*, published_only: bool = True, batch_members: bool = True):
     """Published people with every published fact the page shows, in a fixed number of queries.
 
@@ -109,9 +113,12 @@ def person_page_queryset(*, published_only: bool = True, batch_members: bool = T
         memberships = memberships.prefetch_related(
             Prefetch(
                 "batch__memberships",
+                # The first few only: a batch can name hundreds, who belong on its own page.
+                # One more than shown, and the person, to know whether there are more.
                 queryset=BatchMembership.objects.filter(person__status=PUBLISHED)
                 .select_related("person")
-                .prefetch_related("person__names"),
+                .prefetch_related("person__names")
+                .order_by("pk")[: RELATED_PER_BATCH + 2],
                 to_attr="public_memberships",
             )
         )
@@ -164,10 +171,13 @@ def person_page(person) -> dict:
                 how = "captured together" if role.role == EventPerson.Role.SUBJECT else None
                 how = how or role.get_role_display().split(" (")[0].lower()
                 related.setdefault(role.person, set()).add(how)
+    more_in_batches = []
     for membership in person.batch_memberships.all():
-        for other in membership.batch.public_memberships:
-            if other.person_id != person.pk:
-                related.setdefault(other.person, set()).add(f"same batch: {membership.batch}")
+        others = [m for m in membership.batch.public_memberships if m.person_id != person.pk]
+        for other in others[:RELATED_PER_BATCH]:
+            related.setdefault(other.person, set()).add(f"same batch: {membership.batch}")
+        if len(others) > RELATED_PER_BATCH:
+            more_in_batches.append(membership.batch)
     # Conflicting claims: disputed accounts of one kind of event (two release dates from two
     # sources) are kept apart in the timeline and also shown next to each other.
     by_kind = {}
@@ -192,6 +202,7 @@ def person_page(person) -> dict:
         "related": sorted(
             ((p, sorted(hows)) for p, hows in related.items()), key=lambda r: str(r[0])
         ),
+        "more_in_batches": more_in_batches,
         "conflicts": conflicts,
         "footnotes": notes.notes,
         "status_line": person.status_line(),
@@ -223,35 +234,57 @@ def events_for_listing():
     )
 
 
-def organization_page(organization) -> dict:
+# Every list on a record's page is paged (a force's page once listed 572 captures in one page):
+# `SECTION_PAGE_SIZE` rows a page, each list with its own cursor parameter `<name>_after`.
+SECTION_PAGE_SIZE = 50
+
+
+def section(queryset, cursors, name: str, field: str, *, descending: bool = False):
+    """One page of a list on a record's page, from the cursor `cursors[name]` (the request's
+    `<name>_after`). Raises BadCursor for a cursor that is not one."""
+    return keyset_page(
+        queryset,
+        field=field,
+        descending=descending,
+        after=(cursors or {}).get(name),
+        size=SECTION_PAGE_SIZE,
+    )
+
+
+def organization_page(organization, cursors=None) -> dict:
     from detainees.models import Organization
 
     roles = EventOrganization.objects.filter(organization=organization)
+    members = (
+        Affiliation.objects.published()
+        .filter(organization=organization, person__status=PUBLISHED)
+        .exclude(claim_status=ClaimStatus.RETRACTED)
+        .select_related("person")
+        .prefetch_related("person__names")
+    )
+    captures = events_for_listing().filter(
+        kind=Event.Kind.CAPTURE,
+        pk__in=roles.filter(
+            role__in=[
+                EventOrganization.Role.CAPTURING_FORCE,
+                EventOrganization.Role.PARTNER_FORCE,
+            ]
+        ).values("event_id"),
+    )
+    releases = events_for_listing().filter(
+        kind=Event.Kind.RELEASE,
+        pk__in=roles.filter(role=EventOrganization.Role.ORDERED_BY).values("event_id"),
+    )
+    children = Organization.objects.published().filter(parent=organization)
     return {
         "organization": organization,
         "parent": organization.parent
         if organization.parent_id and organization.parent.is_published
         else None,
-        "children": Organization.objects.published().filter(parent=organization).order_by("name"),
-        "members": Affiliation.objects.published()
-        .filter(organization=organization, person__status=PUBLISHED)
-        .exclude(claim_status=ClaimStatus.RETRACTED)
-        .select_related("person")
-        .prefetch_related("person__names")
-        .order_by("start_earliest", "pk"),
-        "captures": events_for_listing().filter(
-            kind=Event.Kind.CAPTURE,
-            pk__in=roles.filter(
-                role__in=[
-                    EventOrganization.Role.CAPTURING_FORCE,
-                    EventOrganization.Role.PARTNER_FORCE,
-                ]
-            ).values("event_id"),
-        ),
-        "releases": events_for_listing().filter(
-            kind=Event.Kind.RELEASE,
-            pk__in=roles.filter(role=EventOrganization.Role.ORDERED_BY).values("event_id"),
-        ),
+        "children": section(children, cursors, "children", "name"),
+        "members": section(members, cursors, "members", "start_earliest"),
+        "captures": section(captures, cursors, "captures", "date_earliest"),
+        "releases": section(releases, cursors, "releases", "date_earliest"),
     }
 
 
@@ -347,22 +380,23 @@ def is_public_fact(fact) -> bool:
     return True
 
 
-def batch_page(batch) -> dict:
+def batch_page(batch, cursors=None) -> dict:
     memberships = (
         BatchMembership.objects.filter(batch=batch, person__status=PUBLISHED)
         .exclude(claim_status=ClaimStatus.RETRACTED)
         .select_related("person")
         .prefetch_related("person__names")
-        .order_by("inclusion", "pk")
     )
     return {
         "batch": batch,
-        "memberships": memberships,
-        "releases": events_for_listing().filter(batch=batch),
+        "memberships": section(memberships, cursors, "members", "inclusion"),
+        "releases": section(
+            events_for_listing().filter(batch=batch), cursors, "releases", "date_earliest"
+        ),
     }
 
 
-def place_page(place) -> dict:
+def place_page(place, cursors=None) -> dict:
     from detainees.models import Place
 
     inside = Q(place=place) | Q(place__parent=place) | Q(place__parent__parent=place)
@@ -373,7 +407,11 @@ def place_page(place) -> dict:
             for p in (place.parent, place.parent.parent if place.parent else None)
             if p and p.is_published
         ],
-        "children": Place.objects.published().filter(parent=place).order_by("name"),
-        "facilities": place.facilities.filter(status=PUBLISHED).order_by("name"),
-        "events": events_for_listing().filter(inside),
+        "children": section(
+            Place.objects.published().filter(parent=place), cursors, "children", "name"
+        ),
+        "facilities": section(
+            place.facilities.filter(status=PUBLISHED), cursors, "facilities", "name"
+        ),
+        "events": section(events_for_listing().filter(inside), cursors, "events", "date_earliest"),
     }

@@ -81,6 +81,15 @@ def sort_for(filterset) -> tuple[str, bool]:
     return SORTS["name"]
 
 
+def section_cursors(request) -> dict[str, str]:
+    """The cursors of the paged lists on a record's page: `<list>_after` parameters."""
+    return {
+        name.removesuffix("_after"): value
+        for name, value in request.GET.items()
+        if name.endswith("_after") and value
+    }
+
+
 @require_GET
 def home(request):
     # The page reads nothing, but its search needs the database: an outage is a 503 here too.
@@ -228,7 +237,11 @@ def organization_detail(request, slug):
         Organization.objects.published().select_related("parent").prefetch_related("names"),
         slug=slug,
     )
-    return render(request, "detainees/organization_detail.html", organization_page(organization))
+    try:
+        context = organization_page(organization, section_cursors(request))
+    except BadCursor as exc:
+        return HttpResponseBadRequest(str(exc))
+    return render(request, "detainees/organization_detail.html", context)
 
 
 @require_GET
@@ -275,14 +288,22 @@ def batch_detail(request, slug):
         ReleaseBatch.objects.published().select_related("ordered_by", "carried_out_by"),
         slug=slug,
     )
-    return render(request, "detainees/batch_detail.html", batch_page(batch))
+    try:
+        context = batch_page(batch, section_cursors(request))
+    except BadCursor as exc:
+        return HttpResponseBadRequest(str(exc))
+    return render(request, "detainees/batch_detail.html", context)
 
 
 @require_GET
 @answers_gone
 def place_detail(request, slug):
     place = published_or_gone(Place.objects.published().select_related("parent__parent"), slug=slug)
-    return render(request, "detainees/place_detail.html", place_page(place))
+    try:
+        context = place_page(place, section_cursors(request))
+    except BadCursor as exc:
+        return HttpResponseBadRequest(str(exc))
+    return render(request, "detainees/place_detail.html", context)
 
 
 @require_GET

@@ -58,6 +58,7 @@ from detainees.models import (
     FacetTotal,
     Facility,
     FacilityControl,
+    ImportJob,
     Nationality,
     Organization,
     OrganizationName,
@@ -240,6 +241,17 @@ def build_hidden_rows() -> list[models.Model]:
                 public_id=person.public_id,
             ),
         ]
+    # An admin import's job: who uploaded which file, and its problems; staff only.
+    rows.append(
+        ImportJob.objects.create(
+            username="crawl-uploader",
+            file_path="/private/upload.csv",
+            file_name="upload.csv",
+            system="desk",
+            dry_run=True,
+            errors=[["upload.csv, line 2", "a private problem"]],
+        )
+    )
     # A fact cited from a public source, with private notes only.
     Citation.objects.create(source=source, event=event, quote="public quote")
     return rows

@@ -42,3 +42,12 @@ def facet_options(field, counts):
             for value, label, n in counts
         ),
     )
+
+
+@register.simple_tag(takes_context=True)
+def next_section_url(context, name: str, cursor: str) -> str:
+    """The link to the next page of the list `name` on a record's page: the same query with
+    `<name>_after` set to `cursor` (other lists keep their pages), at the list's heading."""
+    query = context["request"].GET.copy()
+    query[f"{name}_after"] = cursor
+    return f"?{query.urlencode()}#{name}"
