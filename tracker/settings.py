@@ -134,6 +134,8 @@ MIDDLEWARE = [
     "tracker.routers.ReplicaMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before any view reads a parameter: every query-string value is bounded in length.
+    "detainees.params.ParameterBoundsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
