@@ -239,8 +239,11 @@ class FuzzyBoundField(forms.CharField):
 
     def __init__(self, *, end: bool, **kwargs):
         self.end = end
-        kwargs.setdefault("max_length", MAX_DATE_LENGTH)
         super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        # Not max_length, whose validator would run on the cleaned day.
+        return {**super().widget_attrs(widget), "maxlength": str(MAX_DATE_LENGTH)}
 
     def to_python(self, value):
         value = super().to_python(value)
