@@ -16,7 +16,7 @@ from django.db import connection, models
 from django.db.models import Exists, F, Q, Value
 from django.db.models.functions import Cast, ExtractYear
 from django_countries import countries
-from django_filters.fields import IsoDateTimeField
+from django_filters.fields import IsoDateTimeField, MultipleChoiceField
 
 from detainees.fuzzydates import FuzzyDate, FuzzyDateError
 from detainees.listing import CurrentStatus, annotate_listing, own_events
@@ -38,6 +38,7 @@ from detainees.models import (
     PublicationStatus,
     Source,
 )
+from detainees.params import MAX_CHOICE_LENGTH, MAX_DATE_LENGTH, MAX_SEARCH_LENGTH, too_long
 
 PUBLISHED = PublicationStatus.PUBLISHED
 
@@ -240,10 +241,16 @@ class FuzzyBoundField(forms.CharField):
         self.end = end
         super().__init__(**kwargs)
 
+    def widget_attrs(self, widget):
+        # Not max_length, whose validator would run on the cleaned day.
+        return {**super().widget_attrs(widget), "maxlength": str(MAX_DATE_LENGTH)}
+
     def to_python(self, value):
         value = super().to_python(value)
         if not value:
             return None
+        if len(value) > MAX_DATE_LENGTH:  # before any parsing
+            raise forms.ValidationError(too_long(MAX_DATE_LENGTH, len(value)))
         try:
             fuzzy = FuzzyDate.parse(value)
         except FuzzyDateError as exc:
@@ -318,20 +325,36 @@ def narrows(filterset, ignored=frozenset()) -> bool:
     return any(v for k, v in filterset.form.cleaned_data.items() if k not in ignored)
 
 
+MAX_FACET_VALUES = 100  # values of one facet in one request
+
+
+class FacetValuesField(MultipleChoiceField):
+    """A facet's selected values. Unknown values simply match nobody; a NUL, which PostgreSQL
+    cannot take, an over-long value and too many values are refused."""
+
+    def valid_value(self, value):
+        return "\x00" not in value
+
+    def validate(self, value):
+        if len(value) > MAX_FACET_VALUES:
+            raise forms.ValidationError(
+                f"At most {MAX_FACET_VALUES} values are read here (this has {len(value):,})."
+            )
+        for item in value:
+            if len(item) > MAX_CHOICE_LENGTH:
+                raise forms.ValidationError(too_long(MAX_CHOICE_LENGTH, len(item)))
+        super().validate(value)
+
+
 class FacetFilter(django_filters.MultipleChoiceFilter):
     """A facet's checkboxes; the choices are whatever values the data holds. Filters on the
     record's stored values (its `listing`'s facets)."""
 
+    field_class = FacetValuesField
+
     def __init__(self, facet: Facet, **kwargs):
         self.facet = facet
         super().__init__(label=facet.label, widget=forms.CheckboxSelectMultiple, **kwargs)
-
-    @property
-    def field(self):
-        field = super().field
-        # Unknown values simply match nobody; only a NUL, which PostgreSQL cannot take, is refused.
-        field.valid_value = lambda value: "\x00" not in value
-        return field
 
     def filter(self, qs, value):
         if not value:
@@ -341,7 +364,9 @@ class FacetFilter(django_filters.MultipleChoiceFilter):
 
 
 class PersonFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(label="Name", method="filter_search")
+    q = django_filters.CharFilter(
+        label="Name", method="filter_search", max_length=MAX_SEARCH_LENGTH
+    )
     captured_from = FuzzyBoundFilter(label="Captured from", help="e.g. 2011, spring 2011")
     captured_to = FuzzyBoundFilter(label="Captured to", end=True)
     captured_reading = django_filters.ChoiceFilter(

@@ -101,6 +101,18 @@ EXAMPLES = (
 )
 NOT_EDTF = "it is not valid EDTF"
 
+# Bounds on what reaches a parser. The edtf package's grammar (pyparsing) takes time that grows
+# much faster than its input on some forms: a list of 1,000 characters took 15 s. Every date
+# read here, from a query string, an API body, an import cell or the admin, is first held to
+# these bounds, in time linear in its length; the common forms never reach the grammar at all.
+MAX_LENGTH = 100  # the longest date text read; EDTFField stores at most 100 characters too
+MAX_MEMBERS = 10  # dates in one EDTF list [a,b] or set {a,b}
+# Every character a date may hold: digits, the EDTF marks and, for dates in words, letters.
+# EDTF's long years (Y...), exponents (E) and significant digits (S) are left out: only years 1
+# to 9999 can be stored.
+_ALLOWED = re.compile(r"[0-9A-Za-z .,;:'’()/~?%^+\-–—\[\]{}]*")
+_EDTF_ALLOWED = re.compile(r"[0-9XTZ:+.,/~?%^\-\[\]{} ]*")
+
 
 class FuzzyDateError(ValueError):
     """Why a text is not a date we can store; str(err) is a whole sentence."""
@@ -128,7 +140,10 @@ class FuzzyDate:
     @classmethod
     def parse(cls, text: str) -> "FuzzyDate":
         """EDTF or words ("spring 2011", "before June 2014"); FuzzyDateError says why not."""
-        raw = " ".join(("" if text is None else str(text)).split())
+        text = "" if text is None else str(text)
+        _check_length(text)
+        raw = " ".join(text.split())
+        _check_shape(raw, _ALLOWED)
         try:
             return _parse_text(raw)
         except FuzzyDateError as exc:
@@ -139,9 +154,12 @@ class FuzzyDate:
     @classmethod
     def from_edtf(cls, edtf: str) -> "FuzzyDate":
         """Strict EDTF only; "" is unknown. FuzzyDateError says why a text is refused."""
-        text = (edtf or "").strip()
+        text = edtf or ""
+        _check_length(text)
+        text = text.strip()
         if not text:
             return cls("", None, None)
+        _check_shape(text, _EDTF_ALLOWED)
         try:
             return _from_edtf(text)
         except FuzzyDateError as exc:
@@ -174,24 +192,54 @@ def humanize(edtf: str) -> str:
         return text
 
 
+# --- Bounds on input ---------------------------------------------------------------------------
+
+
+def _check_length(text: str) -> None:
+    """Refuses text longer than MAX_LENGTH; the text itself is not repeated in the message."""
+    if len(text) > MAX_LENGTH:
+        raise FuzzyDateError(
+            f"a date has at most {MAX_LENGTH} characters (this one has {len(text):,})"
+        )
+
+
+def _check_shape(text: str, allowed: re.Pattern) -> None:
+    """Refuses, in one linear pass each, characters no date has, nested or misplaced brackets,
+    and lists or sets of more than MAX_MEMBERS dates."""
+    if not allowed.fullmatch(text):
+        bad = sorted({c for c in text if not allowed.fullmatch(c)})[:5]
+        shown = " ".join(repr(c) for c in bad)
+        raise FuzzyDateError(f"a date cannot contain {shown}", text)
+    opening = text.count("[") + text.count("{")
+    closing = text.count("]") + text.count("}")
+    if not opening and not closing:
+        return
+    if opening != 1 or closing != 1 or text[:1] + text[-1:] not in ("[]", "{}"):
+        raise FuzzyDateError(
+            "an EDTF list is written [a,b] and a set {a,b}, once, around the whole date; "
+            "they cannot be nested or combined with other forms",
+            text,
+        )
+    if text.count(",") >= MAX_MEMBERS:
+        raise FuzzyDateError(
+            f"an EDTF list or set holds at most {MAX_MEMBERS} dates "
+            f"(this one has {text.count(',') + 1})"
+        )
+
+
 # --- EDTF -> bounds -----------------------------------------------------------------------------
-
-
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 # The EDTF grammar (pyparsing) takes about 10 ms a date: imports and lists repeat the same dates,
 # and FuzzyDate is immutable, so results are kept. A plain, valid day needs no grammar at all.
 @functools.lru_cache(maxsize=8192)
 def _from_edtf(text: str) -> FuzzyDate:
-    if _DAY.fullmatch(text):
-        try:
-            day = date.fromisoformat(text)
-        except ValueError:
-            pass  # the grammar below says what is wrong with it
-        else:
-            if day.year > 0:
-                return FuzzyDate(text, day, day)
+    if len(text) > MAX_LENGTH:  # built from words within the bound; never longer, but be sure
+        raise FuzzyDateError(f"a date has at most {MAX_LENGTH} characters")
+    if (plain := _plain_edtf(text)) is not None:
+        return plain
+    if not _EDTF_ALLOWED.fullmatch(text):
+        raise FuzzyDateError(NOT_EDTF)
     if "/" in text:
         start, end = text.split("/", 1)
         if (start == ".." and "X" in end) or (end == ".." and "X" in start):
@@ -226,6 +274,55 @@ def _from_edtf(text: str) -> FuzzyDate:
     return FuzzyDate(canonical, earliest, latest)
 
 
+_PLAIN = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+
+
+def _plain_bounds(part: str) -> tuple[date, date] | None:
+    """First and last day of a plain year, month or day (no qualifier, season or X), if valid."""
+    m = _PLAIN.fullmatch(part)
+    if not m or m[1] == "0000":
+        return None
+    year = int(m[1])
+    if m[2] is None:
+        return date(year, 1, 1), date(year, 12, 31)
+    month = int(m[2])
+    if not 1 <= month <= 12:
+        return None  # a season or part of a year: the grammar reads those
+    last = _days_in(year, month)
+    if m[3] is None:
+        return date(year, month, 1), date(year, month, last)
+    day = int(m[3])
+    if not 1 <= day <= last:
+        return None  # the grammar's path says what is wrong with it
+    return date(year, month, day), date(year, month, day)
+
+
+def _plain_edtf(text: str) -> FuzzyDate | None:
+    """The forms almost every stored date has, read by linear regexes without the grammar: a
+    plain year, month or day; a period of two (either end may be open, ".."); a list or set of
+    them. None for anything else, which goes to the grammar. The bounds are the ones the
+    package gives these forms (tests compare the two)."""
+    if (bounds := _plain_bounds(text)) is not None:
+        return FuzzyDate(text, *bounds)
+    if text.count("/") == 1:
+        start, end = text.split("/")
+        first = None if start == ".." else _plain_bounds(start)
+        last = None if end == ".." else _plain_bounds(end)
+        if (first is None and start != "..") or (last is None and end != ".."):
+            return None
+        if first is None and last is None:
+            return None
+        if first is not None and last is not None and last[1] < first[0]:
+            return None  # the grammar's path explains the order
+        return FuzzyDate(text, first and first[0], last and last[1])
+    if text[:1] + text[-1:] in ("[]", "{}") and "/" not in text:
+        members = [_plain_bounds(m) for m in text[1:-1].split(",")]
+        if not members or any(m is None for m in members):
+            return None
+        return FuzzyDate(text, min(m[0] for m in members), max(m[1] for m in members))
+    return None
+
+
 def _parse_edtf(text: str):
     try:
         return parse_edtf(text)
@@ -252,7 +349,7 @@ def _to_day(struct) -> date | None:
         return None  # the package gives +/- infinity for an open end
     try:
         return date(struct.tm_year, struct.tm_mon, struct.tm_mday)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise FuzzyDateError("only dates from the year 1 to 9999 can be stored") from exc
 
 

@@ -42,6 +42,7 @@ from detainees.pages import (
     source_page,
 )
 from detainees.pagination import BadCursor, keyset_page
+from detainees.params import MAX_SEARCH_LENGTH, too_long
 from detainees.streams import events_csv, people_csv
 from detainees.withdrawn import Gone, published_or_gone
 from tracker.outage import check_database
@@ -226,6 +227,9 @@ def search(request):
     from detainees.search import search_all
 
     q = request.GET.get("q", "").strip()
+    if len(q) > MAX_SEARCH_LENGTH:  # before the search: a trigram match costs with its length
+        context = {"q": "", "results": {}, "error": too_long(MAX_SEARCH_LENGTH, len(q))}
+        return render(request, "detainees/search.html", context, status=400)
     results = search_all(q) if q else {}
     return render(request, "detainees/search.html", {"q": q, "results": results})
 
@@ -320,3 +324,13 @@ def data_archive(request):
         raise Http404("No export has been made yet.")
     path = Path(settings.EXPORT_DIR) / ARCHIVE
     return FileResponse(path.open("rb"), as_attachment=True, filename=ARCHIVE)
+
+
+# What each page reads from its query string (besides `size` and the cursor `after`): the bounds
+# tests send hostile values to every one of these, and the README's "Limits" lists them.
+for _view in (person_list, person_list_csv, figures_view):
+    _view.filterset_class = PersonFilterSet
+for _view in (event_list, event_list_csv):
+    _view.filterset_class = EventFacetFilterSet
+facility_detail.date_params = ("on",)
+search.text_params = ("q",)

@@ -195,10 +195,11 @@ MIDDLEWARE = [
     "tracker.outage.DatabaseOutageMiddleware",
     "tracker.routers.ReplicaMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "tracker.params.QueryStringMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
+    # Before any view reads a parameter: every query-string value is bounded in length.
+    "detainees.params.ParameterBoundsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

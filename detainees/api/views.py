@@ -48,6 +48,7 @@ from detainees.models import (
     Source,
 )
 from detainees.pages import person_page_queryset
+from detainees.params import MAX_SEARCH_LENGTH
 from detainees.withdrawn import withdrawal
 
 PUBLISHED = PublicationStatus.PUBLISHED
@@ -112,7 +113,9 @@ class WritableViewSet(
 
 
 class PersonAPIFilterSet(PersonFilterSet):
-    search = django_filters.CharFilter(label="Any name, spelling-tolerant", method="filter_search")
+    search = django_filters.CharFilter(
+        label="Any name, spelling-tolerant", method="filter_search", max_length=MAX_SEARCH_LENGTH
+    )
     updated_since = UpdatedSinceFilter(
         field_name="updated", lookup_expr="gte", label="Changed at or after (ISO 8601)"
     )
