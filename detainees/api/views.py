@@ -4,7 +4,7 @@ JSON or CSV; writes for signed-in roles (detainees.api.writes)."""
 import uuid
 
 import django_filters
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
@@ -178,9 +178,8 @@ class PersonViewSet(FacetCountsMixin, WritableViewSet):
             return HttpResponsePermanentRedirect(request.build_absolute_uri(url))
 
 
-def public_event_queryset(*, published_only=True):
-    """Events with everything their JSON shows; with `published_only=False` drafts too."""
-    events = Event.objects.published() if published_only else Event.objects.all()
+def event_queryset(events):
+    """`events` with everything their JSON shows."""
     return events.select_related("place", "facility", "from_facility", "batch").prefetch_related(
         Prefetch(
             "people",
@@ -208,26 +207,39 @@ class EventFilterSet(EventFacetFilterSet, UpdatedSinceFilterSet):
     date_to = django_filters.DateFilter(
         field_name="date_earliest", lookup_expr="lte", label="Possibly on or before"
     )
-    person = django_filters.UUIDFilter(
-        field_name="people__person__public_id", method="filter_person"
-    )
+    # Linked records: each resolved through its own public(), so the id of a draft or
+    # withdrawn record selects nothing, exactly as an unknown id does.
+    person = django_filters.UUIDFilter(field_name="people__person__public_id", method="filter_link")
     organization = django_filters.UUIDFilter(
-        field_name="organizations__organization__public_id", method="filter_organization"
+        field_name="organizations__organization__public_id", method="filter_link"
     )
+    place = django_filters.UUIDFilter(field_name="place__public_id", method="filter_link")
+    facility = django_filters.UUIDFilter(field_name="facility__public_id", method="filter_link")
 
     class Meta:
         model = Event
         fields = ["kind", "claim_status", "updated_since"]
 
-    def filter_person(self, queryset, name, value):
-        people = EventPerson.objects.filter(event=OuterRef("pk"), person__public_id=value)
-        return queryset.filter(Exists(people))
+    def filter_link(self, queryset, name, value):
+        return queryset.filter(linked_to(name, value))
 
-    def filter_organization(self, queryset, name, value):
-        links = EventOrganization.objects.filter(
-            event=OuterRef("pk"), organization__public_id=value
+
+def linked_to(name: str, public_id) -> Q:
+    """Events linked (through the lookup path `name`, ending in `public_id`) to the public
+    record with this id: nothing for a hidden or unknown one."""
+    path = name.removesuffix("__public_id")
+    field = Event._meta.get_field(path.split("__")[0])
+    if field.one_to_many:  # people, organizations: links with their own table
+        link = field.related_model
+        column = path.split("__")[1]
+        target = link._meta.get_field(column).related_model
+        links = link.objects.filter(
+            event=OuterRef("pk"),
+            **{f"{column}__in": target.objects.public().filter(public_id=public_id)},
         )
-        return queryset.filter(Exists(links))
+        return Q(Exists(links))
+    target = field.related_model
+    return Q(**{f"{path}__in": target.objects.public().filter(public_id=public_id)})
 
 
 class EventViewSet(FacetCountsMixin, WritableViewSet):
@@ -237,10 +249,12 @@ class EventViewSet(FacetCountsMixin, WritableViewSet):
     filterset_class = EventFilterSet
 
     def detail_queryset(self, *, public=True):
-        return public_event_queryset(published_only=public)
+        # A detail also answers for a published event that was retracted: its JSON says
+        # "claim_status": "retracted", as the person timelines that link it show it marked.
+        return event_queryset(Event.objects.published() if public else Event.objects.all())
 
     def list_queryset(self):
-        return public_event_queryset()
+        return event_queryset(Event.objects.public())
 
 
 def simple_filterset(model_class, **extra):
@@ -256,7 +270,7 @@ class OrganizationViewSet(WritableViewSet):
     filterset_class = simple_filterset(Organization, fields=["kind", "country"])
 
     def detail_queryset(self, *, public=True):
-        organizations = Organization.objects.published() if public else Organization.objects.all()
+        organizations = Organization.objects.public() if public else Organization.objects.all()
         return organizations.select_related("parent").prefetch_related("names")
 
     def list_queryset(self):
@@ -269,7 +283,7 @@ class PlaceViewSet(WritableViewSet):
     filterset_class = simple_filterset(Place, fields=["kind", "country"])
 
     def detail_queryset(self, *, public=True):
-        places = Place.objects.published() if public else Place.objects.all()
+        places = Place.objects.public() if public else Place.objects.all()
         return places.select_related("parent")
 
     def list_queryset(self):
@@ -281,7 +295,7 @@ class FacilityViewSet(ReadOnlyViewSet):
     filterset_class = simple_filterset(Facility, fields=["kind"])
 
     def get_queryset(self):
-        return Facility.objects.published().select_related("place")
+        return Facility.objects.public().select_related("place")
 
 
 class ReleaseBatchViewSet(ReadOnlyViewSet):
@@ -289,7 +303,7 @@ class ReleaseBatchViewSet(ReadOnlyViewSet):
     filterset_class = simple_filterset(ReleaseBatch)
 
     def get_queryset(self):
-        return ReleaseBatch.objects.published().select_related("ordered_by", "carried_out_by")
+        return ReleaseBatch.objects.public().select_related("ordered_by", "carried_out_by")
 
 
 class SourceViewSet(WritableViewSet):
@@ -301,7 +315,7 @@ class SourceViewSet(WritableViewSet):
     def detail_queryset(self, *, public=True):
         if not public:
             return Source.objects.select_related("publisher")
-        return Source.objects.published().filter(is_confidential=False).select_related("publisher")
+        return Source.objects.public().select_related("publisher")
 
     def list_queryset(self):
         return self.detail_queryset()
