@@ -13,7 +13,7 @@ from datetime import UTC, date
 import django_filters
 from django import forms
 from django.db import connection, models
-from django.db.models import Exists, F, Q, Value
+from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Cast, ExtractYear
 from django_countries import countries
 from django_filters.fields import IsoDateTimeField
@@ -596,12 +596,50 @@ EVENT_FACETS: dict[str, Facet] = {
 }
 
 
+def linked_to(name: str, public_id) -> Q:
+    """Events linked (through the lookup path `name`, ending in `public_id`) to the public
+    record with this id: none for the id of a hidden record, as for an unknown one."""
+    path = name.removesuffix("__public_id")
+    field = Event._meta.get_field(path.split("__")[0])
+    if field.one_to_many:  # people, organizations: links with their own table
+        column = path.split("__")[1]
+        link = field.related_model
+        target = link._meta.get_field(column).related_model
+        links = link.objects.filter(
+            event=OuterRef("pk"),
+            **{f"{column}__in": target.objects.public().filter(public_id=public_id)},
+        )
+        return Q(Exists(links))
+    target = field.related_model
+    return Q(**{f"{path}__in": target.objects.public().filter(public_id=public_id)})
+
+
 class EventFacetFilterSet(django_filters.FilterSet):
-    """The events list's facets, for the public page and the API alike."""
+    """The events list's facets, for the public page and the API alike, and its filters by a
+    linked record's id. Each linked record is looked up through its own public(): the id of a
+    draft or withdrawn one selects nothing, exactly as an unknown id does."""
+
+    person = django_filters.UUIDFilter(
+        field_name="people__person__public_id", method="filter_link", label="Person (id)"
+    )
+    organization = django_filters.UUIDFilter(
+        field_name="organizations__organization__public_id",
+        method="filter_link",
+        label="Organization (id)",
+    )
+    place = django_filters.UUIDFilter(
+        field_name="place__public_id", method="filter_link", label="Place (id)"
+    )
+    facility = django_filters.UUIDFilter(
+        field_name="facility__public_id", method="filter_link", label="Facility (id)"
+    )
 
     class Meta:
         model = Event
         fields = []
+
+    def filter_link(self, queryset, name, value):
+        return queryset.filter(linked_to(name, value))
 
     def __init__(self, data=None, *args, **kwargs):
         super().__init__(data, *args, **kwargs)

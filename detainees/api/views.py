@@ -4,7 +4,7 @@ JSON or CSV; writes for signed-in roles (detainees.api.writes)."""
 import uuid
 
 import django_filters
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
@@ -207,39 +207,10 @@ class EventFilterSet(EventFacetFilterSet, UpdatedSinceFilterSet):
     date_to = django_filters.DateFilter(
         field_name="date_earliest", lookup_expr="lte", label="Possibly on or before"
     )
-    # Linked records: each resolved through its own public(), so the id of a draft or
-    # withdrawn record selects nothing, exactly as an unknown id does.
-    person = django_filters.UUIDFilter(field_name="people__person__public_id", method="filter_link")
-    organization = django_filters.UUIDFilter(
-        field_name="organizations__organization__public_id", method="filter_link"
-    )
-    place = django_filters.UUIDFilter(field_name="place__public_id", method="filter_link")
-    facility = django_filters.UUIDFilter(field_name="facility__public_id", method="filter_link")
 
     class Meta:
         model = Event
         fields = ["kind", "claim_status", "updated_since"]
-
-    def filter_link(self, queryset, name, value):
-        return queryset.filter(linked_to(name, value))
-
-
-def linked_to(name: str, public_id) -> Q:
-    """Events linked (through the lookup path `name`, ending in `public_id`) to the public
-    record with this id: nothing for a hidden or unknown one."""
-    path = name.removesuffix("__public_id")
-    field = Event._meta.get_field(path.split("__")[0])
-    if field.one_to_many:  # people, organizations: links with their own table
-        link = field.related_model
-        column = path.split("__")[1]
-        target = link._meta.get_field(column).related_model
-        links = link.objects.filter(
-            event=OuterRef("pk"),
-            **{f"{column}__in": target.objects.public().filter(public_id=public_id)},
-        )
-        return Q(Exists(links))
-    target = field.related_model
-    return Q(**{f"{path}__in": target.objects.public().filter(public_id=public_id)})
 
 
 class EventViewSet(FacetCountsMixin, WritableViewSet):
