@@ -645,7 +645,7 @@ class EventFacetFilterSet(django_filters.FilterSet):
         super().__init__(data, *args, **kwargs)
         for name, facet in EVENT_FACETS.items():
             if name in self.base_filters:
-                continue  # the API keeps its own `kind`, which also takes retracted events
+                continue  # the API keeps its own `kind` (a plain choice of the column)
             self.filters[name] = FacetFilter(facet, field_name=name)
             self.filters[name].parent = self
             self.filters[name].model = Event
