@@ -5,17 +5,15 @@ from django.http import HttpResponseGone
 from django.utils.feedgenerator import Atom1Feed
 
 from detainees.fuzzydates import humanize
-from detainees.models import Event, EventPerson, Person, PublicationStatus
+from detainees.models import Event, EventPerson, Person
 from detainees.withdrawn import Gone, published_or_gone
-
-PUBLISHED = PublicationStatus.PUBLISHED
 
 
 def subject_names(event) -> str:
     names = [
         role.person.display_name
         for role in event.people.all()
-        if role.role == EventPerson.Role.SUBJECT and role.person.status == PUBLISHED
+        if role.role == EventPerson.Role.SUBJECT and role.person.is_public
     ]
     return ", ".join(names) or "Unnamed detainees"
 
@@ -28,7 +26,7 @@ class ReleasesFeed(Feed):
 
     def items(self):
         return (
-            Event.objects.published()
+            Event.objects.public()
             .filter(kind=Event.Kind.RELEASE)
             .prefetch_related("people__person__names")
             .order_by("-created")[:50]
@@ -42,7 +40,7 @@ class ReleasesFeed(Feed):
 
     def item_link(self, item):
         for role in item.people.all():
-            if role.role == EventPerson.Role.SUBJECT and role.person.status == PUBLISHED:
+            if role.role == EventPerson.Role.SUBJECT and role.person.is_public:
                 return role.person.get_absolute_url()
         return "/people/"
 
@@ -69,7 +67,7 @@ class PersonChangesFeed(Feed):
             return HttpResponseGone(text, content_type="text/plain; charset=utf-8")
 
     def get_object(self, request, slug):
-        return published_or_gone(Person.objects.published().prefetch_related("names"), slug=slug)
+        return published_or_gone(Person.objects.public().prefetch_related("names"), slug=slug)
 
     def title(self, obj):
         return f"Changes to the record of {obj.display_name}"
@@ -79,7 +77,7 @@ class PersonChangesFeed(Feed):
 
     def items(self, obj):
         return (
-            Event.objects.published()
+            Event.objects.public()
             .filter(people__person=obj, people__role=EventPerson.Role.SUBJECT)
             .distinct()
             .order_by("-updated")[:50]

@@ -10,13 +10,7 @@ from dataclasses import dataclass
 from django.db.models import Count
 from django.db.models.functions import ExtractYear
 
-from detainees.models import (
-    ClaimStatus,
-    Event,
-    EventOrganization,
-    EventPerson,
-    PublicationStatus,
-)
+from detainees.models import Event, EventOrganization, EventPerson, Organization
 
 UNCERTAIN = "year uncertain"
 
@@ -50,11 +44,7 @@ def events_of(people, kind):
     roles = EventPerson.objects.filter(
         role=EventPerson.Role.SUBJECT, person__in=people.values("pk")
     ).values("event_id")
-    return (
-        Event.objects.published()
-        .exclude(claim_status=ClaimStatus.RETRACTED)
-        .filter(kind=kind, pk__in=roles)
-    )
+    return Event.objects.public().filter(kind=kind, pk__in=roles)
 
 
 def per_year(events) -> list[tuple[str, int]]:
@@ -79,9 +69,9 @@ def figures(people) -> list[Figure]:
     releases = events_of(people, Event.Kind.RELEASE)
     by_authority = (
         EventOrganization.objects.filter(
+            Organization.public_q("organization__"),
             role=EventOrganization.Role.ORDERED_BY,
             event__in=releases,
-            organization__status=PublicationStatus.PUBLISHED,
         )
         .values("organization__name")
         .annotate(n=Count("event", distinct=True))

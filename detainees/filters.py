@@ -13,7 +13,7 @@ from datetime import UTC, date
 import django_filters
 from django import forms
 from django.db import connection, models
-from django.db.models import Exists, F, Q, Value
+from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Cast, ExtractYear
 from django_countries import countries
 from django_filters.fields import IsoDateTimeField, MultipleChoiceField
@@ -44,18 +44,24 @@ PUBLISHED = PublicationStatus.PUBLISHED
 
 
 def subject_roles(*kinds):
-    """Published, unretracted events of published people, as (person, event) rows."""
-    roles = EventPerson.objects.filter(
-        role=EventPerson.Role.SUBJECT,
-        person__status=PUBLISHED,
-        event__status=PUBLISHED,
-    ).exclude(event__claim_status=ClaimStatus.RETRACTED)
+    """Public events of public people, as their subject: (person, event) rows."""
+    roles = EventPerson.objects.public().filter(role=EventPerson.Role.SUBJECT)
     return roles.filter(event__kind__in=kinds) if kinds else roles
 
 
-def org_pairs(roles, org_path: str):
-    return roles.filter(**{f"{org_path}__status": PUBLISHED}).values(
-        person_key=F("person_id"), value=F(f"{org_path}__slug"), label=F(f"{org_path}__name")
+def subjects_of_event_orgs(kind, role):
+    """(person, organization) rows: each public subject of a public event of `kind` with each
+    public organization in exactly `role` in it. Built from the organization's own link, with
+    the event's subjects joined in one filter() call, so the role and the organization come
+    from the same row (two filter() calls on a multi-valued path join it twice)."""
+    links = EventOrganization.objects.public().filter(
+        Q(role=role, event__kind=kind, event__people__role=EventPerson.Role.SUBJECT)
+        & Person.public_q("event__people__person__")
+    )
+    return links.values(
+        person_key=F("event__people__person_id"),
+        value=F("organization__slug"),
+        label=F("organization__name"),
     )
 
 
@@ -79,43 +85,48 @@ class Facet:
 
 def _nationality():
     return [
-        Nationality.objects.filter(person__status=PUBLISHED)
+        Nationality.objects.filter(Person.public_q("person__"))
         .exclude(claim_status=ClaimStatus.RETRACTED)
         .values(person_key=F("person_id"), value=F("country"), label=F("country"))
     ]
 
 
 def _organization():
-    affiliations = Affiliation.objects.filter(person__status=PUBLISHED, status=PUBLISHED).exclude(
-        claim_status=ClaimStatus.RETRACTED
-    )
-    return [org_pairs(affiliations, "organization")]
+    return [
+        Affiliation.objects.public().values(
+            person_key=F("person_id"), value=F("organization__slug"), label=F("organization__name")
+        )
+    ]
 
 
 def _event_org(kind, role):
-    roles = subject_roles(kind).filter(event__organizations__role=role)
-    return [org_pairs(roles, "event__organizations__organization")]
+    return [subjects_of_event_orgs(kind, role)]
 
 
 def _custodian():
-    named = subject_roles(Event.Kind.CUSTODY).filter(
-        event__organizations__role=EventOrganization.Role.CUSTODIAN
-    )
-    # Held at a facility this organization controlled at some time (handovers included).
+    named = subjects_of_event_orgs(Event.Kind.CUSTODY, EventOrganization.Role.CUSTODIAN)
+    # Held at a public facility this organization controlled at some time (handovers
+    # included), by a control that is not retracted: as the timeline names custodians. One
+    # filter() call, so every condition reads the same control.
+    unretracted = [c for c in ClaimStatus.values if c != ClaimStatus.RETRACTED]
     via_facility = (
         subject_roles(Event.Kind.CUSTODY)
-        .filter(event__facility__controls__controller__status=PUBLISHED)
+        .filter(
+            Q(event__facility__controls__claim_status__in=unretracted)
+            & Facility.public_q("event__facility__")
+            & Organization.public_q("event__facility__controls__controller__")
+        )
         .values(
             person_key=F("person_id"),
             value=F("event__facility__controls__controller__slug"),
             label=F("event__facility__controls__controller__name"),
         )
     )
-    return [org_pairs(named, "event__organizations__organization"), via_facility]
+    return [named, via_facility]
 
 
 def _facility():
-    roles = subject_roles().filter(event__facility__status=PUBLISHED)
+    roles = subject_roles().filter(Facility.public_q("event__facility__"))
     return [
         roles.values(
             person_key=F("person_id"),
@@ -136,7 +147,7 @@ def _release_kind():
 def _country():
     return [
         subject_roles()
-        .filter(event__place__isnull=False)
+        .filter(Place.public_q("event__place__"))
         .values(person_key=F("person_id"), value=F("event__place__country"), label=Value(""))
     ]
 
@@ -147,7 +158,7 @@ def _province():
     for path in ("event__place", "event__place__parent", "event__place__parent__parent"):
         querysets.append(
             subject_roles()
-            .filter(**{f"{path}__kind": "province", f"{path}__status": PUBLISHED})
+            .filter(Q(**{f"{path}__kind": "province"}) & Place.public_q(f"{path}__"))
             .values(person_key=F("person_id"), value=F(f"{path}__slug"), label=F(f"{path}__name"))
         )
     return querysets
@@ -162,16 +173,16 @@ def _reengaged():
 
 
 def _claim_status():
-    roles = EventPerson.objects.filter(
-        role=EventPerson.Role.SUBJECT, person__status=PUBLISHED, event__status=PUBLISHED
-    )
+    """The claim status of the person's public events: retracted events are not public."""
     return [
-        roles.values(person_key=F("person_id"), value=F("event__claim_status"), label=Value(""))
+        subject_roles().values(
+            person_key=F("person_id"), value=F("event__claim_status"), label=Value("")
+        )
     ]
 
 
 def _status():
-    people = annotate_listing(Person.objects.published())
+    people = annotate_listing(Person.objects.public())
     return [people.values(person_key=F("pk"), value=F("current_status"), label=Value(""))]
 
 
@@ -429,7 +440,7 @@ def people_for_listing():
     """Published people with the stored list's columns (see detainees.listing_store)."""
     columns = {c: F(f"listing__{c}") for c in LISTING_COLUMNS}
     return (
-        Person.objects.published()
+        Person.objects.public()
         .filter(listing__isnull=False)
         .annotate(**columns)
         .prefetch_related("nationalities")
@@ -492,7 +503,7 @@ def _record_names(slugs: dict[str, set[str]]) -> dict[str, dict[str, str]]:
         return {}
     parts = [
         LABEL_MODELS[key]
-        .objects.published()
+        .objects.public()
         .filter(slug__in=values)
         .values_list(Value(key), "slug", "name")
         for key, values in slugs.items()
@@ -540,8 +551,8 @@ def facet_counts(selection, facets=FACETS) -> dict[str, list[tuple[str, str, int
 
 
 def public_events():
-    """Published, unretracted events."""
-    return Event.objects.published().exclude(claim_status=ClaimStatus.RETRACTED)
+    """Public events: `Event.objects.public()` (published, not retracted)."""
+    return Event.objects.public()
 
 
 def _event_kind():
@@ -562,7 +573,7 @@ def _event_province():
     """Events at a province or anywhere inside it (districts, localities)."""
     return [
         public_events()
-        .filter(**{f"{path}__kind": "province", f"{path}__status": PUBLISHED})
+        .filter(Q(**{f"{path}__kind": "province"}) & Place.public_q(f"{path}__"))
         .values(event_key=F("pk"), value=F(f"{path}__slug"), label=F(f"{path}__name"))
         for path in ("place", "place__parent", "place__parent__parent")
     ]
@@ -570,9 +581,7 @@ def _event_province():
 
 def _event_orgs(*roles):
     def build():
-        links = EventOrganization.objects.filter(
-            role__in=roles, organization__status=PUBLISHED, event__in=public_events()
-        )
+        links = EventOrganization.objects.public().filter(role__in=roles)
         return [
             links.values(
                 event_key=F("event_id"),
@@ -599,7 +608,7 @@ EVENT_FACETS: dict[str, Facet] = {
         ),
         Facet(
             "force",
-            "Forces",
+            "Forces (capturing, partner, or carrying out)",
             _event_orgs(
                 EventOrganization.Role.CAPTURING_FORCE,
                 EventOrganization.Role.PARTNER_FORCE,
@@ -612,18 +621,56 @@ EVENT_FACETS: dict[str, Facet] = {
 }
 
 
+def linked_to(name: str, public_id) -> Q:
+    """Events linked (through the lookup path `name`, ending in `public_id`) to the public
+    record with this id: none for the id of a hidden record, as for an unknown one."""
+    path = name.removesuffix("__public_id")
+    field = Event._meta.get_field(path.split("__")[0])
+    if field.one_to_many:  # people, organizations: links with their own table
+        column = path.split("__")[1]
+        link = field.related_model
+        target = link._meta.get_field(column).related_model
+        links = link.objects.filter(
+            event=OuterRef("pk"),
+            **{f"{column}__in": target.objects.public().filter(public_id=public_id)},
+        )
+        return Q(Exists(links))
+    target = field.related_model
+    return Q(**{f"{path}__in": target.objects.public().filter(public_id=public_id)})
+
+
 class EventFacetFilterSet(django_filters.FilterSet):
-    """The events list's facets, for the public page and the API alike."""
+    """The events list's facets, for the public page and the API alike, and its filters by a
+    linked record's id. Each linked record is looked up through its own public(): the id of a
+    draft or withdrawn one selects nothing, exactly as an unknown id does."""
+
+    person = django_filters.UUIDFilter(
+        field_name="people__person__public_id", method="filter_link", label="Person (id)"
+    )
+    organization = django_filters.UUIDFilter(
+        field_name="organizations__organization__public_id",
+        method="filter_link",
+        label="Organization (id)",
+    )
+    place = django_filters.UUIDFilter(
+        field_name="place__public_id", method="filter_link", label="Place (id)"
+    )
+    facility = django_filters.UUIDFilter(
+        field_name="facility__public_id", method="filter_link", label="Facility (id)"
+    )
 
     class Meta:
         model = Event
         fields = []
 
+    def filter_link(self, queryset, name, value):
+        return queryset.filter(linked_to(name, value))
+
     def __init__(self, data=None, *args, **kwargs):
         super().__init__(data, *args, **kwargs)
         for name, facet in EVENT_FACETS.items():
             if name in self.base_filters:
-                continue  # the API keeps its own `kind`, which also takes retracted events
+                continue  # the API keeps its own `kind` (a plain choice of the column)
             self.filters[name] = FacetFilter(facet, field_name=name)
             self.filters[name].parent = self
             self.filters[name].model = Event
@@ -636,7 +683,7 @@ class EventFacetFilterSet(django_filters.FilterSet):
 
 def events_for_listing():
     """What a row of the events list shows: place with its province, organizations, sources."""
-    sources = Source.objects.published().filter(is_confidential=False)
+    sources = Source.objects.public()
     return (
         public_events()
         .select_related("place__parent__parent")
@@ -644,7 +691,7 @@ def events_for_listing():
             models.Prefetch(
                 "organizations",
                 queryset=EventOrganization.objects.filter(
-                    organization__status=PUBLISHED
+                    Organization.public_q("organization__")
                 ).select_related("organization"),
             ),
             models.Prefetch(

@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Case, F, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
-from detainees.models import ClaimStatus, Event, EventPerson, PersonName, PublicationStatus
+from detainees.models import Event, EventPerson, PersonName
 
 
 class CurrentStatus(models.TextChoices):
@@ -31,12 +31,10 @@ STATUS_EVENT_KINDS = [
 
 
 def own_events(kinds=None):
-    """The published, unretracted events of the person in OuterRef("pk"), as subject."""
+    """The public events (Event.public_q) of the person in OuterRef("pk"), as subject."""
     roles = EventPerson.objects.filter(
-        person=OuterRef("pk"),
-        role=EventPerson.Role.SUBJECT,
-        event__status=PublicationStatus.PUBLISHED,
-    ).exclude(event__claim_status=ClaimStatus.RETRACTED)
+        Event.public_q("event__"), person=OuterRef("pk"), role=EventPerson.Role.SUBJECT
+    )
     if kinds is not None:
         roles = roles.filter(event__kind__in=kinds)
     return roles

@@ -51,7 +51,7 @@ COLUMNS = (
 def _people():
     from detainees.listing import annotate_listing
 
-    return annotate_listing(Person.objects.published())
+    return annotate_listing(Person.objects.public())
 
 
 def _people_facets():
@@ -61,9 +61,9 @@ def _people_facets():
 
 
 def _events():
-    from detainees.filters import public_events
+    from detainees.models import Event
 
-    return public_events()
+    return Event.objects.public()
 
 
 def _event_facets():

@@ -1,7 +1,10 @@
 """What the public person page shows, assembled from one prefetched person.
 
-Only published records and public fields are read here; citations whose source is unpublished
-or confidential are left out, and a fact left without a public citation is shown as unsourced.
+Only public records (each model's `public()`) and public fields are read here; citations whose
+source is not public are left out, and a fact left without a public citation is shown as
+unsourced. The one deliberate exception: a person's own timeline (this page and the API's
+person detail) keeps the person's published events that were retracted, marked "Retracted";
+every other page, list and count leaves them out.
 """
 
 from dataclasses import dataclass, field
@@ -18,8 +21,11 @@ from detainees.models import (
     EventPerson,
     FacilityControl,
     Nationality,
+    Organization,
     Person,
+    Place,
     PublicationStatus,
+    ReleaseBatch,
 )
 from detainees.pagination import keyset_page
 from detainees.timeline import custodians, sort_key
@@ -28,11 +34,7 @@ PUBLISHED = PublicationStatus.PUBLISHED
 
 
 def public_citations(fact):
-    return [
-        c
-        for c in fact.citations.all()
-        if c.source.status == PUBLISHED and not c.source.is_confidential
-    ]
+    return [c for c in fact.citations.all() if c.source.is_public]
 
 
 @dataclass
@@ -79,25 +81,26 @@ def person_page_queryset(*, published_only: bool = True, batch_members: bool = T
     without the other members of the person's batches, which only the page lists: a batch can
     hold hundreds of people, fetched again for each of its members in a chunk of an export.
     """
+    # Published, retracted ones included: the timeline shows them marked (see above).
     events = (
         Event.objects.published()
         .select_related("place__parent__parent", "facility__place", "from_facility", "batch")
         .prefetch_related(
             Prefetch(
                 "people",
-                queryset=EventPerson.objects.filter(person__status=PUBLISHED)
+                queryset=EventPerson.objects.filter(Person.public_q("person__"))
                 .select_related("person")
                 .prefetch_related("person__names"),
             ),
             Prefetch(
                 "organizations",
                 queryset=EventOrganization.objects.filter(
-                    organization__status=PUBLISHED
+                    Organization.public_q("organization__")
                 ).select_related("organization"),
             ),
             Prefetch(
                 "facility__controls",
-                queryset=FacilityControl.objects.filter(controller__status=PUBLISHED)
+                queryset=FacilityControl.objects.filter(Organization.public_q("controller__"))
                 .select_related("controller")
                 .order_by("start_earliest"),
             ),
@@ -105,7 +108,7 @@ def person_page_queryset(*, published_only: bool = True, batch_members: bool = T
         )
     )
     memberships = (
-        BatchMembership.objects.filter(batch__status=PUBLISHED)
+        BatchMembership.objects.filter(ReleaseBatch.public_q("batch__"))
         .select_related("batch__ordered_by")
         .prefetch_related("citations__source__publisher")
     )
@@ -115,14 +118,14 @@ def person_page_queryset(*, published_only: bool = True, batch_members: bool = T
                 "batch__memberships",
                 # The first few only: a batch can name hundreds, who belong on its own page.
                 # One more than shown, and the person, to know whether there are more.
-                queryset=BatchMembership.objects.filter(person__status=PUBLISHED)
+                queryset=BatchMembership.objects.filter(Person.public_q("person__"))
                 .select_related("person")
                 .prefetch_related("person__names")
                 .order_by("pk")[: RELATED_PER_BATCH + 2],
                 to_attr="public_memberships",
             )
         )
-    people = Person.objects.published() if published_only else Person.objects.all()
+    people = Person.objects.public() if published_only else Person.objects.all()
     return people.prefetch_related(
         "names",
         Prefetch(
@@ -133,8 +136,9 @@ def person_page_queryset(*, published_only: bool = True, batch_members: bool = T
         ),
         Prefetch(
             "affiliations",
+            # Retracted ones too, marked, as the timeline's events.
             queryset=Affiliation.objects.published()
-            .filter(organization__status=PUBLISHED)
+            .filter(Organization.public_q("organization__"))
             .select_related("organization", "place")
             .prefetch_related("citations__source__publisher")
             .order_by("start_earliest", "pk"),
@@ -167,7 +171,7 @@ def person_page(person) -> dict:
     related = {}
     for event in events:
         for role in event.people.all():
-            if role.person_id != person.pk and role.person.status == PUBLISHED:
+            if role.person_id != person.pk and role.person.is_public:
                 how = "captured together" if role.role == EventPerson.Role.SUBJECT else None
                 how = how or role.get_role_display().split(" (")[0].lower()
                 related.setdefault(role.person, set()).add(how)
@@ -215,10 +219,12 @@ def person_page(person) -> dict:
 
 
 def published_people_roles():
-    """Subjects of an event who are published, with their names for display."""
+    """Subjects of an event who are public, with their names for display."""
     return Prefetch(
         "people",
-        queryset=EventPerson.objects.filter(role=EventPerson.Role.SUBJECT, person__status=PUBLISHED)
+        queryset=EventPerson.objects.filter(
+            Person.public_q("person__"), role=EventPerson.Role.SUBJECT
+        )
         .select_related("person")
         .prefetch_related("person__names"),
         to_attr="public_subjects",
@@ -226,8 +232,9 @@ def published_people_roles():
 
 
 def events_for_listing():
+    """Public events (published, not retracted), as the record pages list them."""
     return (
-        Event.objects.published()
+        Event.objects.public()
         .select_related("place", "facility")
         .prefetch_related(published_people_roles())
         .order_by(F("date_earliest").asc(nulls_first=True), "order_hint", "pk")
@@ -252,13 +259,10 @@ def section(queryset, cursors, name: str, field: str, *, descending: bool = Fals
 
 
 def organization_page(organization, cursors=None) -> dict:
-    from detainees.models import Organization
-
     roles = EventOrganization.objects.filter(organization=organization)
     members = (
-        Affiliation.objects.published()
-        .filter(organization=organization, person__status=PUBLISHED)
-        .exclude(claim_status=ClaimStatus.RETRACTED)
+        Affiliation.objects.public()
+        .filter(organization=organization)
         .select_related("person")
         .prefetch_related("person__names")
     )
@@ -275,11 +279,11 @@ def organization_page(organization, cursors=None) -> dict:
         kind=Event.Kind.RELEASE,
         pk__in=roles.filter(role=EventOrganization.Role.ORDERED_BY).values("event_id"),
     )
-    children = Organization.objects.published().filter(parent=organization)
+    children = Organization.objects.public().filter(parent=organization)
     return {
         "organization": organization,
         "parent": organization.parent
-        if organization.parent_id and organization.parent.is_published
+        if organization.parent_id and organization.parent.is_public
         else None,
         "children": section(children, cursors, "children", "name"),
         "members": section(members, cursors, "members", "start_earliest"),
@@ -310,7 +314,7 @@ def facility_page(facility, on=None, *, after=None, held_after=None) -> dict:
     time: all of them from the cursor `after`, and those possibly covering `on` from
     `held_after`. Raises BadCursor for a cursor that is not one."""
     controls = (
-        FacilityControl.objects.filter(facility=facility, controller__status=PUBLISHED)
+        FacilityControl.objects.filter(Organization.public_q("controller__"), facility=facility)
         .exclude(claim_status=ClaimStatus.RETRACTED)
         .select_related("controller")
         .order_by(F("start_earliest").asc(nulls_first=True))
@@ -369,20 +373,20 @@ def source_page(source) -> dict:
 
 
 def is_public_fact(fact) -> bool:
-    """A fact may be shown when it and every record it hangs on are published."""
-    for attr in ("status",):
-        if hasattr(fact, attr) and getattr(fact, attr) != PUBLISHED:
-            return False
+    """A fact may be shown when it and every record it hangs on are public (a retracted event
+    is not)."""
+    if not getattr(fact, "is_public", True):
+        return False
     for parent in ("person", "facility", "batch", "organization", "controller"):
         obj = getattr(fact, parent, None)
-        if obj is not None and getattr(obj, "status", PUBLISHED) != PUBLISHED:
+        if obj is not None and not getattr(obj, "is_public", True):
             return False
     return True
 
 
 def batch_page(batch, cursors=None) -> dict:
     memberships = (
-        BatchMembership.objects.filter(batch=batch, person__status=PUBLISHED)
+        BatchMembership.objects.filter(Person.public_q("person__"), batch=batch)
         .exclude(claim_status=ClaimStatus.RETRACTED)
         .select_related("person")
         .prefetch_related("person__names")
@@ -397,21 +401,17 @@ def batch_page(batch, cursors=None) -> dict:
 
 
 def place_page(place, cursors=None) -> dict:
-    from detainees.models import Place
-
     inside = Q(place=place) | Q(place__parent=place) | Q(place__parent__parent=place)
     return {
         "place": place,
         "ancestors": [
             p
             for p in (place.parent, place.parent.parent if place.parent else None)
-            if p and p.is_published
+            if p and p.is_public
         ],
         "children": section(
-            Place.objects.published().filter(parent=place), cursors, "children", "name"
+            Place.objects.public().filter(parent=place), cursors, "children", "name"
         ),
-        "facilities": section(
-            place.facilities.filter(status=PUBLISHED), cursors, "facilities", "name"
-        ),
+        "facilities": section(place.facilities.public(), cursors, "facilities", "name"),
         "events": section(events_for_listing().filter(inside), cursors, "events", "date_earliest"),
     }

@@ -266,7 +266,7 @@ def search_people(q: str, queryset=None, *, nearest: int | None = None) -> Query
     the keys closest to `q` are ranked (enough for a first page of the best matches; see
     `_nearest_names`), instead of every name above the similarity threshold.
     """
-    queryset = Person.objects.published() if queryset is None else queryset
+    queryset = Person.objects.public() if queryset is None else queryset
     key = name_key(q)
     if not key:
         return _no_match(queryset)
@@ -375,7 +375,7 @@ def _search_named(queryset, q: str, also: Q | None = None, also_ranks=()) -> Que
 def search_organizations(q: str, queryset=None) -> QuerySet:
     """Organizations near `q` by name or other names, or whose abbreviation is `q` (any case),
     best first; published ones unless `queryset` is given."""
-    queryset = Organization.objects.published() if queryset is None else queryset
+    queryset = Organization.objects.public() if queryset is None else queryset
     key, abbreviation = name_key(q), q.strip()
     if not key:
         return _no_match(queryset)
@@ -400,12 +400,12 @@ def search_organizations(q: str, queryset=None) -> QuerySet:
 
 def search_facilities(q: str, queryset=None) -> QuerySet:
     """Facilities near `q` by name, best first; published ones unless `queryset` is given."""
-    return _search_named(Facility.objects.published() if queryset is None else queryset, q)
+    return _search_named(Facility.objects.public() if queryset is None else queryset, q)
 
 
 def search_places(q: str, queryset=None) -> QuerySet:
     """Places near `q` by name, best first; published ones unless `queryset` is given."""
-    return _search_named(Place.objects.published() if queryset is None else queryset, q)
+    return _search_named(Place.objects.public() if queryset is None else queryset, q)
 
 
 def _prefix_query(q: str) -> str:
@@ -416,7 +416,7 @@ def _prefix_query(q: str) -> str:
 def search_sources(q: str, queryset=None) -> QuerySet:
     """Sources whose title or reference number has the words of `q` (word starts, accents
     ignored, English stemming), or whose reference number is `q`; best first."""
-    queryset = Source.objects.published() if queryset is None else queryset
+    queryset = Source.objects.public() if queryset is None else queryset
     q = q.strip()
     prefixes = _prefix_query(q)
     if not prefixes:

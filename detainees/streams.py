@@ -31,9 +31,12 @@ from detainees.models import (
     EventOrganization,
     EventPerson,
     Nationality,
+    Organization,
+    Person,
     PersonName,
     Place,
     PublicationStatus,
+    Source,
 )
 from tracker.streaming import download
 
@@ -260,16 +263,16 @@ def event_rows(queryset):
         people = event_people(ids)
         organizations = defaultdict(list)
         for event_id, name, public_id in (
-            EventOrganization.objects.filter(among("event_id", ids), organization__status=PUBLISHED)
+            EventOrganization.objects.filter(
+                among("event_id", ids), Organization.public_q("organization__")
+            )
             .order_by("event_id", "pk")
             .values_list("event_id", "organization__name", "organization__public_id")
         ):
             organizations[event_id].append(name or str(public_id))
         # A citation's row has no name, id or country: flatten() makes each an empty string.
         citations = dict(
-            Citation.objects.filter(
-                among("event_id", ids), source__status=PUBLISHED, source__is_confidential=False
-            )
+            Citation.objects.filter(among("event_id", ids), Source.public_q("source__"))
             .order_by()
             .values("event_id")
             .annotate(n=Count("pk"))
@@ -294,7 +297,7 @@ def event_rows(queryset):
 def event_people(event_ids) -> dict[int, list[str]]:
     """Each event's published people's display names, in the order they were entered."""
     links = list(
-        EventPerson.objects.filter(among("event_id", event_ids), person__status=PUBLISHED)
+        EventPerson.objects.filter(among("event_id", event_ids), Person.public_q("person__"))
         .order_by("event_id", "pk")
         .values_list("event_id", "person_id", "person__public_id")
     )

@@ -214,7 +214,7 @@ def person_detail(request, slug):
 @answers_gone
 def permalink(request, public_id):
     try:
-        person = published_or_gone(Person.objects.published(), public_id=public_id)
+        person = published_or_gone(Person.objects.public(), public_id=public_id)
     except Http404:
         person = PersonRedirect.objects.public_target(old_public_id=public_id)
         if person is None:
@@ -238,7 +238,7 @@ def search(request):
 @answers_gone
 def organization_detail(request, slug):
     organization = published_or_gone(
-        Organization.objects.published().select_related("parent").prefetch_related("names"),
+        Organization.objects.public().select_related("parent").prefetch_related("names"),
         slug=slug,
     )
     try:
@@ -251,7 +251,7 @@ def organization_detail(request, slug):
 @require_GET
 @answers_gone
 def facility_detail(request, slug):
-    facility = published_or_gone(Facility.objects.published().select_related("place"), slug=slug)
+    facility = published_or_gone(Facility.objects.public().select_related("place"), slug=slug)
     on, error, status = None, None, 200
     if request.GET.get("on"):
         try:
@@ -278,7 +278,7 @@ def facility_detail(request, slug):
 def source_detail(request, public_id):
     # A confidential source was never public, so a withdrawn one is not "gone" either.
     source = published_or_gone(
-        Source.objects.published().select_related("publisher"),
+        Source.objects.public().select_related("publisher"),
         public_id=public_id,
         is_confidential=False,
     )
@@ -289,7 +289,7 @@ def source_detail(request, public_id):
 @answers_gone
 def batch_detail(request, slug):
     batch = published_or_gone(
-        ReleaseBatch.objects.published().select_related("ordered_by", "carried_out_by"),
+        ReleaseBatch.objects.public().select_related("ordered_by", "carried_out_by"),
         slug=slug,
     )
     try:
@@ -302,7 +302,7 @@ def batch_detail(request, slug):
 @require_GET
 @answers_gone
 def place_detail(request, slug):
-    place = published_or_gone(Place.objects.published().select_related("parent__parent"), slug=slug)
+    place = published_or_gone(Place.objects.public().select_related("parent__parent"), slug=slug)
     try:
         context = place_page(place, section_cursors(request))
     except BadCursor as exc:

@@ -254,6 +254,16 @@ def build_hidden_rows() -> list[models.Model]:
     )
     # A fact cited from a public source, with private notes only.
     Citation.objects.create(source=source, event=event, quote="public quote")
+    # An import job of the admin: staff-only, every field of it.
+    rows.append(
+        ImportJob.objects.create(
+            username="crawl",
+            file_path="imports/crawl.csv",
+            file_name="crawl.csv",
+            system="crawl",
+            dry_run=True,
+        )
+    )
     return rows
 
 
@@ -397,6 +407,8 @@ def list_params(name: str, view_class, hidden_ids) -> list[dict]:
     if filterset_class is not None:
         if view_class is not None and hasattr(view_class, "get_queryset"):
             queryset = view_class(action="list", request=None, kwargs={}).get_queryset()
+        elif filterset_class._meta.model is Event:
+            queryset = events_for_listing()
         else:
             queryset = people_for_listing()
         filters = filterset_class().filters  # instantiated: facets are added in __init__

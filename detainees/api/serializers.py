@@ -17,7 +17,6 @@ from detainees.models import (
     Organization,
     Person,
     Place,
-    PublicationStatus,
     ReleaseBatch,
     Source,
 )
@@ -52,7 +51,7 @@ class Ref(serializers.Serializer):
 
     def to_representation(self, instance):
         # A link to a record that is not published would leak its name: give null instead.
-        if getattr(instance, "status", PublicationStatus.PUBLISHED) != PublicationStatus.PUBLISHED:
+        if not getattr(instance, "is_public", True):
             return None
         # The two fields' output, written directly: DRF inspects `__str__`'s signature for every
         # link, and an export has one or more links in nearly every row.
@@ -237,7 +236,7 @@ class EventSerializer(serializers.ModelSerializer):
                 "note": role.note,
             }
             for role in obj.people.all()
-            if role.person.is_published
+            if role.person.is_public
         ]
 
     @extend_schema_field(schema.EVENT_ORGANIZATIONS)
@@ -250,7 +249,7 @@ class EventSerializer(serializers.ModelSerializer):
                 "note": role.note,
             }
             for role in obj.organizations.all()
-            if role.organization.is_published
+            if role.organization.is_public
         ]
 
 

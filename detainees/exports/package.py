@@ -33,7 +33,6 @@ from detainees.exports.tables import (
     Table,
     table_schema,
 )
-from detainees.models import PublicationStatus
 
 PACKAGE_NAME = "detainee-release-tracker"
 DESCRIPTOR = "datapackage.json"
@@ -59,10 +58,11 @@ def _ordering(table: Table) -> list[str]:
 
 
 def published_rows(table: Table) -> list[list]:
-    """The table's candidate rows: published records, or every linked row (filtered later)."""
+    """The table's candidate rows: public records (the model's `public()`: no retracted event,
+    no confidential source), or every linked row (filtered later)."""
     queryset = table.model._default_manager.all()
     if table.publishable:
-        queryset = queryset.filter(status=PublicationStatus.PUBLISHED)
+        queryset = queryset.filter(table.model.public_q())
     if table.extra_filter:
         queryset = queryset.filter(**table.extra_filter)
     lookups = [_lookup(table, c) for c in table.exported_columns]

@@ -72,8 +72,16 @@ def public_id_field():
 
 
 class PublishableQuerySet(models.QuerySet):
+    """Records with a publication state. `public()` is the one meaning of "public" for the
+    model: what every public page, list, count, facet, feed, export and stream shows. It is
+    the model's `public_q()`, which a query through a link uses with the link's path
+    (`Event.public_q("event__")`), so a join decides exactly as the model's own list does."""
+
     def published(self):
         return self.filter(status=PublicationStatus.PUBLISHED)
+
+    def public(self):
+        return self.filter(self.model.public_q())
 
 
 class Publishable(models.Model):
@@ -114,9 +122,21 @@ class Publishable(models.Model):
     class Meta:
         abstract = True
 
+    @classmethod
+    def public_q(cls, prefix: str = "") -> Q:
+        """The condition for a record of this model, reached through `prefix` (a lookup path
+        ending in "__", or "" for the model itself), to be public: published. Models with more
+        to it (confidential sources, retracted events) extend it."""
+        return Q(**{f"{prefix}status": PublicationStatus.PUBLISHED})
+
     @property
     def is_published(self) -> bool:
         return self.status == PublicationStatus.PUBLISHED
+
+    @property
+    def is_public(self) -> bool:
+        """`public_q()` for this one record, read from its loaded fields."""
+        return self.is_published
 
     @property
     def is_withdrawn(self) -> bool:

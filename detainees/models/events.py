@@ -25,6 +25,9 @@ from .places import FacilityControl
 
 
 class EventQuerySet(PublishableQuerySet):
+    """`public()`: published and not retracted (see Event.public_q). `published()` keeps
+    retracted events: only a person's timeline reads it, and shows them marked."""
+
     def in_timeline_order(self):
         """Date order; order_hint breaks ties between events whose fuzzy dates cannot."""
         return self.order_by(
@@ -275,6 +278,17 @@ class Event(Publishable):
     def __str__(self):
         return self.summary or f"{self.get_kind_display()} {self.date or '(date unknown)'}"
 
+    @classmethod
+    def public_q(cls, prefix: str = "") -> Q:
+        """Published and not retracted: a retracted event is in no public list, count, facet,
+        feed, export or stream. Only a person's own timeline (page and API detail) shows it,
+        marked "Retracted", as the record of what was once claimed."""
+        return super().public_q(prefix) & ~Q(**{f"{prefix}claim_status": ClaimStatus.RETRACTED})
+
+    @property
+    def is_public(self) -> bool:
+        return self.is_published and self.claim_status != ClaimStatus.RETRACTED
+
     def clean(self):
         from detainees.consistency import check_new_subject_event
 
@@ -303,6 +317,25 @@ class EventPersonRole(models.TextChoices):
     RELATED = "related", "Related person (e.g. seized at their home)"
 
 
+class EventLinkQuerySet(models.QuerySet):
+    """Links between an event and another record (`linked`: the field naming that record)."""
+
+    linked = ""
+
+    def public(self):
+        """Links of a public event to a public record: the only ones public output shows."""
+        target = self.model._meta.get_field(self.linked).related_model
+        return self.filter(Event.public_q("event__") & target.public_q(f"{self.linked}__"))
+
+
+class EventPersonQuerySet(EventLinkQuerySet):
+    linked = "person"
+
+
+class EventOrganizationQuerySet(EventLinkQuerySet):
+    linked = "organization"
+
+
 class EventPerson(models.Model):
     """A named person in an event, and the part they played."""
 
@@ -318,6 +351,8 @@ class EventPerson(models.Model):
         max_length=200, blank=True, help_text="In what capacity, e.g. 'President of Afghanistan'."
     )
     note = models.CharField(max_length=300, blank=True, help_text="e.g. 'seized at his home'.")
+
+    objects = EventPersonQuerySet.as_manager()
 
     class Meta:
         ordering = ["pk"]  # the order they were entered in
@@ -370,6 +405,8 @@ class EventOrganization(models.Model):
     )
     role = models.CharField(max_length=16, choices=Role.choices)
     note = models.CharField(max_length=300, blank=True)
+
+    objects = EventOrganizationQuerySet.as_manager()
 
     class Meta:
         ordering = ["pk"]  # the order they were entered in

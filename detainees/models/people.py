@@ -173,7 +173,7 @@ class PersonRedirectQuerySet(models.QuerySet):
     def public_target(self, **old) -> "Person | None":
         """The published person that a published, merged person's old id or slug leads to."""
         found = (
-            self.filter(was_published=True, person__status="published", **old)
+            self.filter(Person.public_q("person__"), was_published=True, **old)
             .select_related("person")
             .first()
         )
@@ -377,6 +377,18 @@ class Affiliation(Publishable):
     def __str__(self):
         role = f", {self.role}" if self.role else ""
         return f"{self.organization}{role}"
+
+    @classmethod
+    def public_q(cls, prefix: str = "") -> Q:
+        """Published, not retracted, between a public person and a public organization."""
+        from .organizations import Organization
+
+        return (
+            super().public_q(prefix)
+            & ~Q(**{f"{prefix}claim_status": ClaimStatus.RETRACTED})
+            & Person.public_q(f"{prefix}person__")
+            & Organization.public_q(f"{prefix}organization__")
+        )
 
 
 __all__ = [

@@ -136,6 +136,16 @@ class Source(Publishable):
     def get_absolute_url(self):
         return reverse("detainees:source-detail", args=[self.public_id])
 
+    @classmethod
+    def public_q(cls, prefix: str = "") -> Q:
+        """Published and not confidential (a confidential source cannot be published either:
+        a database constraint; this says it where every reader looks)."""
+        return super().public_q(prefix) & Q(**{f"{prefix}is_confidential": False})
+
+    @property
+    def is_public(self) -> bool:
+        return self.is_published and not self.is_confidential
+
     def __str__(self):
         return self.title
 
