@@ -226,6 +226,9 @@ REST_FRAMEWORK = {
     "URL_FORMAT_OVERRIDE": "format",
     "DEFAULT_SCHEMA_CLASS": "detainees.api.schema.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["detainees.api.throttling.AnonReadThrottle"],
+    # One error shape (detainees/api/errors.py); an unknown `?format=` is a 400 naming it.
+    "EXCEPTION_HANDLER": "detainees.api.errors.exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "detainees.api.errors.ContentNegotiation",
     # Clients are told apart by address: behind the TLS proxy, the one it puts last in
     # X-Forwarded-For; otherwise the connection's, so a forged header changes nothing.
     "NUM_PROXIES": 1 if BEHIND_TLS_PROXY else 0,
