@@ -91,6 +91,20 @@ class ReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
                 {"detail": f"This {gone.kind} was withdrawn.", "reason": gone.reason}
             ) from None
 
+    # Parameters of the public site's pages that mean something else here: {site name: API name}.
+    site_parameters: dict[str, str] = {}
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if self.action in ("list", "facets"):
+            used = {
+                name: [f"Not an API parameter: use `{api_name}`."]
+                for name, api_name in self.site_parameters.items()
+                if name in request.query_params
+            }
+            if used:
+                raise exceptions.ValidationError(used)
+
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         data = getattr(response, "data", None)
@@ -112,6 +126,11 @@ class WritableViewSet(
 
 
 class PersonAPIFilterSet(PersonFilterSet):
+    """The people list's filters under the API's names: `search` for the site's `q`, and the
+    list's `ordering` (detainees.api.pagination) for the site's `sort`."""
+
+    q = None
+    sort = None
     search = django_filters.CharFilter(label="Any name, spelling-tolerant", method="filter_search")
     updated_since = UpdatedSinceFilter(
         field_name="updated", lookup_expr="gte", label="Changed at or after (ISO 8601)"
@@ -144,6 +163,8 @@ class FacetCountsMixin:
 
 class PersonViewSet(FacetCountsMixin, WritableViewSet):
     serializer_class = s.PersonListSerializer
+    # The public site's names for what the API calls otherwise: refused, not silently ignored.
+    site_parameters = {"q": "search", "sort": "ordering"}
     count_facets = staticmethod(person_facet_counts)
     filterset_class = PersonAPIFilterSet
     write_serializer_class = PersonWriteSerializer
