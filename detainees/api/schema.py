@@ -171,10 +171,10 @@ IF_MATCH = {
     "name": "If-Match",
     "required": True,
     "description": (
-        "The `ETag` a GET of this record answered (JSON). Without it the answer is 428; when "
-        "the record has changed since, 412."
+        'The `ETag` a GET of this record answered (JSON), e.g. `"3f2a…"`. Without it (or with '
+        "`*`) the answer is 428; when the record has changed since, 412."
     ),
-    "schema": string(),
+    "schema": string(pattern=r'^(W/)?"[^"]*"$'),
 }
 IF_NONE_MATCH = {
     "in": "header",
@@ -319,17 +319,30 @@ def fuzzy_bound_parameter(name: str, bound_filter) -> dict:
 # --- Operations ---------------------------------------------------------------------------------
 
 
+def refuse_empty(schema: dict) -> None:
+    """A query parameter's value is never "" (detainees.api.errors.RefuseEmptyParameters)."""
+    if schema.get("type") == "array":
+        refuse_empty(schema.get("items", {}))
+    elif schema.get("type") == "string":
+        if "enum" in schema:
+            schema["enum"] = [value for value in schema["enum"] if value != ""]
+        else:
+            schema.setdefault("minLength", 1)
+
+
 class AutoSchema(SpectacularAutoSchema):
     """Adds every error an operation can answer, in the API's one error shape (JSON whatever
     format was asked for), the conditional-request headers, CSV as text, anonymous reads, and
     links from a created record to the operations on it."""
 
     def get_auth(self):
-        auths = super().get_auth()
+        # Scripts authenticate with a token. (The admin's session also works, for people trying
+        # the API in a browser; it needs a CSRF token and is not part of the scripted contract.)
+        tokens = [auth for auth in super().get_auth() if "tokenAuth" in auth]
         if self.method == "GET":
-            # Reads are public; a token (or session) only lets staff read drafts by id.
-            return [{}, *[auth for auth in auths if auth]]
-        return [auth for auth in auths if auth]
+            # Reads are public; a token only lets staff read drafts by id.
+            return [{}, *tokens]
+        return tokens
 
     def get_operation(self, *args, **kwargs):
         operation = super().get_operation(*args, **kwargs)
@@ -340,6 +353,8 @@ class AutoSchema(SpectacularAutoSchema):
                 parameter["description"] = FORMAT
             elif not parameter.get("description") and "description" in parameter["schema"]:
                 parameter["description"] = parameter["schema"].pop("description")
+            if parameter["in"] == "query":
+                refuse_empty(parameter["schema"])
         responses = operation["responses"]
         for response in responses.values():
             if "text/csv" in response.get("content", {}):
@@ -418,7 +433,11 @@ class AutoSchema(SpectacularAutoSchema):
                 "Location": {**ETAG, "description": "The new record's URL."},
             }
             responses["201"]["links"] = self.links_to_the_record()
-        if self.method != "DELETE":
+        if self.method == "DELETE":
+            responses["400"] = self.error_response(
+                "An invalid `format`; the body names it.", "Errors", ERRORS
+            )
+        else:
             responses["400"] = self.error_response(
                 "Invalid, unknown or read-only fields, a rule the record breaks, a change of "
                 "state that does not exist, or a body that is not JSON; the body names each "
@@ -478,3 +497,11 @@ class AutoSchema(SpectacularAutoSchema):
         if headers:
             response["headers"] = headers
         return response
+
+
+def closed_request_bodies(result, generator, request, public):
+    """Request shapes allow no other properties: writes refuse unknown fields with a 400."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request") and component.get("type") == "object":
+            component["additionalProperties"] = False
+    return result

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from detainees.api import serializers as s
 from detainees.api.conditional import with_etag
+from detainees.api.errors import RefuseEmptyParameters
 from detainees.api.pagination import KeysetPagination
 from detainees.api.renderers import CSVRenderer
 from detainees.api.writes import (
@@ -66,7 +67,7 @@ class RecordGone(exceptions.APIException):
     default_code = "withdrawn"
 
 
-class ReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
+class ReadOnlyViewSet(RefuseEmptyParameters, viewsets.ReadOnlyModelViewSet):
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
     pagination_class = KeysetPagination

@@ -109,6 +109,14 @@ class StrictSerializerMixin:
                 field.allow_null = True
         return fields
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        for name, field in self.fields.items():
+            if isinstance(field, serializers.ChoiceField) and field.allow_null:
+                if data.get(name) == "":
+                    data[name] = None  # as it is written: null for none
+        return data
+
     def to_internal_value(self, data):
         errors = {}
         if isinstance(data, dict):
