@@ -24,7 +24,7 @@ pytestmark = pytest.mark.schema
 
 # Few examples per operation: the value is in trying every operation with every check, and the
 # whole module must stay quick on a small machine.
-MAX_EXAMPLES = 4
+MAX_EXAMPLES = 6
 STATEFUL_SCENARIOS = 10
 
 

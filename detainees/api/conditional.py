@@ -1,12 +1,16 @@
 """Conditional requests: a strong ETag of the detail body, 304 on reads, If-Match on writes."""
 
 import hashlib
+import re
 
 from django.utils.cache import get_conditional_response, patch_vary_headers
-from django.utils.http import parse_etags, quote_etag
+from django.utils.http import quote_etag
 from rest_framework import status
 from rest_framework.exceptions import APIException
 from rest_framework.renderers import JSONRenderer
+
+# One entity tag, strong or weak, as `If-Match` lists them (RFC 9110, 8.8.3).
+ETAG = re.compile(r'(W/)?"[^"]*"')
 
 
 class PreconditionRequired(APIException):
@@ -50,7 +54,8 @@ def with_etag(request, response):
 
 
 def require_match(request, current: str) -> None:
-    """Raise 428 without `If-Match` (or with `*`), 412 unless it names the record's current ETag.
+    """Raise 428 without an ETag in `If-Match` (none, `*`, or not a quoted tag), 412 unless it
+    names the record's current ETag.
 
     A weak form (`W/"..."`) of the tag is accepted: a proxy that compresses responses weakens
     the tags it passes on, yet the client read the same bytes.
@@ -58,6 +63,9 @@ def require_match(request, current: str) -> None:
     header = request.headers.get("If-Match", "").strip()
     if not header or header == "*":
         raise PreconditionRequired()
-    tags = {tag.removeprefix("W/") for tag in parse_etags(header)}
+    parts = [part.strip() for part in header.split(",")]
+    if not all(ETAG.fullmatch(part) for part in parts):  # `If-Match: abc`: as good as none
+        raise PreconditionRequired()
+    tags = {tag.removeprefix("W/") for tag in parts}
     if current not in tags:
         raise PreconditionFailed()

@@ -174,7 +174,7 @@ IF_MATCH = {
         'The `ETag` a GET of this record answered (JSON), e.g. `"3f2a…"`. Without it (or with '
         "`*`) the answer is 428; when the record has changed since, 412."
     ),
-    "schema": string(pattern=r'^(W/)?"[^"]*"$'),
+    "schema": string(pattern=r'^\s*(W/)?"[^"]*"(\s*,\s*(W/)?"[^"]*")*\s*$'),
 }
 IF_NONE_MATCH = {
     "in": "header",
@@ -320,7 +320,8 @@ def fuzzy_bound_parameter(name: str, bound_filter) -> dict:
 
 
 def refuse_empty(schema: dict) -> None:
-    """A query parameter's value is never "" (detainees.api.errors.RefuseEmptyParameters)."""
+    """A query parameter's value is never "" (detainees.api.errors.RefuseEmptyParameters), nor
+    holds a NUL or a replacement character (tracker.params refuses both)."""
     if schema.get("type") == "array":
         refuse_empty(schema.get("items", {}))
     elif schema.get("type") == "string":
@@ -328,6 +329,7 @@ def refuse_empty(schema: dict) -> None:
             schema["enum"] = [value for value in schema["enum"] if value != ""]
         else:
             schema.setdefault("minLength", 1)
+            schema.setdefault("pattern", "^[^\\x00\\ufffd]*$")
 
 
 class AutoSchema(SpectacularAutoSchema):
@@ -468,7 +470,7 @@ class AutoSchema(SpectacularAutoSchema):
             DETAIL,
         )
         responses["428"] = self.error_response(
-            "`If-Match` is missing (or `*`).", "PreconditionRequired", DETAIL
+            "`If-Match` is missing, `*`, or holds no quoted ETag.", "PreconditionRequired", DETAIL
         )
         if self.method == "DELETE":
             responses["409"] = self.error_response(
