@@ -263,8 +263,11 @@ SPECTACULAR_SETTINGS = {
         "Dates recorded with uncertainty are fuzzy dates: their EDTF text (`2011`, `2013-03`, "
         "`2011-04-20/2014`), the earliest and latest day they could mean, and an English "
         "rendering.\n\n"
-        "Every list answers JSON or CSV (`?format=csv` or `Accept: text/csv`). An invalid "
-        'parameter is a 400 whose body names it: `{"parameter": ["message", ...]}`. In CSV, a '
+        "Every list answers JSON or CSV (`?format=csv` or `Accept: text/csv`). Errors are JSON "
+        'in every format: a 400 names each invalid parameter or field, `{"name": ["message", '
+        "...]}` (a body that is not JSON under `non_field_errors`); any other error is "
+        '`{"detail": "message"}`. A parameter sent empty is a 400; unknown ones are ignored. '
+        "In CSV, a "
         "text cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is written with "
         "a `'` in front, so no spreadsheet runs it as a formula; numbers are written as they "
         "are.\n\n"
