@@ -175,6 +175,7 @@ def test_conditional_requests_are_documented(document):
     for method in ("put", "patch", "delete"):
         responses = detail[method]["responses"]
         assert {"412", "428"} <= set(responses), method
+    assert "Location" in read["responses"]["301"]["headers"]  # a merged person's old id
     created = document["paths"]["/api/v1/persons/"]["post"]["responses"]["201"]
     assert {"ETag", "Location"} <= set(created["headers"])
     assert created["links"]["Edit"]["parameters"]["header.If-Match"] == "$response.header.ETag"

@@ -413,6 +413,11 @@ class AutoSchema(SpectacularAutoSchema):
             "description": "Not modified: `If-None-Match` names the record's current `ETag`.",
             "headers": {"ETag": ETAG},
         }
+        if getattr(self.view, "redirects_merged", False):
+            responses["301"] = {
+                "description": "A merged record's old id: `Location` is the surviving record's.",
+                "headers": {"Location": {"schema": string(format="uri"), "required": True}},
+            }
         responses["404"] = self.error_response(
             "No published record has this id.", "NotFound", DETAIL
         )

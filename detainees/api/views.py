@@ -166,6 +166,7 @@ class PersonViewSet(FacetCountsMixin, WritableViewSet):
     serializer_class = s.PersonListSerializer
     # The public site's names for what the API calls otherwise: refused, not silently ignored.
     site_parameters = {"q": "search", "sort": "ordering"}
+    redirects_merged = True  # a merged person's old id answers 301 (see `retrieve`)
     count_facets = staticmethod(person_facet_counts)
     filterset_class = PersonAPIFilterSet
     write_serializer_class = PersonWriteSerializer
