@@ -199,3 +199,19 @@ def test_write_shapes_refuse_unknown_fields_in_the_schema_too(document, as_edito
     assert response.status_code == 400
     assert "nickname" in response.json()
     assert not Person.objects.exists()
+
+
+def test_if_match_is_read_tag_by_tag_even_when_a_tag_holds_a_comma(as_editor):
+    place = {"name": "Afghanistan", "kind": "country", "country": "AF"}
+    created = as_editor.post("/api/v1/places/", place, content_type="application/json")
+    assert created.status_code == 201, created.json()
+    url, etag = f"/api/v1/places/{created.json()['id']}/", created["ETag"]
+    for header, status in [
+        ("abc", 428),  # no quoted tag: as good as none
+        ('"a,b", W/"c"', 412),
+        (f'"x,y" , {etag}', 200),
+    ]:
+        response = as_editor.patch(
+            url, {"name": "Afghanistan"}, content_type="application/json", HTTP_IF_MATCH=header
+        )
+        assert response.status_code == status, header

@@ -180,6 +180,8 @@ def test_created_records_can_be_read_edited_and_deleted_as_documented(demo):
         settings=settings(
             max_examples=STATEFUL_SCENARIOS,
             stateful_step_count=6,
+            derandomize=True,
+            database=None,
             deadline=None,
             suppress_health_check=list(HealthCheck),
         )

@@ -9,8 +9,10 @@ from rest_framework import status
 from rest_framework.exceptions import APIException
 from rest_framework.renderers import JSONRenderer
 
-# One entity tag, strong or weak, as `If-Match` lists them (RFC 9110, 8.8.3).
+# An entity tag, strong or weak, and the comma-separated list `If-Match` holds (RFC 9110,
+# 8.8.3): a tag may itself hold commas, so the list is read tag by tag, not split on commas.
 ETAG = re.compile(r'(W/)?"[^"]*"')
+ETAG_LIST = re.compile(r'\s*(W/)?"[^"]*"(\s*,\s*(W/)?"[^"]*")*\s*')
 
 
 class PreconditionRequired(APIException):
@@ -63,9 +65,8 @@ def require_match(request, current: str) -> None:
     header = request.headers.get("If-Match", "").strip()
     if not header or header == "*":
         raise PreconditionRequired()
-    parts = [part.strip() for part in header.split(",")]
-    if not all(ETAG.fullmatch(part) for part in parts):  # `If-Match: abc`: as good as none
+    if not ETAG_LIST.fullmatch(header):  # `If-Match: abc`: as good as none
         raise PreconditionRequired()
-    tags = {tag.removeprefix("W/") for tag in parts}
+    tags = {tag.group(0).removeprefix("W/") for tag in ETAG.finditer(header)}
     if current not in tags:
         raise PreconditionFailed()
