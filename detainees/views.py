@@ -66,11 +66,22 @@ PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 
 
+class BadSize(ValueError):
+    """`?size=` that is not a whole number from 1 to MAX_PAGE_SIZE."""
+
+
 def page_size(request) -> int:
-    try:
-        return max(1, min(MAX_PAGE_SIZE, int(request.GET.get("size", PAGE_SIZE))))
-    except ValueError:
+    """`?size=`, rows per page; checked as the API checks its `page_size` (400 naming it)."""
+    raw = request.GET.get("size", "")
+    if raw == "":
         return PAGE_SIZE
+    try:
+        size = int(raw)
+    except ValueError:
+        size = 0
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise BadSize(f"Invalid size: a whole number from 1 to {MAX_PAGE_SIZE}.")
+    return size
 
 
 def sort_for(filterset) -> tuple[str, bool]:
@@ -114,7 +125,7 @@ def person_list(request):
             after=request.GET.get("after"),
             size=page_size(request),
         )
-    except BadCursor as exc:
+    except (BadCursor, BadSize) as exc:
         return HttpResponseBadRequest(str(exc))
     counts = person_facet_counts(filterset.qs, everyone=not filterset.narrows)
     context = faceted_page(request, filterset, page, counts, total_from="status")
@@ -150,7 +161,7 @@ def event_list(request):
             after=request.GET.get("after"),
             size=page_size(request),
         )
-    except BadCursor as exc:
+    except (BadCursor, BadSize) as exc:
         return HttpResponseBadRequest(str(exc))
     counts = event_facet_counts(filterset.qs, everyone=not filterset.narrows)
     context = faceted_page(request, filterset, page, counts, total_from="kind")

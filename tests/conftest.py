@@ -60,3 +60,6 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "localdb: starts real embedded PostgreSQL servers (tests/test_localdb.py)"
     )
+    config.addinivalue_line(
+        "markers", "schema: schemathesis over every API operation (tests/test_api_fuzz.py)"
+    )

@@ -290,6 +290,9 @@ REST_FRAMEWORK = {
     # Clients are told apart by tracker.client_ip (TRUSTED_PROXIES), not by DRF's NUM_PROXIES;
     # the counts live in the default cache, shared between workers when CACHE_URL is set.
     "DEFAULT_THROTTLE_CLASSES": ["detainees.api.throttling.AnonReadThrottle"],
+    # One error shape (detainees/api/errors.py); an unknown `?format=` is a 400 naming it.
+    "EXCEPTION_HANDLER": "detainees.api.errors.exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "detainees.api.errors.ContentNegotiation",
 }
 # The largest JSON body a write may send (bytes); larger ones are answered 413 unread.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 2 * 1024 * 1024)
@@ -321,8 +324,11 @@ SPECTACULAR_SETTINGS = {
         "Dates recorded with uncertainty are fuzzy dates: their EDTF text (`2011`, `2013-03`, "
         "`2011-04-20/2014`), the earliest and latest day they could mean, and an English "
         "rendering.\n\n"
-        "Every list answers JSON or CSV (`?format=csv` or `Accept: text/csv`). An invalid "
-        'parameter is a 400 whose body names it: `{"parameter": ["message", ...]}`. In CSV, a '
+        "Every list answers JSON or CSV (`?format=csv` or `Accept: text/csv`). Errors are JSON "
+        'in every format: a 400 names each invalid parameter or field, `{"name": ["message", '
+        "...]}` (a body that is not JSON under `non_field_errors`); any other error is "
+        '`{"detail": "message"}`. A parameter sent empty is a 400; unknown ones are ignored. '
+        "In CSV, a "
         "text cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is written with "
         "a `'` in front, so no spreadsheet runs it as a formula; numbers are written as they "
         "are.\n\n"
@@ -359,6 +365,11 @@ SPECTACULAR_SETTINGS = {
     # that writes refuse.
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_GENERATE_CHOICE_DESCRIPTION": True,
+    # Writes refuse fields they do not know (400 naming them): the request shapes say so.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "detainees.api.schema.closed_request_bodies",
+    ],
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

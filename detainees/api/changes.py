@@ -16,6 +16,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.renderers import JSONRenderer
 
+from detainees.api.errors import RefuseEmptyParameters
 from detainees.api.pagination import KeysetPagination
 from detainees.api.renderers import CSVRenderer
 from detainees.filters import UpdatedSinceFilter
@@ -58,7 +59,7 @@ class ChangeFilterSet(django_filters.FilterSet):
         fields = ["since", "type"]
 
 
-class ChangeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class ChangeViewSet(RefuseEmptyParameters, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Records that left the public record since `since`, oldest first.
 
     A record is listed when it was published and then moved to another status (`withdrawn`) or

@@ -1,12 +1,18 @@
 """Conditional requests: a strong ETag of the detail body, 304 on reads, If-Match on writes."""
 
 import hashlib
+import re
 
 from django.utils.cache import get_conditional_response, patch_vary_headers
-from django.utils.http import parse_etags, quote_etag
+from django.utils.http import quote_etag
 from rest_framework import status
 from rest_framework.exceptions import APIException
 from rest_framework.renderers import JSONRenderer
+
+# An entity tag, strong or weak, and the comma-separated list `If-Match` holds (RFC 9110,
+# 8.8.3): a tag may itself hold commas, so the list is read tag by tag, not split on commas.
+ETAG = re.compile(r'(W/)?"[^"]*"')
+ETAG_LIST = re.compile(r'\s*(W/)?"[^"]*"(\s*,\s*(W/)?"[^"]*")*\s*')
 
 
 class PreconditionRequired(APIException):
@@ -50,7 +56,8 @@ def with_etag(request, response):
 
 
 def require_match(request, current: str) -> None:
-    """Raise 428 without `If-Match` (or with `*`), 412 unless it names the record's current ETag.
+    """Raise 428 without an ETag in `If-Match` (none, `*`, or not a quoted tag), 412 unless it
+    names the record's current ETag.
 
     A weak form (`W/"..."`) of the tag is accepted: a proxy that compresses responses weakens
     the tags it passes on, yet the client read the same bytes.
@@ -58,6 +65,8 @@ def require_match(request, current: str) -> None:
     header = request.headers.get("If-Match", "").strip()
     if not header or header == "*":
         raise PreconditionRequired()
-    tags = {tag.removeprefix("W/") for tag in parse_etags(header)}
+    if not ETAG_LIST.fullmatch(header):  # `If-Match: abc`: as good as none
+        raise PreconditionRequired()
+    tags = {tag.group(0).removeprefix("W/") for tag in ETAG.finditer(header)}
     if current not in tags:
         raise PreconditionFailed()

@@ -38,6 +38,8 @@ class CSVRenderer(BaseRenderer):
     charset = "utf-8"
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
+        if data is None:  # a body-less answer (204 after a DELETE asked for as CSV)
+            return b""
         if isinstance(data, dict) and "results" in data:
             rows = data["results"]
         elif isinstance(data, list):

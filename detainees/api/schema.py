@@ -145,27 +145,50 @@ TIMELINE = build_array_type(
 )
 
 ERRORS = build_object_type(
-    description="Each invalid parameter with what is wrong with it.",
+    description=(
+        "Each invalid parameter with what is wrong with it, e.g. "
+        '`{"page_size": ["A whole number from 1 to 500."]}`.'
+    ),
     additionalProperties=build_array_type(string()),
 )
 DETAIL = build_object_type(properties={"detail": string()}, required=["detail"])
 WRITE_ERRORS = build_object_type(
     description=(
-        "Each field with what is wrong with it; a list field (`names`, `people`) maps each "
-        "invalid row's position to that row's errors."
+        "Each field with what is wrong with it; a list field (`names`, `people`) has one entry "
+        "per row, the row's errors by field (`{}` for a valid row). Problems of the body as a "
+        "whole (JSON that does not parse, a rule joining several fields) are under "
+        "`non_field_errors`."
     ),
-    additionalProperties={"oneOf": [build_array_type(string()), build_object_type()]},
+    additionalProperties={
+        "anyOf": [
+            build_array_type({"anyOf": [string(), build_object_type()]}),
+            build_object_type(),
+        ]
+    },
 )
 IF_MATCH = {
     "in": "header",
     "name": "If-Match",
     "required": True,
     "description": (
-        "The `ETag` a GET of this record answered (JSON). Without it the answer is 428; when "
-        "the record has changed since, 412."
+        'The `ETag` a GET of this record answered (JSON), e.g. `"3f2a…"`. Without it (or with '
+        "`*`) the answer is 428; when the record has changed since, 412."
     ),
+    "schema": string(pattern=r'^\s*(W/)?"[^"]*"(\s*,\s*(W/)?"[^"]*")*\s*$'),
+}
+IF_NONE_MATCH = {
+    "in": "header",
+    "name": "If-None-Match",
+    "required": False,
+    "description": "An `ETag` from an earlier GET: 304 without a body if the record is unchanged.",
     "schema": string(),
 }
+ETAG = {
+    "description": "A strong tag of the record's body; send it as `If-Match` to edit it.",
+    "schema": string(),
+    "required": True,
+}
+RETRY_AFTER = {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}
 WRITTEN = {
     "200": "The record as saved; `ETag` is the tag a GET of it now answers.",
     "201": "The record as created; `Location` is its URL and `ETag` the tag its GET answers.",
@@ -178,7 +201,6 @@ WITHDRAWN = build_object_type(
     },
     required=["detail", "reason"],
 )
-CSV_ERROR = string("The same body as a one-row CSV table, when CSV was asked for.")
 FORMAT = "`json` (the default) or `csv`; the same as sending `Accept: text/csv`."
 CSV = string(
     "The JSON rows as a table: one column per field; lists joined with `; `, links by name, "
@@ -297,8 +319,32 @@ def fuzzy_bound_parameter(name: str, bound_filter) -> dict:
 # --- Operations ---------------------------------------------------------------------------------
 
 
+def refuse_empty(schema: dict) -> None:
+    """A query parameter's value is never "" (detainees.api.errors.RefuseEmptyParameters), nor
+    holds a NUL or a replacement character (tracker.params refuses both)."""
+    if schema.get("type") == "array":
+        refuse_empty(schema.get("items", {}))
+    elif schema.get("type") == "string":
+        if "enum" in schema:
+            schema["enum"] = [value for value in schema["enum"] if value != ""]
+        else:
+            schema.setdefault("minLength", 1)
+            schema.setdefault("pattern", "^[^\\x00\\ufffd]*$")
+
+
 class AutoSchema(SpectacularAutoSchema):
-    """Adds the error responses every operation can give, the If-Match header, and CSV as text."""
+    """Adds every error an operation can answer, in the API's one error shape (JSON whatever
+    format was asked for), the conditional-request headers, CSV as text, anonymous reads, and
+    links from a created record to the operations on it."""
+
+    def get_auth(self):
+        # Scripts authenticate with a token. (The admin's session also works, for people trying
+        # the API in a browser; it needs a CSRF token and is not part of the scripted contract.)
+        tokens = [auth for auth in super().get_auth() if "tokenAuth" in auth]
+        if self.method == "GET":
+            # Reads are public; a token only lets staff read drafts by id.
+            return [{}, *tokens]
+        return tokens
 
     def get_operation(self, *args, **kwargs):
         operation = super().get_operation(*args, **kwargs)
@@ -309,40 +355,49 @@ class AutoSchema(SpectacularAutoSchema):
                 parameter["description"] = FORMAT
             elif not parameter.get("description") and "description" in parameter["schema"]:
                 parameter["description"] = parameter["schema"].pop("description")
+            if parameter["in"] == "query":
+                refuse_empty(parameter["schema"])
         responses = operation["responses"]
         for response in responses.values():
             if "text/csv" in response.get("content", {}):
                 response["content"]["text/csv"] = {"schema": CSV}
         if self.method == "GET":
-            self.add_read_responses(responses)
+            self.add_read_responses(operation, responses)
         else:
             self.add_write_responses(operation, responses)
+        responses["401"] = self.error_response(
+            "A token that is not valid (reads need none), or a write without credentials: send "
+            "`Authorization: Token <key>`.",
+            "NotAuthenticated",
+            DETAIL,
+        )
+        responses["406"] = self.error_response(
+            "`Accept` names no format this operation answers in.", "NotAcceptable", DETAIL
+        )
         if getattr(self.view, "throttle_classes", None):
             responses["429"] = self.error_response(
                 "Too many requests: try again after `Retry-After` seconds.",
                 "Throttled",
                 DETAIL,
-                self.formats(responses),
+                headers={"Retry-After": RETRY_AFTER},
             )
+        responses["503"] = self.error_response(
+            "The database is out of reach: try again after `Retry-After` seconds.",
+            "Unavailable",
+            DETAIL,
+            headers={"Retry-After": RETRY_AFTER},
+        )
         return operation
 
-    def formats(self, responses) -> list[str]:
-        """The media types an error may come in: those of the success, or of the renderers."""
-        success = next((r for code, r in responses.items() if code.startswith("2")), {})
-        if "content" in success:
-            return list(success["content"])
-        renderers = getattr(self.view, "renderer_classes", None) or []
-        return [r.media_type for r in renderers] or ["application/json"]
-
-    def add_read_responses(self, responses):
-        formats = self.formats(responses)
+    def add_read_responses(self, operation, responses):
+        invalid = self.error_response(
+            "An invalid parameter; the body names each one.", "Errors", ERRORS
+        )
         if getattr(self.view, "action", None) == "facets":
             responses["200"]["description"] = (
                 "Per facet, its values and how many records have each."
             )
-            responses["400"] = self.error_response(
-                "An invalid parameter; the body names each one.", "Errors", ERRORS, formats
-            )
+            responses["400"] = invalid
             return
         if "200" in responses and not responses["200"].get("description"):
             responses["200"]["description"] = (
@@ -350,68 +405,110 @@ class AutoSchema(SpectacularAutoSchema):
                 if self._is_list_view()
                 else "The record."
             )
+        responses["400"] = invalid
         if self._is_list_view():
-            responses["400"] = self.error_response(
-                "An invalid parameter; the body names each one.", "Errors", ERRORS, formats
-            )
-        else:
-            responses["404"] = self.error_response(
-                "No published record has this id.", "NotFound", DETAIL, formats
-            )
-            responses["410"] = self.error_response(
-                "The record was published and has been withdrawn; only the reason is given.",
-                "Withdrawn",
-                WITHDRAWN,
-                formats,
-            )
+            return
+        responses["200"]["headers"] = {"ETag": ETAG}
+        responses["304"] = {
+            "description": "Not modified: `If-None-Match` names the record's current `ETag`.",
+            "headers": {"ETag": ETAG},
+        }
+        if getattr(self.view, "redirects_merged", False):
+            responses["301"] = {
+                "description": "A merged record's old id: `Location` is the surviving record's.",
+                "headers": {"Location": {"schema": string(format="uri"), "required": True}},
+            }
+        responses["404"] = self.error_response(
+            "No published record has this id.", "NotFound", DETAIL
+        )
+        responses["410"] = self.error_response(
+            "The record was published and has been withdrawn; only the reason is given.",
+            "Withdrawn",
+            WITHDRAWN,
+        )
+        operation.setdefault("parameters", []).append(IF_NONE_MATCH)
 
     def add_write_responses(self, operation, responses):
-        formats = self.formats(responses)
         for code, text in WRITTEN.items():
             if code in responses and not responses[code].get("description"):
                 responses[code]["description"] = text
-        if self.method != "DELETE":
+        if "200" in responses:
+            responses["200"]["headers"] = {"ETag": ETAG}
+        if "201" in responses:
+            responses["201"]["headers"] = {
+                "ETag": ETAG,
+                "Location": {**ETAG, "description": "The new record's URL."},
+            }
+            responses["201"]["links"] = self.links_to_the_record()
+        if self.method == "DELETE":
             responses["400"] = self.error_response(
-                "Invalid, unknown or read-only fields, or a change of state that does not exist; "
-                "the body names each field (parts by their position in the list).",
+                "An invalid `format`; the body names it.", "Errors", ERRORS
+            )
+        else:
+            responses["400"] = self.error_response(
+                "Invalid, unknown or read-only fields, a rule the record breaks, a change of "
+                "state that does not exist, or a body that is not JSON; the body names each "
+                "field (list fields row by row).",
                 "WriteErrors",
                 WRITE_ERRORS,
-                formats,
             )
-        responses["401"] = self.error_response(
-            "No credentials, or a token that is not valid: send `Authorization: Token <key>`.",
-            "NotAuthenticated",
-            DETAIL,
-            formats,
-        )
+            responses["413"] = self.error_response(
+                "The body is larger than the limit (2 MiB unless configured otherwise).",
+                "TooLarge",
+                DETAIL,
+            )
+            responses["415"] = self.error_response(
+                "The body is not `application/json`.", "UnsupportedMediaType", DETAIL
+            )
         responses["403"] = self.error_response(
             "The user's role may not do this (e.g. a researcher publishing, or editing a "
             "published record).",
             "Forbidden",
             DETAIL,
-            formats,
         )
         if self.method == "POST":
             return
-        responses["404"] = self.error_response(
-            "No record has this id.", "NotFound", DETAIL, formats
-        )
+        responses["404"] = self.error_response("No record has this id.", "NotFound", DETAIL)
         responses["412"] = self.error_response(
             "The record changed since the ETag in `If-Match` was read: GET it again.",
             "PreconditionFailed",
             DETAIL,
-            formats,
         )
         responses["428"] = self.error_response(
-            "`If-Match` is missing (or `*`).", "PreconditionRequired", DETAIL, formats
+            "`If-Match` is missing, `*`, or holds no quoted ETag.", "PreconditionRequired", DETAIL
         )
         if self.method == "DELETE":
             responses["409"] = self.error_response(
-                "Other records still link to this one.", "Conflict", DETAIL, formats
+                "Other records still link to this one.", "Conflict", DETAIL
             )
         operation.setdefault("parameters", []).append(IF_MATCH)
 
-    def error_response(self, description, name, schema, formats) -> dict:
-        ref = register(self, name, schema)
-        content = {fmt: {"schema": CSV_ERROR if fmt == "text/csv" else ref} for fmt in formats}
-        return {"description": description, "content": content}
+    def links_to_the_record(self) -> dict:
+        """OpenAPI links from a created record's `id` (and `ETag`) to its detail operations."""
+        base = self.get_operation_id().removesuffix("_create")
+        record = {"id": "$response.body#/id"}
+        tagged = {**record, "header.If-Match": "$response.header.ETag"}
+        return {
+            "Read": {"operationId": f"{base}_retrieve", "parameters": record},
+            "Replace": {"operationId": f"{base}_update", "parameters": tagged},
+            "Edit": {"operationId": f"{base}_partial_update", "parameters": tagged},
+            "Delete": {"operationId": f"{base}_destroy", "parameters": tagged},
+        }
+
+    def error_response(self, description, name, schema, headers=None) -> dict:
+        """An error: JSON whatever format was asked for (detainees/api/errors.py)."""
+        response = {
+            "description": description,
+            "content": {"application/json": {"schema": register(self, name, schema)}},
+        }
+        if headers:
+            response["headers"] = headers
+        return response
+
+
+def closed_request_bodies(result, generator, request, public):
+    """Request shapes allow no other properties: writes refuse unknown fields with a 400."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request") and component.get("type") == "object":
+            component["additionalProperties"] = False
+    return result

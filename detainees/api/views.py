@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from detainees.api import serializers as s
 from detainees.api.conditional import with_etag
+from detainees.api.errors import RefuseEmptyParameters
 from detainees.api.pagination import KeysetPagination
 from detainees.api.renderers import CSVRenderer
 from detainees.api.writes import (
@@ -67,7 +68,7 @@ class RecordGone(exceptions.APIException):
     default_code = "withdrawn"
 
 
-class ReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
+class ReadOnlyViewSet(RefuseEmptyParameters, viewsets.ReadOnlyModelViewSet):
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
     pagination_class = KeysetPagination
@@ -92,6 +93,20 @@ class ReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
                 {"detail": f"This {gone.kind} was withdrawn.", "reason": gone.reason}
             ) from None
 
+    # Parameters of the public site's pages that mean something else here: {site name: API name}.
+    site_parameters: dict[str, str] = {}
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if self.action in ("list", "facets"):
+            used = {
+                name: [f"Not an API parameter: use `{api_name}`."]
+                for name, api_name in self.site_parameters.items()
+                if name in request.query_params
+            }
+            if used:
+                raise exceptions.ValidationError(used)
+
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         data = getattr(response, "data", None)
@@ -113,6 +128,11 @@ class WritableViewSet(
 
 
 class PersonAPIFilterSet(PersonFilterSet):
+    """The people list's filters under the API's names: `search` for the site's `q`, and the
+    list's `ordering` (detainees.api.pagination) for the site's `sort`."""
+
+    q = None
+    sort = None
     search = django_filters.CharFilter(
         label="Any name, spelling-tolerant", method="filter_search", max_length=MAX_SEARCH_LENGTH
     )
@@ -147,6 +167,9 @@ class FacetCountsMixin:
 
 class PersonViewSet(FacetCountsMixin, WritableViewSet):
     serializer_class = s.PersonListSerializer
+    # The public site's names for what the API calls otherwise: refused, not silently ignored.
+    site_parameters = {"q": "search", "sort": "ordering"}
+    redirects_merged = True  # a merged person's old id answers 301 (see `retrieve`)
     count_facets = staticmethod(person_facet_counts)
     filterset_class = PersonAPIFilterSet
     write_serializer_class = PersonWriteSerializer

@@ -106,7 +106,28 @@ class FuzzyDateInput(serializers.CharField):
 
 
 class StrictSerializerMixin:
-    """Rejects fields it does not know and fields that may not be written, naming each one."""
+    """Rejects fields it does not know and fields that may not be written, naming each one.
+
+    A coded field that may be left empty (a release's kind, an organization's country) takes
+    `null` for "none", never `""`: an empty string is not one of its codes, so it is refused with
+    a 400 naming the field, and the schema's enum lists only real codes.
+    """
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for field in fields.values():
+            if isinstance(field, serializers.ChoiceField) and field.allow_blank:
+                field.allow_blank = False
+                field.allow_null = True
+        return fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        for name, field in self.fields.items():
+            if isinstance(field, serializers.ChoiceField) and field.allow_null:
+                if data.get(name) == "":
+                    data[name] = None  # as it is written: null for none
+        return data
 
     def to_internal_value(self, data):
         errors, too_long = {}, {}
@@ -135,6 +156,10 @@ class StrictSerializerMixin:
             raise ValidationError({**exc.detail, **errors}) from exc
         if errors:
             raise ValidationError(errors)
+        for name, field in self.fields.items():
+            if isinstance(field, serializers.ChoiceField) and field.allow_null:
+                if name in value and value[name] is None:
+                    value[name] = ""  # stored as the model's "none"
         return value
 
 
@@ -385,7 +410,7 @@ class OrganizationWriteSerializer(RecordWriteSerializer):
     """An organization with its other names."""
 
     parent = RecordRef(queryset=Organization.objects.all(), allow_null=True, required=False)
-    country = CountryField(allow_blank=True, required=False)
+    country = CountryField(allow_null=True, required=False)
     names = OrganizationNameWrite(many=True, required=False, max_length=LIMITS["names"])
     parts = ("names",)
 
@@ -414,7 +439,7 @@ class OrganizationWriteSerializer(RecordWriteSerializer):
 
 class PlaceWriteSerializer(RecordWriteSerializer):
     parent = RecordRef(queryset=Place.objects.all(), allow_null=True, required=False)
-    country = CountryField(allow_blank=True, required=False)
+    country = CountryField(allow_null=True, required=False)
 
     class Meta:
         model = Place
