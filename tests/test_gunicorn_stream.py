@@ -41,7 +41,8 @@ def database_url() -> str:
     user = quote(s["USER"] or "")
     password = f":{quote(s['PASSWORD'])}" if s.get("PASSWORD") else ""
     host, port = s["HOST"] or "127.0.0.1", s["PORT"] or 5432
-    return f"postgresql://{user}{password}@{host}:{port}/{s['NAME']}"
+    # The embedded server listens on a socket directory: a path, quoted whole as the host.
+    return f"postgresql://{user}{password}@{quote(str(host), safe='')}:{port}/{s['NAME']}"
 
 
 @pytest.fixture
