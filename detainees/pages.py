@@ -27,7 +27,7 @@ from detainees.models import (
     PublicationStatus,
     ReleaseBatch,
 )
-from detainees.pagination import keyset_page
+from detainees.pagination import BadCursor, keyset_page
 from detainees.timeline import custodians, sort_key
 
 PUBLISHED = PublicationStatus.PUBLISHED
@@ -249,13 +249,17 @@ SECTION_PAGE_SIZE = 50
 def section(queryset, cursors, name: str, field: str, *, descending: bool = False):
     """One page of a list on a record's page, from the cursor `cursors[name]` (the request's
     `<name>_after`). Raises BadCursor for a cursor that is not one."""
-    return keyset_page(
-        queryset,
-        field=field,
-        descending=descending,
-        after=(cursors or {}).get(name),
-        size=SECTION_PAGE_SIZE,
-    )
+    try:
+        return keyset_page(
+            queryset,
+            field=field,
+            descending=descending,
+            after=(cursors or {}).get(name),
+            size=SECTION_PAGE_SIZE,
+        )
+    except BadCursor as exc:
+        exc.param = f"{name}_after"
+        raise
 
 
 def organization_page(organization, cursors=None) -> dict:
@@ -327,7 +331,9 @@ def facility_page(facility, on=None, *, after=None, held_after=None) -> dict:
         "on": on,
     }
     if on is not None:
-        context["held_on"] = latest_first(held_at(facility, on.earliest, on.latest), held_after)
+        context["held_on"] = latest_first(
+            held_at(facility, on.earliest, on.latest), held_after, "held_after"
+        )
         context["controllers_on"] = [
             c
             for c in controls
@@ -337,10 +343,14 @@ def facility_page(facility, on=None, *, after=None, held_after=None) -> dict:
     return context
 
 
-def latest_first(events, after):
-    return keyset_page(
-        events, field="date_earliest", descending=True, after=after, size=FACILITY_PAGE_SIZE
-    )
+def latest_first(events, after, param: str = "after"):
+    try:
+        return keyset_page(
+            events, field="date_earliest", descending=True, after=after, size=FACILITY_PAGE_SIZE
+        )
+    except BadCursor as exc:
+        exc.param = param
+        raise
 
 
 def source_page(source) -> dict:

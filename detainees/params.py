@@ -11,8 +11,9 @@ the README's "Limits"). This middleware is the floor under all of them: a parame
 reads, or a page that forgets one, still never sees more than MAX_VALUE_LENGTH characters.
 """
 
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import JsonResponse
 
+from detainees.badrequest import bad_request
 from detainees.fuzzydates import MAX_LENGTH as MAX_DATE_LENGTH
 
 # Any query-string value, unless named below.
@@ -77,7 +78,7 @@ def first_overlong(query) -> tuple[str, str] | None:
 
 class ParameterBoundsMiddleware:
     """400 for any query-string value over its bound, naming the parameter and the limit: JSON
-    `{"param": ["message"]}` under /api/, a plain-text answer elsewhere."""
+    `{"param": ["message"]}` under /api/, the site's 400 page elsewhere."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -89,6 +90,4 @@ class ParameterBoundsMiddleware:
         name, message = found
         if request.path.startswith("/api/"):
             return JsonResponse({name: [message]}, status=400)
-        return HttpResponseBadRequest(
-            f"Invalid parameter '{name}': {message}", content_type="text/plain; charset=utf-8"
-        )
+        return bad_request(request, {name: [message]})

@@ -6,10 +6,11 @@ from pathlib import Path
 from django.conf import settings
 from django.db import router
 from django.db.models import F
-from django.http import FileResponse, Http404, HttpResponseBadRequest
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from detainees.badrequest import bad_request
 from detainees.exports.package import ARCHIVE, latest_archive
 from detainees.exports.tables import TABLES
 from detainees.figures import figures
@@ -125,8 +126,10 @@ def person_list(request):
             after=request.GET.get("after"),
             size=page_size(request),
         )
-    except (BadCursor, BadSize) as exc:
-        return HttpResponseBadRequest(str(exc))
+    except BadCursor as exc:
+        return bad_request(request, {"after": [exc]})
+    except BadSize as exc:
+        return bad_request(request, {"size": [exc]})
     counts = person_facet_counts(filterset.qs, everyone=not filterset.narrows)
     context = faceted_page(request, filterset, page, counts, total_from="status")
     return render(request, "detainees/person_list.html", context)
@@ -152,7 +155,7 @@ def event_list(request):
     releases are found."""
     filterset = EventFacetFilterSet(request.GET, queryset=events_for_listing())
     if not filterset.is_valid():
-        return HttpResponseBadRequest("Invalid filter: " + filterset.errors.as_text())
+        return bad_request(request, filterset.errors)
     try:
         page = keyset_page(
             filterset.qs,
@@ -161,8 +164,10 @@ def event_list(request):
             after=request.GET.get("after"),
             size=page_size(request),
         )
-    except (BadCursor, BadSize) as exc:
-        return HttpResponseBadRequest(str(exc))
+    except BadCursor as exc:
+        return bad_request(request, {"after": [exc]})
+    except BadSize as exc:
+        return bad_request(request, {"size": [exc]})
     counts = event_facet_counts(filterset.qs, everyone=not filterset.narrows)
     context = faceted_page(request, filterset, page, counts, total_from="kind")
     return render(request, "detainees/event_list.html", context)
@@ -173,7 +178,7 @@ def person_list_csv(request):
     """Exactly the current selection, in the list's order, streamed."""
     filterset = PersonFilterSet(request.GET, queryset=people_for_listing())
     if not filterset.is_valid():
-        return HttpResponseBadRequest("Invalid filter: " + filterset.errors.as_text())
+        return bad_request(request, filterset.errors)
     field, descending = sort_for(filterset)
     # The list's order: missing dates last in both directions, as keyset_page orders them.
     key = F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
@@ -185,7 +190,7 @@ def event_list_csv(request):
     """Every event of the current selection, in the list's order (latest first), streamed."""
     filterset = EventFacetFilterSet(request.GET, queryset=events_for_listing())
     if not filterset.is_valid():
-        return HttpResponseBadRequest("Invalid filter: " + filterset.errors.as_text())
+        return bad_request(request, filterset.errors)
     # As keyset_page orders the list: undated events last, then the newest row first.
     return events_csv(filterset.qs, (F("date_earliest").desc(nulls_last=True), "-pk"))
 
@@ -194,7 +199,7 @@ def event_list_csv(request):
 def figures_view(request):
     filterset = PersonFilterSet(request.GET, queryset=people_for_listing())
     if not filterset.is_valid():
-        return HttpResponseBadRequest("Invalid filter: " + filterset.errors.as_text())
+        return bad_request(request, filterset.errors)
     params = request.GET.copy()
     params.pop("after", None)
     counts = person_facet_counts(filterset.qs, everyone=not filterset.narrows)
@@ -255,7 +260,7 @@ def organization_detail(request, slug):
     try:
         context = organization_page(organization, section_cursors(request))
     except BadCursor as exc:
-        return HttpResponseBadRequest(str(exc))
+        return bad_request(request, {exc.param: [exc]})
     return render(request, "detainees/organization_detail.html", context)
 
 
@@ -279,7 +284,7 @@ def facility_detail(request, slug):
             held_after=request.GET.get("held_after"),
         )
     except BadCursor as exc:
-        return HttpResponseBadRequest(str(exc))
+        return bad_request(request, {exc.param: [exc]})
     context.update({"on_text": request.GET.get("on", ""), "on_error": error})
     return render(request, "detainees/facility_detail.html", context, status=status)
 
@@ -306,7 +311,7 @@ def batch_detail(request, slug):
     try:
         context = batch_page(batch, section_cursors(request))
     except BadCursor as exc:
-        return HttpResponseBadRequest(str(exc))
+        return bad_request(request, {exc.param: [exc]})
     return render(request, "detainees/batch_detail.html", context)
 
 
@@ -317,7 +322,7 @@ def place_detail(request, slug):
     try:
         context = place_page(place, section_cursors(request))
     except BadCursor as exc:
-        return HttpResponseBadRequest(str(exc))
+        return bad_request(request, {exc.param: [exc]})
     return render(request, "detainees/place_detail.html", context)
 
 

@@ -64,7 +64,10 @@ def test_a_nul_character_is_a_400_naming_the_parameter(client, url):
     response = client.get(url)
     assert response.status_code == 400
     name = urllib.parse.urlsplit(url).query.split("=")[0]
-    assert repr(name) in response.content.decode()
+    assert dict(response.context["problems"]) == {
+        name: ["This parameter must not contain a NUL character."]
+    }
+    assert f"<code>{name}</code>" in response.content.decode()
 
 
 def test_a_nul_character_in_the_api_answers_json_naming_the_parameter(client):
