@@ -292,7 +292,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["detainees.api.throttling.AnonReadThrottle"],
     # One error shape (detainees/api/errors.py); an unknown `?format=` is a 400 naming it.
     "EXCEPTION_HANDLER": "detainees.api.errors.exception_handler",
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "detainees.api.errors.ContentNegotiation",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "detainees.api.negotiation.ContentNegotiation",
 }
 # The largest JSON body a write may send (bytes); larger ones are answered 413 unread.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 2 * 1024 * 1024)

@@ -7,11 +7,10 @@ JSON even when CSV was asked for, so that a script reading CSV sees a non-2xx st
 person can read, never a table that looks like data.
 """
 
-from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
-from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -37,19 +36,6 @@ def exception_handler(exc, context):
         request.accepted_renderer = JSONRenderer()
         request.accepted_media_type = JSONRenderer.media_type
     return response
-
-
-class ContentNegotiation(DefaultContentNegotiation):
-    """`?format=` with a value no renderer has is a 400 naming `format`, not a 404."""
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        try:
-            return super().select_renderer(request, renderers, format_suffix)
-        except Http404:
-            formats = ", ".join(f"`{r.format}`" for r in renderers)
-            raise exceptions.ValidationError(
-                {"format": [f"Choose one of: {formats}."]}, code="invalid_choice"
-            ) from None
 
 
 @csrf_exempt
