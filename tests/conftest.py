@@ -54,12 +54,3 @@ def token_client():
         return Client(HTTP_AUTHORIZATION=f"Token {token.key}")
 
     return make
-
-
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "localdb: starts real embedded PostgreSQL servers (tests/test_localdb.py)"
-    )
-    config.addinivalue_line(
-        "markers", "schema: schemathesis over every API operation (tests/test_api_fuzz.py)"
-    )
