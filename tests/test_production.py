@@ -315,6 +315,14 @@ def test_bad_settings_stop_the_start_up_with_a_message():
     old_flag = run_manage("check", BEHIND_TLS_PROXY="1")
     assert old_flag.returncode != 0
     assert "BEHIND_TLS_PROXY is replaced by TRUSTED_PROXIES" in old_flag.stderr
+    for name, bad, says in [
+        ("LOG_LEVEL", "chatty", "LOG_LEVEL must be one of DEBUG, INFO"),
+        ("DB_CONN_MAX_AGE", "a minute", "DB_CONN_MAX_AGE must be a whole number of at least 0"),
+        ("PUBLIC_CACHE_SECONDS", "-5", "PUBLIC_CACHE_SECONDS must be a whole number of at least 0"),
+    ]:
+        result = run_manage("check", **{name: bad})
+        assert result.returncode != 0, name
+        assert says in result.stderr, result.stderr[-500:]
 
 
 @override_settings(

@@ -139,7 +139,9 @@ if not os.environ.get("DATABASE_URL"):
     )
 try:
     _database = dj_database_url.parse(
-        os.environ["DATABASE_URL"], conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60"))
+        # Seconds a connection is kept for the next request; 0 closes it after each one.
+        os.environ["DATABASE_URL"],
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
     )
 except (ValueError, KeyError) as exc:
     raise ImproperlyConfigured(f"DATABASE_URL could not be read: {exc}") from exc
@@ -300,10 +302,7 @@ API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 2 * 1024 * 1024)
 API_ANON_RATE = env_rate("API_ANON_RATE", "600/minute")
 
 # How long a CDN or proxy may keep an anonymous public page or API response (tracker/caching.py).
-try:
-    PUBLIC_CACHE_SECONDS = int(os.environ.get("PUBLIC_CACHE_SECONDS") or 60)
-except ValueError as exc:
-    raise ImproperlyConfigured("PUBLIC_CACHE_SECONDS must be a whole number of seconds.") from exc
+PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 60, minimum=0)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Detainee-release tracker API",
@@ -472,11 +471,17 @@ PGHISTORY_APPEND_ONLY = True
 # The time of each change, not of its transaction: a bulk action's changes keep their order.
 PGHISTORY_CREATED_AT_FUNCTION = "clock_timestamp()"
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_LEVEL = (os.environ.get("LOG_LEVEL") or "WARNING").strip().upper()
+if LOG_LEVEL not in LOG_LEVELS:
+    raise ImproperlyConfigured(
+        f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {os.environ['LOG_LEVEL']!r}."
+    )
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 
 # Where `manage.py export --archive` (and `make export`) writes the data package the public
