@@ -474,7 +474,7 @@ def stored_facet_counts(selection, facets, totals, count_column, *, everyone=Fal
         sql, params = tokens.query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT token, count(*) FROM (SELECT unnest(s.tokens) AS token FROM ({sql}) s) t "
+                f"SELECT token, count(*) FROM (SELECT unnest(s.tokens) AS token FROM ({sql}) s) t "  # noqa: S608 (compiled querysets; values are parameters)
                 "GROUP BY token",
                 params,
             )
@@ -532,7 +532,7 @@ def facet_counts(selection, facets=FACETS) -> dict[str, list[tuple[str, str, int
             union = " UNION ALL ".join(f"({part})" for part in parts)
             key = facet.key  # a column name from this module, never input
             cursor.execute(
-                f"SELECT value, MIN(label), COUNT(DISTINCT {key}) FROM ({union}) AS pairs "
+                f"SELECT value, MIN(label), COUNT(DISTINCT {key}) FROM ({union}) AS pairs "  # noqa: S608 (compiled querysets; values are parameters)
                 f"WHERE {key} IN ({selection_sql}) AND value IS NOT NULL AND value <> '' "
                 "GROUP BY value ORDER BY 3 DESC, 2, 1",
                 [*params, *selection_params],

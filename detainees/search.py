@@ -319,7 +319,7 @@ def _nearest_names(key: str, n: int) -> RawSQL:
     similar_sql, similar_params = similar.query.sql_with_params()
     words_sql, words_params = words.query.sql_with_params()
     return RawSQL(
-        f"SELECT n.person_id FROM (({similar_sql}) UNION ALL ({words_sql})) k "
+        f"SELECT n.person_id FROM (({similar_sql}) UNION ALL ({words_sql})) k "  # noqa: S608 (compiled querysets; values are parameters)
         f'JOIN {PersonName._meta.db_table} n ON n.search_key COLLATE "C" = k.key '
         "ORDER BY k.distance, n.person_id LIMIT %s",
         (*similar_params, *words_params, n),

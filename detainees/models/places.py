@@ -84,7 +84,7 @@ PLACE_NESTING_TRIGGER = pgtrigger.Trigger(
                 USING ERRCODE = 'check_violation', CONSTRAINT = 'place_nests_in_larger_kind';
         END IF;
         RETURN NEW;
-    """,
+    """,  # noqa: S608 (kinds from PlaceKind)
 )
 
 

@@ -98,7 +98,7 @@ def check_only_synthetic() -> None:
             found.append(f"{count} {model._meta.verbose_name_plural}")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT count(*) FROM {connection.ops.quote_name(Tombstone._meta.db_table)} "
+            f"SELECT count(*) FROM {connection.ops.quote_name(Tombstone._meta.db_table)} "  # noqa: S608 (names from the models)
             "WHERE substr(public_id::text, 15, 1) <> '8'"
         )
         (tombstones,) = cursor.fetchone()
@@ -172,7 +172,7 @@ def replace_all(cursor) -> None:
     )
     others = [table for (table,) in cursor.fetchall()]
     for table in others:
-        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table})")
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table})")  # noqa: S608 (names from the models)
         if cursor.fetchone()[0]:
             raise RealDataPresent(
                 f"The table {table} refers to the records generate_dataset replaces and holds "
@@ -221,7 +221,7 @@ def reset_sequences(cursor, models_) -> None:
     for model in models_:
         pk = model._meta.pk.column
         cursor.execute(
-            f"SELECT setval(pg_get_serial_sequence(%s, %s), coalesce(max({pk}), 0) + 1, false) "
+            f"SELECT setval(pg_get_serial_sequence(%s, %s), coalesce(max({pk}), 0) + 1, false) "  # noqa: S608 (names from the models)
             f"FROM {_table(model)}",
             [model._meta.db_table, pk],
         )
