@@ -20,5 +20,5 @@ urlpatterns = [
     *router.urls,
     path("export.jsonl", export.ExportView.as_view(), name="export"),
     # Last: anything else under the API is a JSON 404 (a write without its slash included).
-    re_path(r"^(?P<rest>.*)$", errors.not_found),
+    re_path(r"^(?P<rest>.*)$", errors.not_found, name="not-found"),
 ]
