@@ -43,6 +43,16 @@ def pytest_collection_modifyitems(items):
     files = {}
     for item in items:
         files.setdefault(item.nodeid.split("::")[0], len(files))
+        marker = item.get_closest_marker("django_db")
+        if "demo_in_module" in item.fixturenames and (
+            "transactional_db" in item.fixturenames
+            or "live_server" in item.fixturenames
+            or (marker is not None and marker.kwargs.get("transaction"))
+        ):
+            raise pytest.UsageError(
+                f"{item.nodeid}: `demo` is rolled back after each test; a test that commits "
+                "(transactional_db, live_server) calls detainees.demo.load_demo() itself"
+            )
     items.sort(
         key=lambda item: (
             files[item.nodeid.split("::")[0]],
