@@ -36,6 +36,14 @@ test: $(STAMP)
 		$(PY) manage.py check && \
 		$(PY) -m pytest $(PYTEST_ARGS)'
 
+## test-fast: the quick loop: every test but the browser, crawl, schema, localdb and slow ones, on
+## every core, against the kept embedded server (like `make run`), keeping its test databases
+## between runs (PYTEST_ARGS=--create-db builds them afresh, e.g. after switching branches)
+FAST_MARKERS := not browser and not crawl and not schema and not localdb and not slow
+test-fast: $(STAMP)
+	$(LOCALDB) -- $(PY) -m pytest -n auto --dist loadfile --reuse-db -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
+.PHONY: test-fast
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -1,6 +1,64 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.db import transaction
+
+
+@pytest.fixture(scope="module")
+def demo_in_module(django_db_setup, django_db_blocker):
+    """The demo case, loaded once for the tests of one file that ask for `demo`, then removed.
+
+    It is entered in a transaction that stays open while those tests run (each of them runs in a
+    savepoint inside it, rolled back after it, as Django's TestCase does with setUpTestData) and
+    is rolled back after the file's last test, so no other test ever sees the demo's records.
+    """
+    from detainees.demo import load_demo
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            load_demo()
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    yield
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def demo(demo_in_module, db):
+    """The demo case (detainees/demo.py), every record published; each test's changes roll back."""
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Within each file, run the tests that use the demo after the others: the demo stays loaded
+    from a file's first `demo` test to its last, so the tests that expect an empty database, and
+    those that need a real transaction (transactional_db, which empties every table after it),
+    must come before it."""
+    files = {}
+    for item in items:
+        files.setdefault(item.nodeid.split("::")[0], len(files))
+        marker = item.get_closest_marker("django_db")
+        if "demo_in_module" in item.fixturenames and (
+            "transactional_db" in item.fixturenames
+            or "live_server" in item.fixturenames
+            or (marker is not None and marker.kwargs.get("transaction"))
+        ):
+            raise pytest.UsageError(
+                f"{item.nodeid}: `demo` is rolled back after each test; a test that commits "
+                "(transactional_db, live_server) calls detainees.demo.load_demo() itself"
+            )
+    items.sort(
+        key=lambda item: (
+            files[item.nodeid.split("::")[0]],
+            "demo_in_module" in item.fixturenames,
+        )
+    )
 
 
 @pytest.fixture

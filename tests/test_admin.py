@@ -4,7 +4,6 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from detainees.demo import load_demo
 from detainees.models import Citation, Event, EventPerson, Person, PersonName
 from tests import factories as f
 
@@ -12,8 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def demo(db):
-    load_demo()
+def demo(demo):
     return Person.objects.get(names__name="Qari Bilal", names__is_primary=True)
 
 

@@ -8,7 +8,6 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from detainees.demo import load_demo
 from detainees.models import Correction, Event, Organization, Person, PublicationStatus
 from tests import factories as f
 
@@ -18,8 +17,7 @@ LISTS = ["persons", "events", "organizations", "places", "facilities", "batches"
 
 
 @pytest.fixture
-def demo(db):
-    load_demo()
+def demo(demo):
     return Person.objects.get(slug="qari-bilal")
 
 

@@ -4,17 +4,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from detainees.demo import load_demo
 from detainees.models import Affiliation, PublicationStatus
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 PUBLISHED = PublicationStatus.PUBLISHED
-
-
-@pytest.fixture
-def demo(db):
-    load_demo()
 
 
 def counts(client, url):

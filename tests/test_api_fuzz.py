@@ -17,7 +17,6 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import FailureGroup
 from schemathesis.generation.modes import GenerationMode
 
-from detainees.demo import load_demo
 from tests.conftest import member_of
 
 pytestmark = pytest.mark.schema
@@ -92,8 +91,7 @@ def load_schema(headers: dict | None = None):
 
 
 @pytest.fixture
-def demo(db):
-    load_demo()
+def demo(demo):
     # As Django's test client does: the test's transaction must outlive each request, which the
     # WSGI handler would otherwise end by closing the connection it sees as not autocommitting.
     signals.request_started.disconnect(close_old_connections)

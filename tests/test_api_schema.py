@@ -19,7 +19,6 @@ from schemathesis.specs.openapi.checks import (
 
 from detainees.api import urls as api_urls
 from detainees.api.views import PersonAPIFilterSet
-from detainees.demo import load_demo
 from detainees.models import Person
 from tracker.wsgi import application
 
@@ -32,8 +31,7 @@ CHECKS = [
 
 
 @pytest.fixture
-def demo(db):
-    load_demo()
+def demo(demo):
     # As Django's test client does: the test's transaction must outlive each request, which the
     # WSGI handler would otherwise end by closing the connection it sees as not autocommitting.
     signals.request_started.disconnect(close_old_connections)

@@ -12,7 +12,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from detainees.api import export
-from detainees.demo import load_demo
 from detainees.models import (
     Correction,
     Event,
@@ -78,11 +77,6 @@ def export_lines(client, **params) -> list[dict]:
     assert set(counts) <= set(end["counts"])
     assert end["counts"] == {record_type: counts[record_type] for record_type in end["counts"]}
     return lines
-
-
-@pytest.fixture
-def demo(db):
-    load_demo()
 
 
 @pytest.fixture

@@ -53,6 +53,7 @@ def queries_per_path(client) -> dict[str, int]:
     return counts
 
 
+@pytest.mark.slow
 def test_every_benchmarked_path_runs_as_many_queries_on_more_data(transactional_db, client):
     # Large enough for the records picked to have every kind of related row: a related table
     # with no rows for the page costs no query.

@@ -7,7 +7,12 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
+
 from tests.browser.conftest import missing_chromium
+
+# Each test runs pytest itself for some seconds.
+pytestmark = pytest.mark.slow
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 INSTALL = "apt-get install chromium"

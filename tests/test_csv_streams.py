@@ -9,7 +9,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from detainees.api.serializers import EventSerializer, PersonListSerializer
-from detainees.demo import load_demo
 from detainees.models import (
     ClaimStatus,
     Event,
@@ -83,8 +82,7 @@ def busy_event(*, date="2012-03-04", **kwargs):
     return event
 
 
-def test_events_csv_rows_are_the_apis_rows_of_the_listed_events_in_list_order(client):
-    load_demo()
+def test_events_csv_rows_are_the_apis_rows_of_the_listed_events_in_list_order(client, demo):
     busy_event()
     busy_event(date="", kind=Event.Kind.STRIKE)  # undated: last
     draft_place = f.PlaceFactory(name=MARKER)
@@ -102,8 +100,7 @@ def test_events_csv_rows_are_the_apis_rows_of_the_listed_events_in_list_order(cl
     assert undated == sorted(undated) and undated[-1]  # undated events come last
 
 
-def test_events_csv_takes_the_events_pages_filters(client):
-    load_demo()
+def test_events_csv_takes_the_events_pages_filters(client, demo):
     busy_event()
     busy_event(date="2010-01", kind=Event.Kind.STRIKE)
     for params in ({"kind": "capture"}, {"kind": "strike"}, {"year": "2010"}, {"year": "1066"}):
@@ -147,8 +144,7 @@ def test_events_csv_runs_the_same_queries_for_one_event_and_forty(client):
     assert one[0] == forty[0]
 
 
-def test_people_csv_rows_are_the_apis_rows_in_list_order(client):
-    load_demo()
+def test_people_csv_rows_are_the_apis_rows_in_list_order(client, demo):
     busy_event()
     person = f.PersonFactory(name="Zia Example", status=PUBLISHED)
     PersonName.objects.create(person=person, name="Alias B")

@@ -4,7 +4,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from detainees.demo import load_demo
 from detainees.filters import EVENT_FACETS
 from detainees.models import ClaimStatus, Event, EventOrganization, PublicationStatus
 from tests import factories as f
@@ -35,8 +34,7 @@ def raid(province, group, *, date="2011-04-20", kind=Event.Kind.CAPTURE):
     return event
 
 
-def test_every_facet_value_narrows_the_list_to_exactly_its_count(client):
-    load_demo()
+def test_every_facet_value_narrows_the_list_to_exactly_its_count(client, demo):
     province = f.PlaceFactory(name="Kunar", status=PUBLISHED)
     group = f.OrganizationFactory(name="Haqqani Network", status=PUBLISHED)
     raid(province, group, date="2010-05-01")

@@ -46,8 +46,7 @@ def files_of(directory: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(directory.iterdir())}
 
 
-def test_export_of_the_demo_validates_against_the_frictionless_schema_it_declares(tmp_path):
-    load_demo()
+def test_export_of_the_demo_validates_against_the_frictionless_schema_it_declares(tmp_path, demo):
     result = write_export(tmp_path)
 
     report = frictionless.validate(str(tmp_path / DESCRIPTOR))
@@ -57,9 +56,8 @@ def test_export_of_the_demo_validates_against_the_frictionless_schema_it_declare
     assert result.rows["citations"] > 0
 
 
-def test_validation_catches_a_reference_to_a_row_not_in_the_package(tmp_path):
+def test_validation_catches_a_reference_to_a_row_not_in_the_package(tmp_path, demo):
     """The check above is not vacuous: the declared foreign keys and hashes are checked."""
-    load_demo()
     write_export(tmp_path)
     links = tmp_path / "event_people.csv"
     header, first, rest = links.read_bytes().split(b"\r\n", 2)
@@ -74,8 +72,9 @@ def test_validation_catches_a_reference_to_a_row_not_in_the_package(tmp_path):
     assert "foreign-key" in errors and "hash-count" in errors
 
 
-def test_export_then_import_into_an_empty_database_then_export_gives_identical_files(tmp_path):
-    load_demo()
+def test_export_then_import_into_an_empty_database_then_export_gives_identical_files(
+    tmp_path, demo
+):
     first, second = tmp_path / "first", tmp_path / "second"
     write_export(first)
     empty_database()
@@ -87,8 +86,7 @@ def test_export_then_import_into_an_empty_database_then_export_gives_identical_f
     assert set(files_of(first)) == {f"{t.name}.csv" for t in TABLES} | {DESCRIPTOR, RECORDS}
 
 
-def test_the_json_lines_file_imports_to_the_same_package(tmp_path):
-    load_demo()
+def test_the_json_lines_file_imports_to_the_same_package(tmp_path, demo):
     write_export(tmp_path / "first")
     empty_database()
 
@@ -98,8 +96,7 @@ def test_the_json_lines_file_imports_to_the_same_package(tmp_path):
     assert files_of(tmp_path / "first") == files_of(tmp_path / "second")
 
 
-def test_two_exports_of_the_same_data_are_byte_identical_archives_included(tmp_path):
-    load_demo()
+def test_two_exports_of_the_same_data_are_byte_identical_archives_included(tmp_path, demo):
     write_export(tmp_path / "a", archive=True)
     write_export(tmp_path / "b", archive=True)
 
@@ -187,8 +184,7 @@ def test_primary_names_follow_the_entry_order_after_a_round_trip(tmp_path):
     assert [n.name for n in person.names.order_by("pk")] == ["Zabiullah", "Abu Zaid"]
 
 
-def test_importing_an_export_back_into_its_own_database_changes_nothing(tmp_path):
-    load_demo()
+def test_importing_an_export_back_into_its_own_database_changes_nothing(tmp_path, demo):
     write_export(tmp_path)
     before = {p.public_id: p.updated for p in Person.objects.all()}
 

@@ -4,7 +4,6 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from detainees.demo import load_demo
 from detainees.models import Event, Person, PublicationStatus
 from tests import factories as f
 
@@ -13,8 +12,7 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 @pytest.fixture
-def demo(db):
-    load_demo()
+def demo(demo):
     return Person.objects.get(slug="qari-bilal")
 
 

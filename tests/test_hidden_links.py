@@ -12,7 +12,6 @@ import django_filters
 import pytest
 
 from detainees.api.views import EventViewSet, PersonViewSet
-from detainees.demo import load_demo
 from detainees.filters import (
     LABEL_MODELS,
     EventFacetFilterSet,
@@ -57,10 +56,9 @@ LISTS = [
 
 
 @pytest.fixture
-def hidden(db):
+def hidden(demo):
     """Hidden records of every kind a filter can name, each linked from published records in
     every role the facets read: their ids and slugs must select nothing."""
-    load_demo()
     subject = f.PersonFactory(status=P, name="Public Subject")
     records = {}
     for status in HIDDEN_STATUSES:

@@ -15,11 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from detainees.demo import load_demo
 from detainees.models import Facility, Organization, Person, Place, ReleaseBatch, Source
 from tests.test_hostile_params import SLOW_BY_THEMSELVES, params_read, public_routes
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.crawl]
 
 BOUND = 2.0  # seconds; answers take milliseconds, the bound only catches a runaway
 REQUESTS = {"sent": 0, "slowest": 0.0}
@@ -65,8 +64,7 @@ PAIRS = routes_and_params()
 
 
 @pytest.fixture
-def demo_records(db):
-    load_demo()
+def demo_records(demo):
     return {
         "person": Person.objects.published().first(),
         "organization": Organization.objects.published().first(),

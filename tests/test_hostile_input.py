@@ -10,7 +10,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from detainees.demo import load_demo
 from detainees.pagination import encode_cursor
 from tests.conftest import member_of
 
@@ -28,11 +27,6 @@ SEARCHED = [
     "/api/v1/persons/facets/?search={}",
     "/api/v1/persons/?search={}&format=csv",
 ]
-
-
-@pytest.fixture
-def demo(db):
-    load_demo()
 
 
 def fetch(client, url):

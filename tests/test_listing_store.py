@@ -2,7 +2,6 @@
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.db import connection, transaction
 
 from detainees import listing_store
@@ -41,11 +40,6 @@ from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 PUBLISHED = PublicationStatus.PUBLISHED
-
-
-@pytest.fixture
-def demo(db):
-    call_command("load_demo", verbosity=0)
 
 
 def bilal():

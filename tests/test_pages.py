@@ -6,7 +6,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from detainees.demo import load_demo
 from detainees.models import (
     Event,
     Facility,
@@ -19,11 +18,6 @@ from detainees.models import (
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def demo(db):
-    load_demo()
 
 
 def page(client, url, status=200):

@@ -47,7 +47,7 @@ from tests import factories as f
 from tests.conftest import member_of
 from tests.test_import import run_queued_jobs
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.crawl]
 PUBLISHED = PublicationStatus.PUBLISHED
 DRAFT = PublicationStatus.DRAFT
 ROLES = ("anonymous", roles.RESEARCHER, roles.EDITOR, roles.ADMIN, "superuser")

@@ -78,7 +78,7 @@ from detainees.models import (
     Tombstone,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.crawl]
 
 MARKER = "zqleak7marker"  # lower case, so it can sit in slugs and be searched for in any case
 HIDDEN_STATUSES = [s for s in PublicationStatus.values if s != PublicationStatus.PUBLISHED]

@@ -8,7 +8,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from detainees.demo import load_demo
 from detainees.filters import FACETS
 from detainees.models import Correction, Event, Organization, Person, PublicationStatus
 from tests import factories as f
@@ -18,8 +17,7 @@ PUBLISHED = PublicationStatus.PUBLISHED
 
 
 @pytest.fixture
-def demo(db):
-    load_demo()
+def demo(demo):
     return Person.objects.get(slug="qari-bilal")
 
 

@@ -39,12 +39,6 @@ SCREENSHOT_WIDTHS = (375, 1280)
 DEFAULT_TIMEOUT_MS = 10_000
 
 
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "browser: drives Chromium against the live server (tests/browser)"
-    )
-
-
 def pytest_collection_modifyitems(config, items):
     here = Path(__file__).parent
     skip = missing_chromium(_chromium_executable(), _browser_required())
