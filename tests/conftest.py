@@ -1,7 +1,8 @@
 import pytest
 from django.contrib.auth import get_user_model
+from django.core import signals
 from django.core.cache import cache
-from django.db import transaction
+from django.db import close_old_connections, transaction
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +60,42 @@ def pytest_collection_modifyitems(items):
             "demo_in_module" in item.fixturenames,
         )
     )
+
+
+@pytest.fixture
+def wsgi_keeps_test_transaction():
+    """Requests sent to the WSGI application itself (schemathesis) keep the test's transaction,
+    as Django's test client does: the handler would otherwise close the connection it sees as
+    not autocommitting at the start and end of each request."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def desk(tmp_path):
+    """The desk's import files (tests/test_import.py), in a directory."""
+    # Imported here: the files are described beside the import tests that read them.
+    from tests.test_import import DESK_FILES
+
+    directory = tmp_path / "desk"
+    directory.mkdir()
+    for name, text in DESK_FILES.items():
+        (directory / name).write_text(text)
+    return directory
+
+
+@pytest.fixture
+def unnamed_people(tmp_path):
+    """A persons file of placeholders (people not yet named), which imports alone."""
+    from tests.test_import import UNNAMED_PEOPLE  # as DESK_FILES above
+
+    path = tmp_path / "unnamed" / "persons.csv"
+    path.parent.mkdir()
+    path.write_text(UNNAMED_PEOPLE)
+    return path
 
 
 @pytest.fixture

@@ -9,8 +9,6 @@ headers and body. Run alone with `pytest -m schema`; bounded to stay well under 
 import pytest
 import schemathesis
 from django.contrib.auth import get_user_model
-from django.core import signals
-from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.config import SchemathesisConfig
@@ -91,14 +89,8 @@ def load_schema(headers: dict | None = None):
 
 
 @pytest.fixture
-def demo(demo):
-    # As Django's test client does: the test's transaction must outlive each request, which the
-    # WSGI handler would otherwise end by closing the connection it sees as not autocommitting.
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
+def demo(demo, wsgi_keeps_test_transaction):
+    return demo
 
 
 def credentials(role: str | None) -> dict:

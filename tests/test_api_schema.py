@@ -7,8 +7,6 @@ import re
 import pytest
 import schemathesis
 from django.contrib.staticfiles import finders
-from django.core import signals
-from django.db import close_old_connections
 from django.urls import URLPattern
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -31,14 +29,8 @@ CHECKS = [
 
 
 @pytest.fixture
-def demo(demo):
-    # As Django's test client does: the test's transaction must outlive each request, which the
-    # WSGI handler would otherwise end by closing the connection it sees as not autocommitting.
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
+def demo(demo, wsgi_keeps_test_transaction):
+    return demo
 
 
 # Schemathesis over every operation, with every check, is in tests/test_api_fuzz.py.

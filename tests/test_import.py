@@ -84,23 +84,6 @@ U2,,true
 """
 
 
-@pytest.fixture
-def unnamed_people(tmp_path):
-    path = tmp_path / "unnamed" / "persons.csv"
-    path.parent.mkdir()
-    path.write_text(UNNAMED_PEOPLE)
-    return path
-
-
-@pytest.fixture
-def desk(tmp_path):
-    directory = tmp_path / "desk"
-    directory.mkdir()
-    for name, text in DESK_FILES.items():
-        (directory / name).write_text(text)
-    return directory
-
-
 def run(*args) -> tuple[str, str]:
     out, err = StringIO(), StringIO()
     call_command("import_records", *[str(a) for a in args], stdout=out, stderr=err)

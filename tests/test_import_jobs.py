@@ -17,32 +17,13 @@ from django.urls import reverse
 from detainees.importers.generic import ImportRefused, read_file
 from detainees.models import ImportJob, Person, PublicationStatus
 from detainees.tasks import Progress, run_import
-from tests.test_import import DESK_FILES, UNNAMED_PEOPLE, run_queued_jobs
+from tests.test_import import DESK_FILES, run_queued_jobs
 
 pytestmark = pytest.mark.django_db
 MB = 1024 * 1024
 PERSONS_CSV = (
     "id,gender,birth,biography,is_placeholder\nP1,male,1975~,IMU commander,true\nP2,,,,true\n"
 )
-
-
-@pytest.fixture
-def desk(tmp_path):
-    """The desk's files of tests/test_import.py, in a directory."""
-    directory = tmp_path / "desk"
-    directory.mkdir()
-    for name, text in DESK_FILES.items():
-        (directory / name).write_text(text)
-    return directory
-
-
-@pytest.fixture
-def unnamed(tmp_path):
-    """A persons file of placeholders (people not yet named), which imports alone."""
-    path = tmp_path / "unnamed" / "persons.csv"
-    path.parent.mkdir()
-    path.write_text(UNNAMED_PEOPLE)
-    return path
 
 
 def zip_of(path: Path, members: dict[str, bytes]) -> Path:
@@ -207,10 +188,10 @@ def test_a_zip_bomb_uploaded_fails_its_preview_and_leaves_nothing(admin_client, 
 
 
 def test_a_job_records_who_started_it_its_result_and_removes_its_file(
-    admin_client, superuser, unnamed, settings, tmp_path
+    admin_client, superuser, unnamed_people, settings, tmp_path
 ):
     settings.IMPORT_UPLOAD_DIR = tmp_path / "uploads"
-    preview_page = upload(admin_client, unnamed)
+    preview_page = upload(admin_client, unnamed_people)
     preview = ImportJob.objects.get()
     assert (preview.state, preview.user, preview.dry_run) == ("queued", superuser, True)
     assert Path(preview.file_path).parent == tmp_path / "uploads"
@@ -232,14 +213,16 @@ def test_a_job_records_who_started_it_its_result_and_removes_its_file(
     assert "Imported persons.csv" in admin_client.get(apply_page.url).content.decode()
 
 
-def test_a_job_runs_with_its_users_rights_at_the_time_it_runs(client, unnamed, settings, tmp_path):
+def test_a_job_runs_with_its_users_rights_at_the_time_it_runs(
+    client, unnamed_people, settings, tmp_path
+):
     from django.contrib.auth.models import Group
 
     settings.IMPORT_UPLOAD_DIR = tmp_path / "uploads"
     user = get_user_model().objects.create_user("clerk", password="x-pass-123", is_staff=True)
     user.groups.add(Group.objects.get(name="Editor"))
     client.force_login(user)
-    upload(client, unnamed, publish="on")
+    upload(client, unnamed_people, publish="on")
     # The account loses its role while the preview waits in the queue.
     user.groups.clear()
 
@@ -269,15 +252,15 @@ def test_a_failed_import_job_writes_nothing(admin_client, tmp_path, settings):
     assert not Person.objects.exists() and not stored.exists()
 
 
-def test_someone_elses_job_page_is_not_found(client, admin_client, unnamed, researcher):
-    page = upload(admin_client, unnamed)
+def test_someone_elses_job_page_is_not_found(client, admin_client, unnamed_people, researcher):
+    page = upload(admin_client, unnamed_people)
     client.force_login(researcher)
 
     assert client.get(page.url).status_code == 404
 
 
-def test_the_admin_lists_jobs_read_only(admin_client, unnamed):
-    upload(admin_client, unnamed)
+def test_the_admin_lists_jobs_read_only(admin_client, unnamed_people):
+    upload(admin_client, unnamed_people)
     job = ImportJob.objects.get()
 
     listing = admin_client.get(reverse("admin:detainees_importjob_changelist"))
@@ -345,14 +328,16 @@ def test_progress_is_visible_to_others_while_the_import_runs(tmp_path, settings,
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_job_goes_through_the_postgresql_queue_to_a_worker(client, unnamed, settings, tmp_path):
+def test_a_job_goes_through_the_postgresql_queue_to_a_worker(
+    client, unnamed_people, settings, tmp_path
+):
     from procrastinate.contrib.django import app
     from procrastinate.contrib.django.models import ProcrastinateJob
 
     settings.IMPORT_UPLOAD_DIR = tmp_path / "uploads"
     user = get_user_model().objects.create_superuser("boss", "boss@example.org", "x-pass-123")
     client.force_login(user)
-    upload(client, unnamed)
+    upload(client, unnamed_people)
     job = ImportJob.objects.get()
     queued = ProcrastinateJob.objects.get(id=job.queue_job_id)
     assert (queued.task_name, queued.status, queued.queue_name) == (

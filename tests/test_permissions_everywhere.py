@@ -46,6 +46,7 @@ from detainees.models import (
 from tests import factories as f
 from tests.conftest import member_of
 from tests.test_import import run_queued_jobs
+from tests.test_roles import form_data
 
 pytestmark = [pytest.mark.django_db, pytest.mark.crawl]
 PUBLISHED = PublicationStatus.PUBLISHED
@@ -112,36 +113,6 @@ SKIPPED_FIELDS = {"password", "slug", "import_key", "username_0", "key"}
 def url(model, view, *args):
     meta = model._meta
     return reverse(f"admin:{meta.app_label}_{meta.model_name}_{view}", args=args)
-
-
-def form_data(response) -> dict:
-    """What a browser posts back from an admin form page, inlines included."""
-    data = {}
-
-    def put(bound):
-        value = bound.value()
-        if value is None or value is False:
-            return
-        widget = bound.field.widget
-        if hasattr(widget, "widgets"):  # a date and a time, say: one input each
-            for i, part in enumerate(widget.decompress(value)):
-                data[f"{bound.html_name}_{i}"] = str(part or "")
-        elif value is True:
-            data[bound.html_name] = "on"
-        elif isinstance(value, list | tuple):
-            data[bound.html_name] = [str(v) for v in value]
-        else:
-            data[bound.html_name] = str(value)
-
-    for bound in response.context["adminform"].form:
-        put(bound)
-    for inline in response.context["inline_admin_formsets"]:
-        for bound in inline.formset.management_form:
-            put(bound)
-        for form in inline.formset.forms:
-            for bound in form:
-                put(bound)
-    return data
 
 
 def a_change(form, data):

@@ -28,7 +28,11 @@ def form_data(response, **changes) -> dict:
         value = bound.value()
         if value is None or value is False:
             return
-        if value is True:
+        widget = bound.field.widget
+        if hasattr(widget, "widgets"):  # a date and a time, say: one input each
+            for i, part in enumerate(widget.decompress(value)):
+                data[f"{bound.html_name}_{i}"] = str(part or "")
+        elif value is True:
             data[bound.html_name] = "on"
         elif isinstance(value, list | tuple):
             data[bound.html_name] = [str(v) for v in value]

