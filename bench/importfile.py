@@ -26,7 +26,7 @@ FACILITIES_PER_PROVINCE = 2
 
 def _tables():
     # Imported late: the table spec imports the models, which need Django set up.
-    from detainees.exports.tables import TABLES
+    from detainees.write.exports.tables import TABLES
 
     return TABLES
 
@@ -221,7 +221,7 @@ class ImportFile:
 
 def write_import_file(directory: Path, *, rows: int = 100_000, seed: int = 1) -> dict[str, int]:
     """Write the data package of `rows` rows into `directory`; its rows per table."""
-    from detainees.exports.package import render
+    from detainees.write.exports.package import render
 
     data = ImportFile(rows, seed)
     directory = Path(directory)

@@ -132,11 +132,11 @@ def pick_paths(client, *, export_types: str = "persons,events") -> list[BenchPat
     """The measured URLs, with records and filter values chosen from the data deterministically."""
     from django.db.models import Count, Q
 
-    from detainees.filters import (
+    from detainees.domain.models import Event, Facility, Person
+    from detainees.read.filters import (
         people_for_listing,
         person_facet_counts,
     )
-    from detainees.models import Event, Facility, Person
 
     # The published person with the longest public timeline: the heaviest detail page.
     timeline = Q(event_roles__role="subject", event_roles__event__status="published")
@@ -361,7 +361,7 @@ def machine() -> dict:
 
 
 def dataset_size() -> dict:
-    from detainees.models import Event, Person
+    from detainees.domain.models import Event, Person
 
     return {"persons": Person.objects.count(), "events": Event.objects.count()}
 
@@ -396,8 +396,8 @@ def _reset_peak() -> None:
 def _record_tables() -> tuple[list[str], list]:
     from django.db import connection
 
-    from detainees.exports.tables import TABLES
-    from detainees.models import ExternalId
+    from detainees.domain.models import ExternalId
+    from detainees.write.exports.tables import TABLES
 
     models = [*(t.model for t in TABLES), ExternalId]
     return [connection.ops.quote_name(m._meta.db_table) for m in models], models
@@ -424,8 +424,8 @@ def measure_import(rows: int) -> Result:
     from django.db import connection, transaction
 
     from bench.importfile import write_import_file
-    from detainees.history import acting
-    from detainees.importers.generic import import_rows, read_file
+    from detainees.write.history import acting
+    from detainees.write.importers.generic import import_rows, read_file
 
     sent = [0]
 
@@ -458,7 +458,7 @@ def measure_import(rows: int) -> Result:
                     stored[model] = b"".join(bytes(block) for block in copy)
             _empty_record_tables(cursor)
             # As the import runs: history attributed to a context, pgtrigger.ignore set (see
-            # detainees.importers.generic._quiet_trigger_checks), so B2 pays no error per row.
+            # detainees.write.importers.generic._quiet_trigger_checks), so B2 pays no error per row.
             cursor.execute(
                 "SELECT set_config('pgtrigger.ignore', '{}', true), "
                 "set_config('pghistory.context_id', gen_random_uuid()::text, true), "

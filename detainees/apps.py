@@ -9,14 +9,14 @@ def add_role_permissions(sender, app_config, using="default", apps=global_apps, 
     Also recreates the groups after a test database is flushed (transactional tests); `flush`
     sends the signal without `apps`, as it does to Django's own permission step.
     """
-    from detainees.roles import ensure_roles
+    from detainees.domain.roles import ensure_roles
 
     ensure_roles(apps, using=using)
 
 
 def install_listing(sender, app_config, using="default", verbosity=1, **kwargs):
     """Keep the stored people list's refresh function in step with its definitions."""
-    from detainees import listing_store
+    from detainees.read import listing_store
 
     listing_store.install(using=using, verbosity=verbosity)
 

@@ -13,7 +13,7 @@ def demo_in_module(django_db_setup, django_db_blocker):
     savepoint inside it, rolled back after it, as Django's TestCase does with setUpTestData) and
     is rolled back after the file's last test, so no other test ever sees the demo's records.
     """
-    from detainees.demo import load_demo
+    from detainees.write.demo import load_demo
 
     with django_db_blocker.unblock():
         outer = transaction.atomic()
@@ -32,7 +32,7 @@ def demo_in_module(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def demo(demo_in_module, db):
-    """The demo case (detainees/demo.py), every record published; each test's changes roll back."""
+    """The demo case (detainees/write/demo.py), every record published; each test's changes roll back."""
 
 
 @pytest.hookimpl(trylast=True)
@@ -52,7 +52,7 @@ def pytest_collection_modifyitems(items):
         ):
             raise pytest.UsageError(
                 f"{item.nodeid}: `demo` is rolled back after each test; a test that commits "
-                "(transactional_db, live_server) calls detainees.demo.load_demo() itself"
+                "(transactional_db, live_server) calls detainees.write.demo.load_demo() itself"
             )
     items.sort(
         key=lambda item: (
@@ -118,7 +118,7 @@ def fresh_throttle_counts():
 
 
 def member_of(group_name: str, username: str):
-    """A staff user in one of the editorial groups (detainees/roles.py)."""
+    """A staff user in one of the editorial groups (detainees/domain/roles.py)."""
     from django.contrib.auth.models import Group
 
     user = get_user_model().objects.create_user(username, f"{username}@example.org", "x-pass-123")

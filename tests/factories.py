@@ -2,7 +2,7 @@
 
 import factory
 
-from detainees.models import (
+from detainees.domain.models import (
     Affiliation,
     BatchMembership,
     Citation,

@@ -4,7 +4,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from detainees.models import Citation, Event, EventPerson, Person, PersonName
+from detainees.domain.models import Citation, Event, EventPerson, Person, PersonName
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,7 @@ def admin_url(model, view, *args):
 
 
 def test_every_changelist_add_and_change_page_opens_for_a_superuser(admin_client, demo):
-    from detainees.models import ImportJob
+    from detainees.domain.models import ImportJob
 
     for model in admin.site._registry:
         # Import jobs are a read-only log with no add page (tests/test_import_jobs.py).

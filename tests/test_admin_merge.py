@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from detainees.models import Person, PersonRedirect, PublicationStatus
+from detainees.domain.models import Person, PersonRedirect, PublicationStatus
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

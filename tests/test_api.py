@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from detainees.models import Correction, Event, Organization, Person, PublicationStatus
+from detainees.domain.models import Correction, Event, Organization, Person, PublicationStatus
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -271,7 +271,7 @@ def test_a_person_row_written_directly_is_what_its_fields_give(demo):
     from rest_framework import serializers
 
     from detainees.api.serializers import PersonListSerializer
-    from detainees.filters import people_for_listing
+    from detainees.read.filters import people_for_listing
 
     serializer = PersonListSerializer()
     people = list(people_for_listing().prefetch_related("names"))

@@ -5,7 +5,7 @@ import pytest
 from django.core.cache import cache
 from django.test import override_settings
 
-from detainees.models import Event, Person, Place, PublicationStatus
+from detainees.domain.models import Event, Person, Place, PublicationStatus
 from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db

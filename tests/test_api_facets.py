@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from detainees.models import Affiliation, PublicationStatus
+from detainees.domain.models import Affiliation, PublicationStatus
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

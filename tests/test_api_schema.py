@@ -17,7 +17,7 @@ from schemathesis.specs.openapi.checks import (
 
 from detainees.api import urls as api_urls
 from detainees.api.views import PersonAPIFilterSet
-from detainees.models import Person
+from detainees.domain.models import Person
 from tracker.wsgi import application
 
 CHECKS = [

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from detainees.api import export
-from detainees.models import (
+from detainees.domain.models import (
     Correction,
     Event,
     Facility,

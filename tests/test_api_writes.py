@@ -2,7 +2,7 @@
 
 import pytest
 
-from detainees.models import (
+from detainees.domain.models import (
     Correction,
     Event,
     Organization,
@@ -506,7 +506,7 @@ def test_two_edits_sent_at_once_with_one_etag_one_succeeds_one_gets_412(token_cl
 
 
 def test_an_api_write_is_in_the_history_with_the_token_user_and_before_and_after(as_editor, editor):
-    from detainees.history import history_of
+    from detainees.write.history import history_of
 
     person = f.PersonFactory(biography="before")
     path = f"/api/v1/persons/{person.public_id}/"

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from bench import run as bench
-from detainees.models import Event, ExternalId, Person
+from detainees.domain.models import Event, ExternalId, Person
 from detainees.synthetic import generate_dataset
 
 

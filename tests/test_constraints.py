@@ -3,7 +3,7 @@
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from detainees.models import Event, Place, Source
+from detainees.domain.models import Event, Place, Source
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

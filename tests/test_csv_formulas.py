@@ -9,10 +9,10 @@ from decimal import Decimal
 import frictionless
 import pytest
 
-from detainees.csvcells import csv_cell, strip_csv_guard
-from detainees.exports.package import DESCRIPTOR, RECORDS, write_export
-from detainees.importers.generic import import_rows, read_file
-from detainees.models import PersonName, Place, PublicationStatus
+from detainees.domain.models import PersonName, Place, PublicationStatus
+from detainees.read.csvcells import csv_cell, strip_csv_guard
+from detainees.write.exports.package import DESCRIPTOR, RECORDS, write_export
+from detainees.write.importers.generic import import_rows, read_file
 from tests import factories as f
 from tests.test_export import empty_database, files_of
 

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from detainees.api.serializers import EventSerializer, PersonListSerializer
-from detainees.models import (
+from detainees.domain.models import (
     ClaimStatus,
     Event,
     EventOrganization,

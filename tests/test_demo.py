@@ -12,8 +12,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from detainees.demo import PERSON_SLUG, load_demo
-from detainees.models import (
+from detainees.domain.models import (
     Affiliation,
     BatchMembership,
     ClaimStatus,
@@ -27,7 +26,8 @@ from detainees.models import (
     Publishable,
     ReleaseBatch,
 )
-from detainees.timeline import custodian_on
+from detainees.read.timeline import custodian_on
+from detainees.write.demo import PERSON_SLUG, load_demo
 
 pytestmark = pytest.mark.django_db
 

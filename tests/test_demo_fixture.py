@@ -2,8 +2,8 @@
 
 import pytest
 
-from detainees.demo import PERSON_SLUG
-from detainees.models import Event, Person
+from detainees.domain.models import Event, Person
+from detainees.write.demo import PERSON_SLUG
 
 pytestmark = pytest.mark.django_db
 

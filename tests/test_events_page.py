@@ -4,8 +4,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from detainees.filters import EVENT_FACETS
-from detainees.models import ClaimStatus, Event, EventOrganization, PublicationStatus
+from detainees.domain.models import ClaimStatus, Event, EventOrganization, PublicationStatus
+from detainees.read.filters import EVENT_FACETS
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

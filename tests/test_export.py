@@ -9,11 +9,11 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from detainees.demo import load_demo
-from detainees.exports.package import ARCHIVE, DESCRIPTOR, RECORDS, write_export
-from detainees.exports.tables import TABLES, spec_markdown
-from detainees.importers.generic import import_rows, read_file
-from detainees.models import ExternalId, Person, PersonName, PublicationStatus, Tombstone
+from detainees.domain.models import ExternalId, Person, PersonName, PublicationStatus, Tombstone
+from detainees.write.demo import load_demo
+from detainees.write.exports.package import ARCHIVE, DESCRIPTOR, RECORDS, write_export
+from detainees.write.exports.tables import TABLES, spec_markdown
+from detainees.write.importers.generic import import_rows, read_file
 from tests.factories import (
     CitationFactory,
     EventFactory,

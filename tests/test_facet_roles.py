@@ -11,9 +11,7 @@ from collections import defaultdict
 
 import pytest
 
-from detainees import listing_store
-from detainees.filters import EVENT_FACETS, FACETS
-from detainees.models import (
+from detainees.domain.models import (
     Affiliation,
     Event,
     EventListing,
@@ -27,6 +25,8 @@ from detainees.models import (
     PersonListing,
     Place,
 )
+from detainees.read import listing_store
+from detainees.read.filters import EVENT_FACETS, FACETS
 from detainees.synthetic import generate_dataset
 from tests import factories as f
 

@@ -4,7 +4,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from detainees.models import Event, Person, PublicationStatus
+from detainees.domain.models import Event, Person, PublicationStatus
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

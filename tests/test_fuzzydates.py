@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.template import Context, Engine
 
-from detainees.fuzzydates import (
+from detainees.domain.fuzzydates import (
     HELP_TEXT,
     EDTFField,
     FuzzyDate,
@@ -421,7 +421,7 @@ def make_field(**kwargs) -> EDTFField:
 def test_the_model_field_deconstructs_with_its_bound_fields_and_round_trips():
     field = make_field(blank=True, help_text="When it happened.")
     name, path, args, kwargs = field.deconstruct()
-    assert (name, path, args) == ("date", "detainees.fuzzydates.EDTFField", [])
+    assert (name, path, args) == ("date", "detainees.domain.fuzzydates.EDTFField", [])
     assert kwargs == {
         "verbose_name": "date",
         "blank": True,

@@ -18,7 +18,7 @@ from urllib.parse import quote
 import pytest
 from django.db import connection
 
-from detainees.models import PublicationStatus
+from detainees.domain.models import PublicationStatus
 from tests import factories as f
 
 pytestmark = pytest.mark.slow

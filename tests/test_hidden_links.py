@@ -12,13 +12,7 @@ import django_filters
 import pytest
 
 from detainees.api.views import EventViewSet, PersonViewSet
-from detainees.filters import (
-    LABEL_MODELS,
-    EventFacetFilterSet,
-    FacetFilter,
-    PersonFilterSet,
-)
-from detainees.models import (
+from detainees.domain.models import (
     Affiliation,
     Event,
     EventOrganization,
@@ -27,6 +21,12 @@ from detainees.models import (
     Organization,
     Person,
     PublicationStatus,
+)
+from detainees.read.filters import (
+    LABEL_MODELS,
+    EventFacetFilterSet,
+    FacetFilter,
+    PersonFilterSet,
 )
 from tests import factories as f
 

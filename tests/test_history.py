@@ -7,9 +7,9 @@ from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from detainees.demo import PERSON_SLUG
-from detainees.history import acting, history_of
-from detainees.models import Event, Person, PersonName, PublicationStatus
+from detainees.domain.models import Event, Person, PersonName, PublicationStatus
+from detainees.write.demo import PERSON_SLUG
+from detainees.write.history import acting, history_of
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -166,7 +166,7 @@ def test_the_person_page_shows_when_anything_on_it_last_changed(client):
 def test_granting_staff_rights_is_recorded_without_the_password(db, superuser):
     from django.contrib.auth import get_user_model
 
-    from detainees.models.history import TrackedUser
+    from detainees.domain.models.history import TrackedUser
 
     user = get_user_model().objects.create_user("intern", password="a long passphrase here")
     with acting(superuser, "joined the desk"):

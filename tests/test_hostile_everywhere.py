@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from detainees.models import Facility, Organization, Person, Place, ReleaseBatch, Source
+from detainees.domain.models import Facility, Organization, Person, Place, ReleaseBatch, Source
 from tests.test_hostile_params import SLOW_BY_THEMSELVES, params_read, public_routes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.crawl]

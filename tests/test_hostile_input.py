@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from detainees.pagination import encode_cursor
+from detainees.read.pagination import encode_cursor
 from tests.conftest import member_of
 
 pytestmark = pytest.mark.django_db

@@ -15,11 +15,11 @@ from django import forms
 from django.core.management import CommandError, call_command
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from detainees import fuzzydates
-from detainees.filters import FuzzyBoundFilter
-from detainees.fuzzydates import MAX_LENGTH, MAX_MEMBERS, FuzzyDate, FuzzyDateError
-from detainees.models import Event, Person, PublicationStatus
-from detainees.params import MAX_SEARCH_LENGTH, MAX_VALUE_LENGTH
+from detainees.domain import fuzzydates
+from detainees.domain.fuzzydates import MAX_LENGTH, MAX_MEMBERS, FuzzyDate, FuzzyDateError
+from detainees.domain.models import Event, Person, PublicationStatus
+from detainees.read.filters import FuzzyBoundFilter
+from detainees.web.params import MAX_SEARCH_LENGTH, MAX_VALUE_LENGTH
 from tests import factories as f
 
 PUBLISHED = PublicationStatus.PUBLISHED

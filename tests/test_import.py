@@ -16,11 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from bench.importfile import write_import_file
-from detainees import listing_store
-from detainees.exports.tables import TABLES
-from detainees.importers import generic
-from detainees.importers.generic import ImportRefused, import_rows, read_file
-from detainees.models import (
+from detainees.domain.models import (
     Citation,
     Event,
     EventListing,
@@ -33,7 +29,11 @@ from detainees.models import (
     PublicationStatus,
     Source,
 )
-from detainees.roles import EDITOR, RESEARCHER
+from detainees.domain.roles import EDITOR, RESEARCHER
+from detainees.read import listing_store
+from detainees.write.exports.tables import TABLES
+from detainees.write.importers import generic
+from detainees.write.importers.generic import ImportRefused, import_rows, read_file
 from tests.factories import CountryFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -267,8 +267,8 @@ def test_json_and_json_lines_name_the_bad_record(tmp_path):
 
 def run_queued_jobs():
     """Run every queued import job here, as the worker would, oldest first."""
-    from detainees.models import ImportJob
-    from detainees.tasks import run_import
+    from detainees.domain.models import ImportJob
+    from detainees.write.tasks import run_import
 
     for job_id in (
         ImportJob.objects.filter(state="queued").order_by("created").values_list("pk", flat=True)
@@ -333,7 +333,7 @@ def test_admin_import_is_for_staff_with_permissions_only(client, tmp_path):
 def test_staff_who_may_not_publish_get_no_publish_choice(client, unnamed_people):
     from django.contrib.auth.models import Permission
 
-    from detainees.exports.tables import TABLES
+    from detainees.write.exports.tables import TABLES
 
     user = get_user_model().objects.create_user("clerk", password="x-pass-123", is_staff=True)
     models = [t.model._meta.model_name for t in TABLES]

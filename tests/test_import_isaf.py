@@ -12,8 +12,18 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Max, Sum
 
-from detainees.demo import load_demo
-from detainees.importers.isaf import (
+from detainees.domain.models import (
+    Citation,
+    Event,
+    EventOrganization,
+    Organization,
+    OrganizationName,
+    Place,
+    PublicationStatus,
+    Source,
+)
+from detainees.write.demo import load_demo
+from detainees.write.importers.isaf import (
     COUNTS,
     DEFAULT_PATH,
     FLAGS,
@@ -24,16 +34,6 @@ from detainees.importers.isaf import (
     import_isaf,
     published_date,
     read_rows,
-)
-from detainees.models import (
-    Citation,
-    Event,
-    EventOrganization,
-    Organization,
-    OrganizationName,
-    Place,
-    PublicationStatus,
-    Source,
 )
 from tests import factories as f
 
@@ -326,7 +326,7 @@ def test_a_bad_row_stops_the_import_with_its_line_and_writes_nothing(
 
 
 def test_a_failure_while_writing_rolls_back_what_was_written(db, tmp_path, monkeypatch):
-    from detainees.importers import isaf
+    from detainees.write.importers import isaf
 
     path = write_rows(tmp_path / "ok.csv", file_rows()[:5])
 

@@ -14,9 +14,9 @@ from django.db import connection
 from django.test import override_settings
 from django.urls import reverse
 
-from detainees.importers.generic import ImportRefused, read_file
-from detainees.models import ImportJob, Person, PublicationStatus
-from detainees.tasks import Progress, run_import
+from detainees.domain.models import ImportJob, Person, PublicationStatus
+from detainees.write.importers.generic import ImportRefused, read_file
+from detainees.write.tasks import Progress, run_import
 from tests.test_import import DESK_FILES, run_queued_jobs
 
 pytestmark = pytest.mark.django_db
@@ -284,7 +284,7 @@ def test_the_admin_lists_jobs_read_only(admin_client, unnamed_people):
 def test_progress_is_visible_to_others_while_the_import_runs(tmp_path, settings, monkeypatch):
     """Seen from another connection, as the job page's reader sees it: rows done, as they go."""
     from bench.importfile import write_import_file
-    from detainees.models import ImportJob as Job
+    from detainees.domain.models import ImportJob as Job
 
     settings.IMPORT_PROGRESS_ROWS = 50
     write_import_file(tmp_path / "package", rows=300)

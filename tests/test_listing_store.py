@@ -4,18 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 
-from detainees import listing_store
-from detainees.filters import (
-    EVENT_FACETS,
-    FACETS,
-    event_facet_counts,
-    events_for_listing,
-    facet_counts,
-    people_for_listing,
-    person_facet_counts,
-    public_events,
-)
-from detainees.models import (
+from detainees.domain.models import (
     Affiliation,
     ClaimStatus,
     Event,
@@ -35,7 +24,18 @@ from detainees.models import (
     StaleEventListing,
     StaleListing,
 )
-from detainees.services import merge_persons
+from detainees.read import listing_store
+from detainees.read.filters import (
+    EVENT_FACETS,
+    FACETS,
+    event_facet_counts,
+    events_for_listing,
+    facet_counts,
+    people_for_listing,
+    person_facet_counts,
+    public_events,
+)
+from detainees.write.services import merge_persons
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

@@ -5,23 +5,24 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 
-from detainees.models import (
+from detainees.domain.models import (
     Affiliation,
     BatchMembership,
     Citation,
     Correction,
     EventPerson,
-    EventPersonHistory,
     Nationality,
     Person,
-    PersonHistory,
     PersonName,
     PersonRedirect,
     PublicationStatus,
     ReviewComment,
     Tombstone,
 )
-from detainees.services import MergeError, merge_persons, plan_merge
+
+# pghistory generates the event models into the app's models module.
+from detainees.models import EventPersonHistory, PersonHistory
+from detainees.write.services import MergeError, merge_persons, plan_merge
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

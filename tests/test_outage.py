@@ -11,7 +11,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.test import Client
 
 from detainees.api import export
-from detainees.models import Person, PublicationStatus
+from detainees.domain.models import Person, PublicationStatus
 from tests import factories as f
 from tracker import health
 

@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from detainees.models import EventOrganization, PublicationStatus
-from detainees.pages import RELATED_PER_BATCH, SECTION_PAGE_SIZE
+from detainees.domain.models import EventOrganization, PublicationStatus
+from detainees.read.pages import RELATED_PER_BATCH, SECTION_PAGE_SIZE
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

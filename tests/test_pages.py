@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from detainees.models import (
+from detainees.domain.models import (
     Event,
     Facility,
     Organization,

@@ -1,4 +1,4 @@
-"""One rule set (detainees.permissions) for the admin, the importer and the API.
+"""One rule set (detainees.domain.permissions) for the admin, the importer and the API.
 
 Every model the admin registers is tried by every role: a real change posted to its change
 form and a delete, against published records (and rows of published records), with the
@@ -20,9 +20,8 @@ from django.urls import reverse
 from procrastinate.contrib.django.models import ProcrastinateJob
 from rest_framework.authtoken.models import Token, TokenProxy
 
-from detainees import permissions, roles
-from detainees.importers.generic import ImportRefused, import_rows, read_file
-from detainees.models import (
+from detainees.domain import permissions, roles
+from detainees.domain.models import (
     Affiliation,
     BatchMembership,
     Citation,
@@ -43,6 +42,7 @@ from detainees.models import (
     ReviewComment,
     Source,
 )
+from detainees.write.importers.generic import ImportRefused, import_rows, read_file
 from tests import factories as f
 from tests.conftest import member_of
 from tests.test_import import run_queued_jobs

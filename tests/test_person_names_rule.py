@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from detainees.models import Person
+from detainees.domain.models import Person
 from tests import factories as f
 from tests.conftest import member_of
 from tests.test_admin_merge import person_form as base_form

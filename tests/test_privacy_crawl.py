@@ -31,20 +31,8 @@ from django.apps import apps
 from django.db import models
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
-from detainees.demo import load_demo
-from detainees.exports.package import write_export
-from detainees.filters import (
-    EVENT_FACETS,
-    EventFacetFilterSet,
-    FacetFilter,
-    FuzzyBoundFilter,
-    PersonFilterSet,
-    events_for_listing,
-    facet_counts,
-    people_for_listing,
-)
-from detainees.fuzzydates import EDTFField
-from detainees.models import (
+from detainees.domain.fuzzydates import EDTFField
+from detainees.domain.models import (
     Affiliation,
     BatchMembership,
     Citation,
@@ -77,6 +65,18 @@ from detainees.models import (
     StaleListing,
     Tombstone,
 )
+from detainees.read.filters import (
+    EVENT_FACETS,
+    EventFacetFilterSet,
+    FacetFilter,
+    FuzzyBoundFilter,
+    PersonFilterSet,
+    events_for_listing,
+    facet_counts,
+    people_for_listing,
+)
+from detainees.write.demo import load_demo
+from detainees.write.exports.package import write_export
 
 pytestmark = [pytest.mark.django_db, pytest.mark.crawl]
 

@@ -14,8 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from detainees.demo import load_demo
-from detainees.models import (
+from detainees.domain.models import (
     ClaimStatus,
     Event,
     EventOrganization,
@@ -24,6 +23,7 @@ from detainees.models import (
     Person,
     PublicationStatus,
 )
+from detainees.write.demo import load_demo
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

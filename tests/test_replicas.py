@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.test import RequestFactory
 
-from detainees.models import Person
+from detainees.domain.models import Person
 from tracker import routers
 from tracker.routers import ReplicaMiddleware, ReplicaRouter, may_read_from_replica, replica_reads
 

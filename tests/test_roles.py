@@ -4,8 +4,15 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from detainees import roles, services
-from detainees.models import Affiliation, Correction, Person, PublicationStatus, ReviewComment
+from detainees.domain import roles
+from detainees.domain.models import (
+    Affiliation,
+    Correction,
+    Person,
+    PublicationStatus,
+    ReviewComment,
+)
+from detainees.write import services
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -282,7 +289,7 @@ def test_reviewer_comments_are_kept_with_their_author_and_never_made_public(
 def test_the_names_of_a_published_person_are_read_only_to_a_researcher_on_their_own_page(
     as_researcher,
 ):
-    from detainees.models import PersonName
+    from detainees.domain.models import PersonName
 
     person = f.PersonFactory(name="Qari Bilal", status=PUBLISHED)
     name = person.names.get()

@@ -3,8 +3,7 @@
 import pytest
 from django.db import connection
 
-from detainees.demo import load_demo
-from detainees.models import (
+from detainees.domain.models import (
     Facility,
     Organization,
     OrganizationName,
@@ -14,7 +13,7 @@ from detainees.models import (
     PublicationStatus,
     Source,
 )
-from detainees.search import (
+from detainees.read.search import (
     name_key,
     refresh_search_keys,
     search_all,
@@ -24,6 +23,7 @@ from detainees.search import (
     search_places,
     search_sources,
 )
+from detainees.write.demo import load_demo
 from tests.factories import OrganizationFactory, PlaceFactory, SourceFactory
 
 PUBLISHED = PublicationStatus.PUBLISHED

@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from detainees.filters import FACETS
-from detainees.models import Correction, Event, Organization, Person, PublicationStatus
+from detainees.domain.models import Correction, Event, Organization, Person, PublicationStatus
+from detainees.read.filters import FACETS
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -280,7 +280,7 @@ def test_people_in_the_same_batch_are_related(client):
 
 
 def test_a_draft_person_and_private_notes_stay_off_feeds_figures_and_other_pages(client, demo):
-    from detainees.models import Facility, Organization, Place, ReleaseBatch, Source
+    from detainees.domain.models import Facility, Organization, Place, ReleaseBatch, Source
 
     draft = f.PersonFactory(name=f"Hidden {MARKER}")
     release = published_event(draft, kind=Event.Kind.RELEASE, date="2013", summary="Freed")

@@ -9,8 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from detainees.fuzzydates import FuzzyDate
-from detainees.models import (
+from detainees.domain.fuzzydates import FuzzyDate
+from detainees.domain.models import (
     BatchMembership,
     ClaimStatus,
     Event,
@@ -26,7 +26,7 @@ from detainees.models import (
     Source,
     Tombstone,
 )
-from detainees.search import name_key
+from detainees.read.search import name_key
 from detainees.synthetic import MARKER, RealDataPresent, generate_dataset
 from detainees.synthetic.dates import PRECISIONS
 from detainees.synthetic.loader import LOAD_ORDER, publishable_models, replace_all
@@ -400,7 +400,7 @@ def test_it_refuses_to_empty_another_table_that_refers_to_its_records(dataset):
 
 
 def test_the_demo_case_loads_beside_synthetic_data_and_then_blocks_a_new_load(dataset):
-    from detainees.demo import load_demo
+    from detainees.write.demo import load_demo
 
     load_demo()  # make run after make dataset
     bilal = Person.objects.get(slug="qari-bilal")
@@ -410,8 +410,8 @@ def test_the_demo_case_loads_beside_synthetic_data_and_then_blocks_a_new_load(da
 
 
 def test_the_stored_lists_and_name_keys_are_built_exactly_after_the_load(dataset):
-    from detainees import listing_store
-    from detainees.models import PersonListing, PersonName, PersonNameKey
+    from detainees.domain.models import PersonListing, PersonName, PersonNameKey
+    from detainees.read import listing_store
 
     assert PersonListing.objects.count() == Person.objects.published().count()
     assert listing_store.is_exact()

@@ -2,8 +2,8 @@
 
 import pytest
 
-from detainees.models import BatchMembership, Event, EventOrganization, Person
-from detainees.timeline import custodians
+from detainees.domain.models import BatchMembership, Event, EventOrganization, Person
+from detainees.read.timeline import custodians
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

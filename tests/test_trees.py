@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from detainees.models import Organization, Place
+from detainees.domain.models import Organization, Place
 from tests import factories as f
 from tests.conftest import member_of
 

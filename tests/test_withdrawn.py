@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from detainees.models import Person, PublicationStatus, Tombstone
+from detainees.domain.models import Person, PublicationStatus, Tombstone
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

@@ -184,7 +184,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "tracker.apps.TrackerConfig",
-    # Before detainees: its task module registers on procrastinate's app (detainees/tasks.py).
+    # Before detainees: its task module registers on procrastinate's app (detainees/write/tasks.py).
     "procrastinate.contrib.django",
     "detainees",
 ]
@@ -201,7 +201,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     # Before any view reads a parameter: every query-string value is bounded in length.
-    "detainees.params.ParameterBoundsMiddleware",
+    "detainees.web.params.ParameterBoundsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -209,7 +209,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # After authentication: attaches the user and URL to every change a request writes.
-    "detainees.history.HistoryMiddleware",
+    "detainees.write.history.HistoryMiddleware",
     # Last, as django-axes asks: turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -349,16 +349,16 @@ SPECTACULAR_SETTINGS = {
     # Choice sets shared by several models get one stable component name instead of one
     # derived from whichever field happens to be met first.
     "ENUM_NAME_OVERRIDES": {
-        "ClaimStatusEnum": "detainees.models.ClaimStatus",
-        "PublicationStatusEnum": "detainees.models.PublicationStatus",
+        "ClaimStatusEnum": "detainees.domain.models.ClaimStatus",
+        "PublicationStatusEnum": "detainees.domain.models.PublicationStatus",
         # Several models have a `kind`: each set gets its model's name.
-        "EventKindEnum": "detainees.models.events.EventKind",
-        "OrganizationKindEnum": "detainees.models.organizations.OrganizationKind",
-        "OrganizationNameKindEnum": "detainees.models.organizations.OrganizationNameKind",
-        "PersonNameKindEnum": "detainees.models.people.PersonNameKind",
-        "PlaceKindEnum": "detainees.models.places.PlaceKind",
-        "FacilityKindEnum": "detainees.models.places.FacilityKind",
-        "SourceKindEnum": "detainees.models.sources.SourceKind",
+        "EventKindEnum": "detainees.domain.models.events.EventKind",
+        "OrganizationKindEnum": "detainees.domain.models.organizations.OrganizationKind",
+        "OrganizationNameKindEnum": "detainees.domain.models.organizations.OrganizationNameKind",
+        "PersonNameKindEnum": "detainees.domain.models.people.PersonNameKind",
+        "PlaceKindEnum": "detainees.domain.models.places.PlaceKind",
+        "FacilityKindEnum": "detainees.domain.models.places.FacilityKind",
+        "SourceKindEnum": "detainees.domain.models.sources.SourceKind",
     },
     # Request bodies get their own components, without the read-only fields (ids, timestamps)
     # that writes refuse.
@@ -463,7 +463,7 @@ AXES_CLIENT_IP_CALLABLE = CLIENT_IP_CALLABLE
 # Password fields are never written to the access log.
 AXES_SENSITIVE_PARAMETERS = ["password"]
 
-# Audit history (django-pghistory, see detainees/models/history.py): only requests that can
+# Audit history (django-pghistory, see detainees/domain/models/history.py): only requests that can
 # write carry the user and URL to the database; GETs never change records.
 PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 # History rows cannot be changed or deleted, not even by the application.
@@ -495,7 +495,7 @@ IMPORT_UPLOAD_DIR = Path(os.environ.get("IMPORT_UPLOAD_DIR") or BASE_DIR / ".dat
 # Imports run as background jobs on procrastinate's queue, kept in this same PostgreSQL
 # database (its tables come with `manage.py migrate`); `manage.py procrastinate worker` runs
 # them. Tasks are found in each app's tasks.py.
-PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
+PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "write.tasks"
 # An import job writes its progress at most once every this many rows.
 IMPORT_PROGRESS_ROWS = env_int("IMPORT_PROGRESS_ROWS", 500)
 # The largest file the admin import accepts, in bytes (50 MB). A web server or proxy in front

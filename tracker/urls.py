@@ -19,7 +19,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI's start-up script as a file of its own: the CSP allows no inline script.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
-    path("", include("detainees.urls")),
+    path("", include("detainees.web.urls")),
 ]
 
 # A database outage answers 503 rather than 500 (tracker/outage.py).

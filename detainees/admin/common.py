@@ -6,9 +6,10 @@ from django.contrib.contenttypes.admin import GenericStackedInline
 from django.core.exceptions import PermissionDenied
 from django.utils.html import format_html_join
 
-from detainees import permissions, services
 from detainees.admin.history import HistoryAdmin, HistoryMixin
-from detainees.models import Citation, Correction, PublicationStatus, ReviewComment
+from detainees.domain import permissions
+from detainees.domain.models import Citation, Correction, PublicationStatus, ReviewComment
+from detainees.write import services
 
 RECORD_FIELDS = ("status", "withdrawal_reason", "internal_notes")
 AUDIT_FIELDS = ("public_id", "created", "updated")
@@ -16,7 +17,7 @@ CORRECTION_FIELDS = ("is_correction", "correction_note")
 
 
 class RuleForm(forms.ModelForm):
-    """Refuses, as a form error, a change the user's role may not make (detainees.permissions):
+    """Refuses, as a form error, a change the user's role may not make (detainees.domain.permissions):
     a row added to, changed in or moved to a published record, a source's confidentiality.
 
     `user` is set on the class the admin builds for each request (see RuleAdminMixin.get_form
@@ -121,7 +122,7 @@ class ReviewCommentInline(GenericStackedInline):
 
 
 class RuleAdminMixin:
-    """Every permission question of a ModelAdmin answered by `detainees.permissions`: the same
+    """Every permission question of a ModelAdmin answered by `detainees.domain.permissions`: the same
     rules the API and the importer follow. Bulk deletion asks `has_delete_permission` of every
     row it would delete, so it follows them too."""
 
@@ -259,7 +260,7 @@ class RecordAdmin(RuleAdminMixin, HistoryMixin, admin.ModelAdmin):
 
 class PartAdmin(RuleAdminMixin, HistoryAdmin):
     """A row edited on its own page (a name, a nationality, a citation): as editable as the
-    record it belongs to (`detainees.permissions.records_of`), here as on the record's page."""
+    record it belongs to (`detainees.domain.permissions.records_of`), here as on the record's page."""
 
 
 class StatusInlineMixin(RuleInlineMixin):

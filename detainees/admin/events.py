@@ -11,7 +11,7 @@ from detainees.admin.common import (
     RecordAdmin,
     RuleInlineMixin,
 )
-from detainees.models import (
+from detainees.domain.models import (
     BatchMembership,
     Event,
     EventOrganization,

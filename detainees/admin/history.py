@@ -5,7 +5,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 
-from detainees.history import HISTORY_LIMIT, history_of
+from detainees.write.history import HISTORY_LIMIT, history_of
 
 
 class HistoryMixin:

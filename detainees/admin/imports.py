@@ -1,6 +1,6 @@
 """The admin's import: upload a file, preview it in the background, confirm, see the result.
 
-Both the preview (a dry run) and the import run as background jobs (detainees/tasks.py), so a
+Both the preview (a dry run) and the import run as background jobs (detainees/write/tasks.py), so a
 file that takes minutes is not cut off with the request. Each job has a page that refreshes
 itself while the job runs and then shows what it did or every problem it found.
 """
@@ -19,10 +19,10 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods
 
-from detainees.exports.tables import TABLES
-from detainees.importers.generic import DEFAULT_SYSTEM, RowError, may_import, may_publish
-from detainees.models import ImportJob
-from detainees.tasks import queue_import
+from detainees.domain.models import ImportJob
+from detainees.write.exports.tables import TABLES
+from detainees.write.importers.generic import DEFAULT_SYSTEM, RowError, may_import, may_publish
+from detainees.write.tasks import queue_import
 
 ABANDONED_AFTER_SECONDS = 24 * 3600
 SUFFIXES = (".csv", ".json", ".jsonl", ".ndjson", ".zip")

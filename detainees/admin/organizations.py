@@ -8,7 +8,7 @@ from detainees.admin.common import (
     RecordAdmin,
     RuleInlineMixin,
 )
-from detainees.models import (
+from detainees.domain.models import (
     Organization,
     OrganizationName,
 )

@@ -10,7 +10,6 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from detainees import permissions
 from detainees.admin.common import (
     AUDIT_FIELDS,
     RECORD_FIELDS,
@@ -21,15 +20,16 @@ from detainees.admin.common import (
     RuleInlineMixin,
     StatusInlineMixin,
 )
-from detainees.models import (
+from detainees.domain import permissions
+from detainees.domain.models import (
     Affiliation,
     Nationality,
     Person,
     PersonName,
 )
-from detainees.models.people import names_problem
-from detainees.search import similar_people
-from detainees.services import MergeError, merge_persons, plan_merge
+from detainees.domain.models.people import names_problem
+from detainees.read.search import similar_people
+from detainees.write.services import MergeError, merge_persons, plan_merge
 
 NOT_A_DUPLICATE = "not_a_duplicate"
 

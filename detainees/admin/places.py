@@ -9,7 +9,7 @@ from detainees.admin.common import (
     RecordAdmin,
     RuleInlineMixin,
 )
-from detainees.models import (
+from detainees.domain.models import (
     Facility,
     FacilityControl,
     Place,

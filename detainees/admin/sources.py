@@ -7,11 +7,11 @@ from detainees.admin.common import (
     PartAdmin,
     RecordAdmin,
 )
-from detainees.models import (
+from detainees.domain.models import (
     Citation,
     Source,
 )
-from detainees.models.sources import CITED_FACTS
+from detainees.domain.models.sources import CITED_FACTS
 
 
 @admin.register(Source)

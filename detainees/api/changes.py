@@ -19,8 +19,8 @@ from rest_framework.renderers import JSONRenderer
 from detainees.api.errors import RefuseEmptyParameters
 from detainees.api.pagination import KeysetPagination
 from detainees.api.renderers import CSVRenderer
-from detainees.filters import UpdatedSinceFilter
-from detainees.models import Tombstone
+from detainees.domain.models import Tombstone
+from detainees.read.filters import UpdatedSinceFilter
 
 
 class TombstoneSerializer(serializers.ModelSerializer):

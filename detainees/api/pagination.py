@@ -6,7 +6,7 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-from detainees.pagination import BadCursor, keyset_page
+from detainees.read.pagination import BadCursor, keyset_page
 
 DEFAULT_SIZE = 50
 MAX_SIZE = 500

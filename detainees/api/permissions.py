@@ -1,9 +1,9 @@
-"""Who may do what through the API: anyone reads; writes are decided by `detainees.permissions`,
+"""Who may do what through the API: anyone reads; writes are decided by `detainees.domain.permissions`,
 the rule set the admin and the importer also follow."""
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from detainees import permissions
+from detainees.domain import permissions
 
 ACTIONS = {
     "POST": permissions.ADD,
@@ -26,10 +26,10 @@ def model_of(view):
 class ReadOrRolePermission(BasePermission):
     """Reads are public (the querysets give anonymous clients published records only).
 
-    Writes need an authenticated user whom `detainees.permissions` allows the action on the
+    Writes need an authenticated user whom `detainees.domain.permissions` allows the action on the
     type (POST: add, PUT and PATCH: change, DELETE: delete) and then on the record itself (a
     published record is the editors'). What may be changed within that (publication state,
-    confidentiality) is checked by `detainees.services` with the same rules.
+    confidentiality) is checked by `detainees.write.services` with the same rules.
     """
 
     message = "Your role may not do this."

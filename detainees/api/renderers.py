@@ -10,7 +10,7 @@ import io
 from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer
 
-from detainees.csvcells import csv_cell
+from detainees.read.csvcells import csv_cell
 
 NUMBER_FIELDS = (serializers.IntegerField, serializers.FloatField, serializers.DecimalField)
 

@@ -16,7 +16,7 @@ from drf_spectacular.plumbing import (
     get_view_model,
 )
 
-from detainees.models import (
+from detainees.domain.models import (
     EventOrganization,
     EventPerson,
     Nationality,
@@ -259,7 +259,7 @@ class FilterSetExtension(DjangoFilterExtension):
         return parameters
 
     def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
-        from detainees.filters import FacetFilter, FuzzyBoundFilter
+        from detainees.read.filters import FacetFilter, FuzzyBoundFilter
 
         if isinstance(filter_field, FacetFilter):
             return [facet_parameter(field_name, filter_field)]

@@ -5,8 +5,8 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from detainees.api import schema
-from detainees.fuzzydates import humanize
-from detainees.models import (
+from detainees.domain.fuzzydates import humanize
+from detainees.domain.models import (
     Affiliation,
     BatchMembership,
     Citation,
@@ -111,7 +111,7 @@ class PublicCitations(serializers.Field):
         super().__init__(**kwargs)
 
     def to_representation(self, obj):
-        from detainees.pages import public_citations
+        from detainees.read.pages import public_citations
 
         return citation_rows(public_citations(obj))
 
@@ -400,7 +400,7 @@ class PersonDetailSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(schema.NATIONALITIES)
     def get_nationalities(self, obj) -> list[dict]:
-        from detainees.pages import public_citations
+        from detainees.read.pages import public_citations
 
         return [
             {
@@ -413,7 +413,7 @@ class PersonDetailSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(schema.TIMELINE)
     def get_timeline(self, obj) -> list[dict]:
-        from detainees.timeline import custodians, sort_key
+        from detainees.read.timeline import custodians, sort_key
 
         events = sorted((role.event for role in obj.subject_roles), key=sort_key)
         # One event serializer for the whole timeline (and, in an export, for every person).

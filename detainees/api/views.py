@@ -27,16 +27,7 @@ from detainees.api.writes import (
     SourceWriteSerializer,
     WritableMixin,
 )
-from detainees.filters import (
-    SORTS,
-    EventFacetFilterSet,
-    PersonFilterSet,
-    UpdatedSinceFilter,
-    event_facet_counts,
-    people_for_listing,
-    person_facet_counts,
-)
-from detainees.models import (
+from detainees.domain.models import (
     Event,
     EventOrganization,
     EventPerson,
@@ -48,9 +39,18 @@ from detainees.models import (
     ReleaseBatch,
     Source,
 )
-from detainees.pages import person_page_queryset
-from detainees.params import MAX_SEARCH_LENGTH
-from detainees.withdrawn import withdrawal
+from detainees.read.filters import (
+    SORTS,
+    EventFacetFilterSet,
+    PersonFilterSet,
+    UpdatedSinceFilter,
+    event_facet_counts,
+    people_for_listing,
+    person_facet_counts,
+)
+from detainees.read.pages import person_page_queryset
+from detainees.read.withdrawn import withdrawal
+from detainees.web.params import MAX_SEARCH_LENGTH
 
 PUBLISHED = PublicationStatus.PUBLISHED
 BY_CREATED = {"created": ("created", False), "-created": ("created", True)}

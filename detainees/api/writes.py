@@ -1,8 +1,8 @@
 """Write shapes and the write half of the record endpoints: create, edit, withdraw, delete.
 
 Writes need a token (or an admin session) whose user's groups hold the permission (see
-detainees/roles.py); the rules on publication state and corrections are applied by
-`detainees.services`, the same functions the admin calls. Edits and deletes are conditional:
+detainees/domain/roles.py); the rules on publication state and corrections are applied by
+`detainees.write.services`, the same functions the admin calls. Edits and deletes are conditional:
 `If-Match` must carry the ETag a GET of the record gave (428 without it, 412 when stale), and
 the record is locked while it is compared and written, so of two clients holding one ETag
 exactly one succeeds.
@@ -20,11 +20,11 @@ from rest_framework.exceptions import APIException, PermissionDenied, Validation
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
-from detainees import permissions, services
 from detainees.api import schema
 from detainees.api.conditional import json_etag, require_match
-from detainees.fuzzydates import FuzzyDateError, to_edtf
-from detainees.models import (
+from detainees.domain import permissions
+from detainees.domain.fuzzydates import FuzzyDateError, to_edtf
+from detainees.domain.models import (
     Citation,
     Event,
     EventOrganization,
@@ -40,7 +40,8 @@ from detainees.models import (
     ReleaseBatch,
     Source,
 )
-from detainees.models.people import names_problem
+from detainees.domain.models.people import names_problem
+from detainees.write import services
 
 # The longest list a write may carry of each kind of part, checked before any part is validated
 # (each costs queries): generous for real records (Qari Bilal has 4 names; a release by decree

@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from detainees.search import refresh_search_keys
+from detainees.read.search import refresh_search_keys
 
 KEYED_MODELS = ["PersonName", "Organization", "OrganizationName", "Facility", "Place"]
 

@@ -1,4 +1,4 @@
-"""Create the Researcher, Editor and Admin groups with the permissions detainees/roles.py lists.
+"""Create the Researcher, Editor and Admin groups with the permissions detainees/domain/roles.py lists.
 
 The publish and withdraw permissions, and any other the groups need that Django has not created
 yet (it does so only after all migrations ran), are created here first.
@@ -8,13 +8,13 @@ from django.db import migrations
 
 
 def create_roles(apps, schema_editor):
-    from detainees.roles import ensure_roles
+    from detainees.domain.roles import ensure_roles
 
     ensure_roles(apps, using=schema_editor.connection.alias, reset=True)
 
 
 def remove_roles(apps, schema_editor):
-    from detainees.roles import ROLES
+    from detainees.domain.roles import ROLES
 
     Group = apps.get_model("auth", "Group")
     Group.objects.using(schema_editor.connection.alias).filter(name__in=list(ROLES)).delete()

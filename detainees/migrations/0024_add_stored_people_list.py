@@ -6,7 +6,7 @@ import django.db.models.deletion
 import django.db.models.functions.comparison
 from django.db import migrations, models
 
-# The stored lists are recomputed from these tables (see detainees/listing_store.py). Each
+# The stored lists are recomputed from these tables (see detainees/read/listing_store.py). Each
 # table's triggers note the records whose row a statement may change, then settle them:
 # recompute their rows at once, unless a bulk load asked to defer that
 # (detainees.defer_listing = on) or the refresh function is not installed yet (the first

@@ -12,8 +12,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from detainees import listing_store
-from detainees.search import refresh_name_keys
+from detainees.read import listing_store
+from detainees.read.search import refresh_name_keys
 
 from .generator import MARKER, Generator
 from .loader import (

@@ -10,7 +10,7 @@ import calendar
 from datetime import date
 from functools import lru_cache
 
-from detainees.fuzzydates import FuzzyDate
+from detainees.domain.fuzzydates import FuzzyDate
 
 # Every precision the domain brief names, plus "after" (an open end).
 PRECISIONS = (

@@ -19,7 +19,7 @@ from random import Random
 
 from django.utils.text import slugify
 
-from detainees.models import (
+from detainees.domain.models import (
     Affiliation,
     BatchMembership,
     Citation,
@@ -37,7 +37,7 @@ from detainees.models import (
     ReleaseBatch,
     Source,
 )
-from detainees.search import name_key
+from detainees.read.search import name_key
 
 from . import words
 from .dates import PRECISIONS, blur

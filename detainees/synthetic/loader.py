@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from django.apps import apps
 from django.db import connection, models, transaction
 
-from detainees.models import (
+from detainees.domain.models import (
     Affiliation,
     BatchMembership,
     Citation,

@@ -78,7 +78,7 @@ FAMILY_NAMES = (
     ("Mujahid", ("Mojahed", "Mujahed"), "مجاهد"),
 )
 
-# The demo case's people (detainees/demo.py): load_demo finds people by primary name, and must
+# The demo case's people (detainees/write/demo.py): load_demo finds people by primary name, and must
 # not take a synthetic person for one of its own.
 DEMO_PEOPLE = ("Qari Bilal", "Qari Sibghatullah", "Hamid Karzai")
 

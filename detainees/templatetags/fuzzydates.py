@@ -4,7 +4,7 @@ from datetime import date
 
 from django import template
 
-from detainees.fuzzydates import FuzzyDate, humanize
+from detainees.domain.fuzzydates import FuzzyDate, humanize
 
 register = template.Library()
 

@@ -2,7 +2,7 @@ from django import template
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
-from detainees.listing import CurrentStatus
+from detainees.read.listing import CurrentStatus
 
 register = template.Library()
 STATUS_LABELS = dict(CurrentStatus.choices)

@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from detainees.demo import PERSON_NAME, load_demo
-from detainees.models import Person
+from detainees.domain.models import Person
+from detainees.write.demo import PERSON_NAME, load_demo
 from tests.browser.conftest import screenshot
 
 PASSWORD = "browser-pass-4821"

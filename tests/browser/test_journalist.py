@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from detainees.demo import load_demo
-from detainees.models import Facility
+from detainees.domain.models import Facility
+from detainees.write.demo import load_demo
 from tests.browser.conftest import axe_violations, pretty, screenshot
 
 
@@ -116,7 +116,7 @@ def test_pages_fit_a_375_pixel_screen(page, demo):
 
 
 def test_the_imu_captures_in_kunduz_are_two_ticks_away_on_the_events_page(page, demo):
-    from detainees.importers.isaf import import_isaf
+    from detainees.write.importers.isaf import import_isaf
 
     import_isaf()
     page.goto("/events/")

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from detainees.demo import PERSON_NAME, load_demo
+from detainees.write.demo import PERSON_NAME, load_demo
 from tests import factories as f
 from tests.browser.conftest import axe_violations, pretty, screenshot
 

@@ -3,8 +3,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from detainees.exports.package import write_export
-from detainees.exports.tables import spec_markdown
+from detainees.write.exports.package import write_export
+from detainees.write.exports.tables import spec_markdown
 
 
 class Command(BaseCommand):

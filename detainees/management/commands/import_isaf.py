@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from detainees.history import acting
-from detainees.importers.isaf import DEFAULT_PATH, BadRow, import_isaf
 from detainees.management.users import named_user
+from detainees.write.history import acting
+from detainees.write.importers.isaf import DEFAULT_PATH, BadRow, import_isaf
 
 
 class Command(BaseCommand):

@@ -3,15 +3,15 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from detainees.history import acting
-from detainees.importers.generic import (
+from detainees.management.users import named_user
+from detainees.write.history import acting
+from detainees.write.importers.generic import (
     DEFAULT_SYSTEM,
     ImportRefused,
     import_rows,
     may_publish,
     read_file,
 )
-from detainees.management.users import named_user
 
 
 class Command(BaseCommand):

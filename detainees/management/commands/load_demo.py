@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand
 
-from detainees.demo import load_demo
-from detainees.history import acting
 from detainees.management.users import named_user
+from detainees.write.demo import load_demo
+from detainees.write.history import acting
 
 
 class Command(BaseCommand):

@@ -1,0 +1,554 @@
+"""Events on a person's timeline, the people and organizations in them, and release batches."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+
+from detainees.domain.fuzzydates import fuzzy_date_constraints
+
+from .common import (
+    ClaimStatus,
+    Publishable,
+    PublishableQuerySet,
+    choices_check,
+    claim_constraints,
+    claim_status_field,
+    fuzzy_date_fields,
+    public_id_field,
+    publication_constraints,
+    unique_slug,
+)
+from .listing import EARLIEST
+from .places import FacilityControl
+
+
+class EventQuerySet(PublishableQuerySet):
+    """`public()`: published and not retracted (see Event.public_q). `published()` keeps
+    retracted events: only a person's timeline reads it, and shows them marked."""
+
+    def in_timeline_order(self):
+        """Date order; order_hint breaks ties between events whose fuzzy dates cannot."""
+        return self.order_by(
+            F("date_earliest").asc(nulls_first=True),
+            F("date_latest").asc(nulls_last=True),
+            "order_hint",
+            "pk",
+        )
+
+    def with_details(self):
+        """What a timeline row shows: place, facilities, people, organizations, citations."""
+        return self.select_related(
+            "place__parent__parent", "facility__place", "from_facility", "batch"
+        ).prefetch_related(
+            models.Prefetch(
+                "people",
+                queryset=EventPerson.objects.select_related("person").prefetch_related(
+                    "person__names"
+                ),
+            ),
+            models.Prefetch(
+                "organizations", queryset=EventOrganization.objects.select_related("organization")
+            ),
+            models.Prefetch(
+                "facility__controls",
+                queryset=FacilityControl.objects.select_related("controller").order_by(
+                    "start_earliest"
+                ),
+            ),
+            "citations__source__publisher",
+        )
+
+
+class EventKind(models.TextChoices):
+    CAPTURE = "capture", "Capture or arrest"
+    CUSTODY = "custody", "Custody episode"
+    TRANSFER = "transfer", "Transfer"
+    RELEASE = "release", "Release"
+    ESCAPE = "escape", "Escape"
+    DEATH = "death", "Death"
+    REENGAGEMENT = "reengagement", "Re-engagement after release"
+    # Press releases also report raids and air strikes in which no one was captured; counting
+    # them is how "338 raids, 139 against the IMU" is computed, so they are kept as events.
+    STRIKE = "strike", "Strike or raid with no capture reported"
+
+
+class EventCustodyEnd(models.TextChoices):
+    RELEASE = "release", "Release"
+    TRANSFER = "transfer", "Transfer"
+    ESCAPE = "escape", "Escape"
+    DEATH = "death", "Death"
+    UNKNOWN = "unknown", "Ended, reason unknown"
+
+
+class EventReleaseKind(models.TextChoices):
+    PARDON = "pardon", "Pardon or political order"
+    CONDITIONAL = "conditional", "Conditional release"
+    ACQUITTAL = "acquittal", "Court acquittal"
+    END_OF_SENTENCE = "end_of_sentence", "End of sentence"
+    EXCHANGE = "exchange", "Prisoner exchange"
+    NEGOTIATED = "negotiated", "Negotiated release"
+    REPATRIATION = "repatriation", "Repatriation or transfer abroad"
+    UNKNOWN = "unknown", "Kind unknown"
+
+
+class EventReengagement(models.TextChoices):
+    CONFIRMED = "confirmed", "Confirmed"
+    SUSPECTED = "suspected", "Suspected"
+
+
+class Event(Publishable):
+    """Something that happened to people on a date: a capture, custody, release, escape..."""
+
+    Kind = EventKind
+
+    CustodyEnd = EventCustodyEnd
+
+    ReleaseKind = EventReleaseKind
+
+    Reengagement = EventReengagement
+
+    kind = models.CharField(max_length=12, choices=Kind.choices, db_index=True)
+    summary = models.CharField(
+        max_length=300, blank=True, help_text="One public line, e.g. 'Captured in a night raid'."
+    )
+    description = models.TextField(blank=True)
+    date, date_earliest, date_latest = fuzzy_date_fields(
+        "date", "date", help_text="For a custody episode, when it started."
+    )
+    end_date, end_date_earliest, end_date_latest = fuzzy_date_fields(
+        "end_date", "end date", help_text="Custody episodes only: when custody ended."
+    )
+    order_hint = models.SmallIntegerField(
+        default=0,
+        help_text="Orders events whose dates cannot tell them apart (lower comes first).",
+    )
+    place = models.ForeignKey(
+        "detainees.Place", null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
+    facility = models.ForeignKey(
+        "detainees.Facility",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="events",
+        help_text="Where held (custody), released from, escaped from, or transferred to.",
+    )
+    from_facility = models.ForeignKey(
+        "detainees.Facility",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="transfers_out",
+        help_text="Transfers only: the facility left.",
+    )
+    operation = models.CharField(max_length=200, blank=True, help_text="Captures: operation name.")
+    unnamed_count = models.PositiveIntegerField(
+        default=0, help_text="People involved but not named, e.g. 2 for 'two of his associates'."
+    )
+    unnamed_description = models.CharField(
+        max_length=200, blank=True, help_text="Who they were, e.g. 'associates'."
+    )
+    custody_end_reason = models.CharField(
+        max_length=10, choices=CustodyEnd.choices, blank=True, help_text="Custody episodes only."
+    )
+    release_kind = models.CharField(
+        max_length=16, choices=ReleaseKind.choices, blank=True, help_text="Releases only."
+    )
+    batch = models.ForeignKey(
+        "detainees.ReleaseBatch",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="releases",
+        help_text="Releases only: the batch decision this release was part of.",
+    )
+    reengagement = models.CharField(
+        "re-engagement", max_length=10, choices=Reengagement.choices, blank=True
+    )
+    role = models.CharField(
+        max_length=200, blank=True, help_text="Re-engagement: the role taken up, e.g. commander."
+    )
+    strength_estimate = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Fighters led, as a lower bound (300 for '300+')."
+    )
+    strength_note = models.CharField(max_length=200, blank=True, help_text="As the source says it.")
+    claim_status = claim_status_field()
+    import_key = models.CharField(
+        max_length=120,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="Identifies the row an importer made this event from, so a second run finds it.",
+    )
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["kind", "date_earliest"], name="event_kind_date_idx"),
+            models.Index(fields=["date_earliest", "date_latest"], name="event_date_bounds_idx"),
+            # Lists of events, latest first, undated last (keyset_page's order): all of them,
+            # and a facility's custody episodes.
+            models.Index(
+                Coalesce(F("date_earliest"), Value(EARLIEST, output_field=models.DateField())),
+                F("id"),
+                name="event_latest_first_idx",
+            ),
+            models.Index(
+                F("facility"),
+                F("kind"),
+                Coalesce(F("date_earliest"), Value(EARLIEST, output_field=models.DateField())),
+                F("id"),
+                name="event_facility_latest_idx",
+            ),
+            # The release-kind and re-engagement facets.
+            models.Index(
+                fields=["release_kind"],
+                condition=~Q(release_kind=""),
+                name="event_release_kind_idx",
+            ),
+            models.Index(
+                fields=["reengagement"],
+                condition=~Q(reengagement=""),
+                name="event_reengagement_idx",
+            ),
+        ]
+        constraints = [
+            *publication_constraints("event"),
+            *claim_constraints("event"),
+            *fuzzy_date_constraints("date", "event"),
+            *fuzzy_date_constraints("end_date", "event"),
+            choices_check("kind", EventKind, "event_kind_valid"),
+            choices_check(
+                "custody_end_reason", EventCustodyEnd, "event_custody_end_valid", blank=True
+            ),
+            choices_check("release_kind", EventReleaseKind, "event_release_kind_valid", blank=True),
+            choices_check(
+                "reengagement", EventReengagement, "event_reengagement_valid", blank=True
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="custody") | (Q(end_date="") & Q(custody_end_reason="")),
+                name="event_end_only_for_custody",
+                violation_error_message="Only a custody episode has an end date and end reason.",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="release") | (Q(release_kind="") & Q(batch__isnull=True)),
+                name="event_release_fields_only_for_release",
+                violation_error_message="Only a release has a release kind or a batch.",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="reengagement") & ~Q(reengagement=""))
+                | (~Q(kind="reengagement") & Q(reengagement="")),
+                name="event_reengagement_status_iff_reengagement",
+                violation_error_message="A re-engagement is either confirmed or suspected; "
+                "other events have no re-engagement status.",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="transfer") | Q(from_facility__isnull=True),
+                name="event_from_facility_only_for_transfer",
+                violation_error_message="Only a transfer has a facility it left.",
+            ),
+            models.CheckConstraint(
+                condition=Q(unnamed_count__gte=0),
+                name="event_unnamed_count_not_negative",
+                violation_error_message="The count of unnamed people cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(strength_estimate__isnull=True) | Q(strength_estimate__gte=0),
+                name="event_strength_not_negative",
+                violation_error_message="A strength estimate cannot be negative.",
+            ),
+            models.UniqueConstraint(
+                fields=["import_key"],
+                condition=~Q(import_key=""),
+                name="event_unique_import_key",
+                violation_error_message="Another event was imported from the same row.",
+            ),
+            models.CheckConstraint(
+                condition=Q(date_earliest__isnull=True)
+                | Q(end_date_latest__isnull=True)
+                | Q(date_earliest__lte=F("end_date_latest")),
+                name="event_custody_ends_after_start",
+                violation_error_message="Custody cannot end before it starts.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.summary or f"{self.get_kind_display()} {self.date or '(date unknown)'}"
+
+    @classmethod
+    def public_q(cls, prefix: str = "") -> Q:
+        """Published and not retracted: a retracted event is in no public list, count, facet,
+        feed, export or stream. Only a person's own timeline (page and API detail) shows it,
+        marked "Retracted", as the record of what was once claimed."""
+        return super().public_q(prefix) & ~Q(**{f"{prefix}claim_status": ClaimStatus.RETRACTED})
+
+    @property
+    def is_public(self) -> bool:
+        return self.is_published and self.claim_status != ClaimStatus.RETRACTED
+
+    def clean(self):
+        from detainees.read.consistency import check_new_subject_event
+
+        if self.pk is None:
+            return
+        problems = []
+        for role in self.people.filter(role=EventPerson.Role.SUBJECT).select_related("person"):
+            problems += check_new_subject_event(person=role.person, event=self)
+        if problems:
+            raise ValidationError(problems)
+
+    def subjects(self):
+        return [p.person for p in self.people.all() if p.role == EventPerson.Role.SUBJECT]
+
+    def organizations_in(self, role: str):
+        return [o.organization for o in self.organizations.all() if o.role == role]
+
+    def people_in(self, role: str):
+        return [p for p in self.people.all() if p.role == role]
+
+
+class EventPersonRole(models.TextChoices):
+    SUBJECT = "subject", "Subject (captured, held, released, escaped, died, re-engaged)"
+    ORDERED_BY = "ordered_by", "Ordered it"
+    CARRIED_OUT_BY = "carried_out_by", "Carried it out"
+    RELATED = "related", "Related person (e.g. seized at their home)"
+
+
+class EventLinkQuerySet(models.QuerySet):
+    """Links between an event and another record (`linked`: the field naming that record)."""
+
+    linked = ""
+
+    def public(self):
+        """Links of a public event to a public record: the only ones public output shows."""
+        target = self.model._meta.get_field(self.linked).related_model
+        return self.filter(Event.public_q("event__") & target.public_q(f"{self.linked}__"))
+
+
+class EventPersonQuerySet(EventLinkQuerySet):
+    linked = "person"
+
+
+class EventOrganizationQuerySet(EventLinkQuerySet):
+    linked = "organization"
+
+
+class EventPerson(models.Model):
+    """A named person in an event, and the part they played."""
+
+    Role = EventPersonRole
+
+    public_id = public_id_field()
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="people")
+    person = models.ForeignKey(
+        "detainees.Person", on_delete=models.PROTECT, related_name="event_roles"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.SUBJECT)
+    capacity = models.CharField(
+        max_length=200, blank=True, help_text="In what capacity, e.g. 'President of Afghanistan'."
+    )
+    note = models.CharField(max_length=300, blank=True, help_text="e.g. 'seized at his home'.")
+
+    objects = EventPersonQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["pk"]  # the order they were entered in
+        verbose_name = "person in event"
+        verbose_name_plural = "people in event"
+        # A person's own events (role "subject"): every facet and listing column starts here.
+        indexes = [models.Index(fields=["person", "role"], name="eventperson_person_role_idx")]
+        constraints = [
+            choices_check("role", EventPersonRole, "eventperson_role_valid"),
+            models.UniqueConstraint(
+                fields=["event", "person", "role"],
+                name="eventperson_unique_role",
+                violation_error_message="This person already has this role in the event.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.person} ({self.get_role_display()})"
+
+    def clean(self):
+        from detainees.read.consistency import check_new_subject_event
+
+        if self.role == self.Role.SUBJECT and self.person_id and self.event is not None:
+            problems = check_new_subject_event(person=self.person, event=self.event)
+            if problems:
+                raise ValidationError(problems)
+
+
+class EventOrganizationRole(models.TextChoices):
+    CAPTURING_FORCE = "capturing_force", "Capturing force"
+    PARTNER_FORCE = "partner_force", "Partner force"
+    CUSTODIAN = "custodian", "Custodian"
+    FROM_CUSTODIAN = "from_custodian", "Custodian before transfer"
+    TO_CUSTODIAN = "to_custodian", "Custodian after transfer"
+    ORDERED_BY = "ordered_by", "Ordered it"
+    CARRIED_OUT_BY = "carried_out_by", "Carried it out"
+    GROUP = "group", "Group the person acted for (re-engagement, target)"
+    OTHER = "other", "Other"
+
+
+class EventOrganization(models.Model):
+    """An organization in an event, and its part: capturing force, custodian, who ordered..."""
+
+    Role = EventOrganizationRole
+
+    public_id = public_id_field()
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="organizations")
+    organization = models.ForeignKey(
+        "detainees.Organization", on_delete=models.PROTECT, related_name="event_roles"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices)
+    note = models.CharField(max_length=300, blank=True)
+
+    objects = EventOrganizationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["pk"]  # the order they were entered in
+        verbose_name = "organization in event"
+        verbose_name_plural = "organizations in event"
+        # Capturing force, custodian and release-authority facets, and organization pages.
+        indexes = [
+            models.Index(fields=["organization", "role"], name="eventorg_org_role_idx"),
+            models.Index(fields=["role", "event"], name="eventorg_role_event_idx"),
+        ]
+        constraints = [
+            choices_check("role", EventOrganizationRole, "eventorganization_role_valid"),
+            models.UniqueConstraint(
+                fields=["event", "organization", "role"],
+                name="eventorganization_unique_role",
+                violation_error_message="This organization already has this role in the event.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organization} ({self.get_role_display()})"
+
+
+class ReleaseBatch(Publishable):
+    """One decision releasing many people: declared totals, named members, unknown inclusions."""
+
+    title = models.CharField(max_length=300)
+    slug = models.SlugField(max_length=100, unique=True, editable=False)
+    date, date_earliest, date_latest = fuzzy_date_fields("date", "date")
+    ordered_by = models.ForeignKey(
+        "detainees.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="batches_ordered",
+    )
+    carried_out_by = models.ForeignKey(
+        "detainees.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="batches_carried_out",
+    )
+    declared_considered = models.PositiveIntegerField(
+        null=True, blank=True, help_text="How many detainees the decision covered (e.g. 88)."
+    )
+    declared_released = models.PositiveIntegerField(
+        null=True, blank=True, help_text="How many it released, as declared (e.g. 65)."
+    )
+    description = models.TextField(blank=True)
+    claim_status = claim_status_field()
+
+    objects = PublishableQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "release batches"
+        ordering = ["date_earliest"]
+        constraints = [
+            *publication_constraints("releasebatch"),
+            *claim_constraints("releasebatch"),
+            *fuzzy_date_constraints("date", "releasebatch"),
+            models.CheckConstraint(
+                condition=Q(declared_considered__isnull=True)
+                | Q(declared_released__isnull=True)
+                | Q(declared_released__lte=F("declared_considered")),
+                name="releasebatch_released_within_considered",
+                violation_error_message="A batch cannot release more people than it covered.",
+            ),
+            models.CheckConstraint(
+                condition=(Q(declared_considered__isnull=True) | Q(declared_considered__gte=0))
+                & (Q(declared_released__isnull=True) | Q(declared_released__gte=0)),
+                name="releasebatch_totals_not_negative",
+                violation_error_message="Declared totals cannot be negative.",
+            ),
+        ]
+
+    def get_absolute_url(self):
+        return reverse("detainees:batch-detail", args=[self.slug])
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(self, self.title)
+        super().save(*args, **kwargs)
+
+
+class BatchMembershipInclusion(models.TextChoices):
+    RELEASED = "released", "Released in this batch"
+    NOT_RELEASED = "not_released", "Covered by the decision, not released"
+    UNKNOWN = "unknown", "Unknown whether included"
+
+
+class BatchMembership(models.Model):
+    """A named person in a batch: released in it, not released, or inclusion unknown."""
+
+    Inclusion = BatchMembershipInclusion
+
+    public_id = public_id_field()
+    batch = models.ForeignKey(ReleaseBatch, on_delete=models.CASCADE, related_name="memberships")
+    person = models.ForeignKey(
+        "detainees.Person", on_delete=models.PROTECT, related_name="batch_memberships"
+    )
+    inclusion = models.CharField(max_length=12, choices=Inclusion.choices)
+    note = models.CharField(max_length=300, blank=True)
+    claim_status = claim_status_field()
+
+    class Meta:
+        ordering = ["pk"]  # the order they were entered in
+        constraints = [
+            choices_check("inclusion", BatchMembershipInclusion, "batchmembership_inclusion_valid"),
+            *claim_constraints("batchmembership"),
+            models.UniqueConstraint(
+                fields=["batch", "person"],
+                name="batchmembership_unique_person",
+                violation_error_message="This person is already listed in this batch.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.person} in {self.batch}: {self.get_inclusion_display()}"
+
+
+def subject_events_prefetch():
+    """Prefetch for `person.subject_roles`: the person's own events, detailed, in date order."""
+    events = Event.objects.with_details()
+    return models.Prefetch(
+        "event_roles",
+        queryset=EventPerson.objects.filter(role=EventPerson.Role.SUBJECT).prefetch_related(
+            models.Prefetch("event", queryset=events)
+        ),
+        to_attr="subject_roles",
+    )
+
+
+__all__ = [
+    "ClaimStatus",
+    "Event",
+    "EventPerson",
+    "EventOrganization",
+    "ReleaseBatch",
+    "BatchMembership",
+    "subject_events_prefetch",
+]

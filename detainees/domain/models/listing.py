@@ -1,0 +1,128 @@
+"""What the public people list shows, sorts and filters each published person by, stored.
+
+Computed from the person's published records (`detainees.read.listing` defines how) and kept exact
+by PostgreSQL triggers on every table it is computed from (`detainees.read.listing_store`), so the
+list, its facet counts and its sorts read one row per person instead of walking the timeline.
+"""
+
+from datetime import date
+
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
+
+# Missing dates sort last in both directions (as keyset_page orders them): ascending sorts
+# read them as the latest possible day, descending ones as the earliest.
+LATEST, EARLIEST = date.max.isoformat(), date.min.isoformat()
+
+
+class PersonListing(models.Model):
+    """One published person's list row; unpublished people have none."""
+
+    person = models.OneToOneField(
+        "detainees.Person",
+        primary_key=True,
+        on_delete=models.DO_NOTHING,  # the triggers remove the row with the person
+        db_constraint=False,
+        related_name="listing",
+    )
+    sort_name = models.TextField()
+    first_capture = models.DateField(null=True)
+    # As the timeline gives them: none when there is no such event, as for the dates above.
+    first_capture_date = models.TextField(null=True)  # noqa: DJ001
+    last_release = models.DateField(null=True)
+    last_release_date = models.TextField(null=True)  # noqa: DJ001
+    current_status = models.TextField()
+    # Every facet value the person has, as "facet=value" (e.g. "nationality=AF").
+    facets = ArrayField(models.TextField(), default=list)
+
+    class Meta:
+        indexes = [
+            GinIndex(fields=["facets"], name="listing_facets_gin"),
+            models.Index(fields=["sort_name", "person"], name="listing_name_idx"),
+            models.Index(
+                Coalesce(F("first_capture"), Value(LATEST, output_field=models.DateField())),
+                F("person"),
+                name="listing_capture_asc_idx",
+            ),
+            models.Index(
+                Coalesce(F("first_capture"), Value(EARLIEST, output_field=models.DateField())),
+                F("person"),
+                name="listing_capture_desc_idx",
+            ),
+            models.Index(
+                Coalesce(F("last_release"), Value(LATEST, output_field=models.DateField())),
+                F("person"),
+                name="listing_release_asc_idx",
+            ),
+            models.Index(
+                Coalesce(F("last_release"), Value(EARLIEST, output_field=models.DateField())),
+                F("person"),
+                name="listing_release_desc_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return self.sort_name
+
+
+class StaleListing(models.Model):
+    """People whose list row waits to be recomputed: filled by the triggers, emptied at the
+    end of each statement, or at the end of a bulk load that defers the work."""
+
+    person_id = models.BigIntegerField(primary_key=True)
+
+    def __str__(self):
+        return str(self.person_id)
+
+
+class FacetTotal(models.Model):
+    """How many published people have each facet value: the list's counts when nothing is
+    selected, kept exact by the same triggers as the rows."""
+
+    token = models.TextField(primary_key=True)
+    people = models.PositiveIntegerField()
+
+    def __str__(self):
+        return f"{self.token}: {self.people}"
+
+
+class EventListing(models.Model):
+    """Every facet value of one published, unretracted event, as "facet=value"; the events list
+    filters and counts by these. Kept exact by triggers like PersonListing."""
+
+    event = models.OneToOneField(
+        "detainees.Event",
+        primary_key=True,
+        on_delete=models.DO_NOTHING,  # the triggers remove the row with the event
+        db_constraint=False,
+        related_name="listing",
+    )
+    facets = ArrayField(models.TextField(), default=list)
+
+    class Meta:
+        indexes = [GinIndex(fields=["facets"], name="eventlisting_facets_gin")]
+
+    def __str__(self):
+        return str(self.event_id)
+
+
+class EventFacetTotal(models.Model):
+    """How many listed events have each facet value (the events list's unfiltered counts)."""
+
+    token = models.TextField(primary_key=True)
+    events = models.PositiveIntegerField()
+
+    def __str__(self):
+        return f"{self.token}: {self.events}"
+
+
+class StaleEventListing(models.Model):
+    """Events whose facet values wait to be recomputed (see StaleListing)."""
+
+    event_id = models.BigIntegerField(primary_key=True)
+
+    def __str__(self):
+        return str(self.event_id)

@@ -1,0 +1,401 @@
+"""People, the names they go by, their nationalities and their affiliations."""
+
+from django.conf import settings
+from django.contrib.postgres.indexes import GistIndex
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Collate
+from django.db.models.lookups import Regex
+from django.urls import reverse
+from django_countries.fields import CountryField
+
+from detainees.domain.fuzzydates import fuzzy_date_constraints
+
+from .common import (
+    ClaimStatus,
+    Publishable,
+    PublishableQuerySet,
+    choices_check,
+    claim_constraints,
+    claim_status_field,
+    fuzzy_date_fields,
+    public_id_field,
+    publication_constraints,
+    search_key_field,
+    search_key_index,
+    unique_slug,
+)
+
+
+def names_problem(primaries: list[bool], *, is_placeholder: bool) -> str | None:
+    """The one rule on a person's names, for the admin, the API and the importer alike: a person
+    has names, exactly one of them primary, unless the person is a placeholder (an unnamed
+    person kept until identified), who may have none. `primaries` holds each name's
+    `is_primary`. Returns the problem, or None."""
+    if not primaries:
+        if is_placeholder:
+            return None
+        return (
+            "A person needs at least one name. Record someone whose name is not known as a "
+            "placeholder (is_placeholder)."
+        )
+    if sum(primaries) != 1:
+        return "Mark exactly one name as primary."
+    return None
+
+
+class PersonQuerySet(PublishableQuerySet):
+    def with_primary_name(self):
+        """Prefetch names so `person.primary_name` costs no query per row."""
+        return self.prefetch_related("names")
+
+    def with_timeline(self):
+        """Everything the timeline, status line and warnings read, in a fixed number of queries."""
+        from .events import BatchMembership, EventPerson, subject_events_prefetch
+
+        return self.prefetch_related(
+            "names",
+            models.Prefetch(
+                "nationalities", queryset=Nationality.objects.prefetch_related("citations__source")
+            ),
+            models.Prefetch(
+                "affiliations",
+                queryset=Affiliation.objects.select_related("organization", "place")
+                .prefetch_related("citations__source")
+                .order_by("start_earliest", "pk"),
+            ),
+            subject_events_prefetch(),
+            models.Prefetch(
+                "batch_memberships",
+                queryset=BatchMembership.objects.select_related("batch").prefetch_related(
+                    "citations__source"
+                ),
+            ),
+            models.Prefetch(
+                "event_roles",
+                queryset=EventPerson.objects.exclude(role=EventPerson.Role.SUBJECT).select_related(
+                    "event"
+                ),
+                to_attr="other_event_roles",
+            ),
+        )
+
+
+class PersonGender(models.TextChoices):
+    MALE = "male", "Male"
+    FEMALE = "female", "Female"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Person(Publishable):
+    """Someone the record is about: a detainee, an official who ordered a release, a relative."""
+
+    Gender = PersonGender
+
+    slug = models.SlugField(max_length=100, unique=True, editable=False)
+    gender = models.CharField(max_length=8, choices=Gender.choices, default=Gender.UNKNOWN)
+    birth, birth_earliest, birth_latest = fuzzy_date_fields("birth", "born")
+    biography = models.TextField(blank=True, help_text="Short public biography.")
+    is_placeholder = models.BooleanField(
+        default=False,
+        help_text='An unnamed person ("one of two associates") kept until identified and merged.',
+    )
+
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "people"
+        ordering = ["slug"]
+        constraints = [
+            *publication_constraints("person"),
+            *fuzzy_date_constraints("birth", "person"),
+            choices_check("gender", PersonGender, "person_gender_valid"),
+        ]
+        permissions = [("merge_person", "Can merge persons")]
+
+    def __str__(self):
+        return self.display_name
+
+    def get_absolute_url(self):
+        return reverse("detainees:person-detail", args=[self.slug])
+
+    def get_permalink(self):
+        return reverse("detainees:permalink", args=[self.public_id])
+
+    @property
+    def primary_name(self):
+        names = list(self.names.all())
+        for name in names:
+            if name.is_primary:
+                return name
+        return names[0] if names else None
+
+    @property
+    def display_name(self) -> str:
+        if self.pk is None:
+            return "New person"
+        name = self.primary_name
+        return name.name if name else f"Unnamed person {self.public_id.hex[:8]}"
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(
+                self, f"person-{self.public_id.hex[:8]}", reserved=merged_slugs()
+            )
+        super().save(*args, **kwargs)
+
+    def refresh_slug(self) -> None:
+        """Give the slug the primary name once the person has one."""
+        name = self.primary_name
+        if name is not None and self.slug.startswith("person-"):
+            self.slug = unique_slug(self, name.name, reserved=merged_slugs())
+            self.save(update_fields=["slug"])
+
+    # Derived views; see detainees/read/timeline.py.
+    def timeline(self):
+        from detainees.read.timeline import timeline
+
+        return timeline(self)
+
+    def status_line(self) -> str:
+        from detainees.read.timeline import status_line
+
+        return status_line(self)
+
+    def consistency_warnings(self) -> list[str]:
+        from detainees.read.timeline import consistency_warnings
+
+        return consistency_warnings(self)
+
+
+class PersonRedirectQuerySet(models.QuerySet):
+    def public_target(self, **old) -> "Person | None":
+        """The published person that a published, merged person's old id or slug leads to."""
+        found = (
+            self.filter(Person.public_q("person__"), was_published=True, **old)
+            .select_related("person")
+            .first()
+        )
+        return found.person if found else None
+
+
+class PersonRedirect(models.Model):
+    """A person merged into another: the old public id and slug, and who merged them, why, when.
+
+    Written by `detainees.write.services.merge_persons`. The public person page, the permalink and the
+    API's person detail answer the old identifiers with a 301 to the surviving person, but only
+    for a person that was published when merged: a draft's identifiers stay unknown (404).
+    """
+
+    person = models.ForeignKey(
+        Person,
+        on_delete=models.CASCADE,
+        related_name="redirects",
+        help_text="The surviving person the old identifiers lead to.",
+    )
+    old_public_id = models.UUIDField(unique=True)
+    old_slug = models.SlugField(max_length=100, unique=True)
+    old_name = models.CharField(max_length=200, blank=True)
+    was_published = models.BooleanField(
+        default=False, help_text="Only a person public when merged is redirected publicly."
+    )
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True, help_text="Private: why the editor merged them.")
+    merged_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PersonRedirectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-merged_at", "pk"]
+        verbose_name = "merged person"
+
+    def __str__(self):
+        return f"{self.old_name or self.old_slug} → {self.person}"
+
+
+def merged_slugs():
+    """Slugs of merged people: kept for their redirects, never given to another person."""
+    return PersonRedirect.objects.annotate(slug=F("old_slug"))
+
+
+class PersonNameKind(models.TextChoices):
+    BIRTH = "birth", "Full or birth name"
+    COMMON = "common", "Commonly used name"
+    ALIAS = "alias", "Alias"
+    KUNYA = "kunya", "Kunya"
+    NOM_DE_GUERRE = "nom_de_guerre", "Nom de guerre"
+    SPELLING = "spelling", "Spelling or transliteration variant"
+    ORIGINAL_SCRIPT = "original_script", "Name in original script"
+
+
+class PersonName(models.Model):
+    """One name a person goes by; exactly one is primary."""
+
+    Kind = PersonNameKind
+
+    public_id = public_id_field()
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="names")
+    name = models.CharField(
+        max_length=200, help_text="As written, with honorifics such as Qari or Mullah."
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.COMMON)
+    is_primary = models.BooleanField(default=False)
+    language = models.CharField(
+        max_length=20, blank=True, help_text="Language or script tag, e.g. uz-Cyrl, ps-Arab."
+    )
+    claim_status = claim_status_field()
+    search_key = search_key_field()
+
+    class Meta:
+        ordering = ["-is_primary", "name"]
+        indexes = [
+            search_key_index("personname"),
+            # Search finds the nearest keys in PersonNameKey, then their names by equality;
+            # in the "C" collation, which the trigram index cannot serve, or the planner, which
+            # prices the trigram index as cheap, takes it for `=` at 2-3 ms a key.
+            models.Index(Collate("search_key", "C"), name="personname_key_idx"),
+        ]
+        constraints = [
+            choices_check("kind", PersonNameKind, "personname_kind_valid"),
+            *claim_constraints("personname"),
+            models.CheckConstraint(condition=~Q(name=""), name="personname_not_empty"),
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(is_primary=True),
+                name="personname_one_primary_per_person",
+                violation_error_message="A person has exactly one primary name.",
+            ),
+            models.UniqueConstraint(
+                fields=["person", "name", "kind"],
+                name="personname_unique_per_person",
+                violation_error_message="This person already has this name.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        from detainees.read.search import fill_search_key  # search.py imports the models
+
+        kwargs["update_fields"] = fill_search_key(self, kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
+
+
+class PersonNameKey(models.Model):
+    """Each distinct search key of people's names, once. Names repeat (hundreds of thousands of
+    names share a few tens of thousands of keys), so search finds the nearest keys here, then the
+    names having them by equality. A trigger on PersonName adds new keys; a key whose names
+    are all gone matches nobody."""
+
+    key = models.TextField(primary_key=True)
+
+    class Meta:
+        indexes = [
+            GistIndex(fields=["key"], opclasses=["gist_trgm_ops"], name="personnamekey_trgm")
+        ]
+
+    def __str__(self):
+        return self.key
+
+
+class Nationality(models.Model):
+    """A nationality a source gives a person."""
+
+    public_id = public_id_field()
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="nationalities")
+    country = CountryField()
+    claim_status = claim_status_field()
+
+    class Meta:
+        ordering = ["pk"]  # the order they were entered in
+        verbose_name_plural = "nationalities"
+        indexes = [models.Index(fields=["country"], name="nationality_country_idx")]
+        constraints = [
+            *claim_constraints("nationality"),
+            models.CheckConstraint(
+                condition=Regex(F("country"), r"^[A-Z]{2}$"),
+                name="nationality_country_is_iso_code",
+                violation_error_message="Country must be an ISO 3166 two-letter code.",
+            ),
+            models.UniqueConstraint(
+                fields=["person", "country"],
+                name="nationality_unique_per_person",
+                violation_error_message="This person already has this nationality.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.country.name
+
+
+class Affiliation(Publishable):
+    """A person's tie to an organization over a period, with a role and a strength estimate."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="affiliations")
+    organization = models.ForeignKey(
+        "detainees.Organization", on_delete=models.PROTECT, related_name="affiliations"
+    )
+    role = models.CharField(max_length=300, blank=True, help_text="e.g. top commander in Kunduz.")
+    start, start_earliest, start_latest = fuzzy_date_fields("start", "from")
+    end, end_earliest, end_latest = fuzzy_date_fields(
+        "end", "until", help_text="Leave empty while it continues or its end is unknown."
+    )
+    place = models.ForeignKey(
+        "detainees.Place", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    strength_estimate = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Fighters led, as a lower bound (300 for '300+')."
+    )
+    strength_note = models.CharField(max_length=200, blank=True, help_text="As the source says it.")
+    claim_status = claim_status_field()
+
+    class Meta:
+        ordering = ["person", "start_earliest", "pk"]
+        constraints = [
+            *publication_constraints("affiliation"),
+            *claim_constraints("affiliation"),
+            *fuzzy_date_constraints("start", "affiliation"),
+            *fuzzy_date_constraints("end", "affiliation"),
+            models.CheckConstraint(
+                condition=Q(strength_estimate__isnull=True) | Q(strength_estimate__gte=0),
+                name="affiliation_strength_not_negative",
+                violation_error_message="A strength estimate cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(start_earliest__isnull=True)
+                | Q(end_latest__isnull=True)
+                | Q(start_earliest__lte=F("end_latest")),
+                name="affiliation_ends_after_start",
+                violation_error_message="An affiliation cannot end before it starts.",
+            ),
+        ]
+
+    def __str__(self):
+        role = f", {self.role}" if self.role else ""
+        return f"{self.organization}{role}"
+
+    @classmethod
+    def public_q(cls, prefix: str = "") -> Q:
+        """Published, not retracted, between a public person and a public organization."""
+        from .organizations import Organization
+
+        return (
+            super().public_q(prefix)
+            & ~Q(**{f"{prefix}claim_status": ClaimStatus.RETRACTED})
+            & Person.public_q(f"{prefix}person__")
+            & Organization.public_q(f"{prefix}organization__")
+        )
+
+
+__all__ = [
+    "ClaimStatus",
+    "Person",
+    "PersonName",
+    "PersonRedirect",
+    "Nationality",
+    "Affiliation",
+]

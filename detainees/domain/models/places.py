@@ -1,0 +1,292 @@
+"""Places in a hierarchy (country > province > district > locality) and detention facilities."""
+
+import pgtrigger
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateRangeField, RangeOperators
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Case, F, Func, Q, Value, When
+from django.db.models.lookups import Regex
+from django.urls import reverse
+from django_countries.fields import CountryField
+
+from detainees.domain.fuzzydates import fuzzy_date_constraints
+
+from .common import (
+    Publishable,
+    choices_check,
+    claim_constraints,
+    claim_status_field,
+    fuzzy_date_fields,
+    public_id_field,
+    publication_constraints,
+    search_key_field,
+    search_key_index,
+    unique_slug,
+)
+
+
+class DateRange(Func):
+    function = "daterange"
+    output_field = DateRangeField()
+
+
+def certain_period(start: str, end: str):
+    """The days certainly inside a fuzzy period: from the latest possible start to the earliest
+    possible end (empty when the bounds cross; unbounded where a bound is unknown)."""
+    start_latest, end_earliest = f"{start}_latest", f"{end}_earliest"
+    return Case(
+        When(
+            Q(**{f"{start_latest}__isnull": True})
+            | Q(**{f"{end_earliest}__isnull": True})
+            | Q(**{f"{start_latest}__lte": F(end_earliest)}),
+            then=DateRange(F(start_latest), F(end_earliest), Value("[]")),
+        ),
+        default=Value("empty"),
+        output_field=DateRangeField(),
+    )
+
+
+class PlaceKind(models.TextChoices):
+    COUNTRY = "country", "Country"
+    PROVINCE = "province", "Province"
+    DISTRICT = "district", "District"
+    LOCALITY = "locality", "Locality"
+
+
+# Largest first: a place sits inside a place of a kind earlier in this list, so the tree of
+# places can never form a cycle (every step up goes to a larger kind).
+PLACE_KIND_ORDER = [kind.value for kind in PlaceKind]
+_KINDS_SQL = "ARRAY[" + ", ".join(f"'{kind}'" for kind in PLACE_KIND_ORDER) + "]"
+
+# Checked by the database too, for every path that writes places (admin, API, importers, SQL):
+# the parent's kind is larger than the place's; a change of kind keeps every child smaller.
+PLACE_NESTING_TRIGGER = pgtrigger.Trigger(
+    name="place_nests_in_larger_kind",
+    when=pgtrigger.Before,
+    operation=pgtrigger.Insert | pgtrigger.UpdateOf("parent_id", "kind"),
+    declare=[("parent_kind", "text")],
+    func=f"""
+        IF NEW.parent_id IS NOT NULL THEN
+            SELECT kind INTO parent_kind FROM detainees_place WHERE id = NEW.parent_id;
+            IF array_position({_KINDS_SQL}, parent_kind)
+                    >= array_position({_KINDS_SQL}, NEW.kind::text) THEN
+                RAISE EXCEPTION 'A % cannot be inside a %.', NEW.kind, parent_kind
+                    USING ERRCODE = 'check_violation', CONSTRAINT = 'place_nests_in_larger_kind';
+            END IF;
+        END IF;
+        IF TG_OP = 'UPDATE' AND NEW.kind IS DISTINCT FROM OLD.kind AND EXISTS (
+            SELECT 1 FROM detainees_place child WHERE child.parent_id = NEW.id
+            AND array_position({_KINDS_SQL}, child.kind::text)
+                <= array_position({_KINDS_SQL}, NEW.kind::text)
+        ) THEN
+            RAISE EXCEPTION 'A % cannot hold the places inside it.', NEW.kind
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'place_nests_in_larger_kind';
+        END IF;
+        RETURN NEW;
+    """,  # noqa: S608 (kinds from PlaceKind)
+)
+
+
+class Place(Publishable):
+    """A country (ISO 3166), province, district or locality, inside its parent."""
+
+    Kind = PlaceKind
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    country = CountryField(
+        blank=True, help_text="ISO 3166 country; taken from the parent when left empty."
+    )
+    slug = models.SlugField(max_length=100, unique=True, editable=False)
+    latitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
+    search_key = search_key_field()
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [search_key_index("place")]
+        triggers = [PLACE_NESTING_TRIGGER]
+        constraints = [
+            *publication_constraints("place"),
+            choices_check("kind", PlaceKind, "place_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(kind="country", parent__isnull=True)
+                | (~Q(kind="country") & Q(parent__isnull=False)),
+                name="place_only_countries_are_top_level",
+                violation_error_message="A country has no parent; every other place has one.",
+            ),
+            models.CheckConstraint(
+                condition=Regex(F("country"), r"^[A-Z]{2}$"),
+                name="place_country_is_iso_code",
+                violation_error_message="Country must be an ISO 3166 two-letter code.",
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(
+                    latitude__isnull=False,
+                    longitude__isnull=False,
+                    latitude__gte=-90,
+                    latitude__lte=90,
+                    longitude__gte=-180,
+                    longitude__lte=180,
+                ),
+                name="place_coordinates_valid",
+                violation_error_message="Give both coordinates, latitude within ±90 and "
+                "longitude within ±180, or neither.",
+            ),
+            models.UniqueConstraint(
+                fields=["parent", "kind", "name"],
+                nulls_distinct=False,
+                name="place_unique_name_in_parent",
+                violation_error_message="This place already exists under the same parent.",
+            ),
+            models.UniqueConstraint(
+                fields=["country"],
+                condition=Q(kind="country"),
+                name="place_one_row_per_country",
+                violation_error_message="This country already has a place record.",
+            ),
+        ]
+
+    def get_absolute_url(self):
+        return reverse("detainees:place-detail", args=[self.slug])
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.get_kind_display().lower()})"
+
+    def clean(self):
+        if self.parent_id is None:
+            return
+        if self.kind in PLACE_KIND_ORDER and PLACE_KIND_ORDER.index(
+            self.parent.kind
+        ) >= PLACE_KIND_ORDER.index(self.kind):
+            raise ValidationError(
+                {
+                    "parent": f"A {self.get_kind_display().lower()} cannot be inside a "
+                    f"{self.parent.get_kind_display().lower()} ({self.parent.name})."
+                }
+            )
+        if self.pk is not None and self.kind in PLACE_KIND_ORDER:
+            rank = PLACE_KIND_ORDER.index(self.kind)
+            larger = PLACE_KIND_ORDER[rank:]
+            if Place.objects.filter(parent_id=self.pk, kind__in=larger).exists():
+                raise ValidationError(
+                    {"kind": "Some places inside this one are not smaller than this kind."}
+                )
+        if not self.country:
+            self.country = self.parent.country
+        elif self.country != self.parent.country:
+            raise ValidationError(
+                {
+                    "country": f"{self.parent.name} is in {self.parent.country.name}, not in "
+                    f"{self.country.name}."
+                }
+            )
+
+    def save(self, *args, **kwargs):
+        if not self.country and self.parent_id is not None:
+            self.country = self.parent.country
+        if not self.slug:
+            self.slug = unique_slug(self, f"{self.name} {self.kind}")
+        from detainees.read.search import fill_search_key  # search.py imports the models
+
+        kwargs["update_fields"] = fill_search_key(self, kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
+
+
+class FacilityKind(models.TextChoices):
+    PRISON = "prison", "Prison"
+    DETENTION_FACILITY = "detention_facility", "Detention facility"
+    JAIL = "jail", "Jail"
+    MILITARY_BASE = "military_base", "Military base"
+    INTELLIGENCE_SITE = "intelligence_site", "Intelligence site"
+    OTHER = "other", "Other"
+
+
+class Facility(Publishable):
+    """A detention site: a prison, jail, detention facility or base."""
+
+    Kind = FacilityKind
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True, editable=False)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.DETENTION_FACILITY)
+    place = models.ForeignKey(
+        Place, null=True, blank=True, on_delete=models.PROTECT, related_name="facilities"
+    )
+    description = models.TextField(blank=True)
+    search_key = search_key_field()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "facilities"
+        indexes = [search_key_index("facility")]
+        constraints = [
+            *publication_constraints("facility"),
+            choices_check("kind", FacilityKind, "facility_kind_valid"),
+        ]
+
+    def get_absolute_url(self):
+        return reverse("detainees:facility-detail", args=[self.slug])
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(self, self.name)
+        from detainees.read.search import fill_search_key  # search.py imports the models
+
+        kwargs["update_fields"] = fill_search_key(self, kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
+
+
+class FacilityControl(models.Model):
+    """Who controlled a facility over a period; a handover ends one period and starts the next."""
+
+    public_id = public_id_field()
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="controls")
+    controller = models.ForeignKey(
+        "detainees.Organization", on_delete=models.PROTECT, related_name="facility_controls"
+    )
+    start, start_earliest, start_latest = fuzzy_date_fields("start", "from")
+    end, end_earliest, end_latest = fuzzy_date_fields(
+        "end", "until", help_text="Leave empty while control continues or its end is unknown."
+    )
+    claim_status = claim_status_field()
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["facility", "start_earliest"]
+        constraints = [
+            *claim_constraints("facilitycontrol"),
+            *fuzzy_date_constraints("start", "facilitycontrol"),
+            *fuzzy_date_constraints("end", "facilitycontrol"),
+            models.CheckConstraint(
+                condition=Q(start_earliest__isnull=True)
+                | Q(end_latest__isnull=True)
+                | Q(start_earliest__lte=F("end_latest")),
+                name="facilitycontrol_ends_after_start",
+                violation_error_message="Control cannot end before it starts.",
+            ),
+            ExclusionConstraint(
+                name="facilitycontrol_no_two_certain_controllers",
+                expressions=[
+                    ("facility", RangeOperators.EQUAL),
+                    (certain_period("start", "end"), RangeOperators.OVERLAPS),
+                ],
+                violation_error_message="Another controller certainly held this facility "
+                "during part of this period.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.controller} controls {self.facility}"

@@ -1,0 +1,293 @@
+"""The stored lists: a row per published person (`PersonListing`) and per public event
+(`EventListing`), the SQL computing them, and their upkeep.
+
+A person's row holds what `detainees.read.listing.annotate_listing` computes, and every value the
+person has in each facet of `detainees.read.filters.FACETS`, as "facet=value"; an event's row its
+values in `EVENT_FACETS`. Totals per value (`FacetTotal`, `EventFacetTotal`) give the
+unfiltered counts. The SQL computing rows is generated from those same facet definitions, so
+the stored lists and the definitions cannot drift apart:
+
+- `install()` (run after every `migrate`) writes the generated SQL into each list's function
+  `detainees_refresh_<list>_list(ids)`. When the definitions changed since the last install,
+  it recomputes every row of that list.
+- Triggers on each table the rows are computed from (migration 0024) note the records a
+  statement touches in the list's stale table, then recompute their rows before the statement
+  returns: the lists are exact at every statement, inside transactions too.
+- `deferred()` lets a bulk load collect the records it touches and recompute them once, at the
+  end, in the same transaction.
+
+A migration that changes a column a refresh function reads must drop the function first
+(`DROP FUNCTION detainees_refresh_people_list(bigint[])`); the next `install()` recreates it.
+"""
+
+import hashlib
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.db import connections, transaction
+from psycopg.pq import TransactionStatus
+
+from detainees.domain.models import (
+    EventFacetTotal,
+    EventListing,
+    FacetTotal,
+    Person,
+    PersonListing,
+    StaleEventListing,
+    StaleListing,
+)
+
+COLUMNS = (
+    "sort_name",
+    "first_capture",
+    "first_capture_date",
+    "last_release",
+    "last_release_date",
+    "current_status",
+)
+
+
+def _people():
+    from detainees.read.listing import annotate_listing
+
+    return annotate_listing(Person.objects.public())
+
+
+def _people_facets():
+    from detainees.read.filters import FACETS
+
+    return FACETS
+
+
+def _events():
+    from detainees.domain.models import Event
+
+    return Event.objects.public()
+
+
+def _event_facets():
+    from detainees.read.filters import EVENT_FACETS
+
+    return EVENT_FACETS
+
+
+@dataclass(frozen=True)
+class Store:
+    """A stored list: a row per listed record, its `columns`, and its facet values."""
+
+    name: str
+    model: type
+    key: str  # the row's primary key column, the listed record's id
+    columns: tuple[str, ...]
+    records: Callable  # the listed records, with `columns` annotated
+    facets: Callable  # name -> Facet
+    totals: type
+    count_column: str
+    stale: type
+    # A facet whose value is one of `columns` (computed with them), not from its pairs.
+    column_facet: tuple[str, str] | None = None
+
+    @property
+    def function(self) -> str:
+        return f"detainees_refresh_{self.name}_list(bigint[])"
+
+    @property
+    def settle(self) -> str:
+        return f"detainees_settle_{self.name}_list()"
+
+
+PEOPLE = Store(
+    name="people",
+    model=PersonListing,
+    key="person_id",
+    columns=COLUMNS,
+    records=_people,
+    facets=_people_facets,
+    totals=FacetTotal,
+    count_column="people",
+    stale=StaleListing,
+    column_facet=("status", "current_status"),
+)
+EVENTS = Store(
+    name="events",
+    model=EventListing,
+    key="event_id",
+    columns=(),
+    records=_events,
+    facets=_event_facets,
+    totals=EventFacetTotal,
+    count_column="events",
+    stale=StaleEventListing,
+)
+STORES = (PEOPLE, EVENTS)
+
+
+def _literal(queryset, using="default") -> str:
+    sql, params = queryset.query.get_compiler(using).as_sql()
+    return connections[using].ops.compose_sql(sql, params)
+
+
+def _parts(store: Store, using: str) -> tuple[str, str, str, str]:
+    """The listed records' SQL, the union of their (record, "facet=value") pairs, the extra
+    columns and the token added from a column."""
+    records = store.records().order_by().values("id", *store.columns)
+    branches = []
+    for name, facet in store.facets().items():
+        if store.column_facet and name == store.column_facet[0]:
+            continue
+        for pairs in facet.pair_querysets():
+            branches.append(
+                f"SELECT pairs.{facet.key}, '{name}=' || pairs.value::text "  # noqa: S608 (built from facet definitions in code)
+                f"FROM ({_literal(pairs.order_by(), using)}) pairs "
+                "WHERE pairs.value IS NOT NULL AND pairs.value::text <> ''"
+            )
+    columns = "".join(f"p.{c}, " for c in store.columns)
+    extra = ""
+    if store.column_facet:
+        name, column = store.column_facet
+        extra = f" || ('{name}=' || p.{column})"
+    return _literal(records, using), " UNION ALL ".join(branches), columns, extra
+
+
+def rows_sql(store: Store = PEOPLE, using="default") -> str:
+    """SELECT of stored rows (id, *columns, facets) for every listed record, each record's
+    values gathered by a subquery: what the triggers run for a few records at a time."""
+    records, union, columns, extra = _parts(store, using)
+    return (
+        f"SELECT p.id, {columns}"  # noqa: S608 (built from facet definitions in code)
+        f"ARRAY(SELECT DISTINCT f.token FROM ({union}) f(record, token) "
+        f"WHERE f.record = p.id ORDER BY 1){extra} AS facets "
+        f"FROM ({records}) p"
+    )
+
+
+def all_rows_sql(store: Store = PEOPLE, using="default", *, ids: str = "") -> str:
+    """The same rows as `rows_sql`, every record's values gathered by one grouping: what a
+    rebuild of the whole list runs; with `ids` (an SQL array), only those records, each pair
+    query reading them through its index, whatever plan PostgreSQL caches for the function."""
+    records, union, columns, extra = _parts(store, using)
+    only_records = f" WHERE p.id = ANY({ids})" if ids else ""
+    only_pairs = f" WHERE f.record = ANY({ids})" if ids else ""
+    return (
+        f"SELECT p.id, {columns}COALESCE(t.tokens, '{{}}'::text[]){extra} AS facets "  # noqa: S608 (built from facet definitions in code)
+        f"FROM ({records}) p LEFT JOIN ("
+        f"SELECT f.record, array_agg(DISTINCT f.token ORDER BY f.token) AS tokens "
+        f"FROM ({union}) f(record, token){only_pairs} GROUP BY f.record"
+        f") t ON t.record = p.id{only_records}"
+    )
+
+
+def function_sql(store: Store = PEOPLE, using="default") -> str:
+    table, key = store.model._meta.db_table, store.key
+    totals, n = store.totals._meta.db_table, store.count_column
+    columns = ", ".join((key, *store.columns, "facets"))
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in (*store.columns, "facets"))
+    counted = (
+        f"SELECT token, count(*) AS n FROM {table} l, unnest(l.facets) token "  # noqa: S608 (built from facet definitions in code)
+        f"WHERE l.{key} = ANY(ids) GROUP BY token"
+    )
+    return f"""
+CREATE OR REPLACE FUNCTION {store.function.replace("bigint[]", "ids bigint[]")}
+RETURNS void LANGUAGE plpgsql AS $fn$
+BEGIN
+    UPDATE {totals} t SET {n} = t.{n} - d.n FROM ({counted}) d WHERE t.token = d.token;
+    WITH fresh AS (
+        INSERT INTO {table} ({columns})
+        SELECT * FROM ({all_rows_sql(store, using, ids="ids")}) r
+        ON CONFLICT ({key}) DO UPDATE SET {updates}
+        RETURNING {key}
+    )
+    DELETE FROM {table} WHERE {key} = ANY(ids) AND {key} NOT IN (SELECT {key} FROM fresh);
+    INSERT INTO {totals} (token, {n}) {counted}
+    ON CONFLICT (token) DO UPDATE SET {n} = {totals}.{n} + EXCLUDED.{n};
+    DELETE FROM {totals} WHERE {n} = 0;
+END;
+$fn$;
+"""  # noqa: S608 (built from facet definitions in code)
+
+
+def _version(sql: str) -> str:
+    return hashlib.sha256(sql.encode()).hexdigest()[:16]
+
+
+def install(using="default", *, verbosity=1) -> bool:
+    """Install each store's refresh function from the current definitions; recompute every
+    row of a store whose definitions changed since the last install. Returns whether any did."""
+    rebuilt = False
+    for store in STORES:
+        sql = function_sql(store, using)
+        version = _version(sql)
+        with transaction.atomic(using=using), connections[using].cursor() as cursor:
+            cursor.execute(
+                "SELECT obj_description(to_regprocedure(%s), 'pg_proc')", [store.function]
+            )
+            if cursor.fetchone()[0] == version:
+                continue
+            cursor.execute(sql)
+            cursor.execute(f"COMMENT ON FUNCTION {store.function} IS %s", [version])
+            rebuild(store, using=using)
+        rebuilt = True
+        if verbosity:
+            print(f"Rebuilt the stored {store.name} list.")
+    return rebuilt
+
+
+def rebuild(store: Store | None = None, using="default") -> None:
+    """Recompute every row of `store` (of both when None), after a bulk load that switched
+    the triggers off."""
+    for each in [store] if store else STORES:
+        table, key = each.model._meta.db_table, each.key
+        totals, n = each.totals._meta.db_table, each.count_column
+        with transaction.atomic(using=using), connections[using].cursor() as cursor:
+            cursor.execute(f"TRUNCATE {table}, {totals}, {each.stale._meta.db_table}")
+            columns = ", ".join((key, *each.columns, "facets"))
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+            cursor.execute(f"INSERT INTO {table} ({columns}) {all_rows_sql(each, using)}")
+            cursor.execute(
+                f"INSERT INTO {totals} (token, {n}) "  # noqa: S608 (built from facet definitions in code)
+                f"SELECT token, count(*) FROM {table}, unnest(facets) token GROUP BY token"
+            )
+            cursor.execute(f"ANALYZE {table}, {totals}")
+
+
+@contextmanager
+def deferred(using="default"):
+    """Inside: the triggers only note which records a statement touched. On leaving: their
+    rows are recomputed at once. Must run inside a transaction (the setting is local to it)."""
+    conn = connections[using]
+    if not conn.in_atomic_block:
+        raise RuntimeError("deferred() needs a transaction")
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT set_config('detainees.defer_listing', 'on', true)")
+    try:
+        yield
+    finally:
+        # After an error that aborted the transaction nothing can be written, nor committed.
+        if conn.connection.info.transaction_status != TransactionStatus.INERROR:
+            with conn.cursor() as cursor:
+                cursor.execute("SELECT set_config('detainees.defer_listing', 'off', true)")
+                for store in STORES:
+                    cursor.execute(f"SELECT {store.settle}")
+
+
+def is_exact(store: Store | None = None, using="default") -> bool:
+    """Whether the stored rows and totals equal freshly computed ones (tests use it)."""
+    for each in [store] if store else STORES:
+        table, key = each.model._meta.db_table, each.key
+        fresh = rows_sql(each, using)
+        stored = f"SELECT {', '.join((key, *each.columns, 'facets'))} FROM {table}"  # noqa: S608 (built from facet definitions in code)
+        fresh_totals = (
+            f"SELECT token, count(*)::int FROM ({fresh}) r, unnest(r.facets) token GROUP BY token"  # noqa: S608 (built from facet definitions in code)
+        )
+        stored_totals = f"SELECT token, {each.count_column} FROM {each.totals._meta.db_table}"  # noqa: S608 (built from facet definitions in code)
+        with connections[using].cursor() as cursor:
+            cursor.execute(
+                f"SELECT NOT EXISTS (({fresh}) EXCEPT ({stored})) "
+                f"AND NOT EXISTS (({stored}) EXCEPT ({fresh})) "
+                f"AND NOT EXISTS (({fresh_totals}) EXCEPT ({stored_totals})) "
+                f"AND NOT EXISTS (({stored_totals}) EXCEPT ({fresh_totals}))"
+            )
+            if not cursor.fetchone()[0]:
+                return False
+    return True

@@ -1,0 +1,448 @@
+"""One search box for people, organizations, facilities, places and sources.
+
+Names are compared by their *search key*, a spelling skeleton made by `name_key` and stored
+beside each name (filled by the model's `save()`): transliteration variants share one key, so
+"Qari Belal", "Bilal" and "bilal qari" are all "bilal". PostgreSQL compares the query's key with
+the stored keys by trigram similarity (pg_trgm), through the trigram index on each key column,
+and ranks the best match first. Sources are found by full-text search on a generated, indexed
+tsvector of their title and reference number.
+
+Rows written without `save()` (`bulk_create`, `update()`, raw SQL imports) get their keys from
+`refresh_search_keys()`, which must also run (in a data migration) whenever `name_key` changes.
+"""
+
+import re
+import unicodedata
+
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.lookups import DataContains, Unaccent
+from django.contrib.postgres.search import (
+    SearchQuery,
+    SearchRank,
+    TrigramDistance,
+    TrigramSimilarity,
+    TrigramWordSimilarity,
+)
+from django.db import connection
+from django.db.models import (
+    Case,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast, Greatest
+
+from detainees.domain.models import (
+    Facility,
+    Organization,
+    OrganizationName,
+    Person,
+    PersonName,
+    PersonNameKey,
+    Place,
+    Source,
+)
+from detainees.domain.models.sources import SEARCH_CONFIG
+
+# --- The search key -------------------------------------------------------------------------
+
+_APOSTROPHES = "'’‘ʼʻʽʾʿ`´′"
+_LATIN_EXTRA = str.maketrans(
+    {"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i", "ħ": "h"}
+    | dict.fromkeys(_APOSTROPHES)
+)
+# Letters Arabic, Persian and Pashto spell differently for one sound, and the tatweel.
+_ARABIC = str.maketrans({"ى": "ي", "ی": "ي", "ې": "ي", "ک": "ك", "ة": "ه", "ۀ": "ه", "ٱ": "ا"})
+_ARABIC_DROP = str.maketrans(dict.fromkeys("ـ"))
+
+_TOKEN = re.compile(r"[^\W_]+")
+
+# Pieces of one name written apart or together: "Jalal ud-Din"/"Jalaluddin",
+# "Sibghat Ullah"/"Sibghatullah", "Abd al-Rahman"/"Abdul Rahman"/"Abdurrahman".
+_JOINS = [
+    (
+        re.compile(r"\babd(?:[aeiou][lrsdtzn]|u)?[\s-]+(?:[aeiou][lrsdtzn]h?[\s-]+)?(?=[a-z])"),
+        "abd",
+    ),
+    (re.compile(r"(?<=[a-z])[\s-]+[aeiou][lrdnstz]h?[\s-]+d(?:ee|i)ne?\b"), "uddin"),
+    (re.compile(r"(?<=[a-z])[\s-]+([aeiou]d{1,2}(?:ee|i)ne?)\b"), r"\1"),
+    (re.compile(r"(?<=[a-z])[\s-]+(ull?ah?|oll?ah|allah)\b"), r"\1"),
+]
+
+# Rewrites of one Latin word, in order; vowels and doubled letters are settled last.
+_LATIN_RULES = [
+    (re.compile(r"(?<=[^aeiou])[aou](?:ll+ah?|lah)$"), "ula"),  # -ullah, -ollah, -allah
+    (re.compile(r"[aeiou]d+(?:ee|i)ne?$"), "udin"),  # -uddin, -eddine, -addin
+    (re.compile(r"(.)\1+"), r"\1"),
+    (re.compile(r"dzh|dj"), "j"),
+    (re.compile(r"tch"), "ch"),
+    (re.compile(r"kh"), "x"),  # Uzbek Latin writes kh as x
+    (re.compile(r"gh"), "g"),
+    (re.compile(r"ph"), "f"),
+    (re.compile(r"th"), "t"),
+    (re.compile(r"dh"), "d"),
+    (re.compile(r"q"), "k"),
+    (re.compile(r"c(?!h)"), "k"),
+    (re.compile(r"w"), "v"),
+    (re.compile(r"y(?![aeiou])"), "i"),  # Karzay/Karzai, Ubaydah/Ubaidah; not Hekmatyar
+    (re.compile(r"e"), "i"),
+    (re.compile(r"o"), "u"),
+    (re.compile(r"(?<=[aiu])h$"), ""),  # Ubaidah/Ubaida
+    (re.compile(r"(.)\1+"), r"\1"),
+    (re.compile(r"^abd[aiu]l?(?=.)"), "abd"),  # Abdul-, Abdel-, Abdur-
+    (re.compile(r"^(?:m[aiu]h?[aiu]m+[aiu]d|muhd|mhd|md)$"), "muhamad"),  # Mohammed, Mohd
+]
+
+_PARTICLES = {"al", "el", "ul", "il", "ol", "ad", "ud", "ed", "ar", "ur", "ash", "as", "az"}
+_PARTICLES |= {"at", "an", "ath", "the", "of", "and", "for"}
+
+_HONORIFICS_LATIN = """
+    qari kari qori mullah mulla mollah molla mulah maulvi moulvi molvi maulavi moulavi
+    mawlawi mawlavi mowlawi mowlavi maulawi molavi mavlavi maulana moulana mawlana mowlana
+    molana haji hajji hajj haj alhaj alhajj hadji sheikh shaikh shaykh sheik shaik cheikh
+    shiekh mufti hafiz hafez ustad ustaz ustadh ostad mr dr doctor engineer eng general gen
+    commander cmdr president
+"""
+_HONORIFICS_SCRIPT = """
+    قاري ملا مولوي مولانا حاجي حاج شيخ مفتي حافظ استاد
+    кари кори қори мулла мавлави мавлоно хаджи хожи ҳожи шейх шайх муфтий домла
+"""
+
+
+def _plain(text: str) -> str:
+    """Casefolded, without accents, apostrophes or tatweel, Arabic letter variants unified."""
+    text = text.casefold().translate(_LATIN_EXTRA)
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", text).translate(_ARABIC).translate(_ARABIC_DROP)
+
+
+def _word_key(word: str) -> str:
+    if not word.isascii():
+        # Original script is kept as written, less the Arabic article: المصري/مصري.
+        return word[2:] if word.startswith("ال") and len(word) >= 5 else word
+    if word == "ibn":
+        return "bin"
+    for pattern, replacement in _LATIN_RULES:
+        word = pattern.sub(replacement, word)
+    return word
+
+
+_HONORIFICS = {_word_key(w) for w in _TOKEN.findall(_plain(_HONORIFICS_LATIN + _HONORIFICS_SCRIPT))}
+
+
+def name_key(text: str) -> str:
+    """The spelling skeleton search compares: variants of one name share it.
+
+    Accents, case, honorifics (Qari, Mullah, Maulvi...), the article al-/el-/ul- and word order
+    do not count; transliteration variants meet (e/i, o/u, doubled letters, q/k, kh/x, w/v,
+    Mohammad/Muhammad/Mohammed). Words in other scripts are kept as written. A name made only of
+    honorifics or particles keeps them, so "Mullah" alone still has a key.
+    """
+    text = _plain(text)
+    for pattern, replacement in _JOINS:
+        text = pattern.sub(replacement, text)
+    words = _TOKEN.findall(text)
+    keys = [_word_key(w) for w in words]
+    kept = [k for w, k in zip(words, keys, strict=True) if w not in _PARTICLES]
+    kept = [k for k in kept if k not in _HONORIFICS] or kept or keys
+    return " ".join(sorted(kept))
+
+
+def fill_search_key(instance, update_fields=None):
+    """Set `instance.search_key` from its `name`; return `update_fields` widened to save it."""
+    instance.search_key = name_key(instance.name)
+    if update_fields is not None and "name" in update_fields:
+        return {*update_fields, "search_key"}
+    return update_fields
+
+
+def refresh_search_keys(models=None, batch_size: int = 1000) -> int:
+    """Recompute stored search keys; returns how many rows changed.
+
+    For rows written around `save()` and after any change to `name_key`. Reads every row of
+    each keyed model once, and writes only the stale ones.
+    """
+    if models is None:
+        models = [PersonName, Organization, OrganizationName, Facility, Place]
+    changed = 0
+    for model in models:
+        stale = []
+        rows = model._base_manager.only("pk", "name", "search_key")
+        for row in rows.iterator(chunk_size=batch_size):
+            key = name_key(row.name)
+            if row.search_key != key:
+                row.search_key = key
+                stale.append(row)
+        model._base_manager.bulk_update(stale, ["search_key"], batch_size=batch_size)
+        changed += len(stale)
+    return changed
+
+
+def refresh_name_keys() -> None:
+    """Add any key missing from PersonNameKey, after a load that switched its trigger off (the
+    trigger adds the keys of names saved, updated or bulk-updated)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO detainees_personnamekey (key) SELECT DISTINCT search_key "
+            "FROM detainees_personname ON CONFLICT DO NOTHING"
+        )
+
+
+# --- Queries ----------------------------------------------------------------------------------
+
+_WORDS = ArrayField(TextField())
+
+
+def _matches(key: str, q: str) -> Q:
+    """Rows whose key is near `key`: `=`, `%` and `%>` are all served by the trigram index.
+
+    `%` (similarity) uses pg_trgm.similarity_threshold (0.3) and `%>` (the query as a part of
+    the key: "Haqani" in "hakani jalaludin") pg_trgm.word_similarity_threshold (0.6).
+    """
+    titles = _only_titles(q)
+    if titles:
+        # Names keep titles out of their keys, so "Qari" alone is looked for as written (no
+        # index; a rare query), rather than fuzzily, which would find Karzai.
+        pattern = r"\m(?:{})\M".format("|".join(re.escape(word) for word in titles))
+        return Q(search_key=key) | Q(name__iregex=pattern)
+    return (
+        Q(search_key=key)
+        | Q(search_key__trigram_similar=key)
+        | Q(search_key__trigram_word_similar=key)
+    )
+
+
+def _only_titles(q: str) -> list[str]:
+    """The words of `q` if they are all honorifics or particles ("Qari", "Mullah"), else []."""
+    words = _TOKEN.findall(_plain(q))
+    if all(word in _PARTICLES or _word_key(word) in _HONORIFICS for word in words):
+        return words
+    return []
+
+
+def _score(key: str, plain: str):
+    """0..1, for a row with `search_key` and `name`: how alike the keys are, whether the key
+    has every word of the query's, and how alike the names are as written, so that an exact
+    spelling ranks above a variant sharing its key, and "Omari" finds Omari before Omar."""
+    words = Func(F("search_key"), Value(" "), function="string_to_array", output_field=_WORDS)
+    has_every_word = Case(
+        When(DataContains(words, Value(key.split(), output_field=_WORDS)), then=Value(1.0)),
+        default=Value(0.0),
+    )
+    return Cast(
+        0.4 * TrigramSimilarity("search_key", key)
+        + 0.2 * TrigramWordSimilarity(key, "search_key")
+        + 0.2 * has_every_word
+        + 0.2 * TrigramSimilarity(Unaccent(F("name")), plain),
+        FloatField(),
+    )
+
+
+def _no_match(queryset) -> QuerySet:
+    """`queryset` matching nothing, with the annotations a search adds, for a query with no
+    letter or digit ("-", "?", an emoji): the callers sort by `search_rank` and compile the
+    query into counts, which `none()` cannot take (its SQL is never built)."""
+    # Cast: PostgreSQL refuses a bare constant in ORDER BY, where callers put the rank.
+    return queryset.filter(Value(False)).annotate(
+        search_rank=Cast(Value(0.0), FloatField()),
+        search_name=Value("", output_field=TextField()),
+    )
+
+
+def search_people(q: str, queryset=None, *, nearest: int | None = None) -> QuerySet:
+    """People with a name near `q`, best first, annotated with `search_rank` (0..1) and
+    `search_name` (their name that matched best); published people unless `queryset` is given.
+
+    One query: matching names come from the trigram index; the rank is a subquery per person
+    found, over that person's names. With `nearest`, only the people of `nearest` names with
+    the keys closest to `q` are ranked (enough for a first page of the best matches; see
+    `_nearest_names`), instead of every name above the similarity threshold.
+    """
+    queryset = Person.objects.public() if queryset is None else queryset
+    key = name_key(q)
+    if not key:
+        return _no_match(queryset)
+    if nearest and not _only_titles(q):
+        found = _nearest_names(key, nearest)
+    else:
+        found = PersonName.objects.filter(_matches(key, q)).values("person_id")
+    best = (
+        PersonName.objects.filter(person=OuterRef("pk"))
+        .annotate(score=_score(key, _plain(q)))
+        .order_by("-score", "-is_primary", "pk")
+    )
+    return (
+        queryset.filter(pk__in=found)
+        .annotate(
+            search_rank=Subquery(best.values("score")[:1]),
+            search_name=Subquery(best.values("name")[:1]),
+        )
+        .order_by("-search_rank", "pk")
+    )
+
+
+class _WordDistance(Func):
+    """`key <->> q`: 1 - word_similarity(q, key), an ordering the trigram index serves."""
+
+    function = ""
+    arg_joiner = " <->> "
+    output_field = FloatField()
+
+
+def _nearest_names(key: str, n: int) -> RawSQL:
+    """Person ids of `n` names with the keys nearest `key`: the keys most similar to it and
+    those containing it most nearly as words (among the keys `_matches` finds), nearest first.
+
+    Keys are looked for in PersonNameKey, a row per distinct key, and names by equality; so
+    the cost follows the number of distinct keys, not of names."""
+    keys = PersonNameKey.objects.all()
+    similar = (
+        keys.filter(Q(key=key) | Q(key__trigram_similar=key))
+        .annotate(distance=TrigramDistance("key", key))
+        .order_by("distance", "key")
+        .values("key", "distance")[:n]
+    )
+    words = (
+        keys.filter(key__trigram_word_similar=key)
+        .annotate(distance=_WordDistance(F("key"), Value(key)))
+        .order_by("distance", "key")
+        .values("key", "distance")[:n]
+    )
+    similar_sql, similar_params = similar.query.sql_with_params()
+    words_sql, words_params = words.query.sql_with_params()
+    return RawSQL(
+        f"SELECT n.person_id FROM (({similar_sql}) UNION ALL ({words_sql})) k "  # noqa: S608 (compiled querysets; values are parameters)
+        f'JOIN {PersonName._meta.db_table} n ON n.search_key COLLATE "C" = k.key '
+        "ORDER BY k.distance, n.person_id LIMIT %s",
+        (*similar_params, *words_params, n),
+    )
+
+
+# How alike two names' keys must be for the admin to ask whether they are one person: stricter
+# than search (0.3), since every false alarm costs a researcher a click.
+DUPLICATE_SIMILARITY = 0.5
+
+
+def similar_people(names, exclude_pk=None, limit: int = 10) -> list[tuple[Person, str]]:
+    """People of any status with a name close to one of `names`, as (person, their name),
+    closest first; for the admin's duplicate warning. One query, through the trigram index."""
+    keys = {name_key(n) for n in names} - {""}
+    if not keys:
+        return []
+    match, score = Q(), []
+    for key in keys:
+        match |= Q(search_key=key) | Q(search_key__trigram_similar=key)
+        score.append(TrigramSimilarity("search_key", key))
+    rows = (
+        PersonName.objects.filter(match)
+        .annotate(
+            likeness=Greatest(*score, output_field=FloatField()) if len(score) > 1 else score[0]
+        )
+        .filter(likeness__gte=DUPLICATE_SIMILARITY)
+        .exclude(person_id=exclude_pk)
+        .select_related("person")
+        .prefetch_related("person__names")
+        .order_by("-likeness", "person_id", "pk")
+    )
+    found = {}
+    for row in rows[: limit * 5]:
+        found.setdefault(row.person_id, (row.person, row.name))
+    return list(found.values())[:limit]
+
+
+def _search_named(queryset, q: str, also: Q | None = None, also_ranks=()) -> QuerySet:
+    """Rows of `queryset` whose `name` is near `q`, or that match `also`, best first; the rank
+    is the best of the name's score and `also_ranks` (expressions, NULL where they don't
+    apply)."""
+    key = name_key(q)
+    if not key:
+        return _no_match(queryset)
+    match = _matches(key, q) if also is None else _matches(key, q) | also
+    rank = _score(key, _plain(q))
+    if also_ranks:
+        rank = Greatest(rank, *also_ranks, output_field=FloatField())
+    return queryset.filter(match).annotate(search_rank=rank).order_by("-search_rank", "pk")
+
+
+def search_organizations(q: str, queryset=None) -> QuerySet:
+    """Organizations near `q` by name or other names, or whose abbreviation is `q` (any case),
+    best first; published ones unless `queryset` is given."""
+    queryset = Organization.objects.public() if queryset is None else queryset
+    key, abbreviation = name_key(q), q.strip()
+    if not key:
+        return _no_match(queryset)
+    variants = OrganizationName.objects.filter(_matches(key, q)).values("organization_id")
+    best_variant = (
+        OrganizationName.objects.filter(organization=OuterRef("pk"))
+        .annotate(score=_score(key, _plain(q)))
+        .order_by("-score")
+        .values("score")[:1]
+    )
+    same_abbreviation = Q(abbreviation__iexact=abbreviation)
+    return _search_named(
+        queryset,
+        q,
+        also=same_abbreviation | Q(pk__in=variants),
+        also_ranks=[
+            Case(When(same_abbreviation, then=Value(1.0)), output_field=FloatField()),
+            Subquery(best_variant, output_field=FloatField()),
+        ],
+    )
+
+
+def search_facilities(q: str, queryset=None) -> QuerySet:
+    """Facilities near `q` by name, best first; published ones unless `queryset` is given."""
+    return _search_named(Facility.objects.public() if queryset is None else queryset, q)
+
+
+def search_places(q: str, queryset=None) -> QuerySet:
+    """Places near `q` by name, best first; published ones unless `queryset` is given."""
+    return _search_named(Place.objects.public() if queryset is None else queryset, q)
+
+
+def _prefix_query(q: str) -> str:
+    """A to_tsquery text matching every word of `q` as a word start: "uzbek:* & isaf:*"."""
+    return " & ".join(f"{word}:*" for word in _TOKEN.findall(q))
+
+
+def search_sources(q: str, queryset=None) -> QuerySet:
+    """Sources whose title or reference number has the words of `q` (word starts, accents
+    ignored, English stemming), or whose reference number is `q`; best first."""
+    queryset = Source.objects.public() if queryset is None else queryset
+    q = q.strip()
+    prefixes = _prefix_query(q)
+    if not prefixes:
+        return _no_match(queryset)
+    words = SearchQuery(q, search_type="websearch", config=SEARCH_CONFIG)
+    starts = SearchQuery(prefixes, search_type="raw", config=SEARCH_CONFIG)
+    reference = Q(reference_number__iexact=q)
+    rank = Greatest(
+        SearchRank(F("search_vector"), words), SearchRank(F("search_vector"), starts)
+    ) + Case(When(reference, then=Value(1.0)), default=Value(0.0))
+    return (
+        queryset.filter(Q(search_vector=words) | Q(search_vector=starts) | reference)
+        .annotate(search_rank=Cast(rank, FloatField()))
+        .order_by("-search_rank", "pk")
+    )
+
+
+def search_all(q: str, limit: int = 10) -> dict[str, list]:
+    """The best `limit` published matches of each kind; six queries (people's names are
+    prefetched), none for a query with no letter or digit."""
+    if not name_key(q) and not _prefix_query(q.strip()):
+        return {kind: [] for kind in ("people", "organizations", "facilities", "places", "sources")}
+    return {
+        "people": list(search_people(q, nearest=5 * limit).with_primary_name()[:limit]),
+        "organizations": list(search_organizations(q)[:limit]),
+        "facilities": list(search_facilities(q)[:limit]),
+        "places": list(search_places(q)[:limit]),
+        "sources": list(search_sources(q)[:limit]),
+    }

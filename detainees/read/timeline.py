@@ -1,0 +1,205 @@
+"""A person's derived views: the timeline in date order, custodians over time, the status line.
+
+Everything here reads what `Person.objects.with_timeline()` prefetched, so rendering a person
+costs a fixed number of queries however long the timeline.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from detainees.domain.fuzzydates import FuzzyDate, FuzzyDateError, humanize
+from detainees.domain.models import ClaimStatus, Event, EventOrganization, EventPerson
+from detainees.read.consistency import consistency_warnings, subject_events
+
+__all__ = ["consistency_warnings", "timeline", "status_line", "custodians", "custodian_on"]
+
+
+@dataclass
+class CustodianSpan:
+    """One custodian for part of a custody episode; via_facility when a handover decided it."""
+
+    organization: object
+    start: str
+    end: str
+    via_facility: bool = False
+    control: object = None
+
+    @property
+    def text(self) -> str:
+        return f"{self.organization}, {span_text(self.start, self.end)}"
+
+
+@dataclass
+class TimelineEntry:
+    event: Event
+    custodians: list[CustodianSpan] = field(default_factory=list)
+
+    @property
+    def is_inferred(self) -> bool:
+        return self.event.claim_status == ClaimStatus.INFERRED
+
+
+def span_text(start: str, end: str) -> str:
+    if start and end:
+        return f"from {humanize(start)} until {humanize(end)}"
+    if start:
+        return f"from {humanize(start)}"
+    if end:
+        return f"until {humanize(end)}"
+    return "dates unknown"
+
+
+def sort_key(event: Event):
+    return (
+        event.date_earliest or date.min,
+        event.date_latest or date.max,
+        event.order_hint,
+        event.pk or 0,
+    )
+
+
+def custodians(event: Event) -> list[CustodianSpan]:
+    """Who held the person during a custody episode.
+
+    A custodian named on the event wins. Otherwise the facility's controllers apply, each for
+    the part of the episode that its control period may cover, so a handover (Parwan, March
+    2013) changes the custodian of everyone held there at that time.
+    """
+    named = event.organizations_in(EventOrganization.Role.CUSTODIAN)
+    if named:
+        return [CustodianSpan(org, event.date, event.end_date) for org in named]
+    if event.facility_id is None:
+        return []
+    spans = []
+    ep_start, ep_end = event.date_earliest, event.end_date_latest
+    for control in event.facility.controls.all():
+        if control.claim_status == ClaimStatus.RETRACTED:
+            continue
+        if ep_end and control.start_earliest and control.start_earliest > ep_end:
+            continue
+        if ep_start and control.end_latest and control.end_latest < ep_start:
+            continue
+        later_start = (
+            control.start
+            if (control.start_earliest or date.min) > (ep_start or date.min)
+            else event.date
+        )
+        earlier_end = (
+            control.end
+            if (control.end_latest or date.max) < (ep_end or date.max)
+            else event.end_date
+        )
+        spans.append(
+            CustodianSpan(
+                control.controller,
+                later_start,
+                clip_end(later_start, earlier_end),
+                True,
+                control=control,
+            )
+        )
+    return spans
+
+
+def clip_end(start: str, end: str) -> str:
+    """An end no earlier than its start: the Afghan span at Parwan starts in March 2013, so the
+    episode's end "between 20 April 2011 and 2014" reads "between March 2013 and 2014" there."""
+    try:
+        first, last = FuzzyDate.from_edtf(start), FuzzyDate.from_edtf(end)
+    except FuzzyDateError:
+        return end
+    if "/" not in end or not (first.earliest and last.earliest) or last.earliest >= first.earliest:
+        return end
+    lower = start.partition("/")[0] or start
+    upper = end.partition("/")[2]
+    clipped = f"{lower}/{upper}"
+    try:
+        FuzzyDate.from_edtf(clipped)
+    except FuzzyDateError:
+        return end
+    return clipped
+
+
+def custodian_on(person, day: date):
+    """The organization that may have held `person` on `day`, or None; handovers applied.
+
+    Where two controllers may both cover the day (a handover dated only to the month), the
+    later one is given: it is the one the record knows of at the end of that day.
+    """
+    found = None
+    for entry in timeline(person):
+        event = entry.event
+        if event.kind != Event.Kind.CUSTODY or event.claim_status == ClaimStatus.RETRACTED:
+            continue
+        if not (event.date_earliest or date.min) <= day <= (event.end_date_latest or date.max):
+            continue
+        for span in entry.custodians:
+            bounds = span.control or None
+            if bounds is None or (
+                (bounds.start_earliest or date.min) <= day <= (bounds.end_latest or date.max)
+            ):
+                found = span.organization
+    return found
+
+
+def timeline(person) -> list[TimelineEntry]:
+    """The person's events in date order, custody episodes with their custodians."""
+    events = sorted(subject_events(person), key=sort_key)
+    return [TimelineEntry(e, custodians(e) if e.kind == Event.Kind.CUSTODY else []) for e in events]
+
+
+STATUS_BY_KIND = {
+    Event.Kind.CAPTURE: "In custody",
+    Event.Kind.TRANSFER: "Transferred",
+    Event.Kind.RELEASE: "Released",
+    Event.Kind.ESCAPE: "Escaped",
+    Event.Kind.DEATH: "Deceased",
+}
+STATUS_BY_CUSTODY_END = {
+    Event.CustodyEnd.RELEASE: "Released",
+    Event.CustodyEnd.TRANSFER: "Transferred",
+    Event.CustodyEnd.ESCAPE: "Escaped",
+    Event.CustodyEnd.DEATH: "Deceased",
+    Event.CustodyEnd.UNKNOWN: "Custody ended",
+}
+
+
+def ordered_by_text(event: Event) -> str:
+    people = [
+        f"{p.person} ({p.capacity})" if p.capacity else str(p.person)
+        for p in event.people_in(EventPerson.Role.ORDERED_BY)
+    ]
+    names = people or [str(o) for o in event.organizations_in(EventOrganization.Role.ORDERED_BY)]
+    return f"ordered by {' and '.join(names)}" if names else ""
+
+
+def date_text(edtf: str) -> str:
+    return humanize(edtf) if edtf else "date unknown"
+
+
+def status_line(person) -> str:
+    """'Released (date unknown, ordered by ...); re-engaged, confirmed 2014'."""
+    entries = [e for e in timeline(person) if e.event.claim_status != ClaimStatus.RETRACTED]
+    status = "Status unknown"
+    for entry in entries:
+        event = entry.event
+        if event.kind == Event.Kind.CUSTODY:
+            if event.custody_end_reason:
+                label = STATUS_BY_CUSTODY_END[event.custody_end_reason]
+                status = f"{label} ({date_text(event.end_date)})"
+            else:
+                held = f", held by {entry.custodians[-1].organization}" if entry.custodians else ""
+                status = f"In custody since {date_text(event.date)}{held}"
+        elif event.kind in STATUS_BY_KIND:
+            details = [date_text(event.date)]
+            if event.kind == Event.Kind.RELEASE and ordered_by_text(event):
+                details.append(ordered_by_text(event))
+            if event.kind == Event.Kind.CAPTURE:
+                forces = event.organizations_in(EventOrganization.Role.CAPTURING_FORCE)
+                details.append("captured by " + " and ".join(map(str, forces))) if forces else None
+            status = f"{STATUS_BY_KIND[event.kind]} ({', '.join(details)})"
+    reengaged = [e.event for e in entries if e.event.kind == Event.Kind.REENGAGEMENT]
+    if reengaged:
+        last = reengaged[-1]
+        status += f"; re-engaged, {last.get_reengagement_display().lower()} {date_text(last.date)}"
+    return status

@@ -1,0 +1,321 @@
+"""Whole lists as CSV, streamed in constant memory: `/people.csv` and `/events.csv`.
+
+A row is the API's list row flattened, as `detainees.api.renderers.CSVRenderer` writes it: the
+serializer's fields are the columns, in its order. Building a DRF serializer's output for each
+of a million rows costs far more than reading them, so the rows are built here from plain
+`values_list()` tuples instead. Scalar cells still go through the serializer's own field
+(`to_representation`), so dates, timestamps and ids read exactly as in the API; the fields
+made of related records (names, people, organizations, citations) are read CHUNK_SIZE rows at
+a time, one query per relation, with the same public-only conditions as the serializers.
+
+The main query runs on a server-side cursor; memory holds one chunk, and the number of queries
+grows with the number of chunks, never with the number of rows. Tests compare every row with
+the API's CSV, so the two cannot drift apart.
+"""
+
+import csv
+from collections import defaultdict
+from itertools import islice
+
+from django.conf import settings
+from django.db.models import Count, F, Lookup, TextField, Value
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
+
+from detainees.api.serializers import EventSerializer, PersonListSerializer
+from detainees.domain.models import (
+    Citation,
+    EventOrganization,
+    EventPerson,
+    Nationality,
+    Organization,
+    Person,
+    PersonName,
+    Place,
+    PublicationStatus,
+    Source,
+)
+from detainees.read.csvcells import csv_cell
+from tracker.streaming import download
+
+PUBLISHED = PublicationStatus.PUBLISHED
+CHUNK_SIZE = 2000
+
+
+class Echo:
+    """A file that hands back what is written to it, so csv.writer gives each line."""
+
+    def write(self, value):
+        return value
+
+
+def chunks(rows, size: int = CHUNK_SIZE):
+    rows = iter(rows)
+    while chunk := list(islice(rows, size)):
+        yield chunk
+
+
+class AnyOf(Lookup):
+    """`column = ANY(array)`."""
+
+    lookup_name = "any_of"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs}::bigint[])", [*lhs_params, *rhs_params]
+
+
+def among(column: str, ids):
+    """`column` is one of a chunk's `ids`, sent as one array parameter rather than thousands,
+    each prepared and quoted by Django and the driver."""
+    array = "{" + ",".join(map(str, ids)) + "}"
+    return AnyOf(F(column), Value(array, output_field=TextField()))
+
+
+def formatter(field):
+    """The serializer field's to_representation, or for a timestamp the same text made faster
+    (DRF looks the current time zone up again for every value)."""
+    output = getattr(field, "format", api_settings.DATETIME_FORMAT)
+    if (
+        isinstance(field, serializers.DateTimeField)
+        and not hasattr(field, "timezone")
+        and isinstance(output, str)
+        and output.lower() == ISO_8601
+        and settings.USE_TZ
+    ):
+        zone = timezone.get_current_timezone()
+
+        def iso(value):
+            text = value.astimezone(zone).isoformat()
+            return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+        return iso
+    return field.to_representation
+
+
+def csv_response(lines, filename: str) -> StreamingHttpResponse:
+    """Streamed, started (the first rows are read before the status is sent) and no-store."""
+    return download(lines, content_type="text/csv; charset=utf-8", filename=filename)
+
+
+def joined(values) -> str:
+    """A list cell, as flatten() writes a list."""
+    return "; ".join(values)
+
+
+def write_lines(columns: list[str], rows):
+    """The header and each row (a list of cells), as CSV lines, a chunk of rows per string.
+
+    The header comes with the first chunk, so the first string needs the first database read.
+    Every cell goes through `csv_cell` (formula injection).
+    """
+    writer = csv.writer(Echo())
+    header = writer.writerow([csv_cell(c) for c in columns])
+    for chunk in chunks(rows):
+        yield header + "".join(writer.writerow([csv_cell(c) for c in row]) for row in chunk)
+        header = ""
+    if header:
+        yield header
+
+
+# --- People ----------------------------------------------------------------------------------
+
+# PersonListSerializer's scalar fields and the column (or annotation) each reads.
+PERSON_SCALARS = {
+    "id": "public_id",
+    "slug": "slug",
+    "name": "sort_name",
+    "current_status": "current_status",
+    "first_capture": "first_capture_date",
+    "first_capture_earliest": "first_capture",
+    "last_release": "last_release_date",
+    "last_release_earliest": "last_release",
+    "created": "created",
+    "updated": "updated",
+}
+PERSON_LISTS = ("other_names", "nationalities")
+
+
+def person_rows(queryset):
+    """People of `queryset` (annotated by annotate_listing, in its order) as CSV rows."""
+    fields = PersonListSerializer().fields
+    columns = list(fields)
+    sources = ["pk", *PERSON_SCALARS.values()]
+    scalars = [
+        (columns.index(c), formatter(fields[c]), sources.index(s))
+        for c, s in PERSON_SCALARS.items()
+    ]
+    names_at, nationalities_at = (columns.index(c) for c in PERSON_LISTS)
+    values = queryset.prefetch_related(None).values_list(*sources)
+    for chunk in chunks(values.iterator(chunk_size=CHUNK_SIZE)):
+        ids = [row[0] for row in chunk]
+        # get_other_names: the names that are not primary, in PersonName's order.
+        other_names = defaultdict(list)
+        for person_id, name in (
+            PersonName.objects.filter(among("person_id", ids), is_primary=False)
+            .order_by("person_id", "-is_primary", "name", "pk")
+            .values_list("person_id", "name")
+        ):
+            other_names[person_id].append(name)
+        # get_nationalities: every nationality's country code, in the order they were entered.
+        nationalities = defaultdict(list)
+        for person_id, country in (
+            Nationality.objects.filter(among("person_id", ids))
+            .order_by("person_id", "pk")
+            .values_list("person_id", "country")
+        ):
+            nationalities[person_id].append(country)
+        for row in chunk:
+            out = [""] * len(columns)
+            for i, represent, j in scalars:
+                value = row[j]
+                out[i] = "" if value is None else represent(value)
+            out[names_at] = joined(other_names.get(row[0], ()))
+            out[nationalities_at] = joined(nationalities.get(row[0], ()))
+            yield out
+
+
+def people_csv(queryset, order) -> StreamingHttpResponse:
+    columns = list(PersonListSerializer().fields)
+    rows = person_rows(queryset.order_by(*order))
+    return csv_response(write_lines(columns, rows), "people.csv")
+
+
+# --- Events ----------------------------------------------------------------------------------
+
+# EventSerializer's scalar fields: each reads the model field of the same name (id: public_id).
+EVENT_SCALARS = (
+    "id",
+    "kind",
+    "summary",
+    "description",
+    "operation",
+    "unnamed_count",
+    "unnamed_description",
+    "custody_end_reason",
+    "release_kind",
+    "reengagement",
+    "role",
+    "strength_estimate",
+    "strength_note",
+    "claim_status",
+    "created",
+    "updated",
+)
+# Fuzzy dates: the CSV gives their EDTF text.
+EVENT_DATES = ("date", "end_date")
+
+
+# Links (the `Ref` serializer): a published record's name (its __str__), else its id; an
+# unpublished one is null, an empty cell. Each: the columns its __str__ reads.
+EVENT_REFS = {
+    "place": ("name", "kind"),
+    "facility": ("name",),
+    "from_facility": ("name",),
+    "batch": ("title",),
+}
+
+
+def ref_labels() -> dict:
+    """Each link's __str__, from the columns EVENT_REFS reads."""
+    # Place.label: "Kunar (province)"; the kinds' labels as get_kind_display() gives them now.
+    kinds = {k: str(v).lower() for k, v in Place._meta.get_field("kind").flatchoices}
+    return {
+        "place": lambda name, kind: f"{name} ({kinds.get(kind, kind.lower())})",
+        "facility": lambda name: name,
+        "from_facility": lambda name: name,
+        "batch": lambda title: title,
+    }
+
+
+def event_rows(queryset):
+    """Events of `queryset`, in its order, as CSV rows with EventSerializer's columns."""
+    fields = EventSerializer().fields
+    columns = list(fields)
+    sources = ["pk", *("public_id" if c == "id" else c for c in EVENT_SCALARS), *EVENT_DATES]
+    for ref, names in EVENT_REFS.items():
+        sources += [f"{ref}__status", f"{ref}__public_id", *(f"{ref}__{n}" for n in names)]
+    at = {source: i for i, source in enumerate(sources)}
+    scalars = [
+        (columns.index(c), formatter(fields[c]), at["public_id" if c == "id" else c])
+        for c in EVENT_SCALARS
+    ]
+    dates = [(columns.index(c), at[c]) for c in EVENT_DATES]
+    refs = [
+        (
+            columns.index(ref),
+            at[f"{ref}__status"],
+            at[f"{ref}__public_id"],
+            [at[f"{ref}__{n}"] for n in names],
+            label,
+        )
+        for (ref, names), label in zip(EVENT_REFS.items(), ref_labels().values(), strict=True)
+    ]
+    people_at, organizations_at, citations_at = (
+        columns.index(c) for c in ("people", "organizations", "citations")
+    )
+    values = queryset.prefetch_related(None).values_list(*sources)
+    for chunk in chunks(values.iterator(chunk_size=CHUNK_SIZE)):
+        ids = [row[0] for row in chunk]
+        people = event_people(ids)
+        organizations = defaultdict(list)
+        for event_id, name, public_id in (
+            EventOrganization.objects.filter(
+                among("event_id", ids), Organization.public_q("organization__")
+            )
+            .order_by("event_id", "pk")
+            .values_list("event_id", "organization__name", "organization__public_id")
+        ):
+            organizations[event_id].append(name or str(public_id))
+        # A citation's row has no name, id or country: flatten() makes each an empty string.
+        citations = dict(
+            Citation.objects.filter(among("event_id", ids), Source.public_q("source__"))
+            .order_by()
+            .values("event_id")
+            .annotate(n=Count("pk"))
+            .values_list("event_id", "n")
+        )
+        for row in chunk:
+            out = [""] * len(columns)
+            for i, represent, j in scalars:
+                value = row[j]
+                out[i] = "" if value is None else represent(value)
+            for i, j in dates:
+                out[i] = row[j]
+            for i, status, public_id, names, label in refs:
+                if row[status] == PUBLISHED:
+                    out[i] = label(*(row[n] for n in names)) or str(row[public_id])
+            out[people_at] = joined(people.get(row[0], ()))
+            out[organizations_at] = joined(organizations.get(row[0], ()))
+            out[citations_at] = joined([""] * citations.get(row[0], 0))
+            yield out
+
+
+def event_people(event_ids) -> dict[int, list[str]]:
+    """Each event's published people's display names, in the order they were entered."""
+    links = list(
+        EventPerson.objects.filter(among("event_id", event_ids), Person.public_q("person__"))
+        .order_by("event_id", "pk")
+        .values_list("event_id", "person_id", "person__public_id")
+    )
+    # Person.display_name: the primary name, else the first in PersonName's order.
+    display = dict(
+        PersonName.objects.filter(among("person_id", {person_id for _, person_id, _ in links}))
+        .order_by("person_id", "-is_primary", "name", "pk")
+        .distinct("person_id")
+        .values_list("person_id", "name")
+    )
+    people = defaultdict(list)
+    for event_id, person_id, public_id in links:
+        name = display.get(person_id, f"Unnamed person {public_id.hex[:8]}")
+        people[event_id].append(name or str(public_id))
+    return people
+
+
+def events_csv(queryset, order) -> StreamingHttpResponse:
+    columns = list(EventSerializer().fields)
+    rows = event_rows(queryset.order_by(*order))
+    return csv_response(write_lines(columns, rows), "events.csv")

@@ -1,0 +1,352 @@
+"""Public pages: published records and public fields only."""
+
+import functools
+from pathlib import Path
+
+from django.conf import settings
+from django.db import router
+from django.db.models import F
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from detainees.domain.fuzzydates import FuzzyDate, FuzzyDateError
+from detainees.domain.models import (
+    Facility,
+    Organization,
+    Person,
+    PersonRedirect,
+    Place,
+    ReleaseBatch,
+    Source,
+)
+from detainees.read.figures import figures
+from detainees.read.filters import (
+    SORTS,
+    EventFacetFilterSet,
+    PersonFilterSet,
+    event_facet_counts,
+    events_for_listing,
+    people_for_listing,
+    person_facet_counts,
+)
+from detainees.read.pages import (
+    batch_page,
+    facility_page,
+    organization_page,
+    person_page,
+    person_page_queryset,
+    place_page,
+    source_page,
+)
+from detainees.read.pagination import BadCursor, keyset_page
+from detainees.read.withdrawn import Gone, published_or_gone
+from detainees.web.badrequest import bad_request
+from detainees.web.params import MAX_SEARCH_LENGTH, too_long
+from detainees.web.streams import events_csv, people_csv
+from detainees.write.exports.package import ARCHIVE, latest_archive
+from detainees.write.exports.tables import TABLES
+from tracker.outage import check_database
+
+
+def answers_gone(view):
+    """A record page that answers 410 Gone, with only the public reason, for withdrawn records."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except Gone as gone:
+            context = {"withdrawal": gone.withdrawal}
+            return render(request, "detainees/withdrawn.html", context, status=410)
+
+    return wrapper
+
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+
+class BadSize(ValueError):
+    """`?size=` that is not a whole number from 1 to MAX_PAGE_SIZE."""
+
+
+def page_size(request) -> int:
+    """`?size=`, rows per page; checked as the API checks its `page_size` (400 naming it)."""
+    raw = request.GET.get("size", "")
+    if raw == "":
+        return PAGE_SIZE
+    try:
+        size = int(raw)
+    except ValueError:
+        size = 0
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        raise BadSize(f"Invalid size: a whole number from 1 to {MAX_PAGE_SIZE}.")
+    return size
+
+
+def sort_for(filterset) -> tuple[str, bool]:
+    data = filterset.form.cleaned_data if filterset.is_valid() else {}
+    if data.get("sort"):
+        return SORTS[data["sort"]]
+    if data.get("q"):
+        return ("search_rank", True)
+    return SORTS["name"]
+
+
+def section_cursors(request) -> dict[str, str]:
+    """The cursors of the paged lists on a record's page: `<list>_after` parameters."""
+    return {
+        name.removesuffix("_after"): value
+        for name, value in request.GET.items()
+        if name.endswith("_after") and value
+    }
+
+
+@require_GET
+def home(request):
+    # The page reads nothing, but its search needs the database: an outage is a 503 here too.
+    check_database(router.db_for_read(Person))
+    return render(request, "detainees/home.html", {"filter": PersonFilterSet()})
+
+
+@require_GET
+def person_list(request):
+    filterset = PersonFilterSet(request.GET, queryset=people_for_listing())
+    if not filterset.is_valid():
+        return render(
+            request, "detainees/person_list.html", {"filter": filterset, "page": None}, status=400
+        )
+    field, descending = sort_for(filterset)
+    try:
+        page = keyset_page(
+            filterset.qs,
+            field=field,
+            descending=descending,
+            after=request.GET.get("after"),
+            size=page_size(request),
+        )
+    except BadCursor as exc:
+        return bad_request(request, {"after": [exc]})
+    except BadSize as exc:
+        return bad_request(request, {"size": [exc]})
+    counts = person_facet_counts(filterset.qs, everyone=not filterset.narrows)
+    context = faceted_page(request, filterset, page, counts, total_from="status")
+    return render(request, "detainees/person_list.html", context)
+
+
+def faceted_page(request, filterset, page, counts, *, total_from: str) -> dict:
+    """A faceted list's context. The total is summed from a facet every row has exactly one
+    value of, so it costs no COUNT(*) of its own."""
+    params = request.GET.copy()
+    params.pop("after", None)  # the facet links start again from the first page
+    return {
+        "filter": filterset,
+        "page": page,
+        "facets": [(filterset.form[name], counts[name]) for name in counts],
+        "total": sum(n for _, _, n in counts[total_from]),
+        "query_string": params.urlencode(),
+    }
+
+
+@require_GET
+def event_list(request):
+    """Events by their own facets, latest first: how the unnamed captures of ISAF's press
+    releases are found."""
+    filterset = EventFacetFilterSet(request.GET, queryset=events_for_listing())
+    if not filterset.is_valid():
+        return bad_request(request, filterset.errors)
+    try:
+        page = keyset_page(
+            filterset.qs,
+            field="date_earliest",
+            descending=True,
+            after=request.GET.get("after"),
+            size=page_size(request),
+        )
+    except BadCursor as exc:
+        return bad_request(request, {"after": [exc]})
+    except BadSize as exc:
+        return bad_request(request, {"size": [exc]})
+    counts = event_facet_counts(filterset.qs, everyone=not filterset.narrows)
+    context = faceted_page(request, filterset, page, counts, total_from="kind")
+    return render(request, "detainees/event_list.html", context)
+
+
+@require_GET
+def person_list_csv(request):
+    """Exactly the current selection, in the list's order, streamed."""
+    filterset = PersonFilterSet(request.GET, queryset=people_for_listing())
+    if not filterset.is_valid():
+        return bad_request(request, filterset.errors)
+    field, descending = sort_for(filterset)
+    # The list's order: missing dates last in both directions, as keyset_page orders them.
+    key = F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
+    return people_csv(filterset.qs, (key, "-pk" if descending else "pk"))
+
+
+@require_GET
+def event_list_csv(request):
+    """Every event of the current selection, in the list's order (latest first), streamed."""
+    filterset = EventFacetFilterSet(request.GET, queryset=events_for_listing())
+    if not filterset.is_valid():
+        return bad_request(request, filterset.errors)
+    # As keyset_page orders the list: undated events last, then the newest row first.
+    return events_csv(filterset.qs, (F("date_earliest").desc(nulls_last=True), "-pk"))
+
+
+@require_GET
+def figures_view(request):
+    filterset = PersonFilterSet(request.GET, queryset=people_for_listing())
+    if not filterset.is_valid():
+        return bad_request(request, filterset.errors)
+    params = request.GET.copy()
+    params.pop("after", None)
+    counts = person_facet_counts(filterset.qs, everyone=not filterset.narrows)
+    context = {
+        "filter": filterset,
+        "facets": [(filterset.form[name], counts[name]) for name in counts],
+        "figures": figures(filterset.qs),
+        "filtered": bool(params),
+        "query_string": params.urlencode(),
+    }
+    return render(request, "detainees/figures.html", context)
+
+
+@require_GET
+@answers_gone
+def person_detail(request, slug):
+    try:
+        person = published_or_gone(person_page_queryset(), slug=slug)
+    except Http404:
+        merged_into = PersonRedirect.objects.public_target(old_slug=slug)
+        if merged_into is None:
+            raise
+        return redirect(merged_into.get_absolute_url(), permanent=True)
+    return render(request, "detainees/person_detail.html", person_page(person))
+
+
+@require_GET
+@answers_gone
+def permalink(request, public_id):
+    try:
+        person = published_or_gone(Person.objects.public(), public_id=public_id)
+    except Http404:
+        person = PersonRedirect.objects.public_target(old_public_id=public_id)
+        if person is None:
+            raise
+    return redirect(person.get_absolute_url(), permanent=True)
+
+
+@require_GET
+def search(request):
+    from detainees.read.search import search_all
+
+    q = request.GET.get("q", "").strip()
+    if len(q) > MAX_SEARCH_LENGTH:  # before the search: a trigram match costs with its length
+        context = {"q": "", "results": {}, "error": too_long(MAX_SEARCH_LENGTH, len(q))}
+        return render(request, "detainees/search.html", context, status=400)
+    results = search_all(q) if q else {}
+    return render(request, "detainees/search.html", {"q": q, "results": results})
+
+
+@require_GET
+@answers_gone
+def organization_detail(request, slug):
+    organization = published_or_gone(
+        Organization.objects.public().select_related("parent").prefetch_related("names"),
+        slug=slug,
+    )
+    try:
+        context = organization_page(organization, section_cursors(request))
+    except BadCursor as exc:
+        return bad_request(request, {exc.param: [exc]})
+    return render(request, "detainees/organization_detail.html", context)
+
+
+@require_GET
+@answers_gone
+def facility_detail(request, slug):
+    facility = published_or_gone(Facility.objects.public().select_related("place"), slug=slug)
+    on, error, status = None, None, 200
+    if request.GET.get("on"):
+        try:
+            on = FuzzyDate.parse(request.GET["on"])
+            if on.earliest is None or on.latest is None:
+                raise FuzzyDateError("Give a date with both ends, such as 'March 2013'.")
+        except FuzzyDateError as exc:
+            on, error, status = None, str(exc), 400
+    try:
+        context = facility_page(
+            facility,
+            on=on,
+            after=request.GET.get("after"),
+            held_after=request.GET.get("held_after"),
+        )
+    except BadCursor as exc:
+        return bad_request(request, {exc.param: [exc]})
+    context.update({"on_text": request.GET.get("on", ""), "on_error": error})
+    return render(request, "detainees/facility_detail.html", context, status=status)
+
+
+@require_GET
+@answers_gone
+def source_detail(request, public_id):
+    # A confidential source was never public, so a withdrawn one is not "gone" either.
+    source = published_or_gone(
+        Source.objects.public().select_related("publisher"),
+        public_id=public_id,
+        is_confidential=False,
+    )
+    return render(request, "detainees/source_detail.html", source_page(source))
+
+
+@require_GET
+@answers_gone
+def batch_detail(request, slug):
+    batch = published_or_gone(
+        ReleaseBatch.objects.public().select_related("ordered_by", "carried_out_by"),
+        slug=slug,
+    )
+    try:
+        context = batch_page(batch, section_cursors(request))
+    except BadCursor as exc:
+        return bad_request(request, {exc.param: [exc]})
+    return render(request, "detainees/batch_detail.html", context)
+
+
+@require_GET
+@answers_gone
+def place_detail(request, slug):
+    place = published_or_gone(Place.objects.public().select_related("parent__parent"), slug=slug)
+    try:
+        context = place_page(place, section_cursors(request))
+    except BadCursor as exc:
+        return bad_request(request, {exc.param: [exc]})
+    return render(request, "detainees/place_detail.html", context)
+
+
+@require_GET
+def data_download(request):
+    """The latest export of every published record, with its date and size, and the tables."""
+    latest = latest_archive(settings.EXPORT_DIR)
+    return render(request, "detainees/data.html", {"latest": latest, "tables": TABLES})
+
+
+@require_GET
+def data_archive(request):
+    """The latest data package as a zip; 404 until `manage.py export --archive` has run."""
+    if latest_archive(settings.EXPORT_DIR) is None:
+        raise Http404("No export has been made yet.")
+    path = Path(settings.EXPORT_DIR) / ARCHIVE
+    return FileResponse(path.open("rb"), as_attachment=True, filename=ARCHIVE)
+
+
+# What each page reads from its query string (besides `size` and the cursor `after`): the bounds
+# tests send hostile values to every one of these, and the README's "Limits" lists them.
+for _view in (person_list, person_list_csv, figures_view):
+    _view.filterset_class = PersonFilterSet
+for _view in (event_list, event_list_csv):
+    _view.filterset_class = EventFacetFilterSet
+facility_detail.date_params = ("on",)
+search.text_params = ("q",)

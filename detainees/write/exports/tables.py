@@ -1,0 +1,597 @@
+"""The data package's tables: one specification for the export, the importer and the README.
+
+Every table has an `id` column holding the record's permanent `public_id` (a UUID); other tables
+refer to a record by it. An importing desk may use its own identifiers instead (any text that is
+not a UUID): the importer keeps them as external identifiers, so importing the same file again
+updates the same records. From this one list come the export's CSV columns and its
+datapackage.json (Frictionless Table Schema), the importer's parsing and validation, and the
+column specification in the README (`manage.py export --spec` prints it; a test checks that
+they agree).
+"""
+
+from dataclasses import dataclass, field
+
+from django.db import models
+from django_countries import countries
+
+from detainees.domain.models import (
+    Affiliation,
+    BatchMembership,
+    Citation,
+    ClaimStatus,
+    Event,
+    EventOrganization,
+    EventPerson,
+    Facility,
+    FacilityControl,
+    Nationality,
+    Organization,
+    OrganizationName,
+    Person,
+    PersonName,
+    Place,
+    ReleaseBatch,
+    Source,
+)
+from detainees.domain.models.sources import CITED_FACTS
+
+# Column types, and the Frictionless type each is declared as.
+ID, REF, TEXT, ENUM, COUNTRY, EDTF = "id", "ref", "text", "enum", "country", "edtf"
+INTEGER, NUMBER, BOOLEAN, DATE = "integer", "number", "boolean", "date"
+FRICTIONLESS_TYPES = {
+    ID: "string",
+    REF: "string",
+    TEXT: "string",
+    ENUM: "string",
+    COUNTRY: "string",
+    EDTF: "string",
+    INTEGER: "integer",
+    NUMBER: "number",
+    BOOLEAN: "boolean",
+    DATE: "date",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    description: str
+    required: bool = False
+    ref: str = ""  # the table an id in this column names
+    choices: tuple[str, ...] = ()
+    # Import-only columns (private fields) are never written to an export.
+    exported: bool = True
+    minimum: int | None = None
+    # An empty cell leaves the value the record derives for itself (a place's country).
+    derived_when_empty: bool = False
+    # Export: a row whose reference here names an unpublished record is left out, not blanked
+    # (a province of an unpublished country would otherwise become a top-level place).
+    needs_its_target: bool = False
+
+    @property
+    def field(self) -> str:
+        """The model field the column reads and writes."""
+        return "public_id" if self.type == ID else self.name
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    model: type[models.Model]
+    title: str
+    description: str
+    columns: tuple[Column, ...]
+    # Citations: exactly one of these columns names the fact cited.
+    exactly_one_of: tuple[str, ...] = ()
+    extra_filter: dict = field(default_factory=dict)
+
+    @property
+    def publishable(self) -> bool:
+        return any(f.name == "status" for f in self.model._meta.concrete_fields)
+
+    @property
+    def exported_columns(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.exported)
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    def refs(self) -> list[Column]:
+        return [c for c in self.columns if c.type == REF]
+
+
+def _choices(choices) -> tuple[str, ...]:
+    return tuple(choices.values)
+
+
+def id_column(what: str) -> Column:
+    return Column(
+        "id",
+        ID,
+        f"Permanent identifier of the {what} (a UUID), or the importing desk's own identifier.",
+        required=True,
+    )
+
+
+def ref(name: str, table: str, description: str, *, required: bool = False) -> Column:
+    return Column(name, REF, description, required=required, ref=table)
+
+
+def claim_status() -> Column:
+    return Column(
+        "claim_status",
+        ENUM,
+        "How sure the record is of the fact. Empty: reported.",
+        choices=_choices(ClaimStatus),
+    )
+
+
+def internal_notes() -> Column:
+    return Column(
+        "internal_notes",
+        TEXT,
+        "Private notes. Import only: never exported.",
+        exported=False,
+    )
+
+
+def edtf(name: str, description: str) -> Column:
+    return Column(
+        name,
+        EDTF,
+        f"{description} A fuzzy date in EDTF (2011-04-20, 2011-04, 2010, 2011-21 for spring, "
+        "2010~, 2013-03/2014-10, ../2014-06); empty when unknown. The importer also reads "
+        "words such as 'spring 2011' or 'before June 2014'.",
+    )
+
+
+def count(name: str, description: str) -> Column:
+    return Column(name, INTEGER, description, minimum=0)
+
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "organizations",
+        Organization,
+        "Organizations",
+        "Armed groups, state authorities, forces, services, courts, outlets, NGOs.",
+        (
+            id_column("organization"),
+            Column("name", TEXT, "Name, unique in the table.", required=True),
+            Column("abbreviation", TEXT, "Short form, e.g. IMU."),
+            Column(
+                "kind",
+                ENUM,
+                "What kind of body.",
+                required=True,
+                choices=_choices(Organization.Kind),
+            ),
+            ref("parent", "organizations", "The body it belongs to (ISAF under NATO)."),
+            Column("country", COUNTRY, "ISO 3166 two-letter code, for national bodies."),
+            Column("description", TEXT, "Public description."),
+            internal_notes(),
+        ),
+    ),
+    Table(
+        "organization_names",
+        OrganizationName,
+        "Organization names",
+        "Other names an organization goes by.",
+        (
+            id_column("name"),
+            ref("organization", "organizations", "The organization.", required=True),
+            Column("name", TEXT, "The name as written.", required=True),
+            Column(
+                "kind",
+                ENUM,
+                "What kind of name. Empty: alias.",
+                choices=_choices(OrganizationName.Kind),
+            ),
+            Column("language", TEXT, "Language tag, e.g. ps, fa, uz-Cyrl."),
+        ),
+    ),
+    Table(
+        "places",
+        Place,
+        "Places",
+        "Countries, provinces, districts and localities, each inside its parent.",
+        (
+            id_column("place"),
+            Column("name", TEXT, "Name.", required=True),
+            Column("kind", ENUM, "Level.", required=True, choices=_choices(Place.Kind)),
+            Column(
+                "parent",
+                REF,
+                "The place it lies in; empty only for countries.",
+                ref="places",
+                needs_its_target=True,
+            ),
+            Column(
+                "country",
+                COUNTRY,
+                "ISO 3166 code; empty: the parent's country.",
+                derived_when_empty=True,
+            ),
+            Column("latitude", NUMBER, "Decimal degrees, with longitude or not at all."),
+            Column("longitude", NUMBER, "Decimal degrees, with latitude or not at all."),
+            internal_notes(),
+        ),
+    ),
+    Table(
+        "facilities",
+        Facility,
+        "Facilities",
+        "Detention sites.",
+        (
+            id_column("facility"),
+            Column("name", TEXT, "Name.", required=True),
+            Column(
+                "kind",
+                ENUM,
+                "Kind of site. Empty: detention facility.",
+                choices=_choices(Facility.Kind),
+            ),
+            ref("place", "places", "Where it is."),
+            Column("description", TEXT, "Public description."),
+            internal_notes(),
+        ),
+    ),
+    Table(
+        "facility_controls",
+        FacilityControl,
+        "Facility control",
+        "Who controlled a facility over a period; a handover ends one period and starts the next.",
+        (
+            id_column("control period"),
+            ref("facility", "facilities", "The facility.", required=True),
+            ref("controller", "organizations", "Who controlled it.", required=True),
+            edtf("start", "From."),
+            edtf("end", "Until; empty while it continues or when unknown."),
+            claim_status(),
+            Column("note", TEXT, "Public note."),
+        ),
+    ),
+    Table(
+        "persons",
+        Person,
+        "People",
+        "People the record is about; their names are in person_names.",
+        (
+            id_column("person"),
+            Column("gender", ENUM, "Empty: unknown.", choices=_choices(Person.Gender)),
+            edtf("birth", "Born."),
+            Column("biography", TEXT, "Short public biography."),
+            Column(
+                "is_placeholder",
+                BOOLEAN,
+                "true for an unnamed person kept until identified. Empty: false.",
+            ),
+            internal_notes(),
+        ),
+    ),
+    Table(
+        "person_names",
+        PersonName,
+        "Person names",
+        "Every name a person goes by; exactly one per person is primary.",
+        (
+            id_column("name"),
+            ref("person", "persons", "Whose name.", required=True),
+            Column("name", TEXT, "As written, with honorifics (Qari, Mullah).", required=True),
+            Column("kind", ENUM, "Kind of name. Empty: common.", choices=_choices(PersonName.Kind)),
+            Column("is_primary", BOOLEAN, "true for the one name shown first. Empty: false."),
+            Column("language", TEXT, "Language or script tag, e.g. uz-Cyrl, ps-Arab."),
+            claim_status(),
+        ),
+    ),
+    Table(
+        "nationalities",
+        Nationality,
+        "Nationalities",
+        "Nationalities the sources give a person.",
+        (
+            id_column("nationality"),
+            ref("person", "persons", "Whose nationality.", required=True),
+            Column("country", COUNTRY, "ISO 3166 two-letter code.", required=True),
+            claim_status(),
+        ),
+    ),
+    Table(
+        "sources",
+        Source,
+        "Sources",
+        "Documents facts come from. Confidential sources are never exported.",
+        (
+            id_column("source"),
+            Column("kind", ENUM, "Kind of document.", required=True, choices=_choices(Source.Kind)),
+            Column("title", TEXT, "Title.", required=True),
+            ref("publisher", "organizations", "Who published it."),
+            Column("author", TEXT, "Author."),
+            Column("url", TEXT, "Address; unique in the table."),
+            Column("archived_url", TEXT, "Archived copy."),
+            edtf("published", "Publication date."),
+            Column("language", TEXT, "Language tag, e.g. en, ps."),
+            Column(
+                "reference_number",
+                TEXT,
+                "The publisher's own reference, e.g. 2011-04-S-034; unique per publisher.",
+            ),
+            Column("summary", TEXT, "Public summary."),
+            Column(
+                "full_text", TEXT, "The whole text, where its licence lets it be kept and shown."
+            ),
+            Column("rights", TEXT, "Whom to credit and under which licence, wherever it is shown."),
+            Column(
+                "is_confidential",
+                BOOLEAN,
+                "true keeps the source private whatever else is asked. Import only. Empty: false.",
+                exported=False,
+            ),
+            internal_notes(),
+        ),
+        extra_filter={"is_confidential": False},
+    ),
+    Table(
+        "release_batches",
+        ReleaseBatch,
+        "Release batches",
+        "Decisions releasing many people at once, with their declared totals.",
+        (
+            id_column("batch"),
+            Column("title", TEXT, "Title.", required=True),
+            edtf("date", "Date of the decision."),
+            ref("ordered_by", "organizations", "Who ordered it."),
+            ref("carried_out_by", "organizations", "Who carried it out."),
+            count("declared_considered", "How many detainees the decision covered."),
+            count("declared_released", "How many it released, as declared."),
+            Column("description", TEXT, "Public description."),
+            claim_status(),
+            internal_notes(),
+        ),
+    ),
+    Table(
+        "events",
+        Event,
+        "Events",
+        "Captures, custody episodes, transfers, releases, escapes, deaths, re-engagements.",
+        (
+            id_column("event"),
+            Column("kind", ENUM, "What happened.", required=True, choices=_choices(Event.Kind)),
+            Column("summary", TEXT, "One public line."),
+            Column("description", TEXT, "Public description."),
+            edtf("date", "When; for a custody episode, when it started."),
+            edtf("end_date", "Custody episodes only: when custody ended."),
+            Column(
+                "order_hint",
+                INTEGER,
+                "Orders events whose dates cannot (lower first). Empty: 0.",
+            ),
+            ref("place", "places", "Where."),
+            ref("facility", "facilities", "Where held, released from, escaped from, sent to."),
+            ref("from_facility", "facilities", "Transfers only: the facility left."),
+            Column("operation", TEXT, "Captures: operation name."),
+            count("unnamed_count", "People involved but not named. Empty: 0."),
+            Column("unnamed_description", TEXT, "Who they were, e.g. associates."),
+            Column(
+                "custody_end_reason",
+                ENUM,
+                "Custody episodes only: why it ended.",
+                choices=_choices(Event.CustodyEnd),
+            ),
+            Column("release_kind", ENUM, "Releases only.", choices=_choices(Event.ReleaseKind)),
+            ref("batch", "release_batches", "Releases only: the batch decision."),
+            Column(
+                "reengagement",
+                ENUM,
+                "Re-engagements only, and required there.",
+                choices=_choices(Event.Reengagement),
+            ),
+            Column("role", TEXT, "Re-engagement: the role taken up."),
+            count("strength_estimate", "Fighters led, as a lower bound."),
+            Column("strength_note", TEXT, "The strength as the source says it."),
+            claim_status(),
+            internal_notes(),
+        ),
+    ),
+    Table(
+        "event_people",
+        EventPerson,
+        "People in events",
+        "Named people in an event and their part, in the order entered.",
+        (
+            id_column("link"),
+            ref("event", "events", "The event.", required=True),
+            ref("person", "persons", "The person.", required=True),
+            Column("role", ENUM, "Their part. Empty: subject.", choices=_choices(EventPerson.Role)),
+            Column("capacity", TEXT, "In what capacity, e.g. President of Afghanistan."),
+            Column("note", TEXT, "Public note."),
+        ),
+    ),
+    Table(
+        "event_organizations",
+        EventOrganization,
+        "Organizations in events",
+        "Organizations in an event and their part, in the order entered.",
+        (
+            id_column("link"),
+            ref("event", "events", "The event.", required=True),
+            ref("organization", "organizations", "The organization.", required=True),
+            Column(
+                "role",
+                ENUM,
+                "Its part.",
+                required=True,
+                choices=_choices(EventOrganization.Role),
+            ),
+            Column("note", TEXT, "Public note."),
+        ),
+    ),
+    Table(
+        "affiliations",
+        Affiliation,
+        "Affiliations",
+        "A person's tie to an organization over a period.",
+        (
+            id_column("affiliation"),
+            ref("person", "persons", "The person.", required=True),
+            ref("organization", "organizations", "The organization.", required=True),
+            Column("role", TEXT, "e.g. top commander in Kunduz."),
+            edtf("start", "From."),
+            edtf("end", "Until; empty while it continues or when unknown."),
+            ref("place", "places", "Where."),
+            count("strength_estimate", "Fighters led, as a lower bound."),
+            Column("strength_note", TEXT, "The strength as the source says it."),
+            claim_status(),
+            internal_notes(),
+        ),
+    ),
+    Table(
+        "batch_memberships",
+        BatchMembership,
+        "Batch members",
+        "Named people in a release batch: released, not released, or inclusion unknown.",
+        (
+            id_column("membership"),
+            ref("batch", "release_batches", "The batch.", required=True),
+            ref("person", "persons", "The person.", required=True),
+            Column(
+                "inclusion",
+                ENUM,
+                "Released in it, not released, or unknown.",
+                required=True,
+                choices=_choices(BatchMembership.Inclusion),
+            ),
+            Column("note", TEXT, "Public note."),
+            claim_status(),
+        ),
+    ),
+    Table(
+        "citations",
+        Citation,
+        "Citations",
+        "Each ties one fact to one source: exactly one of the fact columns is filled.",
+        (
+            id_column("citation"),
+            ref("source", "sources", "The source.", required=True),
+            ref("person", "persons", "Fact: the person as a whole (biography, birth)."),
+            ref("person_name", "person_names", "Fact: a name."),
+            ref("nationality", "nationalities", "Fact: a nationality."),
+            ref("affiliation", "affiliations", "Fact: an affiliation."),
+            ref("event", "events", "Fact: an event."),
+            ref("facility_control", "facility_controls", "Fact: a control period."),
+            ref("batch", "release_batches", "Fact: a release batch."),
+            ref("batch_membership", "batch_memberships", "Fact: a batch membership."),
+            Column("aspect", TEXT, "Which part of the fact it supports."),
+            Column("quote", TEXT, "The passage, word for word."),
+            Column("locator", TEXT, "Page, paragraph or section."),
+            Column("accessed_on", DATE, "When the source was read (YYYY-MM-DD)."),
+            Column("attribution", TEXT, "Who said it inside the source."),
+            internal_notes(),
+        ),
+        exactly_one_of=CITED_FACTS,
+    ),
+)
+
+BY_NAME = {table.name: table for table in TABLES}
+COUNTRY_CODES = frozenset(code for code, _ in countries)
+
+
+def field_schema(column: Column) -> dict:
+    """The Frictionless Table Schema field for a column."""
+    schema = {
+        "name": column.name,
+        "type": FRICTIONLESS_TYPES[column.type],
+        "description": column.description,
+    }
+    constraints = {}
+    if column.type == ID:
+        schema["format"] = "uuid"
+        constraints["required"] = True
+        constraints["unique"] = True
+    elif column.type == REF:
+        schema["format"] = "uuid"
+    if column.required:
+        constraints["required"] = True
+    if column.choices:
+        constraints["enum"] = list(column.choices)
+    if column.type == COUNTRY:
+        constraints["pattern"] = "[A-Z]{2}"
+    if column.minimum is not None:
+        constraints["minimum"] = column.minimum
+    if constraints:
+        schema["constraints"] = constraints
+    return schema
+
+
+def table_schema(table: Table) -> dict:
+    """The Frictionless Table Schema of a table as exported."""
+    foreign_keys = [
+        {
+            "fields": column.name,
+            "reference": {
+                "resource": "" if column.ref == table.name else column.ref,
+                "fields": "id",
+            },
+        }
+        for column in table.exported_columns
+        if column.type == REF
+    ]
+    schema = {
+        "fields": [field_schema(c) for c in table.exported_columns],
+        "missingValues": [""],
+        "primaryKey": ["id"],
+    }
+    if foreign_keys:
+        schema["foreignKeys"] = foreign_keys
+    return schema
+
+
+def _check_order() -> None:
+    """Each table refers only to itself or to tables before it: the order of import."""
+    seen = set()
+    for table in TABLES:
+        for column in table.refs():
+            assert column.ref in seen or column.ref == table.name, (table.name, column.name)
+        seen.add(table.name)
+
+
+_check_order()
+
+
+TYPE_WORDS = {
+    ID: "id",
+    TEXT: "text",
+    COUNTRY: "country code",
+    EDTF: "fuzzy date",
+    INTEGER: "whole number",
+    NUMBER: "number",
+    BOOLEAN: "true/false",
+    DATE: "day (YYYY-MM-DD)",
+}
+
+
+def _type_words(column: Column) -> str:
+    if column.type == REF:
+        return f"id in `{column.ref}`"
+    if column.type == ENUM:
+        return "one of " + ", ".join(f"`{c}`" for c in column.choices)
+    return TYPE_WORDS[column.type]
+
+
+def spec_markdown() -> str:
+    """The column specification as the README gives it (`manage.py export --spec` prints it)."""
+    parts = []
+    for table in TABLES:
+        parts.append(f"#### `{table.name}`: {table.title}\n\n{table.description}\n")
+        if table.exactly_one_of:
+            names = ", ".join(f"`{n}`" for n in table.exactly_one_of)
+            parts.append(f"Exactly one of {names} is filled.\n")
+        parts.append("| column | type | required | meaning |\n|---|---|---|---|")
+        for column in table.columns:
+            required = "yes" if column.required or column.type == ID else ""
+            parts.append(
+                f"| `{column.name}` | {_type_words(column)} | {required} | {column.description} |"
+            )
+        parts.append("")
+    return "\n".join(parts)

@@ -1,0 +1,461 @@
+"""Writes that span several records or carry editorial rules, each in one transaction, each
+taking who did it and why.
+
+The admin and the API both call these, so a rule holds whichever way a record is changed:
+publication state changes, corrections, whole-record writes, merges.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models, transaction
+
+from detainees.domain import permissions
+from detainees.domain.models import (
+    Correction,
+    Person,
+    PersonName,
+    PersonRedirect,
+    PublicationStatus,
+    Publishable,
+    ReviewComment,
+)
+from detainees.write.history import acting
+
+
+class TrackerError(Exception):
+    """A write the record's rules refuse; the message is meant for the person who asked."""
+
+
+class MergeError(TrackerError):
+    pass
+
+
+# Person fields a merge fills on the survivor when the survivor has them blank. Fields both
+# people have, with different values, are conflicting claims: the editor settles them first.
+_PERSON_FILLED = ("gender", "birth", "biography")
+_PERSON_BLANK = {"gender": Person.Gender.UNKNOWN}
+
+
+@dataclass
+class MergePlan:
+    """What merging `removed` into `survivor` moves, collapses and cannot settle on its own."""
+
+    survivor: Person
+    removed: Person
+    moves: Counter = field(default_factory=Counter)  # verbose name plural -> rows moved
+    collapsed: Counter = field(default_factory=Counter)  # duplicates folded into the survivor's
+    conflicts: list[str] = field(default_factory=list)
+
+
+def _person_relations(model=Person):
+    """The relations to move: every foreign key to `model` that the database enforces.
+
+    Read from `_meta` so a relation added later moves too. A key the database does not enforce
+    (`db_constraint=False`, as audit-history tables use) records the past and stays put.
+    """
+    return [
+        rel
+        for rel in model._meta.related_objects
+        if rel.one_to_many and rel.field.db_constraint and rel.field.concrete
+    ]
+
+
+def _twin_keys(rel) -> list[tuple[str, ...]]:
+    """The other columns of each unconditional unique constraint that includes `rel`'s key."""
+    model, name = rel.related_model, rel.field.name
+    keys = []
+    for constraint in model._meta.total_unique_constraints:
+        if name in constraint.fields:
+            keys.append(tuple(f for f in constraint.fields if f != name))
+    for together in model._meta.unique_together:
+        if name in together:
+            keys.append(tuple(f for f in together if f != name))
+    return keys
+
+
+def _blank(value, default=None) -> bool:
+    return value in (None, "", default)
+
+
+def _compared_fields(row):
+    """Fields whose values two duplicate rows must agree on (or one leave blank)."""
+    for f in row._meta.concrete_fields:
+        if f.primary_key or not f.editable or isinstance(f, models.ForeignKey):
+            continue
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            continue
+        if f.name in ("public_id", "is_primary"):
+            continue
+        yield f
+
+
+def _fold(old, new, plan: MergePlan) -> None:
+    """Fold row `old` into its duplicate `new`: fill `new`'s blanks, move what points at `old`."""
+    label = old._meta.verbose_name
+    changed = []
+    for f in _compared_fields(old):
+        mine, theirs = getattr(new, f.attname), getattr(old, f.attname)
+        if mine == theirs or _blank(theirs, f.default):
+            continue
+        if _blank(mine, f.default):
+            setattr(new, f.attname, theirs)
+            changed.append(f.name)
+        elif f.name == "internal_notes":
+            setattr(new, f.attname, f"{mine}\n\n{theirs}")
+            changed.append(f.name)
+        else:
+            plan.conflicts.append(
+                f"{label} “{new}”: {f.verbose_name} is “{mine}” on one and “{theirs}” on the other."
+            )
+    if changed:
+        new.save(update_fields=changed)
+    _move_children(old, new, plan)
+    _move_notes(old, new)
+    plan.collapsed[label] += 1
+    old.delete()
+
+
+def _move_notes(old, new) -> None:
+    """Point the reviewer comments and corrections of `old` at `new`, before `old` is deleted.
+
+    They point at records generically, outside `related_objects`; and the `corrections`
+    relation of a publishable record would delete them with it.
+    """
+    record_type = ContentType.objects.get_for_model(type(old))
+    for model in (ReviewComment, Correction):
+        model.objects.filter(content_type=record_type, object_id=old.pk).update(object_id=new.pk)
+
+
+def _move_children(old, new, plan: MergePlan) -> None:
+    """Point every enforced reference to `old` at `new`, folding rows that would duplicate."""
+    for rel in _person_relations(type(old)):
+        model, fk = rel.related_model, rel.field.name
+        rows = model._base_manager.filter(**{fk: old}).order_by("pk")
+        keys = _twin_keys(rel)
+        moved = []
+        for row in rows.select_for_update():
+            twin = None
+            for key in keys:
+                match = model._base_manager.filter(
+                    **{fk: new}, **{f: getattr(row, f) for f in key}
+                ).first()
+                if match is not None:
+                    twin = match
+                    break
+            if twin is None:
+                moved.append(row.pk)
+            else:
+                _fold(row, twin, plan)
+        if moved:
+            plan.moves[str(model._meta.verbose_name_plural)] += len(moved)
+            model._base_manager.filter(pk__in=moved).update(**{fk: new})
+
+
+def _merge_person_fields(plan: MergePlan) -> None:
+    survivor, removed = plan.survivor, plan.removed
+    changed = []
+    for name in _PERSON_FILLED:
+        mine, theirs = getattr(survivor, name), getattr(removed, name)
+        blank = _PERSON_BLANK.get(name, "")
+        if mine == theirs or theirs == blank:
+            continue
+        if mine == blank:
+            setattr(survivor, name, theirs)
+            changed.append(name)
+        else:
+            verbose = Person._meta.get_field(name).verbose_name
+            plan.conflicts.append(
+                f"Person: {verbose} is “{mine}” on one and “{theirs}” on the other."
+            )
+    if removed.internal_notes:
+        note = (
+            f"Merged from {removed.display_name} ({removed.public_id}):\n{removed.internal_notes}"
+        )
+        survivor.internal_notes = "\n\n".join(filter(None, [survivor.internal_notes, note]))
+        changed.append("internal_notes")
+    if survivor.is_placeholder and not removed.is_placeholder:
+        survivor.is_placeholder = False
+        changed.append("is_placeholder")
+    # Always saved, so `updated` moves and scripts mirroring the API fetch the survivor again.
+    survivor.save(update_fields=[*changed, "updated"])
+
+
+def _demote_names(survivor: Person, removed: Person) -> None:
+    """The survivor keeps its primary name: the removed person's names become variants.
+
+    A survivor with no primary name (a placeholder) takes the removed person's.
+    """
+    if PersonName.objects.filter(person=survivor, is_primary=True).exists():
+        PersonName.objects.filter(person=removed, is_primary=True).update(is_primary=False)
+
+
+def _plan(survivor: Person, removed: Person) -> MergePlan:
+    if survivor.pk == removed.pk:
+        raise MergeError("A person cannot be merged into themselves.")
+    plan = MergePlan(survivor=survivor, removed=removed)
+    _demote_names(survivor, removed)
+    _merge_person_fields(plan)
+    _move_children(removed, survivor, plan)
+    return plan
+
+
+def plan_merge(*, survivor: Person, removed: Person) -> MergePlan:
+    """What `merge_persons` would do, for the editor's confirmation page: the merge itself,
+    on fresh copies of the two rows, rolled back."""
+    with transaction.atomic():
+        plan = _plan(Person.objects.get(pk=survivor.pk), Person.objects.get(pk=removed.pk))
+        transaction.set_rollback(True)
+    return plan
+
+
+def merge_persons(*, survivor: Person, removed: Person, user, reason: str) -> PersonRedirect:
+    """Merge `removed` into `survivor`: move every row about them, delete `removed`, and keep a
+    redirect from its public id and slug to `survivor`.
+
+    Rows that would duplicate one of the survivor's (the same name, nationality, role in an
+    event, batch) are folded into it, with their citations. Raises `MergeError`, writing
+    nothing, when the two disagree on a value only one of them can keep.
+    """
+    # The audit history records every row the merge moves, folds or deletes as the editor's.
+    why = f"Merged {removed.display_name} ({removed.public_id}) into this person: {reason}"
+    with acting(user, why):
+        return _merge_persons(survivor=survivor, removed=removed, user=user, reason=reason)
+
+
+@transaction.atomic
+def _merge_persons(*, survivor: Person, removed: Person, user, reason: str) -> PersonRedirect:
+    if survivor.pk == removed.pk:
+        raise MergeError("A person cannot be merged into themselves.")
+    if not reason.strip():
+        raise MergeError("Say why these are the same person.")
+    # Lock both rows, in primary-key order so two merges of one pair cannot deadlock.
+    locked = {
+        p.pk: p
+        for p in Person.objects.select_for_update()
+        .filter(pk__in=[survivor.pk, removed.pk])
+        .order_by("pk")
+    }
+    if len(locked) != 2:
+        raise MergeError("One of the two people no longer exists; reload and try again.")
+    survivor, removed = locked[survivor.pk], locked[removed.pk]
+    name = removed.display_name
+    old_public_id, old_slug = removed.public_id, removed.slug
+    was_published = removed.status == PublicationStatus.PUBLISHED
+    plan = _plan(survivor, removed)
+    if plan.conflicts:  # raising rolls back what _plan wrote
+        raise MergeError("Settle these first: " + " ".join(plan.conflicts))
+    _move_notes(removed, survivor)
+    removed.delete()
+    return PersonRedirect.objects.create(
+        person=survivor,
+        old_public_id=old_public_id,
+        old_slug=old_slug,
+        old_name=name,
+        was_published=was_published,
+        merged_by=user,
+        reason=reason,
+    )
+
+
+# --- Publication state, corrections, whole-record writes -----------------------------------
+
+DRAFT = PublicationStatus.DRAFT
+IN_REVIEW = PublicationStatus.IN_REVIEW
+PUBLISHED = PublicationStatus.PUBLISHED
+WITHDRAWN = PublicationStatus.WITHDRAWN
+
+# from -> to -> the permission action it takes ("change", "publish" or "withdraw").
+# Researchers move their drafts to review and back; editors publish (from review, or from a draft
+# they wrote themselves), withdraw, publish again, or send a withdrawn record back to draft.
+TRANSITIONS: dict[str, dict[str, str]] = {
+    DRAFT: {IN_REVIEW: "change", PUBLISHED: "publish"},
+    IN_REVIEW: {DRAFT: "change", PUBLISHED: "publish"},
+    PUBLISHED: {WITHDRAWN: "withdraw"},
+    WITHDRAWN: {PUBLISHED: "publish", DRAFT: "withdraw"},
+}
+# Only these may be edited by whoever may change the record type; a published or withdrawn
+# record takes the right to publish it.
+OPEN_STATES = (DRAFT, IN_REVIEW)
+
+
+class TransitionNotAllowed(TrackerError):
+    """No such move between publication states exists."""
+
+
+class RoleNotAllowed(TrackerError):
+    """The move or edit exists, but this user's role may not make it."""
+
+
+class InvalidRecord(TrackerError):
+    """The values break a rule of the model; `errors` maps each field (or part) to messages."""
+
+    def __init__(self, errors: dict):
+        super().__init__("The record is not valid.")
+        self.errors = errors
+
+
+def field_errors(exc: DjangoValidationError) -> dict:
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.messages}
+    return {("non_field_errors" if k == NON_FIELD_ERRORS else k): v for k, v in errors.items()}
+
+
+def permission(record: Publishable | type[Publishable], action: str) -> str:
+    return f"{record._meta.app_label}.{action}_{record._meta.model_name}"
+
+
+def may_edit(user, record: Publishable) -> bool:
+    """Whether `user` may change this record's content (not only its state)."""
+    return permissions.may_edit(user, record)
+
+
+def allowed_statuses(user, record: Publishable) -> list[str]:
+    """The states `user` may leave the record in: its current one and those it may move to."""
+    current = record.status if record.pk else DRAFT
+    allowed = [current] if record.pk else []
+    for target, action in TRANSITIONS.get(current, {}).items():
+        if permissions.may(user, action, type(record)):
+            allowed.append(target)
+    if record.pk is None:
+        # A new record starts as a draft or in review; editors may publish it at once.
+        allowed = [DRAFT, IN_REVIEW] + (
+            [PUBLISHED] if permissions.may(user, permissions.PUBLISH, type(record)) else []
+        )
+    return [value for value in PublicationStatus.values if value in allowed]
+
+
+def check_transition(*, user, record: Publishable, old: str | None, new: str) -> None:
+    """Raise unless `user` may save `record`, that was in state `old` (None: new), in `new`."""
+    start = old or DRAFT
+    if old is not None and new == old:
+        return
+    if old is None and new in (DRAFT, IN_REVIEW):
+        return
+    action = TRANSITIONS.get(start, {}).get(new)
+    if action is None:
+        label = dict(PublicationStatus.choices)
+        raise TransitionNotAllowed(
+            f"A record cannot go from {label[start].lower()} to {label[new].lower()}; "
+            f"from {label[start].lower()} it can go to: "
+            + ", ".join(label[t].lower() for t in TRANSITIONS.get(start, {}))
+            + "."
+        )
+    # The type's permission: whether this record's content may be changed is check_edit's.
+    reason = permissions.refusal(user, action, type(record))
+    if reason:
+        raise RoleNotAllowed(reason)
+
+
+def check_edit(*, user, record: Publishable, old_status: str | None) -> None:
+    """Raise unless `user` may change the content of a record that was in `old_status`.
+
+    The rule is `detainees.domain.permissions`'; `record` still holds its stored values here.
+    """
+    if old_status is None or old_status in OPEN_STATES:
+        return
+    reason = permissions.refusal(user, permissions.CHANGE, record)
+    if reason:
+        raise RoleNotAllowed(reason)
+
+
+def check_confidential(*, user, record, values: dict) -> None:
+    """Raise unless `user` may give a source the `is_confidential` in `values` (if any)."""
+    if "is_confidential" not in values or not hasattr(record, "is_confidential"):
+        return
+    reason = permissions.confidential_refusal(user, record, values["is_confidential"])
+    if reason:
+        raise RoleNotAllowed(reason)
+
+
+@transaction.atomic
+def record_correction(*, record: Publishable, note: str, by) -> Correction:
+    """Note publicly that a published record was corrected; editors only."""
+    if not record.is_published:
+        raise TrackerError("Only a published record is corrected; drafts are simply edited.")
+    reason = permissions.refusal(by, permissions.CORRECT, record)
+    if reason:
+        raise RoleNotAllowed(reason)
+    if not note.strip():
+        raise TrackerError("Say publicly what was corrected.")
+    correction = Correction(record=record, note=note.strip(), corrected_by=by)
+    correction.full_clean()
+    correction.save()
+    return correction
+
+
+@transaction.atomic
+def save_record(
+    *,
+    record: Publishable,
+    values: dict,
+    parts: dict[str, list[dict]] | None = None,
+    by,
+    correction_note: str = "",
+    reason: str = "",
+) -> Publishable:
+    """Set `values` on `record` (new or not), replace the rows of each part, all or nothing.
+
+    `parts` maps a reverse relation (`names`, `people`) to the full list of rows it should hold:
+    the old rows are deleted and these created, so the order entered is kept. The state change
+    is checked against the user's role first; every row is validated as the admin would
+    (`full_clean`, constraints included) and the first invalid one undoes the whole write.
+    The history records `by` and `reason` for every row changed.
+    """
+    with acting(by, reason):
+        return _save_record(
+            record=record, values=values, parts=parts, by=by, correction_note=correction_note
+        )
+
+
+def _save_record(*, record, values, parts, by, correction_note):
+    old_status = record.status if record.pk else None
+    new_status = values.get("status", old_status or DRAFT)
+    check_edit(user=by, record=record, old_status=old_status)
+    check_transition(user=by, record=record, old=old_status, new=new_status)
+    check_confidential(user=by, record=record, values=values)
+    if correction_note and old_status != PUBLISHED:
+        raise InvalidRecord({"correction_note": ["Only a published record is corrected."]})
+    for name, value in values.items():
+        setattr(record, name, value)
+    if record.status == WITHDRAWN and not record.withdrawal_reason.strip():
+        # Also a database rule; said here so the answer names the field to fill in.
+        raise InvalidRecord(
+            {"withdrawal_reason": ["Give a public reason when withdrawing a record."]}
+        )
+    try:
+        record.full_clean()
+    except DjangoValidationError as exc:
+        raise InvalidRecord(field_errors(exc)) from exc
+    record.save()
+    for relation, rows in (parts or {}).items():
+        manager = getattr(record, relation)
+        manager.all().delete()
+        errors = {}  # by the row's position, as DRF gives a list's errors
+        for index, row in enumerate(rows):
+            part = manager.model(**{manager.field.name: record}, **row)
+            try:
+                part.full_clean()
+            except DjangoValidationError as exc:
+                errors[str(index)] = field_errors(exc)
+                continue
+            part.save()
+        if errors:
+            raise InvalidRecord({relation: errors})
+    if hasattr(record, "refresh_slug"):
+        record.refresh_slug()
+    if correction_note:
+        record_correction(record=record, note=correction_note, by=by)
+    return record
+
+
+@transaction.atomic
+def delete_record(*, record: Publishable, by, reason: str = "") -> None:
+    """Delete a record for good (its tombstone, if it was public, is left by the database)."""
+    reason = permissions.refusal(by, permissions.DELETE, record)
+    if reason:
+        raise RoleNotAllowed(reason)
+    with acting(by, reason):
+        record.delete()
