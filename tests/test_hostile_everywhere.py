@@ -87,14 +87,22 @@ def path_of(name: str, pattern, records) -> str:
 
 
 def send(client, path: str, param: str, raw_value: str):
-    started = time.perf_counter()
-    response = client.get(f"{path}?{urllib.parse.quote(param)}={raw_value}")
-    if response.streaming:
-        b"".join(response.streaming_content)
-    took = time.perf_counter() - started
+    response, took = _timed_get(client, f"{path}?{urllib.parse.quote(param)}={raw_value}")
+    if took > BOUND:
+        # A runaway is slow every time; a busy machine's pause is not: the faster of two counts.
+        response, again = _timed_get(client, f"{path}?{urllib.parse.quote(param)}={raw_value}")
+        took = min(took, again)
     REQUESTS["sent"] += 1
     REQUESTS["slowest"] = max(REQUESTS["slowest"], took)
     return response, took
+
+
+def _timed_get(client, url: str):
+    started = time.perf_counter()
+    response = client.get(url)
+    if response.streaming:
+        b"".join(response.streaming_content)
+    return response, time.perf_counter() - started
 
 
 def test_the_routes_cover_the_site_and_the_api():
