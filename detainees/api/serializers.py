@@ -20,6 +20,7 @@ from detainees.domain.models import (
     ReleaseBatch,
     Source,
 )
+from detainees.read.person import person_record, public_citations
 
 
 class FuzzyDateField(serializers.Field):
@@ -105,14 +106,14 @@ def citation_rows(citations) -> list[dict]:
 class PublicCitations(serializers.Field):
     """Citations whose source is published and not confidential."""
 
+    citation_serializer = CitationSerializer  # what each item is, for the schema
+
     def __init__(self, **kwargs):
         kwargs["source"] = "*"
         kwargs["read_only"] = True
         super().__init__(**kwargs)
 
     def to_representation(self, obj):
-        from detainees.read.pages import public_citations
-
         return citation_rows(public_citations(obj))
 
 
@@ -356,14 +357,15 @@ class CorrectionSerializer(serializers.ModelSerializer):
 
 
 class PersonDetailSerializer(serializers.ModelSerializer):
-    """Everything the person page shows, in one response."""
+    """Everything the person page shows, in one response: the person's record
+    (`detainees.read.person.person_record`), as the page reads it."""
 
     id = serializers.UUIDField(source="public_id")
     name = serializers.CharField(source="display_name")
     names = serializers.SerializerMethodField()
     nationalities = serializers.SerializerMethodField()
     birth = FuzzyDateField("birth")
-    status_line = serializers.CharField()
+    status_line = serializers.SerializerMethodField()
     affiliations = AffiliationSerializer(many=True)
     timeline = serializers.SerializerMethodField()
     batches = BatchMembershipSerializer(source="batch_memberships", many=True)
@@ -391,38 +393,42 @@ class PersonDetailSerializer(serializers.ModelSerializer):
             "updated",
         )
 
+    def to_representation(self, obj):
+        # The record the fields below read, built once per person (a serializer serves a
+        # whole list of people in turn, so it is kept for the one being written).
+        self._record = person_record(obj)
+        return super().to_representation(obj)
+
+    def get_status_line(self, obj) -> str:
+        return self._record.status_line
+
     @extend_schema_field(schema.PERSON_NAMES)
     def get_names(self, obj) -> list[dict]:
         return [
             {"name": n.name, "kind": n.kind, "is_primary": n.is_primary, "language": n.language}
-            for n in obj.names.all()
+            for n in self._record.names
         ]
 
     @extend_schema_field(schema.NATIONALITIES)
     def get_nationalities(self, obj) -> list[dict]:
-        from detainees.read.pages import public_citations
-
         return [
             {
-                "country": n.country.code,
-                "claim_status": n.claim_status,
-                "citations": citation_rows(public_citations(n)),
+                "country": fact.obj.country.code,
+                "claim_status": fact.obj.claim_status,
+                "citations": citation_rows(fact.citations),
             }
-            for n in obj.nationalities.all()
+            for fact in self._record.nationalities
         ]
 
     @extend_schema_field(schema.TIMELINE)
     def get_timeline(self, obj) -> list[dict]:
-        from detainees.read.timeline import custodians, sort_key
-
-        events = sorted((role.event for role in obj.subject_roles), key=sort_key)
         # One event serializer for the whole timeline (and, in an export, for every person).
         if not hasattr(self, "_event_serializer"):
             self._event_serializer = EventSerializer()
         rows = []
-        for event in events:
-            row = self._event_serializer.to_representation(event)
-            if event.kind == Event.Kind.CUSTODY:
+        for fact in self._record.timeline:
+            row = self._event_serializer.to_representation(fact.obj)
+            if fact.obj.kind == Event.Kind.CUSTODY:
                 row["custodians"] = [
                     {
                         "id": str(span.organization.public_id),
@@ -431,7 +437,7 @@ class PersonDetailSerializer(serializers.ModelSerializer):
                         "end": span.end,
                         "via_facility": span.via_facility,
                     }
-                    for span in custodians(event)
+                    for span in fact.custodians
                 ]
             rows.append(row)
         return rows
