@@ -8,7 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from detainees.domain.models import EventOrganization, PublicationStatus
-from detainees.read.pages import RELATED_PER_BATCH, SECTION_PAGE_SIZE
+from detainees.read.pages import SECTION_PAGE_SIZE
+from detainees.read.person import RELATED_PER_BATCH
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

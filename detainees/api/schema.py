@@ -22,6 +22,7 @@ from detainees.domain.models import (
     Nationality,
     PersonName,
 )
+from detainees.read.filters import FacetFilter, FuzzyBoundFilter
 
 # --- Shapes -------------------------------------------------------------------------------------
 
@@ -219,9 +220,9 @@ class PublicCitationsExtension(OpenApiSerializerFieldExtension):
     target_class = "detainees.api.serializers.PublicCitations"
 
     def map_serializer_field(self, auto_schema, direction):
-        from detainees.api.serializers import CitationSerializer
-
-        citation = auto_schema.resolve_serializer(CitationSerializer, direction)
+        # The field names its serializer, so this module needs no import of the serializers
+        # (which import the shapes above).
+        citation = auto_schema.resolve_serializer(self.target.citation_serializer, direction)
         return build_array_type(citation.ref)
 
 
@@ -259,8 +260,6 @@ class FilterSetExtension(DjangoFilterExtension):
         return parameters
 
     def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
-        from detainees.read.filters import FacetFilter, FuzzyBoundFilter
-
         if isinstance(filter_field, FacetFilter):
             return [facet_parameter(field_name, filter_field)]
         if isinstance(filter_field, FuzzyBoundFilter):

@@ -20,6 +20,8 @@ from detainees.domain.models import (
     ReleaseBatch,
     Source,
 )
+from detainees.read.person import person_record, public_citations
+from detainees.read.rows import EVENT_ROW, PERSON_ROW, nationality_codes, other_names, person_row
 
 
 class FuzzyDateField(serializers.Field):
@@ -105,14 +107,14 @@ def citation_rows(citations) -> list[dict]:
 class PublicCitations(serializers.Field):
     """Citations whose source is published and not confidential."""
 
+    citation_serializer = CitationSerializer  # what each item is, for the schema
+
     def __init__(self, **kwargs):
         kwargs["source"] = "*"
         kwargs["read_only"] = True
         super().__init__(**kwargs)
 
     def to_representation(self, obj):
-        from detainees.read.pages import public_citations
-
         return citation_rows(public_citations(obj))
 
 
@@ -197,33 +199,7 @@ class EventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Event
-        fields = (
-            "id",
-            "kind",
-            "summary",
-            "description",
-            "date",
-            "end_date",
-            "place",
-            "facility",
-            "from_facility",
-            "operation",
-            "unnamed_count",
-            "unnamed_description",
-            "custody_end_reason",
-            "release_kind",
-            "batch",
-            "reengagement",
-            "role",
-            "strength_estimate",
-            "strength_note",
-            "claim_status",
-            "people",
-            "organizations",
-            "citations",
-            "created",
-            "updated",
-        )
+        fields = EVENT_ROW.names  # the events list's row (detainees.read.rows)
 
     @extend_schema_field(schema.EVENT_PEOPLE)
     def get_people(self, obj) -> list[dict]:
@@ -253,10 +229,6 @@ class EventSerializer(serializers.ModelSerializer):
         ]
 
 
-def _iso(day):
-    return None if day is None else day.isoformat()
-
-
 @extend_schema_serializer(component_name="PersonSummary")
 class PersonListSerializer(serializers.ModelSerializer):
     """One flat row per person: what the list and its CSV show."""
@@ -273,46 +245,20 @@ class PersonListSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Person
-        fields = (
-            "id",
-            "slug",
-            "name",
-            "other_names",
-            "nationalities",
-            "current_status",
-            "first_capture",
-            "first_capture_earliest",
-            "last_release",
-            "last_release_earliest",
-            "created",
-            "updated",
-        )
+        fields = PERSON_ROW.names  # the people list's row (detainees.read.rows)
 
     def to_representation(self, obj):
-        # What the fields above give, written directly: a list page holds 50 to 500 rows, and
-        # DRF's per-field machinery cost several times the page's queries
+        # The row as the spec builds it, not through the fields above: a list page holds 50 to
+        # 500 rows, and DRF's per-field machinery cost several times the page's queries
         # (tests/test_api.py compares the two).
-        return {
-            "id": str(obj.public_id),
-            "slug": obj.slug,
-            "name": obj.sort_name,
-            "other_names": self.get_other_names(obj),
-            "nationalities": self.get_nationalities(obj),
-            "current_status": obj.current_status,
-            "first_capture": obj.first_capture_date,
-            "first_capture_earliest": _iso(obj.first_capture),
-            "last_release": obj.last_release_date,
-            "last_release_earliest": _iso(obj.last_release),
-            "created": self.fields["created"].to_representation(obj.created),
-            "updated": self.fields["updated"].to_representation(obj.updated),
-        }
+        return person_row(obj)
 
     def get_other_names(self, obj) -> list[str]:
-        return [n.name for n in obj.names.all() if not n.is_primary]
+        return other_names(obj)
 
     @extend_schema_field(schema.COUNTRY_CODES)
     def get_nationalities(self, obj) -> list[str]:
-        return [n.country.code for n in obj.nationalities.all()]
+        return nationality_codes(obj)
 
 
 class AffiliationSerializer(serializers.ModelSerializer):
@@ -356,14 +302,15 @@ class CorrectionSerializer(serializers.ModelSerializer):
 
 
 class PersonDetailSerializer(serializers.ModelSerializer):
-    """Everything the person page shows, in one response."""
+    """Everything the person page shows, in one response: the person's record
+    (`detainees.read.person.person_record`), as the page reads it."""
 
     id = serializers.UUIDField(source="public_id")
     name = serializers.CharField(source="display_name")
     names = serializers.SerializerMethodField()
     nationalities = serializers.SerializerMethodField()
     birth = FuzzyDateField("birth")
-    status_line = serializers.CharField()
+    status_line = serializers.SerializerMethodField()
     affiliations = AffiliationSerializer(many=True)
     timeline = serializers.SerializerMethodField()
     batches = BatchMembershipSerializer(source="batch_memberships", many=True)
@@ -391,38 +338,42 @@ class PersonDetailSerializer(serializers.ModelSerializer):
             "updated",
         )
 
+    def to_representation(self, obj):
+        # The record the fields below read, built once per person (a serializer serves a
+        # whole list of people in turn, so it is kept for the one being written).
+        self._record = person_record(obj)
+        return super().to_representation(obj)
+
+    def get_status_line(self, obj) -> str:
+        return self._record.status_line
+
     @extend_schema_field(schema.PERSON_NAMES)
     def get_names(self, obj) -> list[dict]:
         return [
             {"name": n.name, "kind": n.kind, "is_primary": n.is_primary, "language": n.language}
-            for n in obj.names.all()
+            for n in self._record.names
         ]
 
     @extend_schema_field(schema.NATIONALITIES)
     def get_nationalities(self, obj) -> list[dict]:
-        from detainees.read.pages import public_citations
-
         return [
             {
-                "country": n.country.code,
-                "claim_status": n.claim_status,
-                "citations": citation_rows(public_citations(n)),
+                "country": fact.obj.country.code,
+                "claim_status": fact.obj.claim_status,
+                "citations": citation_rows(fact.citations),
             }
-            for n in obj.nationalities.all()
+            for fact in self._record.nationalities
         ]
 
     @extend_schema_field(schema.TIMELINE)
     def get_timeline(self, obj) -> list[dict]:
-        from detainees.read.timeline import custodians, sort_key
-
-        events = sorted((role.event for role in obj.subject_roles), key=sort_key)
         # One event serializer for the whole timeline (and, in an export, for every person).
         if not hasattr(self, "_event_serializer"):
             self._event_serializer = EventSerializer()
         rows = []
-        for event in events:
-            row = self._event_serializer.to_representation(event)
-            if event.kind == Event.Kind.CUSTODY:
+        for fact in self._record.timeline:
+            row = self._event_serializer.to_representation(fact.obj)
+            if fact.obj.kind == Event.Kind.CUSTODY:
                 row["custodians"] = [
                     {
                         "id": str(span.organization.public_id),
@@ -431,7 +382,7 @@ class PersonDetailSerializer(serializers.ModelSerializer):
                         "end": span.end,
                         "via_facility": span.via_facility,
                     }
-                    for span in custodians(event)
+                    for span in fact.custodians
                 ]
             rows.append(row)
         return rows

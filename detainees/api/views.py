@@ -48,7 +48,7 @@ from detainees.read.filters import (
     people_for_listing,
     person_facet_counts,
 )
-from detainees.read.pages import person_page_queryset
+from detainees.read.person import person_queryset
 from detainees.read.withdrawn import withdrawal
 from detainees.web.params import MAX_SEARCH_LENGTH
 
@@ -178,7 +178,7 @@ class PersonViewSet(FacetCountsMixin, WritableViewSet):
 
     def detail_queryset(self, *, public=True):
         # The API's person has its batches, not their other members.
-        return person_page_queryset(published_only=public, batch_members=False)
+        return person_queryset(published_only=public, batch_members=False)
 
     def list_queryset(self):
         return people_for_listing().prefetch_related("names")

@@ -682,12 +682,23 @@ class EventFacetFilterSet(django_filters.FilterSet):
 
 
 def events_for_listing():
-    """What a row of the events list shows: place with its province, organizations, sources."""
+    """Public events as every list of events shows them (the events page and the lists on a
+    record's page): the place with its province, the facility, the public subjects with their
+    names (`public_subjects`), organizations and sources; undated first, then by date."""
     sources = Source.objects.public()
     return (
         public_events()
-        .select_related("place__parent__parent")
+        .select_related("place__parent__parent", "facility")
         .prefetch_related(
+            models.Prefetch(
+                "people",
+                queryset=EventPerson.objects.filter(
+                    Person.public_q("person__"), role=EventPerson.Role.SUBJECT
+                )
+                .select_related("person")
+                .prefetch_related("person__names"),
+                to_attr="public_subjects",
+            ),
             models.Prefetch(
                 "organizations",
                 queryset=EventOrganization.objects.filter(
@@ -702,4 +713,5 @@ def events_for_listing():
                 .order_by("source_id", "pk"),
             ),
         )
+        .order_by(F("date_earliest").asc(nulls_first=True), "order_hint", "pk")
     )

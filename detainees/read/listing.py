@@ -20,14 +20,35 @@ class CurrentStatus(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
-STATUS_EVENT_KINDS = [
-    Event.Kind.CAPTURE,
-    Event.Kind.CUSTODY,
-    Event.Kind.TRANSFER,
-    Event.Kind.RELEASE,
-    Event.Kind.ESCAPE,
-    Event.Kind.DEATH,
-]
+# The one status derivation: the status a person is in after each kind of event, and after a
+# custody episode by how it ended. `status_of_event` (SQL, for the stored list) and
+# `status_after` (Python, for records the SQL cannot read) are both built from these tables,
+# and tests/test_status_equality.py holds them equal.
+STATUS_AFTER_KIND = {
+    Event.Kind.CAPTURE: CurrentStatus.IN_CUSTODY,
+    Event.Kind.TRANSFER: CurrentStatus.TRANSFERRED,
+    Event.Kind.RELEASE: CurrentStatus.RELEASED,
+    Event.Kind.ESCAPE: CurrentStatus.ESCAPED,
+    Event.Kind.DEATH: CurrentStatus.DECEASED,
+}
+# An episode that ended for a reason the sources do not give leaves the status unknown: the
+# person is no longer known to be held, nor known to be released, to have escaped or died.
+STATUS_AFTER_CUSTODY_END = {
+    "": CurrentStatus.IN_CUSTODY,
+    Event.CustodyEnd.RELEASE: CurrentStatus.RELEASED,
+    Event.CustodyEnd.ESCAPE: CurrentStatus.ESCAPED,
+    Event.CustodyEnd.TRANSFER: CurrentStatus.TRANSFERRED,
+    Event.CustodyEnd.DEATH: CurrentStatus.DECEASED,
+    Event.CustodyEnd.UNKNOWN: CurrentStatus.UNKNOWN,
+}
+STATUS_EVENT_KINDS = [*STATUS_AFTER_KIND, Event.Kind.CUSTODY]
+
+
+def status_after(event: Event) -> str | None:
+    """The status a person is in after `event`, or None for an event that changes none."""
+    if event.kind == Event.Kind.CUSTODY:
+        return STATUS_AFTER_CUSTODY_END.get(event.custody_end_reason, CurrentStatus.UNKNOWN)
+    return STATUS_AFTER_KIND.get(event.kind)
 
 
 def own_events(kinds=None):
@@ -41,26 +62,32 @@ def own_events(kinds=None):
 
 
 def status_of_event():
-    """The status a person is in after an event (custody episodes by how they ended)."""
+    """`status_after` in SQL, for the event of an EventPerson row."""
     return Case(
-        When(event__kind=Event.Kind.CAPTURE, then=Value(CurrentStatus.IN_CUSTODY)),
-        When(event__kind=Event.Kind.TRANSFER, then=Value(CurrentStatus.TRANSFERRED)),
-        When(event__kind=Event.Kind.RELEASE, then=Value(CurrentStatus.RELEASED)),
-        When(event__kind=Event.Kind.ESCAPE, then=Value(CurrentStatus.ESCAPED)),
-        When(event__kind=Event.Kind.DEATH, then=Value(CurrentStatus.DECEASED)),
-        When(event__custody_end_reason="", then=Value(CurrentStatus.IN_CUSTODY)),
-        When(
-            event__custody_end_reason=Event.CustodyEnd.RELEASE, then=Value(CurrentStatus.RELEASED)
+        *(When(event__kind=kind, then=Value(status)) for kind, status in STATUS_AFTER_KIND.items()),
+        *(
+            When(event__kind=Event.Kind.CUSTODY, event__custody_end_reason=end, then=Value(status))
+            for end, status in STATUS_AFTER_CUSTODY_END.items()
         ),
-        When(event__custody_end_reason=Event.CustodyEnd.ESCAPE, then=Value(CurrentStatus.ESCAPED)),
-        When(
-            event__custody_end_reason=Event.CustodyEnd.TRANSFER,
-            then=Value(CurrentStatus.TRANSFERRED),
-        ),
-        When(event__custody_end_reason=Event.CustodyEnd.DEATH, then=Value(CurrentStatus.DECEASED)),
         default=Value(CurrentStatus.UNKNOWN),
         output_field=models.CharField(),
     )
+
+
+def current_status():
+    """The person's (OuterRef("pk")) status after the last status-changing public event, in
+    timeline order (`detainees.read.timeline.sort_key`), or unknown."""
+    last = (
+        own_events(STATUS_EVENT_KINDS)
+        .annotate(after=status_of_event())
+        .order_by(
+            F("event__date_earliest").desc(nulls_last=True),
+            F("event__date_latest").desc(nulls_first=True),
+            "-event__order_hint",
+            "-event__pk",
+        )
+    )
+    return Coalesce(Subquery(last.values("after")[:1]), Value(CurrentStatus.UNKNOWN))
 
 
 def annotate_listing(queryset):
@@ -72,22 +99,11 @@ def annotate_listing(queryset):
     releases = own_events([Event.Kind.RELEASE]).order_by(
         F("event__date_earliest").desc(nulls_last=True)
     )
-    # Timeline order reversed: the last status-changing event decides (as status_line does).
-    last = (
-        own_events(STATUS_EVENT_KINDS)
-        .annotate(after=status_of_event())
-        .order_by(
-            F("event__date_earliest").desc(nulls_last=True),
-            F("event__date_latest").desc(nulls_first=True),
-            "-event__order_hint",
-            "-event__pk",
-        )
-    )
     return queryset.annotate(
         sort_name=Coalesce(Subquery(primary.values("name")[:1]), Value("")),
         first_capture=Subquery(captures.values("event__date_earliest")[:1]),
         first_capture_date=Subquery(captures.values("event__date")[:1]),
         last_release=Subquery(releases.values("event__date_earliest")[:1]),
         last_release_date=Subquery(releases.values("event__date")[:1]),
-        current_status=Coalesce(Subquery(last.values("after")[:1]), Value(CurrentStatus.UNKNOWN)),
+        current_status=current_status(),
     )

@@ -10,8 +10,16 @@ from datetime import date
 from detainees.domain.fuzzydates import FuzzyDate, FuzzyDateError, humanize
 from detainees.domain.models import ClaimStatus, Event, EventOrganization, EventPerson
 from detainees.read.consistency import consistency_warnings, subject_events
+from detainees.read.listing import CurrentStatus, status_after
 
-__all__ = ["consistency_warnings", "timeline", "status_line", "custodians", "custodian_on"]
+__all__ = [
+    "consistency_warnings",
+    "timeline",
+    "status_line",
+    "current_status",
+    "custodians",
+    "custodian_on",
+]
 
 
 @dataclass
@@ -148,22 +156,6 @@ def timeline(person) -> list[TimelineEntry]:
     return [TimelineEntry(e, custodians(e) if e.kind == Event.Kind.CUSTODY else []) for e in events]
 
 
-STATUS_BY_KIND = {
-    Event.Kind.CAPTURE: "In custody",
-    Event.Kind.TRANSFER: "Transferred",
-    Event.Kind.RELEASE: "Released",
-    Event.Kind.ESCAPE: "Escaped",
-    Event.Kind.DEATH: "Deceased",
-}
-STATUS_BY_CUSTODY_END = {
-    Event.CustodyEnd.RELEASE: "Released",
-    Event.CustodyEnd.TRANSFER: "Transferred",
-    Event.CustodyEnd.ESCAPE: "Escaped",
-    Event.CustodyEnd.DEATH: "Deceased",
-    Event.CustodyEnd.UNKNOWN: "Custody ended",
-}
-
-
 def ordered_by_text(event: Event) -> str:
     people = [
         f"{p.person} ({p.capacity})" if p.capacity else str(p.person)
@@ -177,29 +169,66 @@ def date_text(edtf: str) -> str:
     return humanize(edtf) if edtf else "date unknown"
 
 
-def status_line(person) -> str:
-    """'Released (date unknown, ordered by ...); re-engaged, confirmed 2014'."""
-    entries = [e for e in timeline(person) if e.event.claim_status != ClaimStatus.RETRACTED]
-    status = "Status unknown"
-    for entry in entries:
+def deciding_event(person) -> Event | None:
+    """The last event on the person's timeline that changes their status (retracted ones left
+    out), the event `current_status` in SQL picks; None when there is none."""
+    found = None
+    for entry in timeline(person):
         event = entry.event
-        if event.kind == Event.Kind.CUSTODY:
-            if event.custody_end_reason:
-                label = STATUS_BY_CUSTODY_END[event.custody_end_reason]
-                status = f"{label} ({date_text(event.end_date)})"
-            else:
-                held = f", held by {entry.custodians[-1].organization}" if entry.custodians else ""
-                status = f"In custody since {date_text(event.date)}{held}"
-        elif event.kind in STATUS_BY_KIND:
-            details = [date_text(event.date)]
-            if event.kind == Event.Kind.RELEASE and ordered_by_text(event):
-                details.append(ordered_by_text(event))
-            if event.kind == Event.Kind.CAPTURE:
-                forces = event.organizations_in(EventOrganization.Role.CAPTURING_FORCE)
-                details.append("captured by " + " and ".join(map(str, forces))) if forces else None
-            status = f"{STATUS_BY_KIND[event.kind]} ({', '.join(details)})"
-    reengaged = [e.event for e in entries if e.event.kind == Event.Kind.REENGAGEMENT]
+        if event.claim_status != ClaimStatus.RETRACTED and status_after(event) is not None:
+            found = entry
+    return found
+
+
+def current_status(person) -> str:
+    """The person's CurrentStatus code, derived from the events read here.
+
+    The lists and the person page read it from SQL (`detainees.read.listing.current_status`);
+    this twin serves what the SQL cannot read: unsaved records, and the admin's view of a person
+    with draft events. tests/test_status_equality.py holds the two equal.
+    """
+    entry = deciding_event(person)
+    return CurrentStatus.UNKNOWN if entry is None else status_after(entry.event)
+
+
+def status_line(person) -> str:
+    """'Released (date unknown, ordered by ...); re-engaged, confirmed 2014'.
+
+    The status is the SQL one when the person was read with it (`current_status` annotated),
+    else derived here; the details come from the event that decided it.
+    """
+    entry = deciding_event(person)
+    status = getattr(person, "current_status", None)
+    if status is None:
+        status = CurrentStatus.UNKNOWN if entry is None else status_after(entry.event)
+    label = CurrentStatus(status).label
+    if entry is None:
+        line = "Status unknown"
+    elif entry.event.kind == Event.Kind.CUSTODY:
+        event = entry.event
+        if not event.custody_end_reason:
+            held = f", held by {entry.custodians[-1].organization}" if entry.custodians else ""
+            line = f"{label} since {date_text(event.date)}{held}"
+        elif status == CurrentStatus.UNKNOWN:
+            line = f"Status unknown (custody ended {date_text(event.end_date)})"
+        else:
+            line = f"{label} ({date_text(event.end_date)})"
+    else:
+        event = entry.event
+        details = [date_text(event.date)]
+        if event.kind == Event.Kind.RELEASE and ordered_by_text(event):
+            details.append(ordered_by_text(event))
+        if event.kind == Event.Kind.CAPTURE:
+            forces = event.organizations_in(EventOrganization.Role.CAPTURING_FORCE)
+            if forces:
+                details.append("captured by " + " and ".join(map(str, forces)))
+        line = f"{label} ({', '.join(details)})"
+    reengaged = [
+        e.event
+        for e in timeline(person)
+        if e.event.kind == Event.Kind.REENGAGEMENT and e.event.claim_status != ClaimStatus.RETRACTED
+    ]
     if reengaged:
         last = reengaged[-1]
-        status += f"; re-engaged, {last.get_reengagement_display().lower()} {date_text(last.date)}"
-    return status
+        line += f"; re-engaged, {last.get_reengagement_display().lower()} {date_text(last.date)}"
+    return line

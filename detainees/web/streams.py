@@ -1,12 +1,12 @@
 """Whole lists as CSV, streamed in constant memory: `/people.csv` and `/events.csv`.
 
-A row is the API's list row flattened, as `detainees.api.renderers.CSVRenderer` writes it: the
-serializer's fields are the columns, in its order. Building a DRF serializer's output for each
-of a million rows costs far more than reading them, so the rows are built here from plain
-`values_list()` tuples instead. Scalar cells still go through the serializer's own field
-(`to_representation`), so dates, timestamps and ids read exactly as in the API; the fields
-made of related records (names, people, organizations, citations) are read CHUNK_SIZE rows at
-a time, one query per relation, with the same public-only conditions as the serializers.
+A row is the list's row (`detainees.read.rows`: PERSON_ROW, EVENT_ROW) flattened, as the API's
+`detainees.api.renderers.CSVRenderer` writes it: the spec's columns, in its order. Building a
+DRF serializer's output for each of a million rows costs far more than reading them, so the rows
+are built here from plain `values_list()` tuples instead. Scalar cells go through the spec's
+`formatter`, as the API's rows do, so dates, timestamps and ids read exactly as in the API; the
+columns made of related records (names, people, organizations, citations) are read CHUNK_SIZE
+rows at a time, one query per relation, with the same public-only conditions as the serializers.
 
 The main query runs on a server-side cursor; memory holds one chunk, and the number of queries
 grows with the number of chunks, never with the number of rows. Tests compare every row with
@@ -17,14 +17,9 @@ import csv
 from collections import defaultdict
 from itertools import islice
 
-from django.conf import settings
 from django.db.models import Count, F, Lookup, TextField, Value
 from django.http import StreamingHttpResponse
-from django.utils import timezone
-from rest_framework import ISO_8601, serializers
-from rest_framework.settings import api_settings
 
-from detainees.api.serializers import EventSerializer, PersonListSerializer
 from detainees.domain.models import (
     Citation,
     EventOrganization,
@@ -38,6 +33,7 @@ from detainees.domain.models import (
     Source,
 )
 from detainees.read.csvcells import csv_cell
+from detainees.read.rows import EVENT_ROW, FUZZY, LIST, PERSON_ROW, REF, formatter
 from tracker.streaming import download
 
 PUBLISHED = PublicationStatus.PUBLISHED
@@ -75,27 +71,6 @@ def among(column: str, ids):
     return AnyOf(F(column), Value(array, output_field=TextField()))
 
 
-def formatter(field):
-    """The serializer field's to_representation, or for a timestamp the same text made faster
-    (DRF looks the current time zone up again for every value)."""
-    output = getattr(field, "format", api_settings.DATETIME_FORMAT)
-    if (
-        isinstance(field, serializers.DateTimeField)
-        and not hasattr(field, "timezone")
-        and isinstance(output, str)
-        and output.lower() == ISO_8601
-        and settings.USE_TZ
-    ):
-        zone = timezone.get_current_timezone()
-
-        def iso(value):
-            text = value.astimezone(zone).isoformat()
-            return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-        return iso
-    return field.to_representation
-
-
 def csv_response(lines, filename: str) -> StreamingHttpResponse:
     """Streamed, started (the first rows are read before the status is sent) and no-store."""
     return download(lines, content_type="text/csv; charset=utf-8", filename=filename)
@@ -123,30 +98,18 @@ def write_lines(columns: list[str], rows):
 
 # --- People ----------------------------------------------------------------------------------
 
-# PersonListSerializer's scalar fields and the column (or annotation) each reads.
-PERSON_SCALARS = {
-    "id": "public_id",
-    "slug": "slug",
-    "name": "sort_name",
-    "current_status": "current_status",
-    "first_capture": "first_capture_date",
-    "first_capture_earliest": "first_capture",
-    "last_release": "last_release_date",
-    "last_release_earliest": "last_release",
-    "created": "created",
-    "updated": "updated",
-}
+# The people row's columns read from the row itself, and those made of its names.
+PERSON_SCALARS = [c for c in PERSON_ROW.columns if c.is_scalar]
 PERSON_LISTS = ("other_names", "nationalities")
+assert {c.name for c in PERSON_ROW.columns if c.type == LIST} == set(PERSON_LISTS)
 
 
 def person_rows(queryset):
     """People of `queryset` (annotated by annotate_listing, in its order) as CSV rows."""
-    fields = PersonListSerializer().fields
-    columns = list(fields)
-    sources = ["pk", *PERSON_SCALARS.values()]
+    columns = list(PERSON_ROW.names)
+    sources = ["pk", *(c.source for c in PERSON_SCALARS)]
     scalars = [
-        (columns.index(c), formatter(fields[c]), sources.index(s))
-        for c, s in PERSON_SCALARS.items()
+        (columns.index(c.name), formatter(c), sources.index(c.source)) for c in PERSON_SCALARS
     ]
     names_at, nationalities_at = (columns.index(c) for c in PERSON_LISTS)
     values = queryset.prefetch_related(None).values_list(*sources)
@@ -179,34 +142,16 @@ def person_rows(queryset):
 
 
 def people_csv(queryset, order) -> StreamingHttpResponse:
-    columns = list(PersonListSerializer().fields)
+    columns = list(PERSON_ROW.names)
     rows = person_rows(queryset.order_by(*order))
     return csv_response(write_lines(columns, rows), "people.csv")
 
 
 # --- Events ----------------------------------------------------------------------------------
 
-# EventSerializer's scalar fields: each reads the model field of the same name (id: public_id).
-EVENT_SCALARS = (
-    "id",
-    "kind",
-    "summary",
-    "description",
-    "operation",
-    "unnamed_count",
-    "unnamed_description",
-    "custody_end_reason",
-    "release_kind",
-    "reengagement",
-    "role",
-    "strength_estimate",
-    "strength_note",
-    "claim_status",
-    "created",
-    "updated",
-)
-# Fuzzy dates: the CSV gives their EDTF text.
-EVENT_DATES = ("date", "end_date")
+# The events row's columns read from the row itself; fuzzy dates, whose CSV cell is the EDTF.
+EVENT_SCALARS = [c for c in EVENT_ROW.columns if c.is_scalar]
+EVENT_DATES = tuple(c.name for c in EVENT_ROW.columns if c.type == FUZZY)
 
 
 # Links (the `Ref` serializer): a published record's name (its __str__), else its id; an
@@ -217,6 +162,9 @@ EVENT_REFS = {
     "from_facility": ("name",),
     "batch": ("title",),
 }
+
+
+assert set(EVENT_REFS) == {c.name for c in EVENT_ROW.columns if c.type == REF}
 
 
 def ref_labels() -> dict:
@@ -232,17 +180,13 @@ def ref_labels() -> dict:
 
 
 def event_rows(queryset):
-    """Events of `queryset`, in its order, as CSV rows with EventSerializer's columns."""
-    fields = EventSerializer().fields
-    columns = list(fields)
-    sources = ["pk", *("public_id" if c == "id" else c for c in EVENT_SCALARS), *EVENT_DATES]
+    """Events of `queryset`, in its order, as CSV rows with EVENT_ROW's columns."""
+    columns = list(EVENT_ROW.names)
+    sources = ["pk", *(c.source for c in EVENT_SCALARS), *EVENT_DATES]
     for ref, names in EVENT_REFS.items():
         sources += [f"{ref}__status", f"{ref}__public_id", *(f"{ref}__{n}" for n in names)]
     at = {source: i for i, source in enumerate(sources)}
-    scalars = [
-        (columns.index(c), formatter(fields[c]), at["public_id" if c == "id" else c])
-        for c in EVENT_SCALARS
-    ]
+    scalars = [(columns.index(c.name), formatter(c), at[c.source]) for c in EVENT_SCALARS]
     dates = [(columns.index(c), at[c]) for c in EVENT_DATES]
     refs = [
         (
@@ -316,6 +260,6 @@ def event_people(event_ids) -> dict[int, list[str]]:
 
 
 def events_csv(queryset, order) -> StreamingHttpResponse:
-    columns = list(EventSerializer().fields)
+    columns = list(EVENT_ROW.names)
     rows = event_rows(queryset.order_by(*order))
     return csv_response(write_lines(columns, rows), "events.csv")

@@ -34,12 +34,11 @@ from detainees.read.pages import (
     batch_page,
     facility_page,
     organization_page,
-    person_page,
-    person_page_queryset,
     place_page,
     source_page,
 )
 from detainees.read.pagination import BadCursor, keyset_page
+from detainees.read.person import person_page, person_queryset
 from detainees.read.withdrawn import Gone, published_or_gone
 from detainees.web.badrequest import bad_request
 from detainees.web.params import MAX_SEARCH_LENGTH, too_long
@@ -217,7 +216,7 @@ def figures_view(request):
 @answers_gone
 def person_detail(request, slug):
     try:
-        person = published_or_gone(person_page_queryset(), slug=slug)
+        person = published_or_gone(person_queryset(), slug=slug)
     except Http404:
         merged_into = PersonRedirect.objects.public_target(old_slug=slug)
         if merged_into is None:

@@ -9,7 +9,7 @@ column specification in the README (`manage.py export --spec` prints it; a test 
 they agree).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.db import models
 from django_countries import countries
@@ -18,7 +18,6 @@ from detainees.domain.models import (
     Affiliation,
     BatchMembership,
     Citation,
-    ClaimStatus,
     Event,
     EventOrganization,
     EventPerson,
@@ -34,6 +33,7 @@ from detainees.domain.models import (
     Source,
 )
 from detainees.domain.models.sources import CITED_FACTS
+from detainees.read.rows import field_choices
 
 # Column types, and the Frictionless type each is declared as.
 ID, REF, TEXT, ENUM, COUNTRY, EDTF = "id", "ref", "text", "enum", "country", "edtf"
@@ -59,7 +59,7 @@ class Column:
     description: str
     required: bool = False
     ref: str = ""  # the table an id in this column names
-    choices: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()  # an enum's: filled from the model field (Table)
     # Import-only columns (private fields) are never written to an export.
     exported: bool = True
     minimum: int | None = None
@@ -86,6 +86,16 @@ class Table:
     exactly_one_of: tuple[str, ...] = ()
     extra_filter: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        # An enum column's values are its model field's choices, read from the model as the
+        # list rows read them (detainees.read.rows), so a choice added to the model reaches
+        # the schema, the importer and the README without being restated here.
+        columns = tuple(
+            replace(c, choices=field_choices(self.model, c.field)) if c.type == ENUM else c
+            for c in self.columns
+        )
+        object.__setattr__(self, "columns", columns)
+
     @property
     def publishable(self) -> bool:
         return any(f.name == "status" for f in self.model._meta.concrete_fields)
@@ -99,10 +109,6 @@ class Table:
 
     def refs(self) -> list[Column]:
         return [c for c in self.columns if c.type == REF]
-
-
-def _choices(choices) -> tuple[str, ...]:
-    return tuple(choices.values)
 
 
 def id_column(what: str) -> Column:
@@ -123,7 +129,6 @@ def claim_status() -> Column:
         "claim_status",
         ENUM,
         "How sure the record is of the fact. Empty: reported.",
-        choices=_choices(ClaimStatus),
     )
 
 
@@ -165,7 +170,6 @@ TABLES: tuple[Table, ...] = (
                 ENUM,
                 "What kind of body.",
                 required=True,
-                choices=_choices(Organization.Kind),
             ),
             ref("parent", "organizations", "The body it belongs to (ISAF under NATO)."),
             Column("country", COUNTRY, "ISO 3166 two-letter code, for national bodies."),
@@ -186,7 +190,6 @@ TABLES: tuple[Table, ...] = (
                 "kind",
                 ENUM,
                 "What kind of name. Empty: alias.",
-                choices=_choices(OrganizationName.Kind),
             ),
             Column("language", TEXT, "Language tag, e.g. ps, fa, uz-Cyrl."),
         ),
@@ -199,7 +202,7 @@ TABLES: tuple[Table, ...] = (
         (
             id_column("place"),
             Column("name", TEXT, "Name.", required=True),
-            Column("kind", ENUM, "Level.", required=True, choices=_choices(Place.Kind)),
+            Column("kind", ENUM, "Level.", required=True),
             Column(
                 "parent",
                 REF,
@@ -230,7 +233,6 @@ TABLES: tuple[Table, ...] = (
                 "kind",
                 ENUM,
                 "Kind of site. Empty: detention facility.",
-                choices=_choices(Facility.Kind),
             ),
             ref("place", "places", "Where it is."),
             Column("description", TEXT, "Public description."),
@@ -259,7 +261,7 @@ TABLES: tuple[Table, ...] = (
         "People the record is about; their names are in person_names.",
         (
             id_column("person"),
-            Column("gender", ENUM, "Empty: unknown.", choices=_choices(Person.Gender)),
+            Column("gender", ENUM, "Empty: unknown."),
             edtf("birth", "Born."),
             Column("biography", TEXT, "Short public biography."),
             Column(
@@ -279,7 +281,7 @@ TABLES: tuple[Table, ...] = (
             id_column("name"),
             ref("person", "persons", "Whose name.", required=True),
             Column("name", TEXT, "As written, with honorifics (Qari, Mullah).", required=True),
-            Column("kind", ENUM, "Kind of name. Empty: common.", choices=_choices(PersonName.Kind)),
+            Column("kind", ENUM, "Kind of name. Empty: common."),
             Column("is_primary", BOOLEAN, "true for the one name shown first. Empty: false."),
             Column("language", TEXT, "Language or script tag, e.g. uz-Cyrl, ps-Arab."),
             claim_status(),
@@ -304,7 +306,7 @@ TABLES: tuple[Table, ...] = (
         "Documents facts come from. Confidential sources are never exported.",
         (
             id_column("source"),
-            Column("kind", ENUM, "Kind of document.", required=True, choices=_choices(Source.Kind)),
+            Column("kind", ENUM, "Kind of document.", required=True),
             Column("title", TEXT, "Title.", required=True),
             ref("publisher", "organizations", "Who published it."),
             Column("author", TEXT, "Author."),
@@ -357,7 +359,7 @@ TABLES: tuple[Table, ...] = (
         "Captures, custody episodes, transfers, releases, escapes, deaths, re-engagements.",
         (
             id_column("event"),
-            Column("kind", ENUM, "What happened.", required=True, choices=_choices(Event.Kind)),
+            Column("kind", ENUM, "What happened.", required=True),
             Column("summary", TEXT, "One public line."),
             Column("description", TEXT, "Public description."),
             edtf("date", "When; for a custody episode, when it started."),
@@ -377,15 +379,13 @@ TABLES: tuple[Table, ...] = (
                 "custody_end_reason",
                 ENUM,
                 "Custody episodes only: why it ended.",
-                choices=_choices(Event.CustodyEnd),
             ),
-            Column("release_kind", ENUM, "Releases only.", choices=_choices(Event.ReleaseKind)),
+            Column("release_kind", ENUM, "Releases only."),
             ref("batch", "release_batches", "Releases only: the batch decision."),
             Column(
                 "reengagement",
                 ENUM,
                 "Re-engagements only, and required there.",
-                choices=_choices(Event.Reengagement),
             ),
             Column("role", TEXT, "Re-engagement: the role taken up."),
             count("strength_estimate", "Fighters led, as a lower bound."),
@@ -403,7 +403,7 @@ TABLES: tuple[Table, ...] = (
             id_column("link"),
             ref("event", "events", "The event.", required=True),
             ref("person", "persons", "The person.", required=True),
-            Column("role", ENUM, "Their part. Empty: subject.", choices=_choices(EventPerson.Role)),
+            Column("role", ENUM, "Their part. Empty: subject."),
             Column("capacity", TEXT, "In what capacity, e.g. President of Afghanistan."),
             Column("note", TEXT, "Public note."),
         ),
@@ -422,7 +422,6 @@ TABLES: tuple[Table, ...] = (
                 ENUM,
                 "Its part.",
                 required=True,
-                choices=_choices(EventOrganization.Role),
             ),
             Column("note", TEXT, "Public note."),
         ),
@@ -460,7 +459,6 @@ TABLES: tuple[Table, ...] = (
                 ENUM,
                 "Released in it, not released, or unknown.",
                 required=True,
-                choices=_choices(BatchMembership.Inclusion),
             ),
             Column("note", TEXT, "Public note."),
             claim_status(),

@@ -1,0 +1,266 @@
+"""One person as the public sees it: what the person page and the API's person detail show.
+
+`person_queryset()` loads a person with every public fact either shows in a fixed number of
+queries, and `person_record()` assembles them: names, nationalities, affiliations, the timeline
+with custodians, batches, footnotes, the status (read from SQL, as the lists give it) and the
+status line. The page (`person_page`) and `detainees.api.serializers.PersonDetailSerializer`
+both read this record, so they cannot disagree.
+
+Only public records (each model's `public()`) and public fields are read here; citations whose
+source is not public are left out, and a fact left without a public citation is shown as
+unsourced. The one deliberate exception: a person's own timeline (the page and the API's
+person detail) keeps the person's published events that were retracted, marked "Retracted";
+every other page, list and count leaves them out.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch
+
+from detainees.domain.models import (
+    Affiliation,
+    BatchMembership,
+    ClaimStatus,
+    Correction,
+    Event,
+    EventOrganization,
+    EventPerson,
+    FacilityControl,
+    Nationality,
+    Organization,
+    Person,
+    PublicationStatus,
+    ReleaseBatch,
+)
+from detainees.read import timeline
+from detainees.read.listing import current_status
+
+PUBLISHED = PublicationStatus.PUBLISHED
+
+
+def public_citations(fact):
+    return [c for c in fact.citations.all() if c.source.is_public]
+
+
+@dataclass
+class Footnotes:
+    """Numbers each public citation once, in reading order."""
+
+    notes: list = field(default_factory=list)
+    _numbers: dict = field(default_factory=dict)
+
+    def mark(self, fact) -> list[int]:
+        numbers = []
+        for citation in public_citations(fact):
+            if citation.pk not in self._numbers:
+                self.notes.append(citation)
+                self._numbers[citation.pk] = len(self.notes)
+            numbers.append(self._numbers[citation.pk])
+        return numbers
+
+
+@dataclass
+class Fact:
+    obj: object
+    notes: list[int]
+    custodians: list = field(default_factory=list)
+
+    @property
+    def citations(self) -> list:
+        return public_citations(self.obj)
+
+    @property
+    def inferred(self) -> bool:
+        return self.obj.claim_status == ClaimStatus.INFERRED
+
+
+# How many other members of each of a person's release batches the person page names.
+RELATED_PER_BATCH = 20
+
+
+def person_queryset(
+    *, published_only: bool = True, batch_members: bool = True, with_status: bool = True
+):
+    """Published people with every published fact the page shows, in a fixed number of queries.
+
+    With `published_only=False`, people in any state, still with their published facts only:
+    the public view of a draft, which the API gives signed-in staff. With `batch_members=False`,
+    without the other members of the person's batches, which only the page lists: a batch can
+    hold hundreds of people, fetched again for each of its members in a chunk of an export.
+    With `with_status` (the default), each person carries `current_status` computed in SQL, as
+    the lists have it; without, `detainees.read.timeline.current_status` derives it.
+    """
+    # Published, retracted ones included: the timeline shows them marked (see above).
+    events = (
+        Event.objects.published()
+        .select_related("place__parent__parent", "facility__place", "from_facility", "batch")
+        .prefetch_related(
+            Prefetch(
+                "people",
+                queryset=EventPerson.objects.filter(Person.public_q("person__"))
+                .select_related("person")
+                .prefetch_related("person__names"),
+            ),
+            Prefetch(
+                "organizations",
+                queryset=EventOrganization.objects.filter(
+                    Organization.public_q("organization__")
+                ).select_related("organization"),
+            ),
+            Prefetch(
+                "facility__controls",
+                queryset=FacilityControl.objects.filter(Organization.public_q("controller__"))
+                .select_related("controller")
+                .order_by("start_earliest"),
+            ),
+            "citations__source__publisher",
+        )
+    )
+    memberships = (
+        BatchMembership.objects.filter(ReleaseBatch.public_q("batch__"))
+        .select_related("batch__ordered_by")
+        .prefetch_related("citations__source__publisher")
+    )
+    if batch_members:
+        memberships = memberships.prefetch_related(
+            Prefetch(
+                "batch__memberships",
+                # The first few only: a batch can name hundreds, who belong on its own page.
+                # One more than shown, and the person, to know whether there are more.
+                queryset=BatchMembership.objects.filter(Person.public_q("person__"))
+                .select_related("person")
+                .prefetch_related("person__names")
+                .order_by("pk")[: RELATED_PER_BATCH + 2],
+                to_attr="public_memberships",
+            )
+        )
+    people = Person.objects.public() if published_only else Person.objects.all()
+    if with_status:
+        people = people.annotate(current_status=current_status())
+    return people.prefetch_related(
+        "names",
+        Prefetch(
+            "nationalities",
+            queryset=Nationality.objects.exclude(claim_status=ClaimStatus.RETRACTED)
+            .prefetch_related("citations__source")
+            .order_by("country"),
+        ),
+        Prefetch(
+            "affiliations",
+            # Retracted ones too, marked, as the timeline's events.
+            queryset=Affiliation.objects.published()
+            .filter(Organization.public_q("organization__"))
+            .select_related("organization", "place")
+            .prefetch_related("citations__source__publisher")
+            .order_by("start_earliest", "pk"),
+        ),
+        Prefetch(
+            "event_roles",
+            queryset=EventPerson.objects.filter(
+                role=EventPerson.Role.SUBJECT, event__status=PUBLISHED
+            ).prefetch_related(Prefetch("event", queryset=events)),
+            to_attr="subject_roles",
+        ),
+        Prefetch("batch_memberships", queryset=memberships),
+        "citations__source__publisher",
+        Prefetch("corrections", queryset=Correction.objects.public()),
+    )
+
+
+@dataclass
+class PersonRecord:
+    """A person's public facts in reading order, each with its footnote numbers."""
+
+    person: Person
+    names: list
+    nationalities: list[Fact]
+    affiliations: list[Fact]
+    timeline: list[Fact]  # custody episodes with their custodians
+    batches: list[Fact]
+    footnotes: list
+    status: str  # a detainees.read.listing.CurrentStatus code
+    status_line: str
+    corrections: list
+
+    @property
+    def events(self) -> list[Event]:
+        return [fact.obj for fact in self.timeline]
+
+
+def person_record(person) -> PersonRecord:
+    """The record of a person read by `person_queryset()`; costs no query."""
+    notes = Footnotes()
+    nationalities = [Fact(n, notes.mark(n)) for n in person.nationalities.all()]
+    affiliations = [Fact(a, notes.mark(a)) for a in person.affiliations.all()]
+    events = sorted((role.event for role in person.subject_roles), key=timeline.sort_key)
+    entries = [
+        Fact(e, notes.mark(e), timeline.custodians(e) if e.kind == Event.Kind.CUSTODY else [])
+        for e in events
+    ]
+    batches = [Fact(m, notes.mark(m)) for m in person.batch_memberships.all()]
+    status = getattr(person, "current_status", None) or timeline.current_status(person)
+    return PersonRecord(
+        person=person,
+        names=list(person.names.all()),
+        nationalities=nationalities,
+        affiliations=affiliations,
+        timeline=entries,
+        batches=batches,
+        footnotes=notes.notes,
+        status=status,
+        status_line=timeline.status_line(person),
+        # Prefetched with public fields only: who made a correction stays with the editors.
+        corrections=list(person.corrections.all()),
+    )
+
+
+def person_page(person) -> dict:
+    """Context for the person page: the record, the people related to the person, conflicting
+    claims side by side, and when anything shown last changed."""
+    record = person_record(person)
+    events = record.events
+    related = {}
+    for event in events:
+        for role in event.people.all():
+            if role.person_id != person.pk and role.person.is_public:
+                how = "captured together" if role.role == EventPerson.Role.SUBJECT else None
+                how = how or role.get_role_display().split(" (")[0].lower()
+                related.setdefault(role.person, set()).add(how)
+    more_in_batches = []
+    for membership in person.batch_memberships.all():
+        others = [m for m in membership.batch.public_memberships if m.person_id != person.pk]
+        for other in others[:RELATED_PER_BATCH]:
+            related.setdefault(other.person, set()).add(f"same batch: {membership.batch}")
+        if len(others) > RELATED_PER_BATCH:
+            more_in_batches.append(membership.batch)
+    # Conflicting claims: disputed accounts of one kind of event (two release dates from two
+    # sources) are kept apart in the timeline and also shown next to each other.
+    by_kind = {}
+    for fact in record.timeline:
+        if fact.obj.claim_status == ClaimStatus.DISPUTED:
+            by_kind.setdefault(fact.obj.get_kind_display(), []).append(fact)
+    conflicts = [(kind, facts) for kind, facts in by_kind.items() if len(facts) > 1]
+    # The latest change to anything the page shows: the person, or a published fact or citation
+    # under it (a fact edited in its own admin page leaves the person's `updated` alone).
+    shown = [person, *(f.obj for f in record.affiliations), *events, *record.footnotes]
+    shown += [m.batch for m in person.batch_memberships.all()]
+    return {
+        "last_updated": max(obj.updated for obj in shown),
+        "person": person,
+        "names": record.names,
+        "primary_name": person.primary_name,
+        "variants": [n for n in record.names if not n.is_primary],
+        "nationalities": record.nationalities,
+        "affiliations": record.affiliations,
+        "timeline": record.timeline,
+        "batches": record.batches,
+        "related": sorted(
+            ((p, sorted(hows)) for p, hows in related.items()), key=lambda r: str(r[0])
+        ),
+        "more_in_batches": more_in_batches,
+        "conflicts": conflicts,
+        "footnotes": record.footnotes,
+        "status": record.status,
+        "status_line": record.status_line,
+        "corrections": record.corrections,
+    }

@@ -1,0 +1,187 @@
+"""One row spec per list: the columns of the people list and of the events list, declared once.
+
+Each column has its name, its type, a description, and where its value comes from: a model field
+or a `detainees.read.listing.annotate_listing` annotation. Where the column is a model field,
+its allowed values come from the field's `choices`, so a choice added to the model reaches every
+rendering. The API's list serializers take their fields and order from here, the streamed CSVs
+(`detainees.web.streams`) their columns, cells and formats, and the data package's table schema
+(`detainees.write.exports.tables`) the choices of its enum columns. Tests compare the
+renderings of the same rows (tests/test_rows.py).
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from detainees.domain.models import Event, Person
+from detainees.read.listing import CurrentStatus
+
+# Column types. A LIST is several values (JSON: a list; CSV: joined by "; "); a REF a link to a
+# record (JSON: {"id", "name"}; CSV: its name); a FUZZY date {"edtf", ...} (CSV: its EDTF).
+UUID, TEXT, ENUM, INTEGER, DATE, DATETIME = "uuid", "text", "enum", "integer", "date", "datetime"
+EDTF, FUZZY, REF, LIST = "edtf", "fuzzy", "ref", "list"
+
+
+def field_choices(model: type[models.Model], name: str) -> tuple[str, ...]:
+    """A model field's codes, in their order: the one list of a column's allowed values."""
+    return tuple(value for value, _ in model._meta.get_field(name).choices)
+
+
+@dataclass(frozen=True)
+class RowColumn:
+    name: str
+    type: str
+    description: str
+    # The model field or annotation the value is read from; "" for a LIST or a computed value.
+    source: str = ""
+    # The model whose field `source` is, when it is one (then choices come from the field).
+    model: type[models.Model] | None = None
+    enum: type[models.TextChoices] | None = None  # the codes of an annotation's values
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        if self.type != ENUM:
+            return ()
+        if self.enum is not None:
+            return tuple(self.enum.values)
+        return field_choices(self.model, self.source)
+
+    @property
+    def is_scalar(self) -> bool:
+        """Read from one column of the row (no related records)."""
+        return self.type not in (REF, LIST, FUZZY)
+
+
+@dataclass(frozen=True)
+class RowSpec:
+    name: str
+    model: type[models.Model]
+    columns: tuple[RowColumn, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> RowColumn:
+        return next(c for c in self.columns if c.name == name)
+
+
+def field(name: str, type_: str, description: str, model, source: str = "") -> RowColumn:
+    return RowColumn(name, type_, description, source=source or name, model=model)
+
+
+# --- Formats ---------------------------------------------------------------------------------
+
+
+def iso_datetime(value) -> str:
+    """A timestamp as the API writes it (DRF's ISO 8601): in the current time zone, UTC as Z."""
+    if settings.USE_TZ:
+        value = value.astimezone(timezone.get_current_timezone())
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def iso_date(value) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def formatter(column: RowColumn):
+    """The JSON value of a scalar column's stored value (None stays None)."""
+    if column.type == UUID:
+        return str
+    if column.type == DATE:
+        return iso_date
+    if column.type == DATETIME:
+        return iso_datetime
+    return lambda value: value
+
+
+# --- People ----------------------------------------------------------------------------------
+
+PERSON_ROW = RowSpec(
+    "people",
+    Person,
+    (
+        field("id", UUID, "The person's permanent public id.", Person, "public_id"),
+        field("slug", TEXT, "The person page's address.", Person),
+        RowColumn("name", TEXT, "The primary name.", source="sort_name"),
+        RowColumn("other_names", LIST, "The other names, as entered."),
+        RowColumn("nationalities", LIST, "ISO 3166 codes of the nationalities."),
+        RowColumn(
+            "current_status",
+            ENUM,
+            "The status after the last status-changing event.",
+            source="current_status",
+            enum=CurrentStatus,
+        ),
+        RowColumn(
+            "first_capture", EDTF, "The first capture or custody, in EDTF.", "first_capture_date"
+        ),
+        RowColumn("first_capture_earliest", DATE, "Its earliest day.", source="first_capture"),
+        RowColumn("last_release", EDTF, "The last release, in EDTF.", source="last_release_date"),
+        RowColumn("last_release_earliest", DATE, "Its earliest day.", source="last_release"),
+        field("created", DATETIME, "When the record was created.", Person),
+        field("updated", DATETIME, "When the record last changed.", Person),
+    ),
+)
+
+
+def other_names(person) -> list[str]:
+    """The names that are not primary, in PersonName's order (from prefetched names)."""
+    return [n.name for n in person.names.all() if not n.is_primary]
+
+
+def nationality_codes(person) -> list[str]:
+    return [n.country.code for n in person.nationalities.all()]
+
+
+def person_row(person) -> dict:
+    """A person of `people_for_listing()` (annotated, names prefetched) as its list row."""
+    row = {}
+    for column in PERSON_ROW.columns:
+        if column.name == "other_names":
+            row[column.name] = other_names(person)
+        elif column.name == "nationalities":
+            row[column.name] = nationality_codes(person)
+        else:
+            row[column.name] = formatter(column)(getattr(person, column.source))
+    return row
+
+
+# --- Events ----------------------------------------------------------------------------------
+
+EVENT_ROW = RowSpec(
+    "events",
+    Event,
+    (
+        field("id", UUID, "The event's permanent public id.", Event, "public_id"),
+        field("kind", ENUM, "What happened.", Event),
+        field("summary", TEXT, "One public line.", Event),
+        field("description", TEXT, "Public description.", Event),
+        field("date", FUZZY, "When; for a custody episode, when it started.", Event),
+        field("end_date", FUZZY, "Custody episodes only: when custody ended.", Event),
+        field("place", REF, "Where.", Event),
+        field("facility", REF, "Where held, released from, escaped from, sent to.", Event),
+        field("from_facility", REF, "Transfers only: the facility left.", Event),
+        field("operation", TEXT, "Captures: operation name.", Event),
+        field("unnamed_count", INTEGER, "People involved but not named.", Event),
+        field("unnamed_description", TEXT, "Who they were, e.g. associates.", Event),
+        field("custody_end_reason", ENUM, "Custody episodes only: why it ended.", Event),
+        field("release_kind", ENUM, "Releases only.", Event),
+        field("batch", REF, "Releases only: the batch decision.", Event),
+        field("reengagement", ENUM, "Re-engagements only, and required there.", Event),
+        field("role", TEXT, "Re-engagement: the role taken up.", Event),
+        field("strength_estimate", INTEGER, "Fighters led, as a lower bound.", Event),
+        field("strength_note", TEXT, "The strength as the source says it.", Event),
+        field("claim_status", ENUM, "How sure the record is of the fact.", Event),
+        RowColumn("people", LIST, "The named people and their part."),
+        RowColumn("organizations", LIST, "The organizations and their part."),
+        RowColumn("citations", LIST, "The public citations."),
+        field("created", DATETIME, "When the record was created.", Event),
+        field("updated", DATETIME, "When the record last changed.", Event),
+    ),
+)
+
+ROWS = (PERSON_ROW, EVENT_ROW)
