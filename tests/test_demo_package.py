@@ -1,0 +1,272 @@
+"""The demo case as data: what loading it must give, fact for fact.
+
+The expected values were read from the database the hand-written loader (a Python module that
+entered the case call by call) produced, before `data/demo/` replaced it; loading the package
+must give the same records, the same page and the same status line.
+"""
+
+from collections import Counter
+
+import pytest
+
+from detainees.domain.models import (
+    BatchMembership,
+    Citation,
+    ClaimStatus,
+    EventPerson,
+    FacilityControl,
+    PublicationStatus,
+)
+from detainees.read.pages import person_page, person_page_queryset
+from detainees.write.demo import PERSON_SLUG
+from detainees.write.exports.tables import TABLES
+
+pytestmark = pytest.mark.django_db
+
+ROWS_PER_TABLE = {
+    "organizations": 14,
+    "organization_names": 13,
+    "places": 10,
+    "facilities": 1,
+    "facility_controls": 2,
+    "persons": 3,
+    "person_names": 5,
+    "nationalities": 1,
+    "sources": 5,
+    "release_batches": 1,
+    "events": 8,
+    "event_people": 11,
+    "event_organizations": 9,
+    "affiliations": 5,
+    "batch_memberships": 1,
+    "citations": 47,
+}
+
+CITED_FACTS = {
+    "event": 23,
+    "affiliation": 10,
+    "person": 5,
+    "facility_control": 2,
+    "person_name": 2,
+    "nationality": 2,
+    "batch": 2,
+    "batch_membership": 1,
+}
+
+US_FORCES = "United States Forces – Afghanistan"
+AFGHAN_GOVERNMENT = "Government of Afghanistan"
+
+# (kind, date, end date, order hint, summary, footnote numbers, custodians with their spans)
+TIMELINE = [
+    (
+        "custody",
+        "",
+        "2010",
+        0,
+        "Held in a jail in Pakistan until his escape",
+        [12, 13],
+        [("Government of Pakistan", "", "2010")],
+    ),
+    ("escape", "2010", "", 0, "Escaped from a jail in Pakistan", [14, 15, 16], []),
+    (
+        "capture",
+        "2011-04-20",
+        "",
+        0,
+        "Captured by ISAF and Afghan forces in a raid in Khanabad district, Kunduz",
+        [17, 18, 19, 20],
+        [],
+    ),
+    (
+        "custody",
+        "2011-04-20",
+        "2011-04-20/2014",
+        1,
+        "Held at the Parwan Detention Facility",
+        [21, 22],
+        [(US_FORCES, "2011-04-20", "2013-03"), (AFGHAN_GOVERNMENT, "2013-03", "2013-03/2014")],
+    ),
+    (
+        "release",
+        "2011-04-20/2014",
+        "",
+        1,
+        "First release, on President Karzai's orders",
+        [23, 24, 25, 26],
+        [],
+    ),
+    ("capture", "2011-04-20/2014", "", 2, "Detained again by the Afghan authorities", [27], []),
+    (
+        "release",
+        "2011-04-20/2014",
+        "",
+        3,
+        "Second release, on President Karzai's orders",
+        [28, 29, 30, 31],
+        [],
+    ),
+    (
+        "reengagement",
+        "2014",
+        "",
+        0,
+        "Leads more than 300 fighters in Kunduz province",
+        [32, 33, 34],
+        [],
+    ),
+]
+
+STATUS_LINE = (
+    "Released (between 20 April 2011 and 2014, ordered by Hamid Karzai (President of "
+    "Afghanistan)); re-engaged, confirmed 2014"
+)
+
+# (organization, role, start, end, strength, footnote numbers), in the page's order.
+AFFILIATIONS = [
+    ("IMU", "top commander of the IMU network in Afghanistan", "2010", "2011-04-20", None, [3, 4, 5]),
+    ("IMU", "leader commanding fighters in Kunduz province", "2014", "", 300, [6, 7]),
+    (
+        "IMU",
+        "key conduit between the senior IMU leadership in Pakistan and senior Taliban "
+        "leadership in Afghanistan",
+        "",
+        "2011-04-20",
+        None,
+        [8, 9, 10],
+    ),
+    ("", "senior al-Qaeda leader", "", "", None, [11]),
+]
+
+
+@pytest.fixture
+def page(demo):
+    return person_page(person_page_queryset().get(slug=PERSON_SLUG))
+
+
+def test_the_demo_fills_every_table_with_the_cases_rows(demo):
+    counts = {table.name: table.model._default_manager.count() for table in TABLES}
+    assert counts == ROWS_PER_TABLE
+
+
+def test_every_demo_record_is_published(demo):
+    for table in TABLES:
+        if table.publishable:
+            statuses = set(table.model._default_manager.values_list("status", flat=True))
+            assert statuses == {PublicationStatus.PUBLISHED}, table.name
+
+
+def test_citations_cover_people_names_nationalities_affiliations_and_events(demo):
+    cited = Counter()
+    for citation in Citation.objects.all():
+        cited.update(name for name in CITED_FACTS if getattr(citation, f"{name}_id"))
+    assert dict(cited) == CITED_FACTS
+
+
+def test_the_private_notes_come_with_the_case(demo):
+    secondhand = Citation.objects.exclude(internal_notes="")
+    assert secondhand.count() == 24
+    assert set(secondhand.values_list("internal_notes", flat=True)) == {
+        "Quoted from the 2014 LWJ article; not yet checked against the original."
+    }
+    assert sorted(
+        person_page_queryset(published_only=False)
+        .get(slug=PERSON_SLUG)
+        .affiliations.exclude(internal_notes="")
+        .values_list("role", flat=True)
+    ) == ["senior al-Qaeda leader", "top commander of the IMU network in Afghanistan"]
+
+
+def test_qari_bilals_timeline_has_every_event_with_its_footnotes_and_custodians(page):
+    timeline = [
+        (
+            fact.obj.kind,
+            fact.obj.date,
+            fact.obj.end_date,
+            fact.obj.order_hint,
+            fact.obj.summary,
+            fact.notes,
+            [(c.organization.name, c.start, c.end) for c in fact.custodians],
+        )
+        for fact in page["timeline"]
+    ]
+    assert timeline == TIMELINE
+
+
+def test_qari_bilals_status_line_and_footnotes(page):
+    assert page["status_line"] == STATUS_LINE
+    assert len(page["footnotes"]) == 35
+    assert [n.name for n in page["names"]] == ["Qari Bilal", "Bilal", "Qari Belal"]
+    assert [(str(f.obj.country), f.notes) for f in page["nationalities"]] == [("UZ", [1, 2])]
+
+
+def test_qari_bilals_affiliations_keep_role_dates_strength_and_citations(page):
+    affiliations = [
+        (
+            f.obj.organization.abbreviation,
+            f.obj.role,
+            f.obj.start,
+            f.obj.end,
+            f.obj.strength_estimate,
+            f.notes,
+        )
+        for f in page["affiliations"]
+    ]
+    assert affiliations == AFFILIATIONS
+
+
+def test_the_parwan_handover_is_two_control_periods_each_cited(demo):
+    periods = [
+        (c.facility.name, c.controller.name, c.start, c.end, c.claim_status, c.citations.count())
+        for c in FacilityControl.objects.order_by("start")
+    ]
+    assert periods == [
+        ("Parwan Detention Facility", US_FORCES, "2009/2010", "2013-03", "confirmed", 1),
+        ("Parwan Detention Facility", AFGHAN_GOVERNMENT, "2013-03", "", "confirmed", 1),
+    ]
+
+
+def test_the_batch_declares_its_totals_and_includes_him_with_inclusion_unknown(demo):
+    membership = BatchMembership.objects.select_related("batch", "person").get()
+    batch = membership.batch
+    assert (batch.title, batch.date) == (
+        "Release of 65 of 88 detainees the US called dangerous",
+        "2014-02",
+    )
+    assert (batch.declared_considered, batch.declared_released) == (88, 65)
+    assert (batch.ordered_by.name, batch.carried_out_by.name) == (AFGHAN_GOVERNMENT,) * 2
+    assert (membership.person.slug, membership.inclusion, membership.claim_status) == (
+        PERSON_SLUG,
+        BatchMembership.Inclusion.UNKNOWN,
+        ClaimStatus.REPORTED,
+    )
+    assert batch.citations.count() == 2 and membership.citations.count() == 1
+
+
+def test_the_events_keep_their_people_and_organizations_in_order(demo):
+    links = [
+        (link.event.summary, link.person.display_name, link.role, link.capacity, link.note)
+        for link in EventPerson.objects.exclude(role=EventPerson.Role.SUBJECT).order_by("pk")
+    ]
+    assert links == [
+        (
+            "Captured by ISAF and Afghan forces in a raid in Khanabad district, Kunduz",
+            "Qari Sibghatullah",
+            "related",
+            "",
+            "seized at his home",
+        ),
+        (
+            "First release, on President Karzai's orders",
+            "Hamid Karzai",
+            "ordered_by",
+            "President of Afghanistan",
+            "",
+        ),
+        (
+            "Second release, on President Karzai's orders",
+            "Hamid Karzai",
+            "ordered_by",
+            "President of Afghanistan",
+            "",
+        ),
+    ]
