@@ -1,10 +1,12 @@
-"""The demo case as data: what loading it must give, fact for fact.
+"""The demo case as data (`data/demo/`): what loading it must give, fact for fact.
 
 The expected values were read from the database the hand-written loader (a Python module that
-entered the case call by call) produced, before `data/demo/` replaced it; loading the package
-must give the same records, the same page and the same status line.
+entered the case call by call) produced, before the package replaced it; loading the package
+gives the same records, the same page and the same status line.
 """
 
+import csv
+import json
 from collections import Counter
 
 import pytest
@@ -13,13 +15,19 @@ from detainees.domain.models import (
     BatchMembership,
     Citation,
     ClaimStatus,
+    Event,
+    EventOrganization,
     EventPerson,
     FacilityControl,
+    Organization,
+    Place,
     PublicationStatus,
 )
 from detainees.read.pages import person_page, person_page_queryset
-from detainees.write.demo import PERSON_SLUG
-from detainees.write.exports.tables import TABLES
+from detainees.write.demo import PACKAGE, PERSON_SLUG, load_demo
+from detainees.write.exports.package import csv_value
+from detainees.write.exports.tables import BY_NAME, ID, REF, TABLES
+from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
@@ -123,7 +131,14 @@ STATUS_LINE = (
 
 # (organization, role, start, end, strength, footnote numbers), in the page's order.
 AFFILIATIONS = [
-    ("IMU", "top commander of the IMU network in Afghanistan", "2010", "2011-04-20", None, [3, 4, 5]),
+    (
+        "IMU",
+        "top commander of the IMU network in Afghanistan",
+        "2010",
+        "2011-04-20",
+        None,
+        [3, 4, 5],
+    ),
     ("IMU", "leader commanding fighters in Kunduz province", "2014", "", 300, [6, 7]),
     (
         "IMU",
@@ -270,3 +285,79 @@ def test_the_events_keep_their_people_and_organizations_in_order(demo):
             "",
         ),
     ]
+
+
+def package_tables() -> dict[str, list[list[str]]]:
+    """{table: rows, header first} of every CSV the package lists."""
+    descriptor = json.loads(PACKAGE.read_text(encoding="utf-8"))
+    tables = {}
+    for resource in descriptor["resources"]:
+        with (PACKAGE.parent / resource["path"]).open(encoding="utf-8", newline="") as file:
+            tables[resource["name"]] = list(csv.reader(file))
+    return tables
+
+
+def database_rows(table, header: list[str]) -> list[list[str]]:
+    """The table's `header` columns as the package writes them, in the order rows were inserted."""
+    columns = [table.column(name) for name in header]
+    lookups = [
+        "public_id" if c.type == ID else f"{c.name}__public_id" if c.type == REF else c.field
+        for c in columns
+    ]
+    rows = table.model._default_manager.order_by("pk").values_list(*lookups)
+    return [[csv_value(c, v) for c, v in zip(columns, row, strict=True)] for row in rows]
+
+
+def test_the_package_has_every_table_in_the_importers_columns():
+    tables = package_tables()
+    assert list(tables) == [t.name for t in TABLES]
+    for name, rows in tables.items():
+        table = BY_NAME[name]
+        header = rows[0]
+        # A column empty in every row is left out: loading never blanks what another way of
+        # entering a record (the synthetic data's notes) put there.
+        assert header[0] == "id" and header == [c.name for c in table.columns if c.name in header]
+        assert {c.name for c in table.columns if c.required} <= set(header), name
+        assert all(any(row[i] for row in rows[1:]) for i in range(len(header))), name
+        assert len(rows) - 1 == ROWS_PER_TABLE[name], name
+
+
+def test_every_cell_of_the_package_reaches_the_database(demo):
+    for name, rows in package_tables().items():
+        table = BY_NAME[name]
+        loaded = database_rows(table, rows[0])
+        assert {r[0]: r for r in loaded} == {r[0]: r for r in rows[1:]}, name
+        if not any(c.ref == name for c in table.refs()):
+            # Linked rows keep the package's order (pages list them in it); places and
+            # organizations are inserted parents first.
+            assert [r[0] for r in loaded] == [r[0] for r in rows[1:]], name
+
+
+def test_qari_bilal_keeps_the_public_id_the_package_gives_him(client, demo):
+    bilal = person_page_queryset().get(slug=PERSON_SLUG)
+    ids = [row[0] for row in package_tables()["persons"][1:]]
+    assert str(bilal.public_id) == ids[0]
+    response = client.get(f"/id/{ids[0]}/")
+    assert (response.status_code, response["Location"]) == (301, f"/people/{PERSON_SLUG}/")
+
+
+def test_the_case_takes_the_organizations_and_places_already_there():
+    """Entered another way first (a synthetic dataset, the ISAF import): taken, not doubled."""
+    isaf = f.OrganizationFactory(
+        name="International Security Assistance Force", kind=Organization.Kind.MILITARY_FORCE
+    )
+    afghanistan = f.CountryFactory(name="Afghanistan", country="AF")
+    kunduz = f.PlaceFactory(name="Kunduz", parent=afghanistan)
+
+    report = load_demo()
+
+    assert Organization.objects.get(name=isaf.name).pk == isaf.pk
+    isaf.refresh_from_db()
+    assert (isaf.abbreviation, isaf.parent.abbreviation) == ("ISAF", "NATO")
+    assert Place.objects.filter(name="Afghanistan").get().pk == afghanistan.pk
+    assert Place.objects.get(name="Khanabad").parent_id == kunduz.pk
+    assert Place.objects.count() == ROWS_PER_TABLE["places"]
+    capture = Event.objects.get(date="2011-04-20", kind=Event.Kind.CAPTURE)
+    assert capture.organizations_in(EventOrganization.Role.CAPTURING_FORCE) == [isaf]
+    assert (report.created, report.updated) == (133, 3)
+    assert (load_demo().created, load_demo().updated) == (0, 0)
