@@ -1,4 +1,4 @@
-"""The Qari Bilal demo case as load_demo enters it, and the local admin bootstrap."""
+"""The Qari Bilal case as load_demo imports it from data/demo/, and the local admin bootstrap."""
 
 import stat
 import uuid
@@ -9,6 +9,7 @@ import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -28,6 +29,7 @@ from detainees.domain.models import (
 )
 from detainees.read.timeline import custodian_on
 from detainees.write.demo import PERSON_SLUG, load_demo
+from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
@@ -230,6 +232,20 @@ def test_the_load_demo_command_says_what_it_created_and_found():
 
     assert "0 updated" in first and "records created" in first
     assert out.getvalue().startswith("Qari Bilal demo case: 0 records created, 0 updated")
+
+
+def test_the_load_demo_command_names_what_the_database_refuses_and_writes_nothing():
+    # The case takes the facility already there by its name, whose controller for 2010-2014
+    # overlaps the case's own control periods.
+    parwan = f.FacilityFactory(name="Parwan Detention Facility")
+    f.FacilityControlFactory(facility=parwan, start="2010", end="2014")
+    err = StringIO()
+
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("load_demo", stdout=StringIO(), stderr=err)
+
+    assert "facility_controls.csv, line 2: Another controller certainly held" in err.getvalue()
+    assert not Person.objects.exists()
 
 
 def test_with_timeline_reads_the_person_page_in_a_constant_number_of_queries(

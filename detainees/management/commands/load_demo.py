@@ -1,12 +1,16 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from detainees.management.users import named_user
 from detainees.write.demo import load_demo
 from detainees.write.history import acting
+from detainees.write.importers.generic import ImportRefused
 
 
 class Command(BaseCommand):
-    help = "Enter the Qari Bilal case as published records; running it again changes nothing."
+    help = (
+        "Import the Qari Bilal case (data/demo/) as published records; running it again "
+        "changes nothing."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -16,8 +20,16 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, user=None, **options):
-        with acting(
-            named_user(user), "load_demo: the Qari Bilal demonstration case", command="load_demo"
-        ):
-            report = load_demo()
+        try:
+            with acting(
+                named_user(user),
+                "load_demo: the Qari Bilal demonstration case",
+                command="load_demo",
+            ):
+                report = load_demo()
+        except ImportRefused as refused:
+            # All or nothing, as any import: say which rows the database refused, and why.
+            for error in refused.errors:
+                self.stderr.write(str(error))
+            raise CommandError(str(refused)) from None
         self.stdout.write(str(report))

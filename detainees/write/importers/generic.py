@@ -746,10 +746,10 @@ class Resolver:
         return self.known.get((table, key))
 
 
-def check_rows(rows: list[Row], *, system: str) -> list[RowError]:
+def check_rows(rows: list[Row], *, system: str, same_as: dict | None = None) -> list[RowError]:
     """First pass: every cell, required value and reference; fills each row's values and id.
 
-    Problems come in the order of the rows they are on.
+    Problems come in the order of the rows they are on. `same_as`: see `match_existing()`.
     """
     errors: list[RowError] = []
     for row in rows:
@@ -803,11 +803,47 @@ def check_rows(rows: list[Row], *, system: str) -> list[RowError]:
                 errors.append(
                     RowError(row.where, f"{column.name}: unknown {column.ref} id '{value}'")
                 )
+    if same_as:
+        match_existing(rows, same_as)
     errors += _check_names(rows)
     position = {row.where: i for i, row in enumerate(rows)}
     errors.sort(key=lambda e: position.get(e.where, -1))
     errors += _order_self_references(rows)
     return errors
+
+
+def match_existing(rows: list[Row], same_as: dict[str, tuple[str, ...]]) -> None:
+    """Rows whose id names no record take an existing record with the same values instead.
+
+    `same_as` gives, per table, the columns that say two rows are the same record: for
+    instance {"organizations": ("name",), "places": ("parent", "kind", "name")}. A matched row
+    updates that record and keeps its public id, and the rows referring to it follow, so a
+    package can be loaded beside records entered another way (the demo case beside a
+    synthetic dataset) without doubling its places or colliding with unique names. A reference
+    column matches through the record it names; a row is matched after the rows before it, so
+    a parent comes before its children.
+    """
+    ids = {(row.table.name, row.key): row.public_id for row in rows if row.key}
+    for row in rows:
+        columns = same_as.get(row.table.name)
+        if not columns or row.exists or not row.key:
+            continue
+        lookup = {}
+        for name in columns:
+            column, value = row.table.column(name), row.values.get(name)
+            if column.type != REF:
+                lookup[column.field] = "" if value is None else value
+            elif value is None:
+                lookup[f"{name}__isnull"] = True
+            else:
+                lookup[f"{name}__public_id"] = ids.get((column.ref, value)) or row.resolved.get(
+                    name
+                )
+        model = row.table.model._default_manager
+        found = model.filter(**lookup).order_by("pk").values_list("public_id", flat=True).first()
+        if found is not None:
+            row.public_id, row.exists, row.external = found, True, False
+            ids[(row.table.name, row.key)] = found
 
 
 def _check_names(rows: list[Row]) -> list[RowError]:
@@ -1303,15 +1339,17 @@ def import_rows(
     system: str = DEFAULT_SYSTEM,
     progress=None,
     user=None,
+    same_as: dict | None = None,
 ) -> ImportReport:
     """Check, then write every row, all or nothing; ImportRefused lists every problem.
 
     `user` is who runs the import (the admin's background job passes the user who started
     it): each row is held to that user's role (`Gate`). Without one (the management command
     run on the server), every row may be written. `progress`, if given, has `update(rows)`
-    called as rows are written.
+    called as rows are written. `same_as` matches new rows to existing records by their
+    values (`match_existing()`).
     """
-    errors = check_rows(rows, system=system)
+    errors = check_rows(rows, system=system, same_as=same_as)
     if errors:
         raise ImportRefused(errors)
     report = ImportReport(dry_run=dry_run)
