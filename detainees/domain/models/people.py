@@ -10,6 +10,7 @@ from django.urls import reverse
 from django_countries.fields import CountryField
 
 from detainees.domain.fuzzydates import fuzzy_date_constraints
+from detainees.domain.names import fill_search_key
 
 from .common import (
     ClaimStatus,
@@ -279,8 +280,6 @@ class PersonName(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        from detainees.read.search import fill_search_key  # search.py imports the models
-
         kwargs["update_fields"] = fill_search_key(self, kwargs.get("update_fields"))
         super().save(*args, **kwargs)
 
