@@ -31,12 +31,6 @@ PENDING = {
     ("detainees/read/listing_store.py", "_events", "detainees.domain.models"),
     ("detainees/read/listing_store.py", "_event_facets", "detainees.read.filters"),
     ("detainees/read/filters.py", "filter_search", "detainees.read.search"),
-    # Until the row spec lands in read/: the API's serializers and schema.
-    ("detainees/api/serializers.py", "to_representation", "detainees.read.pages"),
-    ("detainees/api/serializers.py", "get_nationalities", "detainees.read.pages"),
-    ("detainees/api/serializers.py", "get_timeline", "detainees.read.timeline"),
-    ("detainees/api/schema.py", "map_serializer_field", "detainees.api.serializers"),
-    ("detainees/api/schema.py", "resolve_filter_field", "detainees.read.filters"),
 }
 
 
