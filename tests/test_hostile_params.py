@@ -18,8 +18,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from detainees.domain import fuzzydates
 from detainees.domain.fuzzydates import MAX_LENGTH, MAX_MEMBERS, FuzzyDate, FuzzyDateError
 from detainees.domain.models import Event, Person, PublicationStatus
+from detainees.read.bounds import MAX_SEARCH_LENGTH, MAX_VALUE_LENGTH
 from detainees.read.filters import FuzzyBoundFilter
-from detainees.web.params import MAX_SEARCH_LENGTH, MAX_VALUE_LENGTH
 from tests import factories as f
 
 PUBLISHED = PublicationStatus.PUBLISHED

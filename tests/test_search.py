@@ -13,8 +13,8 @@ from detainees.domain.models import (
     PublicationStatus,
     Source,
 )
+from detainees.domain.names import name_key
 from detainees.read.search import (
-    name_key,
     refresh_search_keys,
     search_all,
     search_facilities,

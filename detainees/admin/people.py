@@ -28,6 +28,7 @@ from detainees.domain.models import (
     PersonName,
 )
 from detainees.domain.models.people import names_problem
+from detainees.read import timeline as derived
 from detainees.read.search import similar_people
 from detainees.write.services import MergeError, merge_persons, plan_merge
 
@@ -156,13 +157,13 @@ class PersonAdmin(RecordAdmin):
 
     @admin.display(description="Current status")
     def status_line(self, obj):
-        return obj.status_line() if obj.pk else "—"
+        return derived.status_line(obj) if obj.pk else "—"
 
     @admin.display(description="Consistency warnings")
     def consistency(self, obj):
         if not obj.pk:
             return "—"
-        warnings = obj.consistency_warnings()
+        warnings = derived.consistency_warnings(obj)
         if not warnings:
             return "None"
         return format_html_join("", '<p class="errornote">{}</p>', ((w,) for w in warnings))
@@ -172,7 +173,7 @@ class PersonAdmin(RecordAdmin):
         if not obj.pk:
             return "—"
         return render_to_string(
-            "admin/detainees/person/_timeline.html", {"entries": obj.timeline()}
+            "admin/detainees/person/_timeline.html", {"entries": derived.timeline(obj)}
         )
 
     def save_related(self, request, form, formsets, change):

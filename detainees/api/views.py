@@ -39,6 +39,7 @@ from detainees.domain.models import (
     ReleaseBatch,
     Source,
 )
+from detainees.read.bounds import MAX_SEARCH_LENGTH
 from detainees.read.filters import (
     SORTS,
     EventFacetFilterSet,
@@ -50,7 +51,6 @@ from detainees.read.filters import (
 )
 from detainees.read.person import person_queryset
 from detainees.read.withdrawn import withdrawal
-from detainees.web.params import MAX_SEARCH_LENGTH
 
 PUBLISHED = PublicationStatus.PUBLISHED
 BY_CREATED = {"created": ("created", False), "-created": ("created", True)}

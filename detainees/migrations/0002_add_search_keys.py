@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
             ],
             reverse_sql="DROP TEXT SEARCH CONFIGURATION detainees_search",
         ),
-        # search_key: each name's spelling skeleton (detainees.read.search.name_key), filled by 0003
+        # search_key: each name's spelling skeleton (detainees.domain.names.name_key), filled by 0003
         # and then by save(); the trigram (GiST) indexes serve the name search.
         migrations.AddField(
             model_name='facility',

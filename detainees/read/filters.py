@@ -36,9 +36,9 @@ from detainees.domain.models import (
     PublicationStatus,
     Source,
 )
+from detainees.read.bounds import MAX_CHOICE_LENGTH, MAX_DATE_LENGTH, MAX_SEARCH_LENGTH, too_long
 from detainees.read.listing import CurrentStatus, annotate_listing, own_events
 from detainees.read.listing_store import COLUMNS as LISTING_COLUMNS
-from detainees.web.params import MAX_CHOICE_LENGTH, MAX_DATE_LENGTH, MAX_SEARCH_LENGTH, too_long
 
 PUBLISHED = PublicationStatus.PUBLISHED
 

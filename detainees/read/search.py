@@ -1,18 +1,18 @@
 """One search box for people, organizations, facilities, places and sources.
 
-Names are compared by their *search key*, a spelling skeleton made by `name_key` and stored
-beside each name (filled by the model's `save()`): transliteration variants share one key, so
+Names are compared by their *search key*, a spelling skeleton made by `name_key`
+(detainees/domain/names.py) and stored beside each name (filled by the model's `save()`): transliteration variants share one key, so
 "Qari Belal", "Bilal" and "bilal qari" are all "bilal". PostgreSQL compares the query's key with
 the stored keys by trigram similarity (pg_trgm), through the trigram index on each key column,
 and ranks the best match first. Sources are found by full-text search on a generated, indexed
 tsvector of their title and reference number.
 
 Rows written without `save()` (`bulk_create`, `update()`, raw SQL imports) get their keys from
-`refresh_search_keys()`, which must also run (in a data migration) whenever `name_key` changes.
+`refresh_search_keys()`, which must also run (in a new data migration, with a frozen copy of
+the new `name_key`) whenever `name_key` changes.
 """
 
 import re
-import unicodedata
 
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.lookups import DataContains, Unaccent
@@ -51,117 +51,7 @@ from detainees.domain.models import (
     Source,
 )
 from detainees.domain.models.sources import SEARCH_CONFIG
-
-# --- The search key -------------------------------------------------------------------------
-
-_APOSTROPHES = "'’‘ʼʻʽʾʿ`´′"
-_LATIN_EXTRA = str.maketrans(
-    {"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i", "ħ": "h"}
-    | dict.fromkeys(_APOSTROPHES)
-)
-# Letters Arabic, Persian and Pashto spell differently for one sound, and the tatweel.
-_ARABIC = str.maketrans({"ى": "ي", "ی": "ي", "ې": "ي", "ک": "ك", "ة": "ه", "ۀ": "ه", "ٱ": "ا"})
-_ARABIC_DROP = str.maketrans(dict.fromkeys("ـ"))
-
-_TOKEN = re.compile(r"[^\W_]+")
-
-# Pieces of one name written apart or together: "Jalal ud-Din"/"Jalaluddin",
-# "Sibghat Ullah"/"Sibghatullah", "Abd al-Rahman"/"Abdul Rahman"/"Abdurrahman".
-_JOINS = [
-    (
-        re.compile(r"\babd(?:[aeiou][lrsdtzn]|u)?[\s-]+(?:[aeiou][lrsdtzn]h?[\s-]+)?(?=[a-z])"),
-        "abd",
-    ),
-    (re.compile(r"(?<=[a-z])[\s-]+[aeiou][lrdnstz]h?[\s-]+d(?:ee|i)ne?\b"), "uddin"),
-    (re.compile(r"(?<=[a-z])[\s-]+([aeiou]d{1,2}(?:ee|i)ne?)\b"), r"\1"),
-    (re.compile(r"(?<=[a-z])[\s-]+(ull?ah?|oll?ah|allah)\b"), r"\1"),
-]
-
-# Rewrites of one Latin word, in order; vowels and doubled letters are settled last.
-_LATIN_RULES = [
-    (re.compile(r"(?<=[^aeiou])[aou](?:ll+ah?|lah)$"), "ula"),  # -ullah, -ollah, -allah
-    (re.compile(r"[aeiou]d+(?:ee|i)ne?$"), "udin"),  # -uddin, -eddine, -addin
-    (re.compile(r"(.)\1+"), r"\1"),
-    (re.compile(r"dzh|dj"), "j"),
-    (re.compile(r"tch"), "ch"),
-    (re.compile(r"kh"), "x"),  # Uzbek Latin writes kh as x
-    (re.compile(r"gh"), "g"),
-    (re.compile(r"ph"), "f"),
-    (re.compile(r"th"), "t"),
-    (re.compile(r"dh"), "d"),
-    (re.compile(r"q"), "k"),
-    (re.compile(r"c(?!h)"), "k"),
-    (re.compile(r"w"), "v"),
-    (re.compile(r"y(?![aeiou])"), "i"),  # Karzay/Karzai, Ubaydah/Ubaidah; not Hekmatyar
-    (re.compile(r"e"), "i"),
-    (re.compile(r"o"), "u"),
-    (re.compile(r"(?<=[aiu])h$"), ""),  # Ubaidah/Ubaida
-    (re.compile(r"(.)\1+"), r"\1"),
-    (re.compile(r"^abd[aiu]l?(?=.)"), "abd"),  # Abdul-, Abdel-, Abdur-
-    (re.compile(r"^(?:m[aiu]h?[aiu]m+[aiu]d|muhd|mhd|md)$"), "muhamad"),  # Mohammed, Mohd
-]
-
-_PARTICLES = {"al", "el", "ul", "il", "ol", "ad", "ud", "ed", "ar", "ur", "ash", "as", "az"}
-_PARTICLES |= {"at", "an", "ath", "the", "of", "and", "for"}
-
-_HONORIFICS_LATIN = """
-    qari kari qori mullah mulla mollah molla mulah maulvi moulvi molvi maulavi moulavi
-    mawlawi mawlavi mowlawi mowlavi maulawi molavi mavlavi maulana moulana mawlana mowlana
-    molana haji hajji hajj haj alhaj alhajj hadji sheikh shaikh shaykh sheik shaik cheikh
-    shiekh mufti hafiz hafez ustad ustaz ustadh ostad mr dr doctor engineer eng general gen
-    commander cmdr president
-"""
-_HONORIFICS_SCRIPT = """
-    قاري ملا مولوي مولانا حاجي حاج شيخ مفتي حافظ استاد
-    кари кори қори мулла мавлави мавлоно хаджи хожи ҳожи шейх шайх муфтий домла
-"""
-
-
-def _plain(text: str) -> str:
-    """Casefolded, without accents, apostrophes or tatweel, Arabic letter variants unified."""
-    text = text.casefold().translate(_LATIN_EXTRA)
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return unicodedata.normalize("NFC", text).translate(_ARABIC).translate(_ARABIC_DROP)
-
-
-def _word_key(word: str) -> str:
-    if not word.isascii():
-        # Original script is kept as written, less the Arabic article: المصري/مصري.
-        return word[2:] if word.startswith("ال") and len(word) >= 5 else word
-    if word == "ibn":
-        return "bin"
-    for pattern, replacement in _LATIN_RULES:
-        word = pattern.sub(replacement, word)
-    return word
-
-
-_HONORIFICS = {_word_key(w) for w in _TOKEN.findall(_plain(_HONORIFICS_LATIN + _HONORIFICS_SCRIPT))}
-
-
-def name_key(text: str) -> str:
-    """The spelling skeleton search compares: variants of one name share it.
-
-    Accents, case, honorifics (Qari, Mullah, Maulvi...), the article al-/el-/ul- and word order
-    do not count; transliteration variants meet (e/i, o/u, doubled letters, q/k, kh/x, w/v,
-    Mohammad/Muhammad/Mohammed). Words in other scripts are kept as written. A name made only of
-    honorifics or particles keeps them, so "Mullah" alone still has a key.
-    """
-    text = _plain(text)
-    for pattern, replacement in _JOINS:
-        text = pattern.sub(replacement, text)
-    words = _TOKEN.findall(text)
-    keys = [_word_key(w) for w in words]
-    kept = [k for w, k in zip(words, keys, strict=True) if w not in _PARTICLES]
-    kept = [k for k in kept if k not in _HONORIFICS] or kept or keys
-    return " ".join(sorted(kept))
-
-
-def fill_search_key(instance, update_fields=None):
-    """Set `instance.search_key` from its `name`; return `update_fields` widened to save it."""
-    instance.search_key = name_key(instance.name)
-    if update_fields is not None and "name" in update_fields:
-        return {*update_fields, "search_key"}
-    return update_fields
+from detainees.domain.names import WORD, name_key, only_titles, plain
 
 
 def refresh_search_keys(models=None, batch_size: int = 1000) -> int:
@@ -207,7 +97,7 @@ def _matches(key: str, q: str) -> Q:
     `%` (similarity) uses pg_trgm.similarity_threshold (0.3) and `%>` (the query as a part of
     the key: "Haqani" in "hakani jalaludin") pg_trgm.word_similarity_threshold (0.6).
     """
-    titles = _only_titles(q)
+    titles = only_titles(q)
     if titles:
         # Names keep titles out of their keys, so "Qari" alone is looked for as written (no
         # index; a rare query), rather than fuzzily, which would find Karzai.
@@ -218,14 +108,6 @@ def _matches(key: str, q: str) -> Q:
         | Q(search_key__trigram_similar=key)
         | Q(search_key__trigram_word_similar=key)
     )
-
-
-def _only_titles(q: str) -> list[str]:
-    """The words of `q` if they are all honorifics or particles ("Qari", "Mullah"), else []."""
-    words = _TOKEN.findall(_plain(q))
-    if all(word in _PARTICLES or _word_key(word) in _HONORIFICS for word in words):
-        return words
-    return []
 
 
 def _score(key: str, plain: str):
@@ -270,13 +152,13 @@ def search_people(q: str, queryset=None, *, nearest: int | None = None) -> Query
     key = name_key(q)
     if not key:
         return _no_match(queryset)
-    if nearest and not _only_titles(q):
+    if nearest and not only_titles(q):
         found = _nearest_names(key, nearest)
     else:
         found = PersonName.objects.filter(_matches(key, q)).values("person_id")
     best = (
         PersonName.objects.filter(person=OuterRef("pk"))
-        .annotate(score=_score(key, _plain(q)))
+        .annotate(score=_score(key, plain(q)))
         .order_by("-score", "-is_primary", "pk")
     )
     return (
@@ -366,7 +248,7 @@ def _search_named(queryset, q: str, also: Q | None = None, also_ranks=()) -> Que
     if not key:
         return _no_match(queryset)
     match = _matches(key, q) if also is None else _matches(key, q) | also
-    rank = _score(key, _plain(q))
+    rank = _score(key, plain(q))
     if also_ranks:
         rank = Greatest(rank, *also_ranks, output_field=FloatField())
     return queryset.filter(match).annotate(search_rank=rank).order_by("-search_rank", "pk")
@@ -382,7 +264,7 @@ def search_organizations(q: str, queryset=None) -> QuerySet:
     variants = OrganizationName.objects.filter(_matches(key, q)).values("organization_id")
     best_variant = (
         OrganizationName.objects.filter(organization=OuterRef("pk"))
-        .annotate(score=_score(key, _plain(q)))
+        .annotate(score=_score(key, plain(q)))
         .order_by("-score")
         .values("score")[:1]
     )
@@ -410,7 +292,7 @@ def search_places(q: str, queryset=None) -> QuerySet:
 
 def _prefix_query(q: str) -> str:
     """A to_tsquery text matching every word of `q` as a word start: "uzbek:* & isaf:*"."""
-    return " & ".join(f"{word}:*" for word in _TOKEN.findall(q))
+    return " & ".join(f"{word}:*" for word in WORD.findall(q))
 
 
 def search_sources(q: str, queryset=None) -> QuerySet:

@@ -20,6 +20,7 @@ from detainees.domain.models import (
     ReleaseBatch,
     Source,
 )
+from detainees.read.bounds import MAX_SEARCH_LENGTH, too_long
 from detainees.read.figures import figures
 from detainees.read.filters import (
     SORTS,
@@ -39,9 +40,9 @@ from detainees.read.pages import (
 )
 from detainees.read.pagination import BadCursor, keyset_page
 from detainees.read.person import person_page, person_queryset
+from detainees.read.search import search_all
 from detainees.read.withdrawn import Gone, published_or_gone
 from detainees.web.badrequest import bad_request
-from detainees.web.params import MAX_SEARCH_LENGTH, too_long
 from detainees.web.streams import events_csv, people_csv
 from detainees.write.exports.package import ARCHIVE, latest_archive
 from detainees.write.exports.tables import TABLES
@@ -239,8 +240,6 @@ def permalink(request, public_id):
 
 @require_GET
 def search(request):
-    from detainees.read.search import search_all
-
     q = request.GET.get("q", "").strip()
     if len(q) > MAX_SEARCH_LENGTH:  # before the search: a trigram match costs with its length
         context = {"q": "", "results": {}, "error": too_long(MAX_SEARCH_LENGTH, len(q))}

@@ -170,7 +170,7 @@ def claim_status_field():
 
 
 def search_key_field():
-    """The name's spelling skeleton that search compares (detainees/read/search.py), set by save().
+    """The name's spelling skeleton that search compares (detainees/domain/names.py), set by save().
 
     Rows inserted in SQL get '' from the database, and their key from refresh_search_keys().
     """

@@ -1,10 +1,13 @@
 """Organizations: armed groups, state authorities, forces, courts, media outlets, NGOs."""
 
 import pgtrigger
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django_countries.fields import CountryField
+
+from detainees.domain.names import fill_search_key
 
 from .common import (
     Publishable,
@@ -104,8 +107,6 @@ class Organization(Publishable):
         return f"{self.name} ({self.abbreviation})" if self.abbreviation else self.name
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
         seen, parent = {self.pk}, self.parent
         while parent is not None:
             if parent.pk in seen:
@@ -116,8 +117,6 @@ class Organization(Publishable):
     def save(self, *args, **kwargs):
         if not self.slug:
             self.slug = unique_slug(self, self.abbreviation or self.name)
-        from detainees.read.search import fill_search_key  # search.py imports the models
-
         kwargs["update_fields"] = fill_search_key(self, kwargs.get("update_fields"))
         super().save(*args, **kwargs)
 
@@ -162,7 +161,5 @@ class OrganizationName(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        from detainees.read.search import fill_search_key  # search.py imports the models
-
         kwargs["update_fields"] = fill_search_key(self, kwargs.get("update_fields"))
         super().save(*args, **kwargs)

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django_countries.fields import CountryField
 
 from detainees.domain.fuzzydates import fuzzy_date_constraints
+from detainees.domain.names import fill_search_key
 
 from .common import (
     ClaimStatus,
@@ -25,6 +26,8 @@ from .common import (
     search_key_index,
     unique_slug,
 )
+from .events import BatchMembership, EventPerson, subject_events_prefetch
+from .organizations import Organization
 
 
 def names_problem(primaries: list[bool], *, is_placeholder: bool) -> str | None:
@@ -51,8 +54,6 @@ class PersonQuerySet(PublishableQuerySet):
 
     def with_timeline(self):
         """Everything the timeline, status line and warnings read, in a fixed number of queries."""
-        from .events import BatchMembership, EventPerson, subject_events_prefetch
-
         return self.prefetch_related(
             "names",
             models.Prefetch(
@@ -151,22 +152,6 @@ class Person(Publishable):
         if name is not None and self.slug.startswith("person-"):
             self.slug = unique_slug(self, name.name, reserved=merged_slugs())
             self.save(update_fields=["slug"])
-
-    # Derived views; see detainees/read/timeline.py.
-    def timeline(self):
-        from detainees.read.timeline import timeline
-
-        return timeline(self)
-
-    def status_line(self) -> str:
-        from detainees.read.timeline import status_line
-
-        return status_line(self)
-
-    def consistency_warnings(self) -> list[str]:
-        from detainees.read.timeline import consistency_warnings
-
-        return consistency_warnings(self)
 
 
 class PersonRedirectQuerySet(models.QuerySet):
@@ -279,8 +264,6 @@ class PersonName(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        from detainees.read.search import fill_search_key  # search.py imports the models
-
         kwargs["update_fields"] = fill_search_key(self, kwargs.get("update_fields"))
         super().save(*args, **kwargs)
 
@@ -381,8 +364,6 @@ class Affiliation(Publishable):
     @classmethod
     def public_q(cls, prefix: str = "") -> Q:
         """Published, not retracted, between a public person and a public organization."""
-        from .organizations import Organization
-
         return (
             super().public_q(prefix)
             & ~Q(**{f"{prefix}claim_status": ClaimStatus.RETRACTED})

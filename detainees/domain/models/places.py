@@ -11,6 +11,7 @@ from django.urls import reverse
 from django_countries.fields import CountryField
 
 from detainees.domain.fuzzydates import fuzzy_date_constraints
+from detainees.domain.names import fill_search_key
 
 from .common import (
     Publishable,
@@ -196,8 +197,6 @@ class Place(Publishable):
             self.country = self.parent.country
         if not self.slug:
             self.slug = unique_slug(self, f"{self.name} {self.kind}")
-        from detainees.read.search import fill_search_key  # search.py imports the models
-
         kwargs["update_fields"] = fill_search_key(self, kwargs.get("update_fields"))
         super().save(*args, **kwargs)
 
@@ -243,8 +242,6 @@ class Facility(Publishable):
     def save(self, *args, **kwargs):
         if not self.slug:
             self.slug = unique_slug(self, self.name)
-        from detainees.read.search import fill_search_key  # search.py imports the models
-
         kwargs["update_fields"] = fill_search_key(self, kwargs.get("update_fields"))
         super().save(*args, **kwargs)
 

@@ -22,7 +22,7 @@ class Command(BaseCommand):
             raise CommandError("--persons must be at least 1 and --events at least 0.")
         bar = None
         if not quiet and sys.stderr.isatty():
-            from tqdm import tqdm
+            from tqdm import tqdm  # noqa: PLC0415 (a progress bar only on a terminal)
 
             bar = tqdm(total=events, unit="event", unit_scale=True, desc="generate_dataset")
         try:

@@ -53,6 +53,7 @@ from detainees.domain.models import (
     ReleaseBatch,
 )
 from detainees.domain.models.people import merged_slugs, names_problem
+from detainees.domain.names import fill_search_key
 from detainees.domain.roles import PUBLISHABLE
 from detainees.read import listing_store
 from detainees.read.csvcells import CSV_GUARD_PROPERTY, GUARD, strip_csv_guard
@@ -1128,8 +1129,6 @@ def _insert(new: list[Row], table: Table, slugs, system: str) -> dict[int, list[
         ):
             obj.slug = slug
     if any(f.name == "search_key" for f in model._meta.concrete_fields):
-        from detainees.read.search import fill_search_key  # search.py imports the models
-
         for obj in objs:
             fill_search_key(obj)
     try:
