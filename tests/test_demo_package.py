@@ -23,7 +23,7 @@ from detainees.domain.models import (
     Place,
     PublicationStatus,
 )
-from detainees.read.pages import person_page, person_page_queryset
+from detainees.read.person import person_page, person_queryset
 from detainees.write.demo import PACKAGE, PERSON_SLUG, load_demo
 from detainees.write.exports.package import csv_value
 from detainees.write.exports.tables import BY_NAME, ID, REF, TABLES
@@ -155,7 +155,7 @@ AFFILIATIONS = [
 
 @pytest.fixture
 def page(demo):
-    return person_page(person_page_queryset().get(slug=PERSON_SLUG))
+    return person_page(person_queryset().get(slug=PERSON_SLUG))
 
 
 def test_the_demo_fills_every_table_with_the_cases_rows(demo):
@@ -184,7 +184,7 @@ def test_the_private_notes_come_with_the_case(demo):
         "Quoted from the 2014 LWJ article; not yet checked against the original."
     }
     assert sorted(
-        person_page_queryset(published_only=False)
+        person_queryset(published_only=False)
         .get(slug=PERSON_SLUG)
         .affiliations.exclude(internal_notes="")
         .values_list("role", flat=True)
@@ -334,7 +334,7 @@ def test_every_cell_of_the_package_reaches_the_database(demo):
 
 
 def test_qari_bilal_keeps_the_public_id_the_package_gives_him(client, demo):
-    bilal = person_page_queryset().get(slug=PERSON_SLUG)
+    bilal = person_queryset().get(slug=PERSON_SLUG)
     ids = [row[0] for row in package_tables()["persons"][1:]]
     assert str(bilal.public_id) == ids[0]
     response = client.get(f"/id/{ids[0]}/")
