@@ -2,7 +2,7 @@
 (`EventListing`), the SQL computing them, and their upkeep.
 
 A person's row holds what `detainees.read.listing.annotate_listing` computes, and every value the
-person has in each facet of `detainees.read.filters.FACETS`, as "facet=value"; an event's row its
+person has in each facet of `detainees.read.facets.FACETS`, as "facet=value"; an event's row its
 values in `EVENT_FACETS`. Totals per value (`FacetTotal`, `EventFacetTotal`) give the
 unfiltered counts. The SQL computing rows is generated from those same facet definitions, so
 the stored lists and the definitions cannot drift apart:
@@ -37,6 +37,8 @@ from detainees.domain.models import (
     StaleEventListing,
     StaleListing,
 )
+from detainees.read.facets import EVENT_FACETS, FACETS, Facet, public_events
+from detainees.read.listing import annotate_listing
 
 COLUMNS = (
     "sort_name",
@@ -48,28 +50,9 @@ COLUMNS = (
 )
 
 
-def _people():
-    from detainees.read.listing import annotate_listing
-
+def listed_people():
+    """The people the stored list holds a row for, with its `COLUMNS` annotated."""
     return annotate_listing(Person.objects.public())
-
-
-def _people_facets():
-    from detainees.read.filters import FACETS
-
-    return FACETS
-
-
-def _events():
-    from detainees.domain.models import Event
-
-    return Event.objects.public()
-
-
-def _event_facets():
-    from detainees.read.filters import EVENT_FACETS
-
-    return EVENT_FACETS
 
 
 @dataclass(frozen=True)
@@ -81,7 +64,7 @@ class Store:
     key: str  # the row's primary key column, the listed record's id
     columns: tuple[str, ...]
     records: Callable  # the listed records, with `columns` annotated
-    facets: Callable  # name -> Facet
+    facets: dict[str, Facet]
     totals: type
     count_column: str
     stale: type
@@ -102,8 +85,8 @@ PEOPLE = Store(
     model=PersonListing,
     key="person_id",
     columns=COLUMNS,
-    records=_people,
-    facets=_people_facets,
+    records=listed_people,
+    facets=FACETS,
     totals=FacetTotal,
     count_column="people",
     stale=StaleListing,
@@ -114,8 +97,8 @@ EVENTS = Store(
     model=EventListing,
     key="event_id",
     columns=(),
-    records=_events,
-    facets=_event_facets,
+    records=public_events,
+    facets=EVENT_FACETS,
     totals=EventFacetTotal,
     count_column="events",
     stale=StaleEventListing,
@@ -133,7 +116,7 @@ def _parts(store: Store, using: str) -> tuple[str, str, str, str]:
     columns and the token added from a column."""
     records = store.records().order_by().values("id", *store.columns)
     branches = []
-    for name, facet in store.facets().items():
+    for name, facet in store.facets.items():
         if store.column_facet and name == store.column_facet[0]:
             continue
         for pairs in facet.pair_querysets():

@@ -1,0 +1,120 @@
+"""Each facet is declared once (detainees.read.facets) and is a filter of the FilterSet classes
+themselves, so the class, the API schema and django-filter's introspection all see it."""
+
+import ast
+from pathlib import Path
+
+import django_filters
+import pytest
+
+from detainees.api.views import EventFilterSet, PersonAPIFilterSet
+from detainees.domain.models import Event, Person
+from detainees.read import facets, filters, listing, listing_store
+from detainees.read.facets import EVENT_FACETS, FACETS
+from detainees.read.filters import EventFacetFilterSet, FacetFilter, PersonFilterSet
+
+OWN_PERSON_FILTERS = [
+    "q",
+    "captured_from",
+    "captured_to",
+    "captured_reading",
+    "released_from",
+    "released_to",
+    "released_reading",
+    "sort",
+]
+
+
+@pytest.mark.parametrize(
+    ("filterset", "declared"),
+    [
+        (PersonFilterSet, FACETS),
+        (PersonAPIFilterSet, FACETS),
+        (EventFacetFilterSet, EVENT_FACETS),
+    ],
+)
+def test_the_class_has_a_filter_for_every_facet(filterset, declared):
+    for name, facet in declared.items():
+        flt = filterset.base_filters[name]
+        assert isinstance(flt, FacetFilter)
+        assert flt.facet is facet
+        assert flt.label == facet.label
+
+
+def test_the_facets_follow_the_class_own_filters_in_their_order():
+    assert list(PersonFilterSet.base_filters) == [*OWN_PERSON_FILTERS, *FACETS]
+    own = ["person", "organization", "place", "facility"]
+    assert list(EventFacetFilterSet.base_filters) == [*own, *EVENT_FACETS]
+
+
+def test_a_filter_declared_under_a_facet_name_is_kept():
+    # The API's events filter `kind` as a plain choice of the column; the page by the facet.
+    assert isinstance(EventFacetFilterSet.base_filters["kind"], FacetFilter)
+    kind = EventFilterSet.base_filters["kind"]
+    assert type(kind) is django_filters.MultipleChoiceFilter
+    assert {"year", "province", "group", "force"} <= set(EventFilterSet.base_filters)
+    assert all(
+        isinstance(EventFilterSet.base_filters[name], FacetFilter)
+        for name in ("year", "province", "group", "force")
+    )
+
+
+def test_a_filter_removed_by_a_subclass_stays_removed():
+    assert "q" not in PersonAPIFilterSet.base_filters
+    assert "sort" not in PersonAPIFilterSet.base_filters
+
+
+@pytest.mark.parametrize(
+    ("filterset", "model"),
+    [(PersonFilterSet, Person), (PersonAPIFilterSet, Person), (EventFilterSet, Event)],
+)
+def test_an_instance_has_the_class_filters_bound_to_it(filterset, model):
+    instance = filterset(queryset=model.objects.none())
+    assert list(instance.filters) == list(filterset.base_filters)
+    assert list(instance.form.fields) == list(filterset.base_filters)
+    for flt in instance.filters.values():
+        assert flt.parent is instance
+        assert flt.model is model
+
+
+def test_a_selected_facet_value_filters_through_the_class_filter():
+    fs = PersonFilterSet({"nationality": ["UZ", "AF"]}, queryset=Person.objects.all())
+    assert fs.is_valid()
+    assert fs.narrows
+    sql = str(fs.qs.query)
+    assert "nationality=UZ" in sql and "nationality=AF" in sql
+
+
+def module_imports(module) -> tuple[set[str], list[int]]:
+    """The modules `module` imports at top level, and the lines of imports inside functions."""
+    tree = ast.parse(Path(module.__file__).read_text())
+    top = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom):
+            top.add(node.module)
+        elif isinstance(node, ast.Import):
+            top.update(alias.name for alias in node.names)
+    inner = [
+        node.lineno
+        for function in ast.walk(tree)
+        if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef)
+        for node in ast.walk(function)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+    ]
+    return top, inner
+
+
+def test_the_facets_are_imported_at_top_level_without_a_cycle():
+    facet_imports, _ = module_imports(facets)
+    assert not facet_imports & {"detainees.read.filters", "detainees.read.listing_store"}
+    store_imports, _ = module_imports(listing_store)
+    assert "detainees.read.facets" in store_imports
+    assert "detainees.read.filters" not in store_imports
+    filter_imports, _ = module_imports(filters)
+    assert {"detainees.read.facets", "detainees.read.listing_store"} <= filter_imports
+
+
+@pytest.mark.parametrize("module", [facets, filters, listing, listing_store])
+def test_the_read_lists_modules_import_nothing_inside_functions(module):
+    _, inner = module_imports(module)
+    assert inner == []
