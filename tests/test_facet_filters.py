@@ -72,9 +72,12 @@ def test_an_instance_has_the_class_filters_bound_to_it(filterset, model):
     instance = filterset(queryset=model.objects.none())
     assert list(instance.filters) == list(filterset.base_filters)
     assert list(instance.form.fields) == list(filterset.base_filters)
-    for flt in instance.filters.values():
+    for name, flt in instance.filters.items():
         assert flt.parent is instance
         assert flt.model is model
+        if isinstance(flt, FacetFilter):  # copied per instance, sharing the one definition
+            assert flt is not filterset.base_filters[name]
+            assert flt.facet is filterset.base_filters[name].facet
 
 
 def test_a_selected_facet_value_filters_through_the_class_filter():

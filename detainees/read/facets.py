@@ -63,6 +63,11 @@ class Facet:
     key: str = "person_key"  # the pairs' column naming the row they belong to
     labels_from: str = ""  # the model whose slugs the values are: its names are the labels
 
+    def __deepcopy__(self, memo):
+        # A FilterSet deep-copies its class's filters for each request; the facet they filter
+        # by is a constant, shared rather than copied with its labels (all the countries).
+        return self
+
     def pair_querysets(self) -> list:
         return self.build()
 
