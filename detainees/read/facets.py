@@ -3,7 +3,7 @@ for coded values, and the querysets of (record, value, label) pairs it reads.
 
 Two readers use them, and both import this module: `detainees.read.filters` declares a filter
 per facet on its FilterSets, and counts; `detainees.read.listing_store` stores each record's
-values as "facet=value" and keeps them current (its `uncovered()` checks that the triggers watch
+values as "facet=value" and keeps them current (its `unwatched()` checks that the triggers watch
 every table and column these querysets read).
 """
 
