@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from detainees.domain.models import ClaimStatus, Event, EventOrganization, PublicationStatus
-from detainees.read.filters import EVENT_FACETS
+from detainees.read.facets import EVENT_FACETS
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

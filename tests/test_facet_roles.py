@@ -26,7 +26,7 @@ from detainees.domain.models import (
     Place,
 )
 from detainees.read import listing_store
-from detainees.read.filters import EVENT_FACETS, FACETS
+from detainees.read.facets import EVENT_FACETS, FACETS
 from detainees.synthetic import generate_dataset
 from tests import factories as f
 

@@ -25,15 +25,13 @@ from detainees.domain.models import (
     StaleListing,
 )
 from detainees.read import listing_store
+from detainees.read.facets import EVENT_FACETS, FACETS, public_events
 from detainees.read.filters import (
-    EVENT_FACETS,
-    FACETS,
     event_facet_counts,
     events_for_listing,
     facet_counts,
     people_for_listing,
     person_facet_counts,
-    public_events,
 )
 from detainees.write.services import merge_persons
 from tests import factories as f

@@ -65,8 +65,8 @@ from detainees.domain.models import (
     StaleListing,
     Tombstone,
 )
+from detainees.read.facets import EVENT_FACETS
 from detainees.read.filters import (
-    EVENT_FACETS,
     EventFacetFilterSet,
     FacetFilter,
     FuzzyBoundFilter,
@@ -413,8 +413,8 @@ def list_params(name: str, view_class, hidden_ids) -> list[dict]:
             queryset = events_for_listing()
         else:
             queryset = people_for_listing()
-        filters = filterset_class().filters  # instantiated: facets are added in __init__
-        for filter_name, flt in filters.items():
+        # The class declares every filter, the facets too.
+        for filter_name, flt in filterset_class.base_filters.items():
             values = filter_values(filter_name, flt, queryset, hidden_ids)
             assert values, f"{name}: no value to try for the filter {filter_name}"
             params += [{filter_name: value} for value in values]

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from detainees.domain.models import Correction, Event, Organization, Person, PublicationStatus
-from detainees.read.filters import FACETS
+from detainees.read.facets import FACETS
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

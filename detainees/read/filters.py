@@ -1,219 +1,41 @@
-"""The people list's facets, defined once for the public pages, CSV and (later) the API.
+"""The people and events lists' FilterSets, for the public pages, CSV and the API, and their
+facet counts.
 
-Each facet is a set of (person, value, label) pairs built from published records. The pairs are
-stored per person and per event, as "facet=value" (detainees.read.listing_store), and that one
-stored array both filters the list (a record matches when it has a selected value) and counts
-it (records in the current selection per value), so a facet's counts always match its results.
+Each facet (detainees.read.facets) is a set of (record, value, label) pairs built from public
+records. The pairs are stored per person and per event, as "facet=value"
+(detainees.read.listing_store), and that one stored array both filters the list (a record
+matches when it has a selected value) and counts it (records in the current selection per
+value), so a facet's counts always match its results. Each FilterSet class declares a filter
+per facet, so the class itself (`base_filters`) lists them, as the API schema reads it.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, date
 
 import django_filters
 from django import forms
 from django.db import connection, models
 from django.db.models import Exists, F, OuterRef, Q, Value
-from django.db.models.functions import Cast, ExtractYear
-from django_countries import countries
 from django_filters.fields import IsoDateTimeField, MultipleChoiceField
 
 from detainees.domain.fuzzydates import FuzzyDate, FuzzyDateError
 from detainees.domain.models import (
-    Affiliation,
     Citation,
-    ClaimStatus,
     Event,
     EventFacetTotal,
     EventOrganization,
     EventPerson,
     FacetTotal,
     Facility,
-    Nationality,
     Organization,
     Person,
     Place,
-    PublicationStatus,
     Source,
 )
 from detainees.read.bounds import MAX_CHOICE_LENGTH, MAX_DATE_LENGTH, MAX_SEARCH_LENGTH, too_long
-from detainees.read.listing import CurrentStatus, annotate_listing, own_events
+from detainees.read.facets import EVENT_FACETS, FACETS, Facet, public_events
+from detainees.read.listing import own_events
 from detainees.read.listing_store import COLUMNS as LISTING_COLUMNS
-
-PUBLISHED = PublicationStatus.PUBLISHED
-
-
-def subject_roles(*kinds):
-    """Public events of public people, as their subject: (person, event) rows."""
-    roles = EventPerson.objects.public().filter(role=EventPerson.Role.SUBJECT)
-    return roles.filter(event__kind__in=kinds) if kinds else roles
-
-
-def subjects_of_event_orgs(kind, role):
-    """(person, organization) rows: each public subject of a public event of `kind` with each
-    public organization in exactly `role` in it. Built from the organization's own link, with
-    the event's subjects joined in one filter() call, so the role and the organization come
-    from the same row (two filter() calls on a multi-valued path join it twice)."""
-    links = EventOrganization.objects.public().filter(
-        Q(role=role, event__kind=kind, event__people__role=EventPerson.Role.SUBJECT)
-        & Person.public_q("event__people__person__")
-    )
-    return links.values(
-        person_key=F("event__people__person_id"),
-        value=F("organization__slug"),
-        label=F("organization__name"),
-    )
-
-
-@dataclass(frozen=True)
-class Facet:
-    """A facet: a name, a label, its (person, value, label) pairs, and labels for coded values."""
-
-    name: str
-    label: str
-    build: Callable[[], list]
-    choices: dict[str, str] = field(default_factory=dict)
-    key: str = "person_key"  # the pairs' column naming the row they belong to
-    labels_from: str = ""  # the model whose slugs the values are: its names are the labels
-
-    def pair_querysets(self) -> list:
-        return self.build()
-
-    def labels(self) -> dict[str, str]:
-        return self.choices
-
-
-def _nationality():
-    return [
-        Nationality.objects.filter(Person.public_q("person__"))
-        .exclude(claim_status=ClaimStatus.RETRACTED)
-        .values(person_key=F("person_id"), value=F("country"), label=F("country"))
-    ]
-
-
-def _organization():
-    return [
-        Affiliation.objects.public().values(
-            person_key=F("person_id"), value=F("organization__slug"), label=F("organization__name")
-        )
-    ]
-
-
-def _event_org(kind, role):
-    return [subjects_of_event_orgs(kind, role)]
-
-
-def _custodian():
-    named = subjects_of_event_orgs(Event.Kind.CUSTODY, EventOrganization.Role.CUSTODIAN)
-    # Held at a public facility this organization controlled at some time (handovers
-    # included), by a control that is not retracted: as the timeline names custodians. One
-    # filter() call, so every condition reads the same control.
-    unretracted = [c for c in ClaimStatus.values if c != ClaimStatus.RETRACTED]
-    via_facility = (
-        subject_roles(Event.Kind.CUSTODY)
-        .filter(
-            Q(event__facility__controls__claim_status__in=unretracted)
-            & Facility.public_q("event__facility__")
-            & Organization.public_q("event__facility__controls__controller__")
-        )
-        .values(
-            person_key=F("person_id"),
-            value=F("event__facility__controls__controller__slug"),
-            label=F("event__facility__controls__controller__name"),
-        )
-    )
-    return [named, via_facility]
-
-
-def _facility():
-    roles = subject_roles().filter(Facility.public_q("event__facility__"))
-    return [
-        roles.values(
-            person_key=F("person_id"),
-            value=F("event__facility__slug"),
-            label=F("event__facility__name"),
-        )
-    ]
-
-
-def _release_kind():
-    return [
-        subject_roles(Event.Kind.RELEASE)
-        .exclude(event__release_kind="")
-        .values(person_key=F("person_id"), value=F("event__release_kind"), label=Value(""))
-    ]
-
-
-def _country():
-    return [
-        subject_roles()
-        .filter(Place.public_q("event__place__"))
-        .values(person_key=F("person_id"), value=F("event__place__country"), label=Value(""))
-    ]
-
-
-def _province():
-    """Events at a province or anywhere inside it (districts, localities)."""
-    querysets = []
-    for path in ("event__place", "event__place__parent", "event__place__parent__parent"):
-        querysets.append(
-            subject_roles()
-            .filter(Q(**{f"{path}__kind": "province"}) & Place.public_q(f"{path}__"))
-            .values(person_key=F("person_id"), value=F(f"{path}__slug"), label=F(f"{path}__name"))
-        )
-    return querysets
-
-
-def _reengaged():
-    return [
-        subject_roles(Event.Kind.REENGAGEMENT).values(
-            person_key=F("person_id"), value=F("event__reengagement"), label=Value("")
-        )
-    ]
-
-
-def _claim_status():
-    """The claim status of the person's public events: retracted events are not public."""
-    return [
-        subject_roles().values(
-            person_key=F("person_id"), value=F("event__claim_status"), label=Value("")
-        )
-    ]
-
-
-def _status():
-    people = annotate_listing(Person.objects.public())
-    return [people.values(person_key=F("pk"), value=F("current_status"), label=Value(""))]
-
-
-FACETS: dict[str, Facet] = {
-    f.name: f
-    for f in [
-        Facet("status", "Current status", _status, dict(CurrentStatus.choices)),
-        Facet("nationality", "Nationality", _nationality, dict(countries)),
-        Facet("organization", "Affiliated organization", _organization, labels_from="organization"),
-        Facet(
-            "capturing_force",
-            "Capturing force",
-            lambda: _event_org(Event.Kind.CAPTURE, EventOrganization.Role.CAPTURING_FORCE),
-            labels_from="organization",
-        ),
-        Facet("custodian", "Custodian", _custodian, labels_from="organization"),
-        Facet("facility", "Facility", _facility, labels_from="facility"),
-        Facet(
-            "release_authority",
-            "Release ordered by",
-            lambda: _event_org(Event.Kind.RELEASE, EventOrganization.Role.ORDERED_BY),
-            labels_from="organization",
-        ),
-        Facet("release_kind", "Release kind", _release_kind, dict(Event.ReleaseKind.choices)),
-        Facet("country", "Country of events", _country, dict(countries)),
-        Facet("province", "Province of events", _province, labels_from="place"),
-        Facet("reengaged", "Re-engaged", _reengaged, dict(Event.Reengagement.choices)),
-        Facet("claim_status", "Claim status of events", _claim_status, dict(ClaimStatus.choices)),
-    ]
-}
-
+from detainees.read.search import search_people
 
 # --- Date ranges --------------------------------------------------------------------------------
 
@@ -374,7 +196,26 @@ class FacetFilter(django_filters.MultipleChoiceFilter):
         return qs.filter(listing__facets__overlap=tokens)
 
 
-class PersonFilterSet(django_filters.FilterSet):
+class FacetFilterSet(django_filters.FilterSet):
+    """A FilterSet whose class has a `FacetFilter` for each of its `facets`, after its other
+    filters; a filter the class (or a subclass) declares under a facet's name is kept instead
+    (the API's events keep their own `kind`, a plain choice of the column)."""
+
+    facets: dict[str, Facet] = {}
+
+    @classmethod
+    def get_filters(cls):
+        # django-filter's metaclass calls this once, when the class is defined, for base_filters.
+        filters = super().get_filters()
+        for name, facet in cls.facets.items():
+            if name not in filters:
+                filters[name] = FacetFilter(facet, field_name=name)
+        return filters
+
+
+class PersonFilterSet(FacetFilterSet):
+    facets = FACETS
+
     q = django_filters.CharFilter(
         label="Name", method="filter_search", max_length=MAX_SEARCH_LENGTH
     )
@@ -396,19 +237,10 @@ class PersonFilterSet(django_filters.FilterSet):
         model = Person
         fields = []
 
-    def __init__(self, data=None, *args, **kwargs):
-        super().__init__(data, *args, **kwargs)
-        for name, facet in FACETS.items():
-            self.filters[name] = FacetFilter(facet, field_name=name)
-            self.filters[name].parent = self
-            self.filters[name].model = Person
-
     def noop(self, queryset, name, value):
         return queryset
 
     def filter_search(self, queryset, name, value):
-        from detainees.read.search import search_people
-
         return search_people(value, queryset=queryset)
 
     def filter_queryset(self, queryset):
@@ -546,79 +378,6 @@ def facet_counts(selection, facets=FACETS) -> dict[str, list[tuple[str, str, int
 
 
 # --- Events -------------------------------------------------------------------------------------
-# Most events in the ISAF press releases name nobody ("three suspected insurgents"), so they are
-# found through their own facets: what happened, when, where, by whom and against whom.
-
-
-def public_events():
-    """Public events: `Event.objects.public()` (published, not retracted)."""
-    return Event.objects.public()
-
-
-def _event_kind():
-    return [public_events().values(event_key=F("pk"), value=F("kind"), label=Value(""))]
-
-
-def _event_year():
-    """The year an event certainly falls in; events whose dates span years have none."""
-    return [
-        public_events()
-        .annotate(first=ExtractYear("date_earliest"), last=ExtractYear("date_latest"))
-        .filter(first=F("last"))
-        .values(event_key=F("pk"), value=Cast("first", models.CharField()), label=Value(""))
-    ]
-
-
-def _event_province():
-    """Events at a province or anywhere inside it (districts, localities)."""
-    return [
-        public_events()
-        .filter(Q(**{f"{path}__kind": "province"}) & Place.public_q(f"{path}__"))
-        .values(event_key=F("pk"), value=F(f"{path}__slug"), label=F(f"{path}__name"))
-        for path in ("place", "place__parent", "place__parent__parent")
-    ]
-
-
-def _event_orgs(*roles):
-    def build():
-        links = EventOrganization.objects.public().filter(role__in=roles)
-        return [
-            links.values(
-                event_key=F("event_id"),
-                value=F("organization__slug"),
-                label=F("organization__name"),
-            )
-        ]
-
-    return build
-
-
-EVENT_FACETS: dict[str, Facet] = {
-    f.name: f
-    for f in [
-        Facet("kind", "What happened", _event_kind, dict(Event.Kind.choices), key="event_key"),
-        Facet("year", "Year", _event_year, key="event_key"),
-        Facet("province", "Province", _event_province, key="event_key", labels_from="place"),
-        Facet(
-            "group",
-            "Target group, or group acted for",
-            _event_orgs(EventOrganization.Role.GROUP),
-            key="event_key",
-            labels_from="organization",
-        ),
-        Facet(
-            "force",
-            "Forces (capturing, partner, or carrying out)",
-            _event_orgs(
-                EventOrganization.Role.CAPTURING_FORCE,
-                EventOrganization.Role.PARTNER_FORCE,
-                EventOrganization.Role.CARRIED_OUT_BY,
-            ),
-            key="event_key",
-            labels_from="organization",
-        ),
-    ]
-}
 
 
 def linked_to(name: str, public_id) -> Q:
@@ -639,10 +398,12 @@ def linked_to(name: str, public_id) -> Q:
     return Q(**{f"{path}__in": target.objects.public().filter(public_id=public_id)})
 
 
-class EventFacetFilterSet(django_filters.FilterSet):
+class EventFacetFilterSet(FacetFilterSet):
     """The events list's facets, for the public page and the API alike, and its filters by a
     linked record's id. Each linked record is looked up through its own public(): the id of a
     draft or withdrawn one selects nothing, exactly as an unknown id does."""
+
+    facets = EVENT_FACETS
 
     person = django_filters.UUIDFilter(
         field_name="people__person__public_id", method="filter_link", label="Person (id)"
@@ -665,15 +426,6 @@ class EventFacetFilterSet(django_filters.FilterSet):
 
     def filter_link(self, queryset, name, value):
         return queryset.filter(linked_to(name, value))
-
-    def __init__(self, data=None, *args, **kwargs):
-        super().__init__(data, *args, **kwargs)
-        for name, facet in EVENT_FACETS.items():
-            if name in self.base_filters:
-                continue  # the API keeps its own `kind` (a plain choice of the column)
-            self.filters[name] = FacetFilter(facet, field_name=name)
-            self.filters[name].parent = self
-            self.filters[name].model = Event
 
     @property
     def narrows(self) -> bool:

@@ -2,7 +2,7 @@
 (`EventListing`), the SQL computing them, and their upkeep.
 
 A person's row holds what `detainees.read.listing.annotate_listing` computes, and every value the
-person has in each facet of `detainees.read.filters.FACETS`, as "facet=value"; an event's row its
+person has in each facet of `detainees.read.facets.FACETS`, as "facet=value"; an event's row its
 values in `EVENT_FACETS`. Totals per value (`FacetTotal`, `EventFacetTotal`) give the
 unfiltered counts. The SQL computing rows is generated from those same facet definitions, so
 the stored lists and the definitions cannot drift apart:
@@ -12,7 +12,10 @@ the stored lists and the definitions cannot drift apart:
   it recomputes every row of that list.
 - Triggers on each table the rows are computed from (migration 0024) note the records a
   statement touches in the list's stale table, then recompute their rows before the statement
-  returns: the lists are exact at every statement, inside transactions too.
+  returns: the lists are exact at every statement, inside transactions too. The triggers are
+  written by hand; `unwatched()` lists every table and column the generated SQL reads that no
+  installed trigger watches, and the tests require it to be empty, so a facet reading a new
+  column fails there rather than going stale.
 - `deferred()` lets a bulk load collect the records it touches and recompute them once, at the
   end, in the same transaction.
 
@@ -21,6 +24,7 @@ A migration that changes a column a refresh function reads must drop the functio
 """
 
 import hashlib
+import re
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,6 +41,8 @@ from detainees.domain.models import (
     StaleEventListing,
     StaleListing,
 )
+from detainees.read.facets import EVENT_FACETS, FACETS, Facet, public_events
+from detainees.read.listing import annotate_listing
 
 COLUMNS = (
     "sort_name",
@@ -48,28 +54,9 @@ COLUMNS = (
 )
 
 
-def _people():
-    from detainees.read.listing import annotate_listing
-
+def listed_people():
+    """The people the stored list holds a row for, with its `COLUMNS` annotated."""
     return annotate_listing(Person.objects.public())
-
-
-def _people_facets():
-    from detainees.read.filters import FACETS
-
-    return FACETS
-
-
-def _events():
-    from detainees.domain.models import Event
-
-    return Event.objects.public()
-
-
-def _event_facets():
-    from detainees.read.filters import EVENT_FACETS
-
-    return EVENT_FACETS
 
 
 @dataclass(frozen=True)
@@ -81,7 +68,7 @@ class Store:
     key: str  # the row's primary key column, the listed record's id
     columns: tuple[str, ...]
     records: Callable  # the listed records, with `columns` annotated
-    facets: Callable  # name -> Facet
+    facets: dict[str, Facet]
     totals: type
     count_column: str
     stale: type
@@ -102,8 +89,8 @@ PEOPLE = Store(
     model=PersonListing,
     key="person_id",
     columns=COLUMNS,
-    records=_people,
-    facets=_people_facets,
+    records=listed_people,
+    facets=FACETS,
     totals=FacetTotal,
     count_column="people",
     stale=StaleListing,
@@ -114,8 +101,8 @@ EVENTS = Store(
     model=EventListing,
     key="event_id",
     columns=(),
-    records=_events,
-    facets=_event_facets,
+    records=public_events,
+    facets=EVENT_FACETS,
     totals=EventFacetTotal,
     count_column="events",
     stale=StaleEventListing,
@@ -128,20 +115,26 @@ def _literal(queryset, using="default") -> str:
     return connections[using].ops.compose_sql(sql, params)
 
 
+def _pairs(store: Store) -> list[tuple[Facet, object]]:
+    """Each facet stored from its pairs (not from a column), with each queryset of its pairs."""
+    return [
+        (facet, pairs)
+        for name, facet in store.facets.items()
+        if not (store.column_facet and name == store.column_facet[0])
+        for pairs in facet.pair_querysets()
+    ]
+
+
 def _parts(store: Store, using: str) -> tuple[str, str, str, str]:
     """The listed records' SQL, the union of their (record, "facet=value") pairs, the extra
     columns and the token added from a column."""
     records = store.records().order_by().values("id", *store.columns)
-    branches = []
-    for name, facet in store.facets().items():
-        if store.column_facet and name == store.column_facet[0]:
-            continue
-        for pairs in facet.pair_querysets():
-            branches.append(
-                f"SELECT pairs.{facet.key}, '{name}=' || pairs.value::text "  # noqa: S608 (built from facet definitions in code)
-                f"FROM ({_literal(pairs.order_by(), using)}) pairs "
-                "WHERE pairs.value IS NOT NULL AND pairs.value::text <> ''"
-            )
+    branches = [
+        f"SELECT pairs.{facet.key}, '{facet.name}=' || pairs.value::text "  # noqa: S608 (built from facet definitions in code)
+        f"FROM ({_literal(pairs.order_by(), using)}) pairs "
+        "WHERE pairs.value IS NOT NULL AND pairs.value::text <> ''"
+        for facet, pairs in _pairs(store)
+    ]
     columns = "".join(f"p.{c}, " for c in store.columns)
     extra = ""
     if store.column_facet:
@@ -291,3 +284,127 @@ def is_exact(store: Store | None = None, using="default") -> bool:
             if not cursor.fetchone()[0]:
                 return False
     return True
+
+
+# --- What the lists are computed from, and what their triggers watch ----------------------------
+# The triggers (migration 0024) were written by hand, table by table. A facet or column that
+# starts reading another table or column would leave the lists stale, silently, so the tests
+# compare the two, both read from PostgreSQL: what the computing SQL depends on, and what the
+# installed triggers fire on.
+
+COLUMNS_READER = "columns"  # the reader of the listed records and their `columns`
+VIEW = "detainees_listing_reads"
+# pg_trigger.tgtype bits (PostgreSQL's include/catalog/pg_trigger.h)
+TRIGGER_INSERT, TRIGGER_DELETE, TRIGGER_UPDATE = 4, 8, 16
+EVERY_COLUMN = "*"
+
+
+@dataclass(frozen=True, order=True)
+class Read:
+    """A table, or a column of it, that a stored list is computed from, and who reads it: a
+    facet's name, or `COLUMNS_READER`. `column` is "" for the table itself (its rows)."""
+
+    reader: str
+    table: str
+    column: str = ""
+
+    def __str__(self):
+        what = f"{self.table}.{self.column}" if self.column else self.table
+        return f"{self.reader} reads {what}"
+
+
+def _readers(store: Store) -> list[tuple[str, object]]:
+    """Each reader's querysets, selecting only what the list stores: the record and its value
+    (a pair's label is not stored: the counts read names when they are shown)."""
+    readers = [(COLUMNS_READER, store.records().order_by().values("id", *store.columns))]
+    readers += [(f.name, pairs.order_by().values(f.key, "value")) for f, pairs in _pairs(store)]
+    return readers
+
+
+def reads(store: Store, using="default") -> set[Read]:
+    """Every table and column the SQL computing `store`'s rows reads, as PostgreSQL resolves
+    it: the dependencies it records for a temporary view of each reader's SQL (columns read
+    in joins, conditions and subqueries included)."""
+    found = set()
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        for reader, queryset in _readers(store):
+            cursor.execute(f"CREATE TEMPORARY VIEW {VIEW} AS {_literal(queryset, using)}")
+            cursor.execute(
+                "SELECT DISTINCT c.relname, COALESCE(a.attname, '') FROM pg_depend d "
+                "JOIN pg_rewrite r ON r.oid = d.objid "
+                "JOIN pg_class c ON c.oid = d.refobjid AND c.relkind IN ('r', 'p') "
+                "LEFT JOIN pg_attribute a ON d.refobjsubid > 0 "
+                "AND a.attrelid = d.refobjid AND a.attnum = d.refobjsubid "
+                "WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass "
+                "AND r.ev_class = %s::regclass",
+                [VIEW],
+            )
+            found.update(Read(reader, table, column) for table, column in cursor.fetchall())
+            cursor.execute(f"DROP VIEW {VIEW}")
+    return found
+
+
+def watched(store: Store, using="default") -> dict[str, set[str]]:
+    """Per table, the columns whose change the installed, enabled triggers recompute `store`'s
+    rows for: `EVERY_COLUMN` when every insert, update and delete does; else the columns an
+    update must change (a trigger's `UPDATE OF` columns, or those its function compares, as
+    0024's functions for the records the lists name by slug: organizations, facilities,
+    places, which a new row names nothing yet and whose deleted rows delete what names them)."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, t.tgtype, p.prosrc, ARRAY(SELECT a.attname FROM pg_attribute a "
+            "WHERE a.attrelid = t.tgrelid AND a.attnum = ANY(t.tgattr))::text[] "
+            "FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "JOIN pg_proc p ON p.oid = t.tgfoid "
+            "WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' AND strpos(p.prosrc, %s) > 0",
+            [store.settle],
+        )
+        triggers = cursor.fetchall()
+    operations: dict[str, set[int]] = {}
+    columns: dict[str, set[str]] = {}
+    for table, kind, source, update_of in triggers:
+        for operation in (TRIGGER_INSERT, TRIGGER_DELETE, TRIGGER_UPDATE):
+            if kind & operation:
+                operations.setdefault(table, set()).add(operation)
+        if kind & TRIGGER_UPDATE:
+            compared = re.search(r"\(([^()]*)\)\s+IS DISTINCT FROM", source)
+            if update_of:
+                columns.setdefault(table, set()).update(update_of)
+            elif compared:
+                names = (c.strip().partition(".")[2] for c in compared[1].split(","))
+                columns.setdefault(table, set()).update(names)
+            else:
+                columns.setdefault(table, set()).add(EVERY_COLUMN)
+    every = {TRIGGER_INSERT, TRIGGER_DELETE, TRIGGER_UPDATE}
+    return {
+        table: {EVERY_COLUMN}
+        if operations[table] == every and EVERY_COLUMN in cols
+        else cols - {EVERY_COLUMN}
+        for table, cols in columns.items()
+    }
+
+
+def unwatched(store: Store, using="default") -> list[Read]:
+    """What `store` is computed from that no installed trigger of it watches: each is a change
+    that would leave the list stale. A table's primary key is never updated, so never needs
+    watching."""
+    found = reads(store, using)
+    watching = watched(store, using)
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, a.attname FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
+            "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+            "WHERE i.indisprimary AND c.relname = ANY(%s)",
+            [sorted({r.table for r in found})],
+        )
+        keys = set(cursor.fetchall())
+    return sorted(
+        r
+        for r in found
+        if r.table not in watching
+        or (
+            r.column
+            and (r.table, r.column) not in keys
+            and not watching[r.table] & {EVERY_COLUMN, r.column}
+        )
+    )
