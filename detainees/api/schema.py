@@ -250,7 +250,7 @@ class FilterSetExtension(DjangoFilterExtension):
         filterset_class = self.target.get_filterset_class(auto_schema.view, queryset)
         if not filterset_class:
             return []
-        # An instance, not base_filters: facets are added in __init__, and labels need a model.
+        # An instance, not base_filters: its filters are bound to a model, which labels need.
         filterset = filterset_class(queryset=queryset)
         parameters = []
         for name, filter_field in filterset.filters.items():
