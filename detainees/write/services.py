@@ -9,6 +9,7 @@ import copy
 from collections import Counter
 from dataclasses import dataclass, field
 
+from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -24,6 +25,7 @@ from detainees.domain.models import (
     Publishable,
     ReviewComment,
 )
+from detainees.domain.roles import PUBLISHABLE
 from detainees.write.history import acting
 
 
@@ -373,6 +375,31 @@ def check_confidential(*, user, record, values: dict) -> None:
     reason = permissions.confidential_refusal(user, record, values["is_confidential"])
     if reason:
         raise RoleNotAllowed(reason)
+
+
+def may_publish(user, model: type[Publishable] | None = None) -> bool:
+    """Whether `user` may publish records of `model`; without one, of every publishable type,
+    as an import that publishes what it writes needs."""
+    if user is None or not user.is_active:
+        return False
+    if model is not None:
+        return permissions.may(user, permissions.PUBLISH, model)
+    return all(
+        permissions.may(user, permissions.PUBLISH, apps.get_model("detainees", name))
+        for name in PUBLISHABLE
+    )
+
+
+def imported_status(record: Publishable, *, is_new: bool, publish: bool) -> str:
+    """The state an imported row leaves its record in: a new record is a draft unless the
+    import publishes; told to publish, a record is published, except a confidential source,
+    which stays private whatever the import is told. `check_transition` then says whether the
+    importing user may make that move."""
+    if is_new and not publish:
+        return DRAFT
+    if publish and not getattr(record, "is_confidential", False):
+        return PUBLISHED
+    return record.status
 
 
 # --- What a form asks before it saves ----------------------------------------------------------
