@@ -147,8 +147,8 @@ class ReviewCommentInline(GenericStackedInline):
 
 class RuleAdminMixin:
     """Every permission question of a ModelAdmin answered by `detainees.domain.permissions`: the same
-    rules the API and the importer follow. Bulk deletion asks `has_delete_permission` of every
-    row it would delete, so it follows them too."""
+    rules the API and the importer follow. Every write (a save, an inline row, a delete, a bulk
+    delete) goes through `detainees.write.services`, which asks them again of every row."""
 
     form = RuleForm
 
