@@ -362,12 +362,10 @@ class RecordAdmin(RuleAdminMixin, HistoryMixin, admin.ModelAdmin):
 
     def save_formset(self, request, form, formset, change):
         if formset.model is ReviewComment:
-            for comment in formset.save(commit=False):
-                if comment.author_id is None:
-                    comment.author = request.user
-                comment.save()
-            for comment in formset.deleted_objects:
-                comment.delete()
+            written = formset.save(commit=False)
+            services.keep_review_comments(
+                comments=written, deleted=formset.deleted_objects, by=request.user
+            )
             return
         super().save_formset(request, form, formset, change)
 

@@ -447,6 +447,20 @@ def correction_refusal(*, user, record: Publishable, old_status, note: str):
 
 
 @transaction.atomic
+def keep_review_comments(*, comments, deleted=(), by) -> None:
+    """Save reviewer comments written or edited on a record's page, each new one signed by
+    `by`, and delete those struck out. Private remarks: no state or role rule applies beyond
+    the model permissions the page already asked."""
+    with acting(by, ""):
+        for comment in comments:
+            if comment.author_id is None:
+                comment.author = by
+            comment.save()
+        for comment in deleted:
+            comment.delete()
+
+
+@transaction.atomic
 def record_correction(*, record: Publishable, note: str, by) -> Correction:
     """Note publicly that a published record was corrected; editors only."""
     if not record.is_published:
