@@ -1,7 +1,8 @@
 """What every record's admin shares: state, audit fields, citations, the editorial trail."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.contrib.contenttypes.admin import GenericStackedInline
 from django.core.exceptions import PermissionDenied
 from django.utils.html import format_html_join
@@ -17,8 +18,9 @@ CORRECTION_FIELDS = ("is_correction", "correction_note")
 
 
 class RuleForm(forms.ModelForm):
-    """Refuses, as a form error, a change the user's role may not make (detainees.domain.permissions):
-    a row added to, changed in or moved to a published record, a source's confidentiality.
+    """Refuses, as a form error, a change the user's role may not make: a row added to, changed
+    in or moved to a published record, a source's confidentiality. The reasons are
+    `detainees.write.services.row_refusals`', which `save_row` refuses on too.
 
     `user` is set on the class the admin builds for each request (see RuleAdminMixin.get_form
     and RuleInlineMixin.get_formset); without one the form checks nothing.
@@ -26,24 +28,25 @@ class RuleForm(forms.ModelForm):
 
     user = None
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # What the rules compare the save against, read before the form sets its values.
+        stored = self.instance.pk is not None
+        self.old_status = getattr(self.instance, "status", None) if stored else None
+        self.old_confidential = getattr(self.instance, "is_confidential", None) if stored else None
+
     def clean(self):
         cleaned = super().clean()
         if self.user is None or not self.has_changed():
             return cleaned
-        adding = self.instance.pk is None
-        action = permissions.ADD if adding else permissions.CHANGE
-        if self.cleaned_data.get("DELETE"):
-            action = permissions.DELETE
-        reason = permissions.refusal(self.user, action, self.instance, values=cleaned)
-        if reason is None and "is_confidential" in cleaned:
-            reason = permissions.confidential_refusal(
-                self.user, self.instance, cleaned["is_confidential"]
-            )
-            if reason:
-                self.add_error("is_confidential", reason)
-                return cleaned
-        if reason:
-            self.add_error(None, reason)
+        refusals = services.row_refusals(
+            user=self.user,
+            row=self.instance,
+            values=cleaned,
+            delete=bool(self.cleaned_data.get("DELETE")),
+        )
+        for field, reason in refusals:
+            self.add_error(field, reason)
         return cleaned
 
 
@@ -52,7 +55,6 @@ class StatusForm(RuleForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.old_status = self.instance.status if self.instance.pk else None
         field = self.fields.get("status")
         if field is not None and self.user is not None:
             allowed = services.allowed_statuses(self.user, self.instance)
@@ -62,15 +64,11 @@ class StatusForm(RuleForm):
         cleaned = super().clean()
         status = cleaned.get("status")
         if status and self.user is not None and self.has_changed():
-            try:
-                services.check_transition(
-                    user=self.user, record=self.instance, old=self.old_status, new=status
-                )
-                services.check_edit(
-                    user=self.user, record=self.instance, old_status=self.old_status
-                )
-            except services.TrackerError as exc:
-                self.add_error("status" if "status" in self.fields else None, str(exc))
+            reason = services.status_refusal(
+                user=self.user, record=self.instance, old_status=self.old_status, new=status
+            )
+            if reason:
+                self.add_error("status" if "status" in self.fields else None, reason)
         return cleaned
 
 
@@ -92,13 +90,39 @@ class EditorialForm(StatusForm):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("is_correction"):
-            if not permissions.may(self.user, permissions.CORRECT, self.instance):
-                self.add_error("is_correction", "Your role may not record corrections.")
-            elif self.old_status != PublicationStatus.PUBLISHED:
-                self.add_error("is_correction", "Only a published record is corrected.")
-            elif not cleaned.get("correction_note", "").strip():
-                self.add_error("correction_note", "Say publicly what was corrected.")
+            refused = services.correction_refusal(
+                user=self.user,
+                record=self.instance,
+                old_status=self.old_status,
+                note=cleaned.get("correction_note", ""),
+            )
+            if refused:
+                self.add_error(*refused)
         return cleaned
+
+    def correction(self) -> str:
+        """The public correction note this save records, if any."""
+        if not self.cleaned_data.get("is_correction"):
+            return ""
+        return self.cleaned_data["correction_note"]
+
+
+def save_form_row(request, form, row):
+    """Save the row a form has set through `services.save_row`: the role checked again, the
+    row validated and written, with its correction note, as every other way in writes."""
+    try:
+        return services.save_row(
+            row=row,
+            by=request.user,
+            stored_status=getattr(form, "old_status", None),
+            stored_confidential=getattr(form, "old_confidential", None),
+            # The fields the form validated the row without, as its own full_clean() did.
+            exclude=form._get_validation_exclusions(),
+            correction_note=form.correction() if hasattr(form, "correction") else "",
+        )
+    except (services.RoleNotAllowed, services.TransitionNotAllowed) as exc:
+        # The form refused what the role may not do; this holds if a form ever forgets to.
+        raise PermissionDenied(str(exc)) from exc
 
 
 def offers_correction(request, obj) -> bool:
@@ -123,8 +147,8 @@ class ReviewCommentInline(GenericStackedInline):
 
 class RuleAdminMixin:
     """Every permission question of a ModelAdmin answered by `detainees.domain.permissions`: the same
-    rules the API and the importer follow. Bulk deletion asks `has_delete_permission` of every
-    row it would delete, so it follows them too."""
+    rules the API and the importer follow. Every write (a save, an inline row, a delete, a bulk
+    delete) goes through `detainees.write.services`, which asks them again of every row."""
 
     form = RuleForm
 
@@ -160,22 +184,32 @@ class RuleAdminMixin:
         return fields
 
     def save_model(self, request, obj, form, change):
-        # The form refused what the role may not do; this holds if a form ever forgets to.
-        action = permissions.CHANGE if change else permissions.ADD
-        reason = permissions.refusal(request.user, action, obj, values={})
-        if reason:
-            raise PermissionDenied(reason)
-        super().save_model(request, obj, form, change)
+        save_form_row(request, form, obj)
+
+    def save_formset(self, request, form, formset, change):
+        """The inline rows go through the services as the record does: deletions first (so a
+        replacement never meets the row it replaces), then changed rows, then new ones."""
+        formset.save(commit=False)  # sets the rows' values; writes nothing
+        forms_by_row = {id(f.instance): f for f in formset.forms}
+        deleted = list(formset.deleted_objects)
+        if deleted:
+            delete_or_deny(request, deleted)
+        for row in [obj for obj, _ in formset.changed_objects] + formset.new_objects:
+            save_form_row(request, forms_by_row[id(row)], row)
+        formset.save_m2m()
 
     def delete_model(self, request, obj):
-        if not self.has_delete_permission(request, obj):
-            raise PermissionDenied
-        super().delete_model(request, obj)
+        delete_or_deny(request, [obj])
 
     def delete_queryset(self, request, queryset):
-        if not all(self.has_delete_permission(request, obj) for obj in queryset):
-            raise PermissionDenied
-        super().delete_queryset(request, queryset)
+        delete_or_deny(request, queryset)
+
+
+def delete_or_deny(request, rows) -> None:
+    try:
+        services.delete_rows(rows=rows, by=request.user)
+    except services.RoleNotAllowed as exc:
+        raise PermissionDenied(str(exc)) from exc
 
 
 class RuleInlineMixin:
@@ -204,10 +238,89 @@ class RuleInlineMixin:
         return self._may(request, permissions.DELETE, obj)
 
 
+class StatusActionForm(ActionForm):
+    """The action bar of a record list: a withdrawal needs its public reason."""
+
+    withdrawal_reason = forms.CharField(
+        required=False,
+        label="Public reason (to withdraw):",
+        widget=forms.TextInput(attrs={"size": 40}),
+    )
+
+
+# Action name -> (the state it moves the selected records to, the permission action it needs
+# of the type to be offered, what the message says was done).
+STATUS_ACTIONS = {
+    "publish_selected": (PublicationStatus.PUBLISHED, permissions.PUBLISH, "published"),
+    "send_selected_to_review": (PublicationStatus.IN_REVIEW, permissions.CHANGE, "sent to review"),
+    "return_selected_to_draft": (PublicationStatus.DRAFT, permissions.CHANGE, "returned to draft"),
+    "withdraw_selected": (PublicationStatus.WITHDRAWN, permissions.WITHDRAW, "withdrawn"),
+}
+
+
+def change_status_of(modeladmin, request, queryset, action: str) -> None:
+    """Move each selected record through `services.change_status`; say what moved and why the
+    others did not. Each record is its own transaction: one refusal does not undo the rest."""
+    status, _, done = STATUS_ACTIONS[action]
+    withdrawal_reason = request.POST.get("withdrawal_reason", "")
+    if status == PublicationStatus.WITHDRAWN and not withdrawal_reason.strip():
+        modeladmin.message_user(
+            request, "Give the public reason for withdrawing in the box.", messages.ERROR
+        )
+        return
+    moved, refused = 0, []
+    for record in queryset.order_by("pk"):
+        if record.status == status:
+            continue
+        try:
+            services.change_status(
+                record=record, status=status, by=request.user, withdrawal_reason=withdrawal_reason
+            )
+        except services.InvalidRecord as exc:
+            problems = [m for messages_ in exc.errors.values() for m in messages_]
+            refused.append(f"{record}: {' '.join(map(str, problems))}")
+        except services.TrackerError as exc:
+            refused.append(f"{record}: {exc}")
+        else:
+            moved += 1
+    noun = modeladmin.opts.verbose_name if moved == 1 else modeladmin.opts.verbose_name_plural
+    if moved:
+        modeladmin.message_user(request, f"{moved} {noun} {done}.", messages.SUCCESS)
+    for problem in refused:
+        modeladmin.message_user(request, f"Not {done}: {problem}", messages.ERROR)
+
+
+@admin.action(description="Publish the selected records")
+def publish_selected(modeladmin, request, queryset):
+    change_status_of(modeladmin, request, queryset, "publish_selected")
+
+
+@admin.action(description="Send the selected records to review")
+def send_selected_to_review(modeladmin, request, queryset):
+    change_status_of(modeladmin, request, queryset, "send_selected_to_review")
+
+
+@admin.action(description="Return the selected records to draft")
+def return_selected_to_draft(modeladmin, request, queryset):
+    change_status_of(modeladmin, request, queryset, "return_selected_to_draft")
+
+
+@admin.action(description="Withdraw the selected records (give the public reason)")
+def withdraw_selected(modeladmin, request, queryset):
+    change_status_of(modeladmin, request, queryset, "withdraw_selected")
+
+
 class RecordAdmin(RuleAdminMixin, HistoryMixin, admin.ModelAdmin):
     """Shared by every publishable record: state filter, audit fields read-only, history."""
 
     form = EditorialForm
+    action_form = StatusActionForm
+    actions = (
+        publish_selected,
+        send_selected_to_review,
+        return_selected_to_draft,
+        withdraw_selected,
+    )
     readonly_fields = AUDIT_FIELDS
     list_filter = ("status",)
     show_full_result_count = False
@@ -239,21 +352,20 @@ class RecordAdmin(RuleAdminMixin, HistoryMixin, admin.ModelAdmin):
     def get_inlines(self, request, obj):
         return [*super().get_inlines(request, obj), ReviewCommentInline]
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if form.cleaned_data.get("is_correction"):
-            services.record_correction(
-                record=obj, note=form.cleaned_data["correction_note"], by=request.user
-            )
+    def get_actions(self, request):
+        """The state actions the role may take on this type; each record is asked again."""
+        actions = super().get_actions(request)
+        for name, (_, action, _) in STATUS_ACTIONS.items():
+            if not permissions.may(request.user, action, self.model):
+                actions.pop(name, None)
+        return actions
 
     def save_formset(self, request, form, formset, change):
         if formset.model is ReviewComment:
-            for comment in formset.save(commit=False):
-                if comment.author_id is None:
-                    comment.author = request.user
-                comment.save()
-            for comment in formset.deleted_objects:
-                comment.delete()
+            written = formset.save(commit=False)
+            services.keep_review_comments(
+                comments=written, deleted=formset.deleted_objects, by=request.user
+            )
             return
         super().save_formset(request, form, formset, change)
 

@@ -20,8 +20,9 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods
 
 from detainees.domain.models import ImportJob
+from detainees.write import services
 from detainees.write.exports.tables import TABLES
-from detainees.write.importers.generic import DEFAULT_SYSTEM, RowError, may_import, may_publish
+from detainees.write.importers.generic import DEFAULT_SYSTEM, RowError, may_import
 from detainees.write.tasks import queue_import
 
 ABANDONED_AFTER_SECONDS = 24 * 3600
@@ -52,7 +53,7 @@ class ImportForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        if not may_publish(user):
+        if not services.may_publish(user):
             del self.fields["publish"]
 
     def clean_file(self):
@@ -133,7 +134,7 @@ def import_job(request, job_id):
     job = _own_job(request, job_id)
     expired = False
     if request.method == "POST" and "confirm" in request.POST:
-        if job.publish and not may_publish(request.user):
+        if job.publish and not services.may_publish(request.user):
             raise PermissionDenied
         applied, expired = _confirm(request, job)
         if applied is not None:

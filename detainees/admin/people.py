@@ -120,7 +120,7 @@ class AffiliationInline(StatusInlineMixin, admin.StackedInline):
 class PersonAdmin(RecordAdmin):
     form = PersonForm
     change_form_template = "admin/detainees/person/change_form.html"
-    actions = ("merge_selected",)
+    actions = (*RecordAdmin.actions, "merge_selected")
     list_display = ("display_name", "status", "gender", "is_placeholder", "updated")
     list_filter = ("status", "gender", "is_placeholder", "nationalities__country")
     search_fields = ("names__name", "slug")

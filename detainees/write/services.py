@@ -5,9 +5,11 @@ The admin and the API both call these, so a rule holds whichever way a record is
 publication state changes, corrections, whole-record writes, merges.
 """
 
+import copy
 from collections import Counter
 from dataclasses import dataclass, field
 
+from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -23,6 +25,7 @@ from detainees.domain.models import (
     Publishable,
     ReviewComment,
 )
+from detainees.domain.roles import PUBLISHABLE
 from detainees.write.history import acting
 
 
@@ -328,7 +331,11 @@ def allowed_statuses(user, record: Publishable) -> list[str]:
 
 
 def check_transition(*, user, record: Publishable, old: str | None, new: str) -> None:
-    """Raise unless `user` may save `record`, that was in state `old` (None: new), in `new`."""
+    """Raise unless `user` may save `record`, that was in state `old` (None: new), in `new`.
+
+    The one rule for a change of state, whoever asks: the admin's forms and actions, the API's
+    writes and the importers' rows all come here.
+    """
     start = old or DRAFT
     if old is not None and new == old:
         return
@@ -368,6 +375,89 @@ def check_confidential(*, user, record, values: dict) -> None:
     reason = permissions.confidential_refusal(user, record, values["is_confidential"])
     if reason:
         raise RoleNotAllowed(reason)
+
+
+def may_publish(user, model: type[Publishable] | None = None) -> bool:
+    """Whether `user` may publish records of `model`; without one, of every publishable type,
+    as an import that publishes what it writes needs."""
+    if user is None or not user.is_active:
+        return False
+    if model is not None:
+        return permissions.may(user, permissions.PUBLISH, model)
+    return all(
+        permissions.may(user, permissions.PUBLISH, apps.get_model("detainees", name))
+        for name in PUBLISHABLE
+    )
+
+
+def imported_status(record: Publishable, *, is_new: bool, publish: bool) -> str:
+    """The state an imported row leaves its record in: a new record is a draft unless the
+    import publishes; told to publish, a record is published, except a confidential source,
+    which stays private whatever the import is told. `check_transition` then says whether the
+    importing user may make that move."""
+    if is_new and not publish:
+        return DRAFT
+    if publish and not getattr(record, "is_confidential", False):
+        return PUBLISHED
+    return record.status
+
+
+# --- What a form asks before it saves ----------------------------------------------------------
+
+
+def row_refusals(*, user, row, values: dict, delete: bool = False) -> list[tuple[str | None, str]]:
+    """Why `user` may not add, change (to `values`) or delete `row`: a record or a row of one.
+
+    Each reason comes with the field it is about (None: the whole row). `row` still holds its
+    stored values; `values` are those it will have, so a row moved to a published record is
+    judged as it will be. The admin shows these as form errors; `save_row` refuses on them.
+    """
+    action = permissions.ADD if row.pk is None else permissions.CHANGE
+    if delete:
+        action = permissions.DELETE
+    reason = permissions.refusal(user, action, row, values=values)
+    if reason:
+        return [(None, reason)]
+    if "is_confidential" in values:
+        reason = permissions.confidential_refusal(user, row, values["is_confidential"])
+        if reason:
+            return [("is_confidential", reason)]
+    return []
+
+
+def status_refusal(*, user, record: Publishable, old_status: str | None, new: str) -> str | None:
+    """Why `user` may not leave `record` (stored in `old_status`, None if new) in state `new`."""
+    try:
+        check_transition(user=user, record=record, old=old_status, new=new)
+        check_edit(user=user, record=record, old_status=old_status)
+    except TrackerError as exc:
+        return str(exc)
+    return None
+
+
+def correction_refusal(*, user, record: Publishable, old_status, note: str):
+    """(field, why) a correction note may not be recorded with this save; None if it may."""
+    if not permissions.may(user, permissions.CORRECT, record):
+        return "is_correction", "Your role may not record corrections."
+    if old_status != PUBLISHED:
+        return "is_correction", "Only a published record is corrected."
+    if not note.strip():
+        return "correction_note", "Say publicly what was corrected."
+    return None
+
+
+@transaction.atomic
+def keep_review_comments(*, comments, deleted=(), by) -> None:
+    """Save reviewer comments written or edited on a record's page, each new one signed by
+    `by`, and delete those struck out. Private remarks: no state or role rule applies beyond
+    the model permissions the page already asked."""
+    with acting(by, ""):
+        for comment in comments:
+            if comment.author_id is None:
+                comment.author = by
+            comment.save()
+        for comment in deleted:
+            comment.delete()
 
 
 @transaction.atomic
@@ -451,11 +541,171 @@ def _save_record(*, record, values, parts, by, correction_note):
     return record
 
 
+def delete_record(*, record, by, reason: str = "") -> None:
+    """Delete a record or a row of one for good (a public record's tombstone is left by the
+    database); refused unless `by` may."""
+    delete_rows(rows=[record], by=by, reason=reason)
+
+
 @transaction.atomic
-def delete_record(*, record: Publishable, by, reason: str = "") -> None:
-    """Delete a record for good (its tombstone, if it was public, is left by the database)."""
-    reason = permissions.refusal(by, permissions.DELETE, record)
-    if reason:
-        raise RoleNotAllowed(reason)
+def delete_rows(*, rows, by, reason: str = "") -> None:
+    """Delete every row of `rows` (a list or a queryset), all or none: refused, deleting
+    nothing, if `by` may not delete any one of them."""
+    for row in rows:
+        refused = permissions.refusal(by, permissions.DELETE, row)
+        if refused:
+            raise RoleNotAllowed(refused)
     with acting(by, reason):
-        record.delete()
+        if isinstance(rows, models.QuerySet):
+            rows.delete()
+        else:
+            for row in rows:
+                row.delete()
+
+
+@transaction.atomic
+def save_row(
+    *,
+    row,
+    by,
+    stored_status: str | None = None,
+    stored_confidential: bool | None = None,
+    exclude=(),
+    correction_note: str = "",
+    reason: str = "",
+):
+    """Save `row` (a record or a row of one, new or not) as a form has set it: checked against
+    `by`'s role, validated, written, with its correction, in one transaction.
+
+    A form sets its values on the row before it is saved, so what the rules compare against is
+    given: `stored_status` and `stored_confidential`, the state and confidentiality the row had.
+    `exclude` are fields the caller did not offer (as `full_clean` takes them).
+    """
+    with acting(by, reason):
+        return _save_row(
+            row=row,
+            by=by,
+            stored_status=stored_status,
+            stored_confidential=stored_confidential,
+            exclude=exclude,
+            correction_note=correction_note,
+        )
+
+
+def _save_row(*, row, by, stored_status, stored_confidential, exclude, correction_note):
+    action = permissions.ADD if row.pk is None else permissions.CHANGE
+    refused = permissions.refusal(by, action, row, values={})
+    if refused:
+        raise RoleNotAllowed(refused)
+    if isinstance(row, Publishable):
+        old = stored_status if row.pk is not None else None
+        stored = copy.copy(row)  # the rules read the state it was in, not the one it is given
+        stored.status = old or DRAFT
+        check_edit(user=by, record=stored, old_status=old)
+        check_transition(user=by, record=row, old=old, new=row.status)
+    if hasattr(row, "is_confidential") and row.pk is not None and stored_confidential is not None:
+        if bool(row.is_confidential) != bool(stored_confidential):
+            change = (
+                permissions.MARK_CONFIDENTIAL
+                if row.is_confidential
+                else permissions.CLEAR_CONFIDENTIAL
+            )
+            refused = permissions.refusal(by, change, type(row))
+            if refused:
+                raise RoleNotAllowed(refused)
+    try:
+        row.full_clean(exclude=exclude)
+    except DjangoValidationError as exc:
+        raise InvalidRecord(field_errors(exc)) from exc
+    row.save()
+    if correction_note:
+        record_correction(record=row, note=correction_note, by=by)
+    return row
+
+
+# --- Changes of state: the verbs the admin's actions call ---------------------------------------
+
+
+def change_status(*, record: Publishable, status: str, by, withdrawal_reason: str = "", reason=""):
+    """Move `record` to `status`, as `by`; `withdrawal_reason` is the public reason a
+    withdrawal needs. Raises TrackerError (InvalidRecord, RoleNotAllowed...) writing nothing."""
+    values = {"status": status}
+    if status == WITHDRAWN:
+        values["withdrawal_reason"] = withdrawal_reason.strip()
+    return save_record(record=record, values=values, by=by, reason=reason)
+
+
+def publish_record(*, record: Publishable, by, reason: str = "") -> Publishable:
+    """Publish `record` (from review, a draft, or withdrawn); editors only."""
+    return change_status(record=record, status=PUBLISHED, by=by, reason=reason)
+
+
+def send_to_review(*, record: Publishable, by, reason: str = "") -> Publishable:
+    """Ask an editor to review a draft."""
+    return change_status(record=record, status=IN_REVIEW, by=by, reason=reason)
+
+
+def return_to_draft(*, record: Publishable, by, reason: str = "") -> Publishable:
+    """Take a record in review (or, for an editor, a withdrawn one) back to draft."""
+    return change_status(record=record, status=DRAFT, by=by, reason=reason)
+
+
+def withdraw_record(*, record: Publishable, by, withdrawal_reason: str, reason: str = ""):
+    """Withdraw a published record, saying publicly why; editors only."""
+    return change_status(
+        record=record, status=WITHDRAWN, by=by, withdrawal_reason=withdrawal_reason, reason=reason
+    )
+
+
+# --- Bulk create-or-update by a natural key ----------------------------------------------------
+
+
+@dataclass
+class Upserted:
+    """What `upsert_rows` did: key -> row for every wanted key, and how many of each outcome."""
+
+    rows: dict
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    changed_fields: set[str] = field(default_factory=set)
+
+
+def upsert_rows(model, *, existing: dict, wanted: dict, batch_size: int = 500) -> Upserted:
+    """Create the rows of `wanted` (key -> field values) missing from `existing` (key -> row),
+    update those whose values differ, leave the rest: one bulk insert and one bulk update.
+
+    For an importer that builds every value itself from a file checked beforehand (the ISAF
+    press releases): no row's `save()` or `full_clean()` runs, so `updated` is set here. The
+    audit history still records every row, from the database's triggers.
+    """
+    result = Upserted(rows={})
+    new, changed_rows = [], []
+    for key, values in wanted.items():
+        obj = existing.get(key)
+        if obj is None:
+            obj = model(**values)
+            new.append(obj)
+        else:
+            diff = [f for f, v in values.items() if getattr(obj, f) != v]
+            if diff:
+                for f in diff:
+                    setattr(obj, f, values[f])
+                changed_rows.append(obj)
+                result.changed_fields.update(diff)
+            else:
+                result.unchanged += 1
+        result.rows[key] = obj
+    if new:
+        model.objects.bulk_create(new, batch_size=batch_size)
+        result.created = len(new)
+    if changed_rows:
+        fields = sorted(result.changed_fields)
+        if any(f.name == "updated" for f in model._meta.fields):
+            fields.append("updated")
+            now = model._meta.get_field("updated").pre_save
+            for obj in changed_rows:
+                now(obj, add=False)
+        model.objects.bulk_update(changed_rows, fields, batch_size=batch_size)
+        result.updated = len(changed_rows)
+    return result

@@ -14,13 +14,13 @@ from django.utils import timezone
 from procrastinate.contrib.django import app
 
 from detainees.domain.models import ImportJob
+from detainees.write import services
 from detainees.write.history import acting
 from detainees.write.importers.generic import (
     ImportRefused,
     RowError,
     import_rows,
     may_import,
-    may_publish,
     read_file,
 )
 
@@ -91,7 +91,7 @@ def _refusal(job: ImportJob) -> str | None:
     user = job.user
     if user is None or not may_import(user):
         return f"{job.username or 'The user who started it'} may no longer import records."
-    if job.publish and not may_publish(user):
+    if job.publish and not services.may_publish(user):
         return f"{job.username} may no longer publish records."
     return None
 

@@ -4,12 +4,12 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from detainees.management.users import named_user
+from detainees.write import services
 from detainees.write.history import acting
 from detainees.write.importers.generic import (
     DEFAULT_SYSTEM,
     ImportRefused,
     import_rows,
-    may_publish,
     read_file,
 )
 
@@ -64,7 +64,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         as_user = named_user(options["as_user"])
         user = as_user or named_user(options["user"])
-        if options["publish"] and not may_publish(user):
+        if options["publish"] and not services.may_publish(user):
             raise CommandError("--publish needs --user naming an editor who may publish.")
         reason = f"import_records: {options['path']}"
         try:

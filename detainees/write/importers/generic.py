@@ -11,7 +11,8 @@ import would do.
 
 Rows are matched by their `id`: a record's own public id (a UUID), or the desk's identifier,
 kept as an `ExternalId` for the desk's `system`, so importing a file again changes nothing.
-New records are drafts unless the import publishes them (`may_publish` says who may).
+New records are drafts unless the import publishes them (`services.may_publish` says who may;
+`services.imported_status` says what state a row leaves its record in).
 
 An import made for a user (the admin's, or the command's `--as-user`) follows that user's role,
 as the admin and the API do (`detainees.domain.permissions`): a row that would change a published or
@@ -30,7 +31,6 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path, PurePosixPath
 
-from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -54,9 +54,9 @@ from detainees.domain.models import (
 )
 from detainees.domain.models.people import merged_slugs, names_problem
 from detainees.domain.names import fill_search_key
-from detainees.domain.roles import PUBLISHABLE
 from detainees.read import listing_store
 from detainees.read.csvcells import CSV_GUARD_PROPERTY, GUARD, strip_csv_guard
+from detainees.write import services
 from detainees.write.exports.tables import (
     BOOLEAN,
     BY_NAME,
@@ -163,17 +163,6 @@ class ImportReport:
         return "\n".join(lines)
 
 
-def may_publish(user) -> bool:
-    """Whether `user` may publish what an import writes: whoever may publish every type
-    (`detainees.domain.permissions`); the command and the admin both ask it."""
-    if user is None or not user.is_active:
-        return False
-    return all(
-        permissions.may(user, permissions.PUBLISH, apps.get_model("detainees", name))
-        for name in PUBLISHABLE
-    )
-
-
 class Gate:
     """The role an import runs with: what each row may do, by `detainees.domain.permissions`.
 
@@ -184,7 +173,7 @@ class Gate:
     def __init__(self, user):
         self.user = user
         # Whoever may publish every type may change every published record and its rows.
-        self.editor = may_publish(user)
+        self.editor = services.may_publish(user)
         # The records rows belong to, by (model, pk): each is read once, or not at all when
         # the import wrote it (see remember()).
         self.known: dict[tuple[type, int], object] = {}
@@ -236,10 +225,13 @@ class Gate:
             reason = permissions.refusal(user, action, obj, values={})
             if reason:
                 out.append(reason)
-        if getattr(obj, "status", None) == PUBLISHED and old_status != PUBLISHED:
-            reason = permissions.refusal(user, permissions.PUBLISH, obj)
-            if reason:
-                out.append(reason)
+        if isinstance(obj, Publishable):
+            # The same rule as the admin's and the API's for the state the row leaves it in.
+            old = old_status if obj.pk is not None else None
+            try:
+                services.check_transition(user=user, record=obj, old=old, new=obj.status)
+            except services.TrackerError as exc:
+                out.append(str(exc))
         confidential = getattr(obj, "is_confidential", None)
         if confidential is not None and bool(confidential) != old_confidential:
             change = (
@@ -1103,7 +1095,7 @@ def _build_new(row: Row, table: Table, keys, pks, *, publish: bool, gate=None) -
     for model_field, value in row.changes:
         setattr(obj, model_field.attname, value)
     if table.publishable:
-        obj.status = _status_after(obj, is_new=True, publish=publish)
+        obj.status = services.imported_status(obj, is_new=True, publish=publish)
     if gate is not None:
         refused = gate.problems(obj, gate.stored(obj))
         if refused:
@@ -1262,7 +1254,7 @@ def _write_row(row: Row, table: Table, existing, keys, pks, *, publish: bool, ga
     for model_field, value in row.changes:
         setattr(obj, model_field.attname, value)
     if table.publishable:
-        status = _status_after(obj, is_new=is_new, publish=publish)
+        status = services.imported_status(obj, is_new=is_new, publish=publish)
         changed = changed or status != obj.status
         obj.status = status
     if not changed:
@@ -1319,15 +1311,6 @@ def _assign(row: Row, obj, keys, pks) -> list[str]:
         changes.append((model_field, _stored(column, value, model_field)))
     row.changes = changes
     return problems
-
-
-def _status_after(obj, *, is_new: bool, publish: bool) -> str:
-    if is_new and not publish:
-        return PublicationStatus.DRAFT
-    # Confidential sources stay private whatever the import is told.
-    if publish and not getattr(obj, "is_confidential", False):
-        return PublicationStatus.PUBLISHED
-    return obj.status
 
 
 def import_rows(

@@ -47,6 +47,7 @@ from detainees.domain.models import (
     Source,
 )
 from detainees.read.search import name_key
+from detainees.write import services
 
 DEFAULT_PATH = Path(settings.BASE_DIR) / "data" / "isaf-press-releases" / "isaf_press_releases.csv"
 
@@ -710,38 +711,13 @@ def _source_values(rows: list[Row], headlines: list[str], isaf: Organization) ->
 
 
 def _sync(model, report: ImportReport, label: str, existing: dict, wanted: dict) -> dict:
-    """Create what is missing from `existing` (key -> row), update what differs; returns
-    key -> row for every wanted key. One bulk insert and one bulk update."""
-    new, changed_rows, changed_fields = [], [], set()
-    out = {}
-    for key, values in wanted.items():
-        obj = existing.get(key)
-        if obj is None:
-            obj = model(**values)
-            new.append(obj)
-        else:
-            diff = [f for f, v in values.items() if getattr(obj, f) != v]
-            if diff:
-                for f in diff:
-                    setattr(obj, f, values[f])
-                changed_rows.append(obj)
-                changed_fields.update(diff)
-            else:
-                report.count(label, "unchanged")
-        out[key] = obj
-    if new:
-        model.objects.bulk_create(new, batch_size=500)
-        report.count(label, "created", len(new))
-    if changed_rows:
-        fields = sorted(changed_fields)
-        if any(f.name == "updated" for f in model._meta.fields):
-            fields.append("updated")
-            now = model._meta.get_field("updated").pre_save
-            for obj in changed_rows:
-                now(obj, add=False)
-        model.objects.bulk_update(changed_rows, fields, batch_size=500)
-        report.count(label, "updated", len(changed_rows))
-    return out
+    """Create what is missing from `existing` (key -> row), update what differs, through
+    `services.upsert_rows`; counts each outcome; returns key -> row for every wanted key."""
+    result = services.upsert_rows(model, existing=existing, wanted=wanted)
+    for outcome in ("unchanged", "created", "updated"):
+        if getattr(result, outcome):
+            report.count(label, outcome, getattr(result, outcome))
+    return result.rows
 
 
 @transaction.atomic
