@@ -305,8 +305,10 @@ def busiest_facility() -> Facility:
 # Pages of one record read a fixed number of queries however much the record holds; how many
 # depends on which relations it has (an empty prefetch costs no query), so these are ceilings.
 # The person page's and the API person's 21st is the prefetch of its public corrections (one
-# query, run whether or not there are any).
-RECORD_PAGES = {"person page": 21, "facility page": 5, "api person": 21}
+# query, run whether or not there are any). A facility's events are listed as every list of
+# events is (read.filters.events_for_listing): subjects with their names, organizations and
+# sources, a query each.
+RECORD_PAGES = {"person page": 21, "facility page": 7, "api person": 21}
 
 
 def query_counts(client) -> dict[str, int]:

@@ -39,6 +39,7 @@ from detainees.domain.models import (
     ReleaseBatch,
     Source,
 )
+from detainees.domain.models.sources import citations_prefetch
 from detainees.read.bounds import MAX_SEARCH_LENGTH
 from detainees.read.filters import (
     SORTS,
@@ -214,7 +215,7 @@ def event_queryset(events):
         Prefetch(
             "organizations", queryset=EventOrganization.objects.select_related("organization")
         ),
-        "citations__source",
+        citations_prefetch(),
     )
 
 

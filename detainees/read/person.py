@@ -32,6 +32,7 @@ from detainees.domain.models import (
     PublicationStatus,
     ReleaseBatch,
 )
+from detainees.domain.models.sources import citations_prefetch
 from detainees.read import timeline
 from detainees.read.listing import current_status
 
@@ -113,13 +114,13 @@ def person_queryset(
                 .select_related("controller")
                 .order_by("start_earliest"),
             ),
-            "citations__source__publisher",
+            citations_prefetch(),
         )
     )
     memberships = (
         BatchMembership.objects.filter(ReleaseBatch.public_q("batch__"))
         .select_related("batch__ordered_by")
-        .prefetch_related("citations__source__publisher")
+        .prefetch_related(citations_prefetch())
     )
     if batch_members:
         memberships = memberships.prefetch_related(
@@ -142,7 +143,7 @@ def person_queryset(
         Prefetch(
             "nationalities",
             queryset=Nationality.objects.exclude(claim_status=ClaimStatus.RETRACTED)
-            .prefetch_related("citations__source")
+            .prefetch_related(citations_prefetch())
             .order_by("country"),
         ),
         Prefetch(
@@ -151,7 +152,7 @@ def person_queryset(
             queryset=Affiliation.objects.published()
             .filter(Organization.public_q("organization__"))
             .select_related("organization", "place")
-            .prefetch_related("citations__source__publisher")
+            .prefetch_related(citations_prefetch())
             .order_by("start_earliest", "pk"),
         ),
         Prefetch(
@@ -162,7 +163,7 @@ def person_queryset(
             to_attr="subject_roles",
         ),
         Prefetch("batch_memberships", queryset=memberships),
-        "citations__source__publisher",
+        citations_prefetch(),
         Prefetch("corrections", queryset=Correction.objects.public()),
     )
 

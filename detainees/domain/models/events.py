@@ -25,6 +25,7 @@ from .common import (
 )
 from .listing import EARLIEST
 from .places import FacilityControl
+from .sources import citations_prefetch
 
 
 class EventQuerySet(PublishableQuerySet):
@@ -60,7 +61,7 @@ class EventQuerySet(PublishableQuerySet):
                     "start_earliest"
                 ),
             ),
-            "citations__source__publisher",
+            citations_prefetch(),
         )
 
 

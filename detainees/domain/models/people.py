@@ -28,6 +28,7 @@ from .common import (
 )
 from .events import BatchMembership, EventPerson, subject_events_prefetch
 from .organizations import Organization
+from .sources import citations_prefetch
 
 
 def names_problem(primaries: list[bool], *, is_placeholder: bool) -> str | None:
@@ -57,19 +58,19 @@ class PersonQuerySet(PublishableQuerySet):
         return self.prefetch_related(
             "names",
             models.Prefetch(
-                "nationalities", queryset=Nationality.objects.prefetch_related("citations__source")
+                "nationalities", queryset=Nationality.objects.prefetch_related(citations_prefetch())
             ),
             models.Prefetch(
                 "affiliations",
                 queryset=Affiliation.objects.select_related("organization", "place")
-                .prefetch_related("citations__source")
+                .prefetch_related(citations_prefetch())
                 .order_by("start_earliest", "pk"),
             ),
             subject_events_prefetch(),
             models.Prefetch(
                 "batch_memberships",
                 queryset=BatchMembership.objects.select_related("batch").prefetch_related(
-                    "citations__source"
+                    citations_prefetch()
                 ),
             ),
             models.Prefetch(
