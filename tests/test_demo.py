@@ -248,6 +248,19 @@ def test_the_load_demo_command_names_what_the_database_refuses_and_writes_nothin
     assert not Person.objects.exists()
 
 
+def test_load_demo_says_how_to_reset_a_database_holding_an_earlier_versions_case():
+    # Before the case was a data package its records got random ids: its person is found by
+    # slug, the package's rows are not, and the load is refused rather than doubled.
+    f.PersonFactory(slug=PERSON_SLUG, status="published")
+    parwan = f.FacilityFactory(name="Parwan Detention Facility")
+    f.FacilityControlFactory(facility=parwan, start="2010", end="2014")
+
+    with pytest.raises(CommandError, match="make clean-data"):
+        call_command("load_demo", stdout=StringIO(), stderr=StringIO())
+
+    assert Person.objects.count() == 1
+
+
 def test_with_timeline_reads_the_person_page_in_a_constant_number_of_queries(
     bilal, django_assert_max_num_queries
 ):

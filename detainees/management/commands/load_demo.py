@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from detainees.domain.models import Person
 from detainees.management.users import named_user
-from detainees.write.demo import load_demo
+from detainees.write.demo import PERSON_SLUG, load_demo
 from detainees.write.history import acting
 from detainees.write.importers.generic import ImportRefused
 
@@ -31,5 +32,12 @@ class Command(BaseCommand):
             # All or nothing, as any import: say which rows the database refused, and why.
             for error in refused.errors:
                 self.stderr.write(str(error))
-            raise CommandError(str(refused)) from None
+            message = str(refused)
+            if Person.objects.filter(slug=PERSON_SLUG).exists():
+                # Loaded before the case became a data package, its records carry other ids.
+                message += (
+                    f" This database already holds a '{PERSON_SLUG}' under another id: a case "
+                    "loaded by an earlier version. `make clean-data` resets the local database."
+                )
+            raise CommandError(message) from None
         self.stdout.write(str(report))
