@@ -15,28 +15,10 @@ every other page, list and count leaves them out.
 
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
-
-from detainees.domain.models import (
-    Affiliation,
-    BatchMembership,
-    ClaimStatus,
-    Correction,
-    Event,
-    EventOrganization,
-    EventPerson,
-    FacilityControl,
-    Nationality,
-    Organization,
-    Person,
-    PublicationStatus,
-    ReleaseBatch,
-)
-from detainees.domain.models.sources import citations_prefetch
+from detainees.domain.models import ClaimStatus, Event, EventPerson, Person
+from detainees.domain.models.people import RELATED_PER_BATCH
 from detainees.read import timeline
 from detainees.read.listing import current_status
-
-PUBLISHED = PublicationStatus.PUBLISHED
 
 
 def public_citations(fact):
@@ -75,14 +57,11 @@ class Fact:
         return self.obj.claim_status == ClaimStatus.INFERRED
 
 
-# How many other members of each of a person's release batches the person page names.
-RELATED_PER_BATCH = 20
-
-
 def person_queryset(
     *, published_only: bool = True, batch_members: bool = True, with_status: bool = True
 ):
-    """Published people with every published fact the page shows, in a fixed number of queries.
+    """Published people with every published fact the page shows, in a fixed number of queries:
+    `Person.objects.with_timeline(public=True)`, the admin's prefetch holding public facts only.
 
     With `published_only=False`, people in any state, still with their published facts only:
     the public view of a draft, which the API gives signed-in staff. With `batch_members=False`,
@@ -91,81 +70,10 @@ def person_queryset(
     With `with_status` (the default), each person carries `current_status` computed in SQL, as
     the lists have it; without, `detainees.read.timeline.current_status` derives it.
     """
-    # Published, retracted ones included: the timeline shows them marked (see above).
-    events = (
-        Event.objects.published()
-        .select_related("place__parent__parent", "facility__place", "from_facility", "batch")
-        .prefetch_related(
-            Prefetch(
-                "people",
-                queryset=EventPerson.objects.filter(Person.public_q("person__"))
-                .select_related("person")
-                .prefetch_related("person__names"),
-            ),
-            Prefetch(
-                "organizations",
-                queryset=EventOrganization.objects.filter(
-                    Organization.public_q("organization__")
-                ).select_related("organization"),
-            ),
-            Prefetch(
-                "facility__controls",
-                queryset=FacilityControl.objects.filter(Organization.public_q("controller__"))
-                .select_related("controller")
-                .order_by("start_earliest"),
-            ),
-            citations_prefetch(),
-        )
-    )
-    memberships = (
-        BatchMembership.objects.filter(ReleaseBatch.public_q("batch__"))
-        .select_related("batch__ordered_by")
-        .prefetch_related(citations_prefetch())
-    )
-    if batch_members:
-        memberships = memberships.prefetch_related(
-            Prefetch(
-                "batch__memberships",
-                # The first few only: a batch can name hundreds, who belong on its own page.
-                # One more than shown, and the person, to know whether there are more.
-                queryset=BatchMembership.objects.filter(Person.public_q("person__"))
-                .select_related("person")
-                .prefetch_related("person__names")
-                .order_by("pk")[: RELATED_PER_BATCH + 2],
-                to_attr="public_memberships",
-            )
-        )
     people = Person.objects.public() if published_only else Person.objects.all()
     if with_status:
         people = people.annotate(current_status=current_status())
-    return people.prefetch_related(
-        "names",
-        Prefetch(
-            "nationalities",
-            queryset=Nationality.objects.exclude(claim_status=ClaimStatus.RETRACTED)
-            .prefetch_related(citations_prefetch())
-            .order_by("country"),
-        ),
-        Prefetch(
-            "affiliations",
-            # Retracted ones too, marked, as the timeline's events.
-            queryset=Affiliation.objects.published()
-            .filter(Organization.public_q("organization__"))
-            .select_related("organization", "place")
-            .prefetch_related(citations_prefetch())
-            .order_by("start_earliest", "pk"),
-        ),
-        Prefetch(
-            "event_roles",
-            queryset=EventPerson.objects.filter(
-                role=EventPerson.Role.SUBJECT, event__status=PUBLISHED
-            ).prefetch_related(Prefetch("event", queryset=events)),
-            to_attr="subject_roles",
-        ),
-        Prefetch("batch_memberships", queryset=memberships),
-        citations_prefetch(),
-        Prefetch("corrections", queryset=Correction.objects.public()),
-    )
+    return people.with_timeline(public=True, batch_members=batch_members)
 
 
 @dataclass

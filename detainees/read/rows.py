@@ -5,8 +5,9 @@ or a `detainees.read.listing.annotate_listing` annotation. Where the column is a
 its allowed values come from the field's `choices`, so a choice added to the model reaches every
 rendering. The API's list serializers take their fields and order from here, the streamed CSVs
 (`detainees.web.streams`) their columns, cells and formats, and the data package's table schema
-(`detainees.write.exports.tables`) the choices of its enum columns. Tests compare the
-renderings of the same rows (tests/test_rows.py).
+(`detainees.write.exports.tables`) the type and description of the columns it shares with a
+list. Tests compare the renderings of the same rows (tests/test_rows.py) and the shared columns'
+declarations (tests/test_shared_columns.py).
 """
 
 from dataclasses import dataclass

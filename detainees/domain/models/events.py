@@ -13,6 +13,7 @@ from detainees.domain.fuzzydates import FuzzyDate, FuzzyDateError, fuzzy_date_co
 
 from .common import (
     ClaimStatus,
+    PublicationStatus,
     Publishable,
     PublishableQuerySet,
     choices_check,
@@ -24,6 +25,7 @@ from .common import (
     unique_slug,
 )
 from .listing import EARLIEST
+from .organizations import Organization
 from .places import FacilityControl
 from .sources import citations_prefetch
 
@@ -41,25 +43,31 @@ class EventQuerySet(PublishableQuerySet):
             "pk",
         )
 
-    def with_details(self):
-        """What a timeline row shows: place, facilities, people, organizations, citations."""
+    def with_details(self, *, public: bool = False):
+        """What a timeline row shows: place, facilities, people, organizations, citations.
+
+        With `public`, only the public people, organizations and controllers among them (the
+        citations are all loaded; a reader keeps those whose source is public)."""
+        from .people import Person  # noqa: PLC0415 (people.py imports this module)
+
+        people = EventPerson.objects.all()
+        organizations = EventOrganization.objects.all()
+        controls = FacilityControl.objects.all()
+        if public:
+            people = people.filter(Person.public_q("person__"))
+            organizations = organizations.filter(Organization.public_q("organization__"))
+            controls = controls.filter(Organization.public_q("controller__"))
         return self.select_related(
             "place__parent__parent", "facility__place", "from_facility", "batch"
         ).prefetch_related(
             models.Prefetch(
                 "people",
-                queryset=EventPerson.objects.select_related("person").prefetch_related(
-                    "person__names"
-                ),
+                queryset=people.select_related("person").prefetch_related("person__names"),
             ),
-            models.Prefetch(
-                "organizations", queryset=EventOrganization.objects.select_related("organization")
-            ),
+            models.Prefetch("organizations", queryset=organizations.select_related("organization")),
             models.Prefetch(
                 "facility__controls",
-                queryset=FacilityControl.objects.select_related("controller").order_by(
-                    "start_earliest"
-                ),
+                queryset=controls.select_related("controller").order_by("start_earliest"),
             ),
             citations_prefetch(),
         )
@@ -531,13 +539,19 @@ class BatchMembership(models.Model):
         return f"{self.person} in {self.batch}: {self.get_inclusion_display()}"
 
 
-def subject_events_prefetch():
-    """Prefetch for `person.subject_roles`: the person's own events, detailed, in date order."""
-    events = Event.objects.with_details()
+def subject_events_prefetch(*, public: bool = False):
+    """Prefetch for `person.subject_roles`: the person's own events, detailed (see
+    `EventQuerySet.with_details`); a reader sorts them. With `public`, the published ones,
+    retracted ones included: a person's own timeline shows them, marked "Retracted"."""
+    roles = EventPerson.objects.filter(role=EventPerson.Role.SUBJECT)
+    events = Event.objects.all()
+    if public:
+        roles = roles.filter(event__status=PublicationStatus.PUBLISHED)
+        events = events.published()
     return models.Prefetch(
         "event_roles",
-        queryset=EventPerson.objects.filter(role=EventPerson.Role.SUBJECT).prefetch_related(
-            models.Prefetch("event", queryset=events)
+        queryset=roles.prefetch_related(
+            models.Prefetch("event", queryset=events.with_details(public=public))
         ),
         to_attr="subject_roles",
     )

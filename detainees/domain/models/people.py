@@ -26,7 +26,8 @@ from .common import (
     search_key_index,
     unique_slug,
 )
-from .events import BatchMembership, EventPerson, subject_events_prefetch
+from .editorial import Correction
+from .events import BatchMembership, ReleaseBatch, subject_events_prefetch
 from .organizations import Organization
 from .sources import citations_prefetch
 
@@ -48,38 +49,70 @@ def names_problem(primaries: list[bool], *, is_placeholder: bool) -> str | None:
     return None
 
 
+# How many other members of each of a person's release batches the person page names.
+RELATED_PER_BATCH = 20
+
+
 class PersonQuerySet(PublishableQuerySet):
     def with_primary_name(self):
         """Prefetch names so `person.primary_name` costs no query per row."""
         return self.prefetch_related("names")
 
-    def with_timeline(self):
-        """Everything the timeline, status line and warnings read, in a fixed number of queries."""
+    def with_timeline(self, *, public: bool = False, batch_members: bool = False):
+        """Everything a person's record reads (timeline, status line, warnings, the page's facts,
+        footnotes and corrections) in a fixed number of queries.
+
+        The one shape of that prefetch, for the admin (facts in any state: it shows drafts) and,
+        with `public`, for the person page and the API (`detainees.read.person`): the same
+        relations, loaded alike, holding published facts only and public linked records only;
+        published events and affiliations that were retracted stay, for the timeline to show
+        them marked. Citations are all loaded; a public reader keeps those whose source is
+        public. With `batch_members`, also the first members of each of the person's batches
+        (`batch.public_memberships`), which only the page lists: a batch can hold hundreds.
+        """
+        nationalities = Nationality.objects.all()
+        affiliations = Affiliation.objects.all()
+        memberships = BatchMembership.objects.all()
+        members = BatchMembership.objects.all()
+        corrections = Correction.objects.all()
+        if public:
+            nationalities = nationalities.exclude(claim_status=ClaimStatus.RETRACTED)
+            affiliations = affiliations.published().filter(Organization.public_q("organization__"))
+            memberships = memberships.filter(ReleaseBatch.public_q("batch__"))
+            members = members.filter(Person.public_q("person__"))
+            # The date and the note: who made a correction stays with the editors.
+            corrections = corrections.public()
+        memberships = memberships.select_related("batch__ordered_by").prefetch_related(
+            citations_prefetch()
+        )
+        if batch_members:
+            memberships = memberships.prefetch_related(
+                models.Prefetch(
+                    "batch__memberships",
+                    # The first few only: a batch can name hundreds, who belong on its own page.
+                    # One more than shown, and the person, to know whether there are more.
+                    queryset=members.select_related("person")
+                    .prefetch_related("person__names")
+                    .order_by("pk")[: RELATED_PER_BATCH + 2],
+                    to_attr="public_memberships",
+                )
+            )
         return self.prefetch_related(
             "names",
             models.Prefetch(
-                "nationalities", queryset=Nationality.objects.prefetch_related(citations_prefetch())
+                "nationalities",
+                queryset=nationalities.prefetch_related(citations_prefetch()).order_by("country"),
             ),
             models.Prefetch(
                 "affiliations",
-                queryset=Affiliation.objects.select_related("organization", "place")
+                queryset=affiliations.select_related("organization", "place")
                 .prefetch_related(citations_prefetch())
                 .order_by("start_earliest", "pk"),
             ),
-            subject_events_prefetch(),
-            models.Prefetch(
-                "batch_memberships",
-                queryset=BatchMembership.objects.select_related("batch").prefetch_related(
-                    citations_prefetch()
-                ),
-            ),
-            models.Prefetch(
-                "event_roles",
-                queryset=EventPerson.objects.exclude(role=EventPerson.Role.SUBJECT).select_related(
-                    "event"
-                ),
-                to_attr="other_event_roles",
-            ),
+            subject_events_prefetch(public=public),
+            models.Prefetch("batch_memberships", queryset=memberships),
+            citations_prefetch(),
+            models.Prefetch("corrections", queryset=corrections),
         )
 
 

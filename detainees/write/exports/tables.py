@@ -6,7 +6,8 @@ not a UUID): the importer keeps them as external identifiers, so importing the s
 updates the same records. From this one list come the export's CSV columns and its
 datapackage.json (Frictionless Table Schema), the importer's parsing and validation, and the
 column specification in the README (`manage.py export --spec` prints it; a test checks that
-they agree).
+they agree). A column the events list also has takes its type and description from the list's
+row spec (`detainees.read.rows.EVENT_ROW`); the people list shares none with `persons` but `id`.
 """
 
 from dataclasses import dataclass, field, replace
@@ -33,7 +34,8 @@ from detainees.domain.models import (
     Source,
 )
 from detainees.domain.models.sources import CITED_FACTS
-from detainees.read.rows import field_choices
+from detainees.read import rows
+from detainees.read.rows import EVENT_ROW, RowSpec, field_choices
 
 # Column types, and the Frictionless type each is declared as.
 ID, REF, TEXT, ENUM, COUNTRY, EDTF = "id", "ref", "text", "enum", "country", "edtf"
@@ -124,11 +126,14 @@ def ref(name: str, table: str, description: str, *, required: bool = False) -> C
     return Column(name, REF, description, required=required, ref=table)
 
 
+CLAIM_STATUS_EMPTY = "Empty: reported."
+
+
 def claim_status() -> Column:
     return Column(
         "claim_status",
         ENUM,
-        "How sure the record is of the fact. Empty: reported.",
+        f"{EVENT_ROW.column('claim_status').description} {CLAIM_STATUS_EMPTY}",
     )
 
 
@@ -153,6 +158,33 @@ def edtf(name: str, description: str) -> Column:
 
 def count(name: str, description: str) -> Column:
     return Column(name, INTEGER, description, minimum=0)
+
+
+# A list column's type (detainees.read.rows) as the data package has it: a fuzzy date as its
+# EDTF text, a linked record as its id.
+LISTED_TYPES = {
+    rows.TEXT: TEXT,
+    rows.ENUM: ENUM,
+    rows.INTEGER: INTEGER,
+    rows.DATE: DATE,
+    rows.EDTF: EDTF,
+    rows.FUZZY: EDTF,
+    rows.REF: REF,
+}
+
+
+def listed(spec: RowSpec, name: str, *, note: str = "", **options) -> Column:
+    """A column the list's row spec declares, with its type and description from there, so the
+    list, its CSV, the API and the data package describe it once. `note` adds what only the
+    package says (what an empty cell means); `options` what only the import needs."""
+    row = spec.column(name)
+    type_ = LISTED_TYPES[row.type]
+    description = " ".join(filter(None, (row.description, note)))
+    if type_ == EDTF:
+        return replace(edtf(name, description), **options)
+    if type_ == INTEGER:
+        options.setdefault("minimum", 0)
+    return Column(name, type_, description, **options)
 
 
 TABLES: tuple[Table, ...] = (
@@ -359,38 +391,31 @@ TABLES: tuple[Table, ...] = (
         "Captures, custody episodes, transfers, releases, escapes, deaths, re-engagements.",
         (
             id_column("event"),
-            Column("kind", ENUM, "What happened.", required=True),
-            Column("summary", TEXT, "One public line."),
-            Column("description", TEXT, "Public description."),
-            edtf("date", "When; for a custody episode, when it started."),
-            edtf("end_date", "Custody episodes only: when custody ended."),
+            # The events list's columns (detainees.read.rows.EVENT_ROW), and what it has not.
+            listed(EVENT_ROW, "kind", required=True),
+            listed(EVENT_ROW, "summary"),
+            listed(EVENT_ROW, "description"),
+            listed(EVENT_ROW, "date"),
+            listed(EVENT_ROW, "end_date"),
             Column(
                 "order_hint",
                 INTEGER,
                 "Orders events whose dates cannot (lower first). Empty: 0.",
             ),
-            ref("place", "places", "Where."),
-            ref("facility", "facilities", "Where held, released from, escaped from, sent to."),
-            ref("from_facility", "facilities", "Transfers only: the facility left."),
-            Column("operation", TEXT, "Captures: operation name."),
-            count("unnamed_count", "People involved but not named. Empty: 0."),
-            Column("unnamed_description", TEXT, "Who they were, e.g. associates."),
-            Column(
-                "custody_end_reason",
-                ENUM,
-                "Custody episodes only: why it ended.",
-            ),
-            Column("release_kind", ENUM, "Releases only."),
-            ref("batch", "release_batches", "Releases only: the batch decision."),
-            Column(
-                "reengagement",
-                ENUM,
-                "Re-engagements only, and required there.",
-            ),
-            Column("role", TEXT, "Re-engagement: the role taken up."),
-            count("strength_estimate", "Fighters led, as a lower bound."),
-            Column("strength_note", TEXT, "The strength as the source says it."),
-            claim_status(),
+            listed(EVENT_ROW, "place", ref="places"),
+            listed(EVENT_ROW, "facility", ref="facilities"),
+            listed(EVENT_ROW, "from_facility", ref="facilities"),
+            listed(EVENT_ROW, "operation"),
+            listed(EVENT_ROW, "unnamed_count", note="Empty: 0."),
+            listed(EVENT_ROW, "unnamed_description"),
+            listed(EVENT_ROW, "custody_end_reason"),
+            listed(EVENT_ROW, "release_kind"),
+            listed(EVENT_ROW, "batch", ref="release_batches"),
+            listed(EVENT_ROW, "reengagement"),
+            listed(EVENT_ROW, "role"),
+            listed(EVENT_ROW, "strength_estimate"),
+            listed(EVENT_ROW, "strength_note"),
+            listed(EVENT_ROW, "claim_status", note=CLAIM_STATUS_EMPTY),
             internal_notes(),
         ),
     ),
