@@ -4,48 +4,103 @@ from django.core import signals
 from django.core.cache import cache
 from django.db import close_old_connections, transaction
 
+# Passwords hashed the production way cost about 0.3 s each (PBKDF2, a million rounds), paid by
+# every user a test creates and every login it tries. No test is about the hash itself, so the
+# tests hash with MD5; a test of the hashers would say its own PASSWORD_HASHERS.
+TEST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-@pytest.fixture(scope="module")
-def demo_in_module(django_db_setup, django_db_blocker):
-    """The demo case, loaded once for the tests of one file that ask for `demo`, then removed.
 
-    It is entered in a transaction that stays open while those tests run (each of them runs in a
-    savepoint inside it, rolled back after it, as Django's TestCase does with setUpTestData) and
-    is rolled back after the file's last test, so no other test ever sees the demo's records.
-    """
-    from detainees.write.demo import load_demo
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    from django.test import override_settings
 
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            load_demo()
-        except BaseException:
+    with override_settings(PASSWORD_HASHERS=TEST_PASSWORD_HASHERS):
+        yield
+
+
+class SharedDemo:
+    """The demo case, entered in a transaction that stays open for as long as demo tests follow
+    one another (each of them runs in a savepoint inside it, rolled back after it, as Django's
+    TestCase does with setUpTestData) and rolled back before any other test, so no other test
+    ever sees the demo's records. The tests are ordered so that this happens once per process."""
+
+    def __init__(self, blocker):
+        self.blocker = blocker
+        self.atomic = None
+        self.loads = 0
+
+    @property
+    def loaded(self) -> bool:
+        return self.atomic is not None
+
+    def load(self):
+        from detainees.write.demo import load_demo
+
+        if self.loaded:
+            return
+        with self.blocker.unblock():
+            atomic = transaction.atomic()
+            atomic.__enter__()
+            try:
+                load_demo()
+            except BaseException:
+                transaction.set_rollback(True)
+                atomic.__exit__(None, None, None)
+                raise
+        self.atomic = atomic
+        self.loads += 1
+
+    def drop(self):
+        if not self.loaded:
+            return
+        with self.blocker.unblock():
             transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            raise
-    yield
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
+            self.atomic.__exit__(None, None, None)
+        self.atomic = None
+
+
+SHARED_DEMO: list[SharedDemo] = []
+
+
+@pytest.fixture(scope="session")
+def demo_in_session(django_db_setup, django_db_blocker):
+    """The demo case for the tests that ask for `demo`: loaded by the first of them, kept for
+    the next ones, rolled back before any other test (pytest_runtest_setup below)."""
+    shared = SharedDemo(django_db_blocker)
+    SHARED_DEMO.append(shared)
+    shared.load()
+    yield shared
+    shared.drop()
+    SHARED_DEMO.remove(shared)
 
 
 @pytest.fixture
-def demo(demo_in_module, db):
+def demo(demo_in_session, db):
     """The demo case (detainees/write/demo.py), every record published; each test's changes roll back."""
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Before a test's fixtures are set up: load the shared demo for a demo test (again, if a
+    test without it came in between), roll it back for any other test."""
+    for shared in SHARED_DEMO:
+        if "demo_in_session" in item.fixturenames:
+            shared.load()
+        else:
+            shared.drop()
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
-    """Within each file, run the tests that use the demo after the others: the demo stays loaded
-    from a file's first `demo` test to its last, so the tests that expect an empty database, and
-    those that need a real transaction (transactional_db, which empties every table after it),
-    must come before it."""
-    files = {}
+    """Run the tests that use the demo after all the others, each part in its files' order: the
+    demo stays loaded from the first `demo` test to the last, so the tests that expect an empty
+    database, and those that need a real transaction (transactional_db, which empties every
+    table after it), must come before it. Under xdist every worker runs its share of the tests
+    in this order (`--dist load` and `loadgroup` hand them out in it), so each loads the demo
+    once."""
     for item in items:
-        files.setdefault(item.nodeid.split("::")[0], len(files))
         marker = item.get_closest_marker("django_db")
-        if "demo_in_module" in item.fixturenames and (
+        if "demo_in_session" in item.fixturenames and (
             "transactional_db" in item.fixturenames
             or "live_server" in item.fixturenames
             or (marker is not None and marker.kwargs.get("transaction"))
@@ -54,12 +109,7 @@ def pytest_collection_modifyitems(items):
                 f"{item.nodeid}: `demo` is rolled back after each test; a test that commits "
                 "(transactional_db, live_server) calls detainees.write.demo.load_demo() itself"
             )
-    items.sort(
-        key=lambda item: (
-            files[item.nodeid.split("::")[0]],
-            "demo_in_module" in item.fixturenames,
-        )
-    )
+    items.sort(key=lambda item: "demo_in_session" in item.fixturenames)
 
 
 @pytest.fixture
