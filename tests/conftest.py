@@ -79,6 +79,35 @@ def demo(demo_in_session, db):
     """The demo case (detainees/write/demo.py), every record published; each test's changes roll back."""
 
 
+@pytest.fixture(scope="module")
+def module_data(django_db_setup, django_db_blocker):
+    """`module_data(build, *args)` in a module-scoped fixture: `build(*args)` writes the
+    records once for the file's tests that ask for that fixture, as Django's setUpTestData does.
+
+    They are written in a transaction that stays open while those tests run (each in a savepoint
+    inside it, rolled back after it) and is rolled back after the last of them. The shared demo
+    is rolled back first: it cannot be nested in a transaction that ends before it does.
+    """
+    for shared in SHARED_DEMO:
+        shared.drop()
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+
+    def build(function, *args, **kwargs):
+        with django_db_blocker.unblock():
+            return function(*args, **kwargs)
+
+    try:
+        yield build
+    finally:
+        for shared in SHARED_DEMO:
+            shared.drop()
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
     """Before a test's fixtures are set up: load the shared demo for a demo test (again, if a
@@ -97,19 +126,39 @@ def pytest_collection_modifyitems(items):
     database, and those that need a real transaction (transactional_db, which empties every
     table after it), must come before it. Under xdist every worker runs its share of the tests
     in this order (`--dist load` and `loadgroup` hand them out in it), so each loads the demo
-    once."""
+    once. Within a file, the tests of a `module_data` fixture come last: its records stay
+    until the file's last test."""
+    files = {}
     for item in items:
         marker = item.get_closest_marker("django_db")
-        if "demo_in_session" in item.fixturenames and (
+        shared = {"demo_in_session", "module_data"} & set(item.fixturenames)
+        if shared and (
             "transactional_db" in item.fixturenames
             or "live_server" in item.fixturenames
             or (marker is not None and marker.kwargs.get("transaction"))
         ):
             raise pytest.UsageError(
-                f"{item.nodeid}: `demo` is rolled back after each test; a test that commits "
-                "(transactional_db, live_server) calls detainees.write.demo.load_demo() itself"
+                f"{item.nodeid}: `demo` and `module_data` are rolled back after each test; a "
+                "test that commits (transactional_db, live_server) writes its records itself, "
+                "e.g. with detainees.write.demo.load_demo()"
             )
-    items.sort(key=lambda item: "demo_in_session" in item.fixturenames)
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        files.setdefault(path, [len(files), False, False])
+        files[path][1] |= "demo_in_session" in item.fixturenames
+        files[path][2] |= "module_data" in item.fixturenames
+        if files[path][1] and files[path][2]:
+            raise pytest.UsageError(
+                f"{path}: `demo` and `module_data` in one file; the demo cannot be loaded "
+                "inside the file's records, which stay until its last test"
+            )
+    items.sort(
+        key=lambda item: (
+            "demo_in_session" in item.fixturenames,
+            files[item.nodeid.split("::")[0]][0],
+            "module_data" in item.fixturenames,
+        )
+    )
 
 
 @pytest.fixture
