@@ -4,6 +4,98 @@ from django.core import signals
 from django.core.cache import cache
 from django.db import close_old_connections, transaction
 
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, request):
+    """Test databases are copies of a migrated template (CREATE DATABASE ... TEMPLATE), made
+    once per set of migrations and kept on the server: an xdist worker's database costs a copy
+    instead of a run of every migration. Kept databases (`--reuse-db`) are named after the
+    migrations too, so a branch with other migrations never finds a database migrated for
+    another; building a new template drops the ones of other migrations. `--create-db` builds
+    the template afresh; `--nomigrations` goes without it."""
+    if request.config.getvalue("nomigrations"):
+        return
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    test = database.setdefault("TEST", {})
+    if test.get("TEMPLATE"):
+        return
+    digest = migrations_digest()
+    if request.config.getvalue("reuse_db"):
+        name = test.get("NAME") or f"test_{database['NAME']}"
+        test["NAME"] = name.replace(
+            f"test_{database['NAME']}", f"test_{database['NAME']}_{digest}", 1
+        )
+    with request.getfixturevalue("django_db_blocker").unblock():
+        test["TEMPLATE"] = migrated_template(digest, rebuild=request.config.getvalue("create_db"))
+
+
+def migrations_digest() -> str:
+    """A digest of every installed app's migration files."""
+    import hashlib
+    import importlib.util
+    from pathlib import Path
+
+    from django.apps import apps
+
+    digest = hashlib.sha256()
+    for app in sorted(apps.get_app_configs(), key=lambda app: app.label):
+        spec = importlib.util.find_spec(f"{app.name}.migrations")
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        for location in spec.submodule_search_locations:
+            for path in sorted(Path(location).glob("*.py")):
+                digest.update(f"{app.label}/{path.name}".encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def migrated_template(digest: str, rebuild: bool = False) -> str:
+    """The name of the template database for these migrations, built if missing."""
+    import re
+
+    from django.db import connections
+
+    connection = connections["default"]
+    base = connection.settings_dict["NAME"]
+    name = f"test_{base}_template_{digest}"
+    # This server's templates and kept test databases for other migrations.
+    stale = re.compile(rf"test_{re.escape(base)}_(template_)?[0-9a-f]{{12}}(_gw\d+)?")
+    with connection.creation._nodb_cursor() as cursor:
+        # One process builds it; the other xdist workers wait here, then copy it.
+        cursor.execute("SELECT pg_advisory_lock(hashtext(%s))", [f"test_{base}_template"])
+        try:
+            if rebuild:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            if cursor.fetchone() is None:
+                build_template(connection, name)
+                cursor.execute("SELECT datname FROM pg_database")
+                for (old,) in cursor.fetchall():
+                    if stale.fullmatch(old) and digest not in old:
+                        cursor.execute(f'DROP DATABASE IF EXISTS "{old}" WITH (FORCE)')
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [f"test_{base}_template"])
+    return name
+
+
+def build_template(connection, name: str):
+    from django.conf import settings
+
+    saved, saved_test = dict(connection.settings_dict), dict(connection.settings_dict["TEST"])
+    connection.settings_dict["TEST"].pop("TEMPLATE", None)
+    connection.settings_dict["TEST"]["NAME"] = name
+    try:
+        connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    finally:
+        connection.close()
+        connection.settings_dict.update(saved)
+        connection.settings_dict["TEST"].clear()
+        connection.settings_dict["TEST"].update(saved_test)
+        settings.DATABASES[connection.alias]["NAME"] = saved["NAME"]
+
+
 # Passwords hashed the production way cost about 0.3 s each (PBKDF2, a million rounds), paid by
 # every user a test creates and every login it tries. No test is about the hash itself, so the
 # tests hash with MD5; a test of the hashers would say its own PASSWORD_HASHERS.
@@ -16,6 +108,40 @@ def fast_password_hashing():
 
     with override_settings(PASSWORD_HASHERS=TEST_PASSWORD_HASHERS):
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def flush_by_delete():
+    """Empty the tables after a transactional test (transactional_db, live_server, the browser
+    tests) with DELETE rather than TRUNCATE: a TRUNCATE of every table gives each one new files,
+    about 2 s for the 70 tables whatever they hold, where deleting the few rows a test left
+    takes a few milliseconds. The triggers are off for it, as TRUNCATE fires none of the
+    row triggers (history) and checks no reference between the tables it empties; that takes a
+    superuser, as the test servers' user is: any other user flushes with TRUNCATE."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    truncate = DatabaseOperations.sql_flush
+    superuser = {}
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        alias = self.connection.alias
+        if alias not in superuser:
+            with self.connection.cursor() as cursor:
+                cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+                superuser[alias] = bool(cursor.fetchone()[0])
+        if not tables or reset_sequences or not superuser[alias]:
+            return truncate(
+                self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+            )
+        return [
+            "SET LOCAL session_replication_role = replica;",
+            *(f"DELETE FROM {self.quote_name(table)};" for table in tables),  # noqa: S608 (names from the models)
+            "SET LOCAL session_replication_role = origin;",
+        ]
+
+    DatabaseOperations.sql_flush = sql_flush
+    yield
+    DatabaseOperations.sql_flush = truncate
 
 
 class SharedDemo:
@@ -117,6 +243,37 @@ def pytest_runtest_setup(item):
             shared.load()
         else:
             shared.drop()
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(XdistGroups(), "tracker-xdist-groups")
+
+
+class XdistGroups:
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_modifyitems(self, items):
+        """Under `--dist loadgroup` (make test, make test-fast), keep on one worker the tests that
+        share a module- or package-scoped fixture (the browser, a file's `module_data`, the
+        schemathesis schema), so that it is set up once, and the tests that start embedded servers
+        (localdb), so that no two of them run at once. The demo tests of a file are left apart
+        from the others, to run with all the other demo tests after them; every other test goes
+        to whichever worker is free, in the order of the next hook."""
+        for item in items:
+            if item.get_closest_marker("localdb"):
+                item.add_marker(pytest.mark.xdist_group("localdb"))
+                continue
+            if "demo_in_session" in item.fixturenames:
+                continue
+            info = getattr(item, "_fixtureinfo", None)
+            scopes = {
+                fixturedefs[-1].scope
+                for fixturedefs in (info.name2fixturedefs.values() if info else ())
+                if fixturedefs
+            }
+            if "package" in scopes:
+                item.add_marker(pytest.mark.xdist_group(item.nodeid.rsplit("/", 1)[0]))
+            elif "module" in scopes:
+                item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
 
 
 @pytest.hookimpl(trylast=True)
