@@ -1,8 +1,10 @@
+from contextlib import contextmanager
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import signals
 from django.core.cache import cache
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connection, transaction
 
 
 @pytest.fixture(scope="session")
@@ -162,6 +164,10 @@ class SharedDemo:
     def load(self):
         from detainees.write.demo import load_demo
 
+        if self.loaded and connection.closed_in_transaction:
+            # Closed under the demo (a request through the WSGI handler without
+            # wsgi_keeps_test_transaction): that test failed; the next ones get a new demo.
+            self.drop()
         if self.loaded:
             return
         with self.blocker.unblock():
@@ -318,16 +324,25 @@ def pytest_collection_modifyitems(items):
     )
 
 
-@pytest.fixture
-def wsgi_keeps_test_transaction():
+@contextmanager
+def keeping_test_transaction():
     """Requests sent to the WSGI application itself (schemathesis) keep the test's transaction,
-    as Django's test client does: the handler would otherwise close the connection it sees as
-    not autocommitting at the start and end of each request."""
+    and the shared demo's, as Django's test client does: the handler would otherwise close the
+    connection it sees as not autocommitting at the start and end of each request."""
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def wsgi_keeps_test_transaction():
+    """keeping_test_transaction() for the length of a test."""
+    with keeping_test_transaction():
+        yield
 
 
 @pytest.fixture
