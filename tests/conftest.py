@@ -258,28 +258,38 @@ def pytest_configure(config):
 class XdistGroups:
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(self, items):
-        """Under `--dist loadgroup` (make test, make test-fast), keep on one worker the tests that
-        share a module- or package-scoped fixture (the browser, a file's `module_data`, the
-        schemathesis schema), so that it is set up once, and the tests that start embedded servers
-        (localdb), so that no two of them run at once. The demo tests of a file are left apart
-        from the others, to run with all the other demo tests after them; every other test goes
-        to whichever worker is free, in the order of the next hook."""
-        for item in items:
-            if item.get_closest_marker("localdb"):
-                item.add_marker(pytest.mark.xdist_group("localdb"))
-                continue
-            if "demo_in_session" in item.fixturenames:
-                continue
+        """Under `--dist loadgroup` (make test, make test-fast), keep on one worker the tests of a
+        file or package with a module- or package-scoped fixture (the browser, a file's
+        `module_data`, the schemathesis schema, the synthetic dataset), all of them, as they run
+        in one process: the fixture is set up once, and no test of the file runs beside it on
+        another worker or after it on the same one while the fixture still stands. Likewise the
+        tests that start embedded servers (localdb), so that no two of them run at once. Every
+        other test goes to whichever worker is free, in the order of the next hook."""
+
+        def wide_scopes(item) -> set[str]:
             info = getattr(item, "_fixtureinfo", None)
-            scopes = {
+            return {
                 fixturedefs[-1].scope
                 for fixturedefs in (info.name2fixturedefs.values() if info else ())
                 if fixturedefs
             }
+
+        packages, files = set(), set()
+        for item in items:
+            scopes = wide_scopes(item)
             if "package" in scopes:
-                item.add_marker(pytest.mark.xdist_group(item.nodeid.rsplit("/", 1)[0]))
-            elif "module" in scopes:
-                item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+                packages.add(item.nodeid.split("::")[0].rsplit("/", 1)[0])
+            if "module" in scopes:
+                files.add(item.nodeid.split("::")[0])
+        for item in items:
+            path = item.nodeid.split("::")[0]
+            package = path.rsplit("/", 1)[0]
+            if item.get_closest_marker("localdb"):
+                item.add_marker(pytest.mark.xdist_group("localdb"))
+            elif package in packages:
+                item.add_marker(pytest.mark.xdist_group(package))
+            elif path in files:
+                item.add_marker(pytest.mark.xdist_group(path))
 
 
 @pytest.hookimpl(trylast=True)
