@@ -30,18 +30,25 @@ run: $(STAMP)
 		$(PY) manage.py ensure_local_admin && \
 		exec $(PY) -m tracker.with_worker $(PY) manage.py runserver 127.0.0.1:8000'
 
-## test: the whole suite, against a throwaway embedded PostgreSQL unless DATABASE_URL is set
+# Both test targets run on every core (pytest-xdist): a test goes to whichever worker is free,
+# except that the tests sharing a module- or package-scoped fixture, and those starting embedded
+# servers, stay together on one worker (xdist_group, tests/conftest.py). PYTEST_ARGS=-n0 runs
+# them in one process (for --pdb, say).
+XDIST := -n auto --dist loadgroup
+
+## test: the whole suite, on every core, against a throwaway embedded PostgreSQL unless
+## DATABASE_URL is set
 test: $(STAMP)
 	$(LOCALDB) --throwaway -- sh -c '$(PY) manage.py makemigrations --check --dry-run && \
 		$(PY) manage.py check && \
-		$(PY) -m pytest $(PYTEST_ARGS)'
+		$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)'
 
 ## test-fast: the quick loop: every test but the browser, crawl, schema, localdb and slow ones, on
 ## every core, against the kept embedded server (like `make run`), keeping its test databases
-## between runs (PYTEST_ARGS=--create-db builds them afresh, e.g. after switching branches)
+## between runs, named after the migrations (PYTEST_ARGS=--create-db builds them afresh)
 FAST_MARKERS := not browser and not crawl and not schema and not localdb and not slow
 test-fast: $(STAMP)
-	$(LOCALDB) -- $(PY) -m pytest -n auto --dist loadfile --reuse-db -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
+	$(LOCALDB) -- $(PY) -m pytest $(XDIST) --reuse-db -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
 .PHONY: test-fast
 
 lint: $(STAMP)

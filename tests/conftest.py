@@ -1,77 +1,358 @@
+from contextlib import contextmanager
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import signals
 from django.core.cache import cache
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connection, transaction
 
 
-@pytest.fixture(scope="module")
-def demo_in_module(django_db_setup, django_db_blocker):
-    """The demo case, loaded once for the tests of one file that ask for `demo`, then removed.
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, request):
+    """Test databases are copies of a migrated template (CREATE DATABASE ... TEMPLATE), made
+    once per set of migrations and kept on the server: an xdist worker's database costs a copy
+    instead of a run of every migration. Kept databases (`--reuse-db`) are named after the
+    migrations too, so a branch with other migrations never finds a database migrated for
+    another; building a new template drops the ones of other migrations. `--create-db` builds
+    the template afresh; `--nomigrations` goes without it."""
+    if request.config.getvalue("nomigrations"):
+        return
+    from django.conf import settings
 
-    It is entered in a transaction that stays open while those tests run (each of them runs in a
-    savepoint inside it, rolled back after it, as Django's TestCase does with setUpTestData) and
-    is rolled back after the file's last test, so no other test ever sees the demo's records.
-    """
-    from detainees.write.demo import load_demo
+    database = settings.DATABASES["default"]
+    test = database.setdefault("TEST", {})
+    if test.get("TEMPLATE"):
+        return
+    digest = migrations_digest()
+    if request.config.getvalue("reuse_db"):
+        name = test.get("NAME") or f"test_{database['NAME']}"
+        test["NAME"] = name.replace(
+            f"test_{database['NAME']}", f"test_{database['NAME']}_{digest}", 1
+        )
+    with request.getfixturevalue("django_db_blocker").unblock():
+        test["TEMPLATE"] = migrated_template(digest, rebuild=request.config.getvalue("create_db"))
 
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
+
+def migrations_digest() -> str:
+    """A digest of every installed app's migration files."""
+    import hashlib
+    import importlib.util
+    from pathlib import Path
+
+    from django.apps import apps
+
+    digest = hashlib.sha256()
+    for app in sorted(apps.get_app_configs(), key=lambda app: app.label):
+        spec = importlib.util.find_spec(f"{app.name}.migrations")
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        for location in spec.submodule_search_locations:
+            for path in sorted(Path(location).glob("*.py")):
+                digest.update(f"{app.label}/{path.name}".encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def migrated_template(digest: str, rebuild: bool = False) -> str:
+    """The name of the template database for these migrations, built if missing."""
+    import re
+
+    from django.db import connections
+
+    connection = connections["default"]
+    base = connection.settings_dict["NAME"]
+    name = f"test_{base}_template_{digest}"
+    # This server's templates and kept test databases for other migrations.
+    stale = re.compile(rf"test_{re.escape(base)}_(template_)?[0-9a-f]{{12}}(_gw\d+)?")
+    with connection.creation._nodb_cursor() as cursor:
+        # One process builds it; the other xdist workers wait here, then copy it.
+        cursor.execute("SELECT pg_advisory_lock(hashtext(%s))", [f"test_{base}_template"])
         try:
-            load_demo()
-        except BaseException:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-            raise
+            if rebuild:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            if cursor.fetchone() is None:
+                build_template(connection, name)
+                cursor.execute("SELECT datname FROM pg_database")
+                for (old,) in cursor.fetchall():
+                    if stale.fullmatch(old) and digest not in old:
+                        cursor.execute(f'DROP DATABASE IF EXISTS "{old}" WITH (FORCE)')
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [f"test_{base}_template"])
+    return name
+
+
+def build_template(connection, name: str):
+    from django.conf import settings
+
+    saved, saved_test = dict(connection.settings_dict), dict(connection.settings_dict["TEST"])
+    connection.settings_dict["TEST"].pop("TEMPLATE", None)
+    connection.settings_dict["TEST"]["NAME"] = name
+    try:
+        connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    finally:
+        connection.close()
+        connection.settings_dict.update(saved)
+        connection.settings_dict["TEST"].clear()
+        connection.settings_dict["TEST"].update(saved_test)
+        settings.DATABASES[connection.alias]["NAME"] = saved["NAME"]
+
+
+# Passwords hashed the production way cost about 0.3 s each (PBKDF2, a million rounds), paid by
+# every user a test creates and every login it tries. No test is about the hash itself, so the
+# tests hash with MD5; a test of the hashers would say its own PASSWORD_HASHERS.
+TEST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=TEST_PASSWORD_HASHERS):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def flush_by_delete():
+    """Empty the tables after a transactional test (transactional_db, live_server, the browser
+    tests) with DELETE rather than TRUNCATE: a TRUNCATE of every table gives each one new files,
+    about 2 s for the 70 tables whatever they hold, where deleting the few rows a test left
+    takes a few milliseconds. The triggers are off for it, as TRUNCATE fires none of the
+    row triggers (history) and checks no reference between the tables it empties; that takes a
+    superuser, as the test servers' user is: any other user flushes with TRUNCATE."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    truncate = DatabaseOperations.sql_flush
+    superuser = {}
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        alias = self.connection.alias
+        if alias not in superuser:
+            with self.connection.cursor() as cursor:
+                cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+                superuser[alias] = bool(cursor.fetchone()[0])
+        if not tables or reset_sequences or not superuser[alias]:
+            return truncate(
+                self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+            )
+        return [
+            "SET LOCAL session_replication_role = replica;",
+            *(f"DELETE FROM {self.quote_name(table)};" for table in tables),  # noqa: S608 (names from the models)
+            "SET LOCAL session_replication_role = origin;",
+        ]
+
+    DatabaseOperations.sql_flush = sql_flush
     yield
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
+    DatabaseOperations.sql_flush = truncate
+
+
+class SharedDemo:
+    """The demo case, entered in a transaction that stays open for as long as demo tests follow
+    one another (each of them runs in a savepoint inside it, rolled back after it, as Django's
+    TestCase does with setUpTestData) and rolled back before any other test, so no other test
+    ever sees the demo's records. The tests are ordered so that this happens once per process."""
+
+    def __init__(self, blocker):
+        self.blocker = blocker
+        self.atomic = None
+        self.loads = 0
+
+    @property
+    def loaded(self) -> bool:
+        return self.atomic is not None
+
+    def load(self):
+        from detainees.write.demo import load_demo
+
+        if self.loaded and connection.closed_in_transaction:
+            # Closed under the demo (a request through the WSGI handler without
+            # wsgi_keeps_test_transaction): that test failed; the next ones get a new demo.
+            self.drop()
+        if self.loaded:
+            return
+        with self.blocker.unblock():
+            atomic = transaction.atomic()
+            atomic.__enter__()
+            try:
+                load_demo()
+            except BaseException:
+                transaction.set_rollback(True)
+                atomic.__exit__(None, None, None)
+                raise
+        self.atomic = atomic
+        self.loads += 1
+
+    def drop(self):
+        if not self.loaded:
+            return
+        with self.blocker.unblock():
+            transaction.set_rollback(True)
+            self.atomic.__exit__(None, None, None)
+        self.atomic = None
+
+
+SHARED_DEMO: list[SharedDemo] = []
+
+
+@pytest.fixture(scope="session")
+def demo_in_session(django_db_setup, django_db_blocker):
+    """The demo case for the tests that ask for `demo`: loaded by the first of them, kept for
+    the next ones, rolled back before any other test (pytest_runtest_setup below)."""
+    shared = SharedDemo(django_db_blocker)
+    SHARED_DEMO.append(shared)
+    shared.load()
+    yield shared
+    shared.drop()
+    SHARED_DEMO.remove(shared)
 
 
 @pytest.fixture
-def demo(demo_in_module, db):
+def demo(demo_in_session, db):
     """The demo case (detainees/write/demo.py), every record published; each test's changes roll back."""
+
+
+@pytest.fixture(scope="module")
+def module_data(django_db_setup, django_db_blocker):
+    """`module_data(build, *args)` in a module-scoped fixture: `build(*args)` writes the
+    records once for the file's tests that ask for that fixture, as Django's setUpTestData does.
+
+    They are written in a transaction that stays open while those tests run (each in a savepoint
+    inside it, rolled back after it) and is rolled back after the last of them. The shared demo
+    is rolled back first: it cannot be nested in a transaction that ends before it does.
+    """
+    for shared in SHARED_DEMO:
+        shared.drop()
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+
+    def build(function, *args, **kwargs):
+        with django_db_blocker.unblock():
+            return function(*args, **kwargs)
+
+    try:
+        yield build
+    finally:
+        for shared in SHARED_DEMO:
+            shared.drop()
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Before a test's fixtures are set up: load the shared demo for a demo test (again, if a
+    test without it came in between), roll it back for any other test."""
+    for shared in SHARED_DEMO:
+        if "demo_in_session" in item.fixturenames:
+            shared.load()
+        else:
+            shared.drop()
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(XdistGroups(), "tracker-xdist-groups")
+
+
+class XdistGroups:
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_modifyitems(self, items):
+        """Under `--dist loadgroup` (make test, make test-fast), keep on one worker the tests of a
+        file or package with a module- or package-scoped fixture (the browser, a file's
+        `module_data`, the schemathesis schema, the synthetic dataset), all of them, as they run
+        in one process: the fixture is set up once, and no test of the file runs beside it on
+        another worker or after it on the same one while the fixture still stands. Likewise the
+        tests that start embedded servers (localdb), so that no two of them run at once. Every
+        other test goes to whichever worker is free, in the order of the next hook."""
+
+        def wide_scopes(item) -> set[str]:
+            info = getattr(item, "_fixtureinfo", None)
+            return {
+                fixturedefs[-1].scope
+                for fixturedefs in (info.name2fixturedefs.values() if info else ())
+                if fixturedefs
+            }
+
+        packages, files = set(), set()
+        for item in items:
+            scopes = wide_scopes(item)
+            if "package" in scopes:
+                packages.add(item.nodeid.split("::")[0].rsplit("/", 1)[0])
+            if "module" in scopes:
+                files.add(item.nodeid.split("::")[0])
+        for item in items:
+            path = item.nodeid.split("::")[0]
+            package = path.rsplit("/", 1)[0]
+            if item.get_closest_marker("localdb"):
+                item.add_marker(pytest.mark.xdist_group("localdb"))
+            elif package in packages:
+                item.add_marker(pytest.mark.xdist_group(package))
+            elif path in files:
+                item.add_marker(pytest.mark.xdist_group(path))
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
-    """Within each file, run the tests that use the demo after the others: the demo stays loaded
-    from a file's first `demo` test to its last, so the tests that expect an empty database, and
-    those that need a real transaction (transactional_db, which empties every table after it),
-    must come before it."""
+    """Run the tests that use the demo after all the others, each part in its files' order: the
+    demo stays loaded from the first `demo` test to the last, so the tests that expect an empty
+    database, and those that need a real transaction (transactional_db, which empties every
+    table after it), must come before it. Under xdist every worker runs its share of the tests
+    in this order (`--dist load` and `loadgroup` hand them out in it), so each loads the demo
+    once. Within a file, the tests of a `module_data` fixture come last: its records stay
+    until the file's last test."""
     files = {}
     for item in items:
-        files.setdefault(item.nodeid.split("::")[0], len(files))
         marker = item.get_closest_marker("django_db")
-        if "demo_in_module" in item.fixturenames and (
+        shared = {"demo_in_session", "module_data"} & set(item.fixturenames)
+        if shared and (
             "transactional_db" in item.fixturenames
             or "live_server" in item.fixturenames
             or (marker is not None and marker.kwargs.get("transaction"))
         ):
             raise pytest.UsageError(
-                f"{item.nodeid}: `demo` is rolled back after each test; a test that commits "
-                "(transactional_db, live_server) calls detainees.write.demo.load_demo() itself"
+                f"{item.nodeid}: `demo` and `module_data` are rolled back after each test; a "
+                "test that commits (transactional_db, live_server) writes its records itself, "
+                "e.g. with detainees.write.demo.load_demo()"
+            )
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        files.setdefault(path, [len(files), False, False])
+        files[path][1] |= "demo_in_session" in item.fixturenames
+        files[path][2] |= "module_data" in item.fixturenames
+        if files[path][1] and files[path][2]:
+            raise pytest.UsageError(
+                f"{path}: `demo` and `module_data` in one file; the demo cannot be loaded "
+                "inside the file's records, which stay until its last test"
             )
     items.sort(
         key=lambda item: (
-            files[item.nodeid.split("::")[0]],
-            "demo_in_module" in item.fixturenames,
+            "demo_in_session" in item.fixturenames,
+            files[item.nodeid.split("::")[0]][0],
+            "module_data" in item.fixturenames,
         )
     )
 
 
-@pytest.fixture
-def wsgi_keeps_test_transaction():
+@contextmanager
+def keeping_test_transaction():
     """Requests sent to the WSGI application itself (schemathesis) keep the test's transaction,
-    as Django's test client does: the handler would otherwise close the connection it sees as
-    not autocommitting at the start and end of each request."""
+    and the shared demo's, as Django's test client does: the handler would otherwise close the
+    connection it sees as not autocommitting at the start and end of each request."""
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def wsgi_keeps_test_transaction():
+    """keeping_test_transaction() for the length of a test."""
+    with keeping_test_transaction():
+        yield
 
 
 @pytest.fixture

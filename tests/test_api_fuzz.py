@@ -15,7 +15,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import FailureGroup
 from schemathesis.generation.modes import GenerationMode
 
-from tests.conftest import member_of
+from tests.conftest import keeping_test_transaction, member_of
 
 pytestmark = pytest.mark.schema
 
@@ -78,7 +78,8 @@ ACCEPTS = [schema_valid_requests_are_accepted]
 @pytest.fixture(scope="module")
 def api_schema(django_db_blocker):
     """Built when the first test of this module runs, not when tests are collected."""
-    with django_db_blocker.unblock():  # the request's signals look at the connection
+    # The request's signals look at the connection: it stays, with the shared demo's transaction.
+    with django_db_blocker.unblock(), keeping_test_transaction():
         return load_schema()
 
 

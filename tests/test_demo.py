@@ -38,8 +38,8 @@ AFGHAN_GOVERNMENT = "Government of Afghanistan"
 
 
 @pytest.fixture
-def bilal():
-    load_demo()
+def bilal(demo):
+    """The demo as load_demo() entered it (the shared `demo` is that load)."""
     return Person.objects.with_timeline().get(slug=PERSON_SLUG)
 
 

@@ -276,9 +276,9 @@ def compare(facets, checks, oracle, found):
     assert not wrong, f"facets counting something other than their label: {wrong}"
 
 
-@pytest.fixture
-def synthetic(db):
-    generate_dataset(persons=150, events=1500, seed=7)
+@pytest.fixture(scope="module")
+def synthetic(module_data):
+    module_data(generate_dataset, persons=150, events=1500, seed=7)
 
 
 def test_every_person_facet_counts_exactly_its_role(synthetic):

@@ -72,9 +72,9 @@ def imported_events():
     return Event.objects.filter(import_key__startswith="isaf:")
 
 
-@pytest.fixture
-def imported(db):
-    return import_isaf(CSV)
+@pytest.fixture(scope="module")
+def imported(module_data):
+    return module_data(import_isaf, CSV)
 
 
 def test_the_repository_holds_the_file_and_the_command_reads_it_by_default():

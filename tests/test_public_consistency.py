@@ -23,7 +23,6 @@ from detainees.domain.models import (
     Person,
     PublicationStatus,
 )
-from detainees.write.demo import load_demo
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -82,9 +81,8 @@ def api_facets(client, path) -> dict[str, dict[str, int]]:
 
 
 @pytest.fixture
-def edited(db):
+def edited(demo):
     """The demo case, some records of our own, and the four edits."""
-    load_demo()
     isaf = Organization.objects.get(slug="isaf")
     province = f.PlaceFactory(name="Baghlan", status=PUBLISHED)
     force = f.OrganizationFactory(name="Second Force", status=PUBLISHED)

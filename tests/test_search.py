@@ -23,7 +23,6 @@ from detainees.read.search import (
     search_places,
     search_sources,
 )
-from detainees.write.demo import load_demo
 from tests.factories import OrganizationFactory, PlaceFactory, SourceFactory
 
 PUBLISHED = PublicationStatus.PUBLISHED
@@ -47,9 +46,8 @@ def named(name: str) -> Person:
 
 
 @pytest.fixture
-def people(db):
+def people(demo):
     """The demo case, made-up people with tricky names, and near misses for each of them."""
-    load_demo()
     return {
         "bilal": named("Qari Bilal"),
         "sibghatullah": named("Qari Sibghatullah"),
