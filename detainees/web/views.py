@@ -248,6 +248,15 @@ def search(request):
     return render(request, "detainees/search.html", {"q": q, "results": results})
 
 
+def record_page(request, build, record, template: str):
+    """A record's page, its sections paged by the cursors in the query string (400 if bad)."""
+    try:
+        context = build(record, section_cursors(request))
+    except BadCursor as exc:
+        return bad_request(request, {exc.param: [exc]})
+    return render(request, f"detainees/{template}", context)
+
+
 @require_GET
 @answers_gone
 def organization_detail(request, slug):
@@ -255,11 +264,7 @@ def organization_detail(request, slug):
         Organization.objects.public().select_related("parent").prefetch_related("names"),
         slug=slug,
     )
-    try:
-        context = organization_page(organization, section_cursors(request))
-    except BadCursor as exc:
-        return bad_request(request, {exc.param: [exc]})
-    return render(request, "detainees/organization_detail.html", context)
+    return record_page(request, organization_page, organization, "organization_detail.html")
 
 
 @require_GET
@@ -306,22 +311,14 @@ def batch_detail(request, slug):
         ReleaseBatch.objects.public().select_related("ordered_by", "carried_out_by"),
         slug=slug,
     )
-    try:
-        context = batch_page(batch, section_cursors(request))
-    except BadCursor as exc:
-        return bad_request(request, {exc.param: [exc]})
-    return render(request, "detainees/batch_detail.html", context)
+    return record_page(request, batch_page, batch, "batch_detail.html")
 
 
 @require_GET
 @answers_gone
 def place_detail(request, slug):
     place = published_or_gone(Place.objects.public().select_related("parent__parent"), slug=slug)
-    try:
-        context = place_page(place, section_cursors(request))
-    except BadCursor as exc:
-        return bad_request(request, {exc.param: [exc]})
-    return render(request, "detainees/place_detail.html", context)
+    return record_page(request, place_page, place, "place_detail.html")
 
 
 @require_GET
