@@ -8,9 +8,19 @@ import io
 import pytest
 
 from detainees.api.serializers import EventSerializer, PersonListSerializer
-from detainees.domain.models import PersonListing
+from detainees.domain.models import Event, Person, PersonListing
 from detainees.read.listing import CurrentStatus
-from detainees.read.rows import DATE, ENUM, EVENT_ROW, FUZZY, LIST, PERSON_ROW, REF, ROWS
+from detainees.read.rows import (
+    DATE,
+    ENUM,
+    EVENT_ROW,
+    FUZZY,
+    LIST,
+    PERSON_ROW,
+    REF,
+    ROWS,
+    field_type,
+)
 from detainees.write.exports.package import collect, render
 from detainees.write.exports.tables import TABLES, field_schema
 
@@ -113,3 +123,31 @@ def test_an_event_row_reads_the_same_in_the_api_the_csv_and_the_data_package(cli
             # The package refers to a record by its id, where the list names it.
             expected = (value or {}).get("id", "") if column.type == REF else cell(column, value)
             assert expected == package[public_id][column.name], column.name
+
+
+def test_a_model_fields_column_takes_its_type_from_the_field():
+    types = {
+        (model.__name__, name): field_type(model._meta.get_field(name))
+        for model, name in [
+            (Person, "public_id"),
+            (Person, "slug"),
+            (Person, "updated"),
+            (Event, "kind"),
+            (Event, "date"),
+            (Event, "place"),
+            (Event, "unnamed_count"),
+        ]
+    }
+    assert types == {
+        ("Person", "public_id"): "uuid",
+        ("Person", "slug"): "text",
+        ("Person", "updated"): "datetime",
+        ("Event", "kind"): ENUM,
+        ("Event", "date"): FUZZY,
+        ("Event", "place"): REF,
+        ("Event", "unnamed_count"): "integer",
+    }
+    for spec in ROWS:
+        for column in spec.columns:
+            if column.model is not None:
+                assert column.type == field_type(column.model._meta.get_field(column.source))

@@ -2,8 +2,8 @@
 
 Each column has its name, its type, a description, and where its value comes from: a model field
 or a `detainees.read.listing.annotate_listing` annotation. Where the column is a model field,
-its allowed values come from the field's `choices`, so a choice added to the model reaches every
-rendering. The API's list serializers take their fields and order from here, the streamed CSVs
+its type comes from the field's class and its allowed values from the field's `choices`, so a
+choice added to the model reaches every rendering. The API's list serializers take their fields and order from here, the streamed CSVs
 (`detainees.web.streams`) their columns, cells and formats, and the data package's table schema
 (`detainees.write.exports.tables`) the type and description of the columns it shares with a
 list. Tests compare the renderings of the same rows (tests/test_rows.py) and the shared columns'
@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from detainees.domain.fuzzydates import EDTFField
 from detainees.domain.models import Event, Person
 from detainees.read.listing import CurrentStatus
 
@@ -69,8 +70,33 @@ class RowSpec:
         return next(c for c in self.columns if c.name == name)
 
 
-def field(name: str, type_: str, description: str, model, source: str = "") -> RowColumn:
-    return RowColumn(name, type_, description, source=source or name, model=model)
+def field_type(model_field: models.Field) -> str:
+    """The column type a model field's values have: the model says it, the spec does not."""
+    if isinstance(model_field, models.UUIDField):
+        return UUID
+    if isinstance(model_field, EDTFField):
+        return FUZZY
+    if model_field.is_relation:
+        return REF
+    if model_field.choices:
+        return ENUM
+    if isinstance(model_field, models.DateTimeField):
+        return DATETIME
+    if isinstance(model_field, models.DateField):
+        return DATE
+    if isinstance(model_field, models.IntegerField):
+        return INTEGER
+    if isinstance(model_field, models.CharField | models.TextField):
+        return TEXT
+    raise TypeError(f"No column type for {model_field!r}: add one to field_type().")
+
+
+def field(name: str, description: str, model, source: str = "") -> RowColumn:
+    """A column read from a model field, its type (and an enum's values) taken from the field."""
+    source = source or name
+    return RowColumn(
+        name, field_type(model._meta.get_field(source)), description, source=source, model=model
+    )
 
 
 # --- Formats ---------------------------------------------------------------------------------
@@ -105,8 +131,8 @@ PERSON_ROW = RowSpec(
     "people",
     Person,
     (
-        field("id", UUID, "The person's permanent public id.", Person, "public_id"),
-        field("slug", TEXT, "The person page's address.", Person),
+        field("id", "The person's permanent public id.", Person, "public_id"),
+        field("slug", "The person page's address.", Person),
         RowColumn("name", TEXT, "The primary name.", source="sort_name"),
         RowColumn("other_names", LIST, "The other names, as entered."),
         RowColumn("nationalities", LIST, "ISO 3166 codes of the nationalities."),
@@ -123,8 +149,8 @@ PERSON_ROW = RowSpec(
         RowColumn("first_capture_earliest", DATE, "Its earliest day.", source="first_capture"),
         RowColumn("last_release", EDTF, "The last release, in EDTF.", source="last_release_date"),
         RowColumn("last_release_earliest", DATE, "Its earliest day.", source="last_release"),
-        field("created", DATETIME, "When the record was created.", Person),
-        field("updated", DATETIME, "When the record last changed.", Person),
+        field("created", "When the record was created.", Person),
+        field("updated", "When the record last changed.", Person),
     ),
 )
 
@@ -157,31 +183,31 @@ EVENT_ROW = RowSpec(
     "events",
     Event,
     (
-        field("id", UUID, "The event's permanent public id.", Event, "public_id"),
-        field("kind", ENUM, "What happened.", Event),
-        field("summary", TEXT, "One public line.", Event),
-        field("description", TEXT, "Public description.", Event),
-        field("date", FUZZY, "When; for a custody episode, when it started.", Event),
-        field("end_date", FUZZY, "Custody episodes only: when custody ended.", Event),
-        field("place", REF, "Where.", Event),
-        field("facility", REF, "Where held, released from, escaped from, sent to.", Event),
-        field("from_facility", REF, "Transfers only: the facility left.", Event),
-        field("operation", TEXT, "Captures: operation name.", Event),
-        field("unnamed_count", INTEGER, "People involved but not named.", Event),
-        field("unnamed_description", TEXT, "Who they were, e.g. associates.", Event),
-        field("custody_end_reason", ENUM, "Custody episodes only: why it ended.", Event),
-        field("release_kind", ENUM, "Releases only.", Event),
-        field("batch", REF, "Releases only: the batch decision.", Event),
-        field("reengagement", ENUM, "Re-engagements only, and required there.", Event),
-        field("role", TEXT, "Re-engagement: the role taken up.", Event),
-        field("strength_estimate", INTEGER, "Fighters led, as a lower bound.", Event),
-        field("strength_note", TEXT, "The strength as the source says it.", Event),
-        field("claim_status", ENUM, "How sure the record is of the fact.", Event),
+        field("id", "The event's permanent public id.", Event, "public_id"),
+        field("kind", "What happened.", Event),
+        field("summary", "One public line.", Event),
+        field("description", "Public description.", Event),
+        field("date", "When; for a custody episode, when it started.", Event),
+        field("end_date", "Custody episodes only: when custody ended.", Event),
+        field("place", "Where.", Event),
+        field("facility", "Where held, released from, escaped from, sent to.", Event),
+        field("from_facility", "Transfers only: the facility left.", Event),
+        field("operation", "Captures: operation name.", Event),
+        field("unnamed_count", "People involved but not named.", Event),
+        field("unnamed_description", "Who they were, e.g. associates.", Event),
+        field("custody_end_reason", "Custody episodes only: why it ended.", Event),
+        field("release_kind", "Releases only.", Event),
+        field("batch", "Releases only: the batch decision.", Event),
+        field("reengagement", "Re-engagements only, and required there.", Event),
+        field("role", "Re-engagement: the role taken up.", Event),
+        field("strength_estimate", "Fighters led, as a lower bound.", Event),
+        field("strength_note", "The strength as the source says it.", Event),
+        field("claim_status", "How sure the record is of the fact.", Event),
         RowColumn("people", LIST, "The named people and their part."),
         RowColumn("organizations", LIST, "The organizations and their part."),
         RowColumn("citations", LIST, "The public citations."),
-        field("created", DATETIME, "When the record was created.", Event),
-        field("updated", DATETIME, "When the record last changed.", Event),
+        field("created", "When the record was created.", Event),
+        field("updated", "When the record last changed.", Event),
     ),
 )
 
