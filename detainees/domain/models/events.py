@@ -48,13 +48,13 @@ class EventQuerySet(PublishableQuerySet):
 
         With `public`, only the public people, organizations and controllers among them (the
         citations are all loaded; a reader keeps those whose source is public)."""
-        from .people import Person  # noqa: PLC0415 (people.py imports this module)
-
         people = EventPerson.objects.all()
         organizations = EventOrganization.objects.all()
         controls = FacilityControl.objects.all()
         if public:
-            people = people.filter(Person.public_q("person__"))
+            # Person by the relation: people.py imports this module, not the other way round.
+            person = EventPerson._meta.get_field("person").related_model
+            people = people.filter(person.public_q("person__"))
             organizations = organizations.filter(Organization.public_q("organization__"))
             controls = controls.filter(Organization.public_q("controller__"))
         return self.select_related(
