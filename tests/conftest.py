@@ -278,10 +278,14 @@ class PlannerStatistics:
     def pytest_runtest_teardown(self, item, nextitem):
         yield
         self.database_ready |= "django_db_setup" in item.fixturenames
-        if not self.database_ready or connection.in_atomic_block:
+        if nextitem is None or nextitem.path == item.path:
+            return  # not a file's end, or the last test: the test databases are gone
+        if (
+            not self.database_ready
+            or not connection.settings_dict["NAME"].startswith("test_")
+            or connection.in_atomic_block
+        ):
             return  # no test database yet, or the shared demo still open
-        if nextitem is not None and nextitem.path == item.path:
-            return
         from pytest_django.plugin import blocking_manager_key
 
         with item.config.stash[blocking_manager_key].unblock(), connection.cursor() as cursor:
