@@ -17,6 +17,7 @@ from detainees.domain.models import (
     PersonName,
     PublicationStatus,
 )
+from detainees.read.listing_store import deferred
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -137,8 +138,9 @@ def queries(client, path) -> tuple[int, int]:
 def test_events_csv_runs_the_same_queries_for_one_event_and_forty(client):
     busy_event()
     one = queries(client, "/events.csv")
-    for day in range(1, 40):
-        busy_event(date=f"2012-{1 + day // 28:02}-{1 + day % 28:02}")
+    with deferred():  # the stored lists recomputed once for the 39 events
+        for day in range(1, 40):
+            busy_event(date=f"2012-{1 + day // 28:02}-{1 + day % 28:02}")
     forty = queries(client, "/events.csv")
     assert (one[1], forty[1]) == (1, 40)
     assert one[0] == forty[0]
@@ -178,8 +180,9 @@ def test_people_csv_runs_the_same_queries_for_one_person_and_forty(client):
 
     add(0)
     one = queries(client, "/people.csv")
-    for n in range(1, 40):
-        add(n)
+    with deferred():  # the stored lists recomputed once for the 39 people
+        for n in range(1, 40):
+            add(n)
     forty = queries(client, "/people.csv")
     assert (one[1], forty[1]) == (1, 40)
     assert one[0] == forty[0]

@@ -28,6 +28,7 @@ from detainees.read.filters import (
     FacetFilter,
     PersonFilterSet,
 )
+from detainees.write.demo import load_demo
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -55,10 +56,10 @@ LISTS = [
 ]
 
 
-@pytest.fixture
-def hidden(demo):
-    """Hidden records of every kind a filter can name, each linked from published records in
-    every role the facets read: their ids and slugs must select nothing."""
+def write_hidden_records() -> dict:
+    """The demo case, and hidden records of every kind a filter can name, each linked from
+    published records in every role the facets read: their ids and slugs must select nothing."""
+    load_demo()
     subject = f.PersonFactory(status=P, name="Public Subject")
     records = {}
     for status in HIDDEN_STATUSES:
@@ -87,6 +88,17 @@ def hidden(demo):
             type(facility): facility,
         }
     return records
+
+
+@pytest.fixture(scope="module")
+def hidden_records(module_data):
+    """Written once for the file: the tests only read them."""
+    return module_data(write_hidden_records)
+
+
+@pytest.fixture
+def hidden(hidden_records, db):
+    return hidden_records
 
 
 def answer(client, path, params):

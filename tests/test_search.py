@@ -23,6 +23,7 @@ from detainees.read.search import (
     search_places,
     search_sources,
 )
+from detainees.write.demo import load_demo
 from tests.factories import OrganizationFactory, PlaceFactory, SourceFactory
 
 PUBLISHED = PublicationStatus.PUBLISHED
@@ -45,9 +46,9 @@ def named(name: str) -> Person:
     return Person.objects.get(names__name=name, names__is_primary=True)
 
 
-@pytest.fixture
-def people(demo):
+def write_people() -> dict[str, Person]:
     """The demo case, made-up people with tricky names, and near misses for each of them."""
+    load_demo()
     return {
         "bilal": named("Qari Bilal"),
         "sibghatullah": named("Qari Sibghatullah"),
@@ -64,6 +65,17 @@ def people(demo):
         "bilal_ahmad": make_person("Bilal Ahmad"),
         "nabi": make_person("Nabi Jan"),
     }
+
+
+@pytest.fixture(scope="module")
+def written_people(module_data):
+    """Written once for the file: no test changes them (what a test adds rolls back)."""
+    return module_data(write_people)
+
+
+@pytest.fixture
+def people(written_people, db):
+    return written_people
 
 
 @pytest.mark.parametrize(

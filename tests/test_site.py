@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from detainees.domain.models import Correction, Event, Organization, Person, PublicationStatus
 from detainees.read.facets import FACETS
+from detainees.read.listing_store import deferred
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -155,10 +156,11 @@ def test_the_list_runs_the_same_queries_for_one_row_and_fifty(client):
     person = published_person("Only One")
     published_event(person, kind=Event.Kind.CAPTURE)
     one = queries_for_page()
-    for i in range(49):
-        p = published_person(f"Person {i}")
-        published_event(p, kind=Event.Kind.RELEASE, date="2013")
-        f.NationalityFactory(person=p, country="AF")
+    with deferred():  # the stored lists recomputed once for the 49 people
+        for i in range(49):
+            p = published_person(f"Person {i}")
+            published_event(p, kind=Event.Kind.RELEASE, date="2013")
+            f.NationalityFactory(person=p, country="AF")
     fifty = queries_for_page()
     assert (one[1], fifty[1]) == (1, 50)
     assert one[0] == fifty[0]
