@@ -216,3 +216,48 @@ def test_the_register_without_options_is_refused_naming_the_options(tmp_path):
 def test_share_of_the_fixture_read_as_written():
     read = [t for t in cells() if FuzzyDate.parse(t, READING).edtf == EXPECTED[t][0]]
     assert len(read) == len(cells()) == 30
+
+
+# --- The admin's import and its background job --------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_admin_import_reads_the_register_with_the_form_options(
+    admin_client, settings, tmp_path
+):
+    from detainees.domain.models import ImportJob
+    from tests.test_import import run_queued_jobs
+    from tests.test_import_jobs import upload
+
+    CountryFactory()
+    settings.IMPORT_UPLOAD_DIR = tmp_path / "uploads"
+    path = tmp_path / "events.csv"
+    path.write_bytes(REGISTER.read_bytes())
+    preview_page = upload(admin_client, path, date_order="dmy", locales=["es"])
+    assert preview_page.status_code == 302
+    run_queued_jobs()
+    preview = ImportJob.objects.get()
+    assert (preview.state, preview.date_order, preview.locales) == ("succeeded", "dmy", "es")
+    admin_client.post(preview_page.url, {"confirm": "1"})
+    run_queued_jobs()
+    applied = ImportJob.objects.get(preview=preview)
+    assert (applied.state, applied.date_order, applied.locales) == ("succeeded", "dmy", "es")
+    stored = {e.summary: (e.date, e.date_earliest, e.date_latest) for e in Event.objects.all()}
+    assert stored["Detenida en su domicilio (Ana Ficticia)"] == EXPECTED["03/04/1976"]
+    assert len(stored) == len(EXPECTED)
+
+
+@pytest.mark.django_db
+def test_the_admin_import_without_options_refuses_the_register(admin_client, settings, tmp_path):
+    from detainees.domain.models import ImportJob
+    from tests.test_import import run_queued_jobs
+    from tests.test_import_jobs import upload
+
+    settings.IMPORT_UPLOAD_DIR = tmp_path / "uploads"
+    path = tmp_path / "events.csv"
+    path.write_bytes(REGISTER.read_bytes())
+    upload(admin_client, path)
+    run_queued_jobs()
+    job = ImportJob.objects.get()
+    assert job.state == "failed" and "--date-order dmy or mdy" in job.errors[0][1]
+    assert not Event.objects.exists()
