@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods
 
+from detainees.domain.fuzzydates import DATE_ORDERS, LOCALES
 from detainees.domain.models import ImportJob
 from detainees.write import services
 from detainees.write.exports.tables import TABLES
@@ -46,6 +47,18 @@ class ImportForm(forms.Form):
         initial=DEFAULT_SYSTEM,
         max_length=100,
         help_text="Whose identifiers the id columns hold when they are not UUIDs.",
+    )
+    date_order = forms.ChoiceField(
+        required=False,
+        choices=[("", "Refuse a day that could be either (03/04/1976)")]
+        + [(o, o) for o in DATE_ORDERS],
+        help_text="How the file writes a numeric day: dmy reads 03/04/1976 as 3 April.",
+    )
+    locales = forms.MultipleChoiceField(
+        required=False,
+        choices=[(loc, loc) for loc in LOCALES],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Languages of the file's month names and date words (NOV/1976, s/f).",
     )
     publish = forms.BooleanField(
         required=False, help_text="Publish what is imported (editors only). Otherwise: drafts."
@@ -102,6 +115,8 @@ def import_records(request):
                     file_name=upload.name,
                     table=form.cleaned_data["table"],
                     system=form.cleaned_data["system"],
+                    date_order=form.cleaned_data["date_order"],
+                    locales=",".join(form.cleaned_data["locales"]),
                     publish=bool(form.cleaned_data.get("publish")),
                     dry_run=True,
                 )
@@ -180,6 +195,8 @@ def _confirm(request, preview: ImportJob) -> tuple[ImportJob | None, bool]:
             file_name=preview.file_name,
             table=preview.table,
             system=preview.system,
+            date_order=preview.date_order,
+            locales=preview.locales,
             publish=preview.publish,
             dry_run=False,
             preview=preview,

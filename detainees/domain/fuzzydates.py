@@ -18,6 +18,7 @@ import calendar
 import functools
 import re
 import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -131,6 +132,10 @@ class _Unreadable(FuzzyDateError):
     """No form we know matched; a more specific reason, if there is one, wins over this."""
 
 
+class _Ambiguous(FuzzyDateError):
+    """A numeric day that could be read day-first or month-first."""
+
+
 @dataclass(frozen=True)
 class FuzzyDate:
     edtf: str  # canonical EDTF; "" means unknown
@@ -138,14 +143,23 @@ class FuzzyDate:
     latest: date | None  # latest possible day; None: open or unknown
 
     @classmethod
-    def parse(cls, text: str) -> "FuzzyDate":
-        """EDTF or words ("spring 2011", "before June 2014"); FuzzyDateError says why not."""
+    def parse(cls, text: str, reading: "DateReading | None" = None) -> "FuzzyDate":
+        """EDTF or words ("spring 2011", "before June 2014"); FuzzyDateError says why not.
+
+        `reading` says how a source writes its dates (see DateReading); without one, only
+        English words and unambiguous numbers are read."""
         text = "" if text is None else str(text)
         _check_length(text)
+        if reading is not None and not reading.is_default:
+            text = _fold(text)
         raw = " ".join(text.split())
         _check_shape(raw, _ALLOWED)
         try:
-            return _parse_text(raw)
+            if reading is not None and not reading.is_default:
+                found = _read_register(raw.lower(), reading)
+                if found is not None:
+                    return found
+            return _parse_text(raw, reading)
         except FuzzyDateError as exc:
             if exc.text == raw:
                 raise
@@ -176,9 +190,9 @@ class FuzzyDate:
         return self.display()
 
 
-def to_edtf(text: str) -> str:
+def to_edtf(text: str, reading: "DateReading | None" = None) -> str:
     """Words or EDTF -> canonical EDTF ("" for unknown); FuzzyDateError says why not."""
-    return FuzzyDate.parse(text).edtf
+    return FuzzyDate.parse(text, reading).edtf
 
 
 def humanize(edtf: str) -> str:
@@ -422,7 +436,7 @@ _QUALIFIER_UNCERTAIN = re.compile(r"(?:possibly|probably|perhaps|maybe|likely|pr
 _RANGE_SEPARATORS = re.compile(r"\s+(?:to|until|till|through|thru)\s+|\s*[-–—]\s*")
 
 
-def _parse_text(raw: str) -> FuzzyDate:
+def _parse_text(raw: str, reading: "DateReading | None" = None) -> FuzzyDate:
     lowered = raw.lower()
     if lowered in UNKNOWN_WORDS or lowered.rstrip(".") in UNKNOWN_WORDS:
         return FuzzyDate("", None, None)
@@ -566,8 +580,10 @@ def _core(t: str, context: str | None) -> str:
     t = re.sub(r"^the\s+", "", t)
     if re.fullmatch(r"\d{4}(?:-\d{2}){0,2}", t):  # an EDTF day, month, season or year
         return _from_edtf(t).edtf
-    if re.search(r"\b(today|yesterday|tomorrow|ago|next|this|recently|now)\b", t) or (
-        re.search(r"\blast\b", t) and not re.search(r"\d{4}", t)
+    if (
+        re.search(r"\b(today|yesterday|tomorrow|next|this|recently|now)\b", t)
+        or re.search(r"\b(?:days?|weeks?|months?|years?|decades?|time|while)\s+ago\b", t)
+        or (re.search(r"\blast\b", t) and not re.search(r"\d{4}", t))
     ):
         raise FuzzyDateError(
             'it is relative to today; write the calendar date, e.g. "20 April 2011"'
@@ -644,14 +660,250 @@ def _day_edtf(day: int, name: str, year: int) -> str:
 def _numeric_day(first: int, second: int, year: int, text: str) -> str:
     """20/04/2011 and 04/20/2011 are clear; 04/05/2011 could be 4 May or 5 April."""
     if first <= 12 and second <= 12 and first != second:
-        raise FuzzyDateError(
-            f"'{text}' could be day-month or month-day; write the month as a word, "
-            f'e.g. "{first} {MONTH_NAMES[second - 1]} {year}"'
+        raise _Ambiguous(
+            f"'{text}' could be day-month or month-day ({first} {MONTH_NAMES[second - 1]} "
+            f"or {second} {MONTH_NAMES[first - 1]}): give the date order (--date-order dmy "
+            f'or mdy), or write the month as a word, e.g. "{first} {MONTH_NAMES[second - 1]} '
+            f'{year}"'
         )
     day, month = (second, first) if second > 12 else (first, second)
     if not 1 <= month <= 12:
         raise FuzzyDateError(f"month {month} does not exist")
     return _day_edtf(day, MONTH_NAMES[month - 1].lower(), year)
+
+
+# --- dates as registers write them ------------------------------------------------------------
+#
+# National registers write dates day-first or month-first, with month names and abbreviations
+# in their own language, ordinals (1º), "early/mid/late" words, fortnights and "no date" words.
+# A DateReading says how a file writes them; the default reads as above (English words only, an
+# ambiguous numeric day refused). Where EDTF has no word for a form (early, mid, late, a
+# fortnight) the date is stored as the period of its bounds, so earliest and latest are right:
+#   early / mid / late of a year:  January-April / May-August / September-December
+#   early / mid / late of a month: days 1-10 / 10-20 / 20-end (they overlap by a day, so that
+#   every reading of "mid" or "late" is inside)
+#   first / second fortnight:      days 1-15 / 16-end
+# Every pattern below is a linear regex on at most MAX_LENGTH characters.
+
+DATE_ORDERS = ("dmy", "mdy", "ymd")
+LOCALES = ("es", "pt", "fr")
+
+
+@dataclass(frozen=True)
+class DateReading:
+    """How a source writes its dates: `order` of a numeric day (dmy, mdy, ymd or None: refuse
+    an ambiguous one) and the `locales` whose month names and words it uses (es, pt, fr)."""
+
+    order: str | None = None
+    locales: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if self.order not in (None, "", *DATE_ORDERS):
+            raise ValueError(f"date order must be one of {', '.join(DATE_ORDERS)}")
+        unknown = [loc for loc in self.locales if loc not in LOCALES]
+        if unknown:
+            raise ValueError(f"unknown locale {unknown[0]!r}; known: {', '.join(LOCALES)}")
+        object.__setattr__(self, "order", self.order or None)
+        object.__setattr__(self, "locales", tuple(self.locales))
+
+    @property
+    def is_default(self) -> bool:
+        return self.order is None and not self.locales
+
+
+_LOCAL_MONTHS = {
+    "es": (
+        "enero ene",
+        "febrero feb",
+        "marzo mar",
+        "abril abr",
+        "mayo may",
+        "junio jun",
+        "julio jul",
+        "agosto ago",
+        "septiembre setiembre sep sept set",
+        "octubre oct",
+        "noviembre nov",
+        "diciembre dic",
+    ),
+    "pt": (
+        "janeiro jan",
+        "fevereiro fev",
+        "marco mar",
+        "abril abr",
+        "maio mai",
+        "junho jun",
+        "julho jul",
+        "agosto ago",
+        "setembro set",
+        "outubro out",
+        "novembro nov",
+        "dezembro dez",
+    ),
+    "fr": (
+        "janvier janv jan",
+        "fevrier fevr fev",
+        "mars mar",
+        "avril avr",
+        "mai",
+        "juin",
+        "juillet juil",
+        "aout",
+        "septembre sept sep",
+        "octobre oct",
+        "novembre nov",
+        "decembre dec",
+    ),
+}
+_LOCAL_UNKNOWN = {
+    "es": ("s/f", "s/d", "sin fecha", "sin datos", "desconocida", "desconocido", "ignorada", "n/d"),
+    "pt": ("s/d", "sem data", "desconhecida", "desconhecido", "ignorada", "n/d"),
+    "fr": ("s/d", "sans date", "inconnue", "inconnu", "n/d", "non datee"),
+}
+# Words before a date that say "early", "mid" or "late" (0, 1, 2), per language.
+_LOCAL_PARTS = {
+    "en": {
+        0: r"early|beginning of|start of",
+        1: r"mid|middle of|the middle of",
+        2: r"late|end of|the end of",
+    },
+    "es": {
+        0: r"(?:a )?(?:principios|comienzos|inicios|ppios\.?|pcpios\.?|ppio\.?|inicio|comienzo)",
+        1: r"(?:a )?(?:mediados|med\.?)",
+        2: r"(?:a )?(?:fines|finales|fin\.?|final)",
+    },
+    "pt": {
+        0: r"(?:no )?(?:inicio|comeco|principio)s?",
+        1: r"(?:em )?meados",
+        2: r"(?:no )?(?:fim|fins|final|finais)",
+    },
+    "fr": {
+        0: r"(?:au )?debut",
+        1: r"(?:a la )?(?:mi|milieu)",
+        2: r"(?:a la )?fin",
+    },
+}
+_FORTNIGHT = {
+    "en": (r"(?:1|first) (?:fortnight|half)", r"(?:2|second|last) (?:fortnight|half)"),
+    "es": (r"(?:1|primera|pra\.?) quincena", r"(?:2|segunda|sda\.?|ultima) quincena"),
+    "pt": (r"(?:1|primeira) quinzena", r"(?:2|segunda|ultima) quinzena"),
+    "fr": (r"(?:1|premiere) quinzaine", r"(?:2|deuxieme|seconde|derniere) quinzaine"),
+}
+_YEAR_WORDS = r"(?:(?:en |no |em |durante )?(?:el |o |l'|l )?(?:ano|annee|year|an)(?: de)?)"
+_LINK = r"(?:\s*(?:de|del|of|d'|du|do|da)\s*|\s*[/.,-]\s*|\s+)"
+_RANGE_WORDS = re.compile(r"\s*[-–—]\s*|\s+(?:a|al|hasta|ate|au|to|until)\s+")
+
+
+def _fold(text: str) -> str:
+    """Accents and ordinal marks off (1º -> 1, DICIEMBRE -> diciembre keeps its case)."""
+    text = text.translate({ord("º"): None, ord("°"): None, ord("ª"): None})
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _month_words(reading: DateReading) -> dict[str, int]:
+    words = dict(MONTHS)
+    for locale in reading.locales:
+        for i, names in enumerate(_LOCAL_MONTHS[locale], start=1):
+            words.update((name, i) for name in names.split())
+    return words
+
+
+def _read_register(t: str, reading: DateReading) -> FuzzyDate | None:
+    """A date in the forms of `reading`, or None to read it as the default does."""
+    t = t.strip(" .,;")
+    unknown = {w for loc in reading.locales for w in _LOCAL_UNKNOWN[loc]}
+    if t in unknown or t.rstrip(".") in unknown:
+        return FuzzyDate("", None, None)
+    # Ordinals after a day: 1º (folded to 1), 1er, 1ra, 2do, 1st...
+    t = re.sub(r"\b(\d{1,2})(?:o|a|er|re|ere|ra|ro|do|da|st|nd|rd|th)\.?(?![a-z])", r"\1", t)
+    months = _month_words(reading)
+    if (edtf := _register_point(t, reading, months)) is not None:
+        return _from_edtf(edtf)
+    for sep in _RANGE_WORDS.finditer(t):
+        first, second = t[: sep.start()], t[sep.end() :]
+        end = _register_point(second, reading, months)
+        if end is None:
+            continue
+        start = _register_point(first, reading, months, year=end[:4])
+        if start is None:
+            continue
+        low, high = start.split("/")[0], end.split("/")[-1]
+        return _from_edtf(f"{low}/{high}")
+    return None
+
+
+def _register_point(
+    t: str, reading: DateReading, months: dict[str, int], year: str | None = None
+) -> str | None:
+    """One date as EDTF (a period for early/mid/late and fortnights), or None."""
+    t = t.strip(" .,;")
+    if m := re.fullmatch(rf"{_YEAR_WORDS}\s*(\d{{4}})", t):
+        return m[1]
+    locales = ("en", *reading.locales)
+    for loc in locales:
+        for half, pattern in enumerate(_FORTNIGHT[loc]):
+            if m := re.fullmatch(rf"(?:{pattern}){_LINK}(.+)", t):
+                month = _register_month(m[1], months, year)
+                if month is None:
+                    continue
+                y, mo = int(month[:4]), int(month[5:7])
+                first, last = ((1, 15), (16, _days_in(y, mo)))[half]
+                return f"{month}-{first:02d}/{month}-{last:02d}"
+        for part, pattern in _LOCAL_PARTS[loc].items():
+            if m := re.fullmatch(rf"(?:{pattern})(?:{_LINK}|-)(.+)", t):
+                return _register_part(part, m[1], months, year)
+    return _register_month(t, months, year) or _register_day(t, reading, months, year)
+
+
+def _register_part(part: int, rest: str, months: dict[str, int], year: str | None) -> str | None:
+    rest = rest.strip(" .,;")
+    if m := re.fullmatch(rf"(?:{_YEAR_WORDS}\s*)?(\d{{4}})", rest):
+        first, last = ((1, 4), (5, 8), (9, 12))[part]
+        return f"{m[1]}-{first:02d}/{m[1]}-{last:02d}"
+    month = _register_month(rest, months, year)
+    if month is None:
+        return None
+    y, mo = int(month[:4]), int(month[5:7])
+    first, last = ((1, 10), (10, 20), (20, _days_in(y, mo)))[part]
+    return f"{month}-{first:02d}/{month}-{last:02d}"
+
+
+def _register_month(t: str, months: dict[str, int], year: str | None) -> str | None:
+    """'nov/1976', 'noviembre de 1976', 'nov.' (with the year of the end of a range)."""
+    t = t.strip(" .,;")
+    if m := re.fullmatch(rf"([a-z]+)\.?(?:{_LINK}(\d{{4}}))?", t):
+        if m[1] not in months or (m[2] is None and year is None):
+            return None
+        return f"{m[2] or year}-{months[m[1]]:02d}"
+    return None
+
+
+def _register_day(
+    t: str, reading: DateReading, months: dict[str, int], year: str | None
+) -> str | None:
+    if m := re.fullmatch(rf"(\d{{1,2}}){_LINK}([a-z]+)\.?(?:{_LINK}(\d{{4}}))?", t):
+        if m[2] not in months or (m[3] is None and year is None):
+            return None
+        return _day_edtf(int(m[1]), MONTH_NAMES[months[m[2]] - 1].lower(), int(m[3] or year))
+    if reading.order is None:
+        return None
+    if m := re.fullmatch(r"(\d{4})[/.-](\d{1,2})[/.-](\d{1,2})", t):
+        parts = (int(m[3]), int(m[2]), int(m[1]))  # day, month, year
+    elif m := re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})", t):
+        if len(m[3]) == 2:
+            return None  # a two-digit year is not guessed
+        a, b = int(m[1]), int(m[2])
+        if reading.order == "ymd":
+            return None
+        day, month = (a, b) if reading.order == "dmy" else (b, a)
+        parts = (day, month, int(m[3]))
+    else:
+        return None
+    day, month, y = parts
+    if not 1 <= month <= 12:
+        raise FuzzyDateError(f"month {month} does not exist")
+    return _day_edtf(day, MONTH_NAMES[month - 1].lower(), y)
 
 
 # --- EDTF -> words ------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from procrastinate.contrib.django import app
 
+from detainees.domain.fuzzydates import DateReading
 from detainees.domain.models import ImportJob
 from detainees.write import services
 from detainees.write.history import acting
@@ -134,6 +135,10 @@ def run_import(job_id: str) -> None:
                         system=job.system,
                         progress=progress,
                         user=job.user,
+                        reading=DateReading(
+                            order=job.date_order or None,
+                            locales=tuple(filter(None, job.locales.split(","))),
+                        ),
                     )
             finally:
                 progress.close()

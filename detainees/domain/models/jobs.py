@@ -34,6 +34,12 @@ class ImportJob(models.Model):
     table = models.CharField(max_length=40, blank=True)
     system = models.CharField(max_length=100)
     publish = models.BooleanField(default=False)
+    date_order = models.CharField(
+        max_length=3, blank=True, default="", help_text="dmy, mdy, ymd or blank: refuse 03/04."
+    )
+    locales = models.CharField(
+        max_length=20, blank=True, default="", help_text="Languages of date words: es,pt,fr."
+    )
     dry_run = models.BooleanField(help_text="A preview: checked and rolled back, nothing written.")
     preview = models.OneToOneField(
         "self",

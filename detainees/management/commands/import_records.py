@@ -3,6 +3,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from detainees.domain.fuzzydates import DATE_ORDERS, LOCALES, DateReading
 from detainees.management.users import named_user
 from detainees.write import services
 from detainees.write.history import acting
@@ -61,11 +62,28 @@ class Command(BaseCommand):
             f"(default: {DEFAULT_SYSTEM}).",
         )
 
+        parser.add_argument(
+            "--date-order",
+            choices=DATE_ORDERS,
+            default=None,
+            help="How the file writes a numeric day: dmy reads 03/04/1976 as 3 April, mdy as "
+            "March 4 (default: refuse a day that could be either).",
+        )
+        parser.add_argument(
+            "--locale",
+            action="append",
+            choices=LOCALES,
+            default=[],
+            help="A language of the file's month names and date words (NOV/1976, principios "
+            "de 1976, 1ra quincena de marzo, s/f); repeat for several.",
+        )
+
     def handle(self, *args, **options):
         as_user = named_user(options["as_user"])
         user = as_user or named_user(options["user"])
         if options["publish"] and not services.may_publish(user):
             raise CommandError("--publish needs --user naming an editor who may publish.")
+        reading = DateReading(order=options["date_order"], locales=tuple(options["locale"]))
         reason = f"import_records: {options['path']}"
         try:
             rows = read_file(options["path"], fmt=options["format"], table=options["table"])
@@ -82,6 +100,7 @@ class Command(BaseCommand):
                     system=options["system"],
                     progress=progress,
                     user=as_user,
+                    reading=reading,
                 )
         except ImportRefused as refused:
             for error in refused.errors:

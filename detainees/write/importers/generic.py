@@ -38,7 +38,7 @@ from django.utils.text import slugify
 from django_countries.fields import CountryField
 
 from detainees.domain import permissions
-from detainees.domain.fuzzydates import FuzzyDateError, to_edtf
+from detainees.domain.fuzzydates import DateReading, FuzzyDateError, to_edtf
 from detainees.domain.models import (
     Event,
     EventPerson,
@@ -632,8 +632,10 @@ def _empty(raw) -> bool:
     return raw is None or (isinstance(raw, str) and raw.strip() == "")
 
 
-def parse_value(column, raw, model):
-    """The value to store for a cell; ValueError says why a cell is refused. None: empty."""
+def parse_value(column, raw, model, reading: DateReading | None = None):
+    """The value to store for a cell; ValueError says why a cell is refused. None: empty.
+
+    `reading` says how the file writes its dates (order of a numeric day, languages)."""
     if _empty(raw):
         return None
     kind = column.type
@@ -664,7 +666,7 @@ def parse_value(column, raw, model):
         return value
     if kind == EDTF:
         try:
-            return to_edtf(str(raw))
+            return to_edtf(str(raw), reading)
         except FuzzyDateError as exc:
             raise ValueError(str(exc).rstrip(".")) from exc
     if kind == INTEGER:
@@ -739,10 +741,17 @@ class Resolver:
         return self.known.get((table, key))
 
 
-def check_rows(rows: list[Row], *, system: str, same_as: dict | None = None) -> list[RowError]:
+def check_rows(
+    rows: list[Row],
+    *,
+    system: str,
+    same_as: dict | None = None,
+    reading: DateReading | None = None,
+) -> list[RowError]:
     """First pass: every cell, required value and reference; fills each row's values and id.
 
     Problems come in the order of the rows they are on. `same_as`: see `match_existing()`.
+    `reading`: how every date cell of the file is written (DateReading).
     """
     errors: list[RowError] = []
     for row in rows:
@@ -753,7 +762,7 @@ def check_rows(rows: list[Row], *, system: str, same_as: dict | None = None) -> 
                     errors.append(RowError(row.where, f"{column.name} is required"))
                 continue
             try:
-                value = parse_value(column, row.raw[column.name], model)
+                value = parse_value(column, row.raw[column.name], model, reading)
             except ValueError as exc:
                 errors.append(RowError(row.where, f"{column.name}: {exc}"))
                 continue
@@ -1322,6 +1331,7 @@ def import_rows(
     progress=None,
     user=None,
     same_as: dict | None = None,
+    reading: DateReading | None = None,
 ) -> ImportReport:
     """Check, then write every row, all or nothing; ImportRefused lists every problem.
 
@@ -1329,9 +1339,10 @@ def import_rows(
     it): each row is held to that user's role (`Gate`). Without one (the management command
     run on the server), every row may be written. `progress`, if given, has `update(rows)`
     called as rows are written. `same_as` matches new rows to existing records by their
-    values (`match_existing()`).
+    values (`match_existing()`). `reading` says how the file writes its dates: the order of
+    a numeric day and the languages of its month names and words (DateReading).
     """
-    errors = check_rows(rows, system=system, same_as=same_as)
+    errors = check_rows(rows, system=system, same_as=same_as, reading=reading)
     if errors:
         raise ImportRefused(errors)
     report = ImportReport(dry_run=dry_run)

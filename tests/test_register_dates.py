@@ -1,0 +1,263 @@
+"""Dates as national registers write them: day-first numbers, Spanish, Portuguese and French
+month names, ordinals, early/mid/late, fortnights, "no date" words; the default unchanged."""
+
+import csv
+import time
+from datetime import date
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from detainees.domain.fuzzydates import MAX_LENGTH, DateReading, FuzzyDate, FuzzyDateError
+from detainees.domain.models import Event
+from tests.factories import CountryFactory
+from tests.test_hostile_params import BOUND, HOSTILE
+
+REGISTER = Path(__file__).parent / "data" / "register_events.csv"
+READING = DateReading(order="dmy", locales=("es", "pt", "fr"))
+D = date
+
+# Each cell of the fixture (tests/data/register_events.csv): EDTF stored, earliest, latest.
+EXPECTED = {
+    "03/04/1976": ("1976-04-03", D(1976, 4, 3), D(1976, 4, 3)),
+    "12/11/1976": ("1976-11-12", D(1976, 11, 12), D(1976, 11, 12)),
+    "25/12/1976": ("1976-12-25", D(1976, 12, 25), D(1976, 12, 25)),
+    "NOV/1976": ("1976-11", D(1976, 11, 1), D(1976, 11, 30)),
+    "Noviembre de 1976": ("1976-11", D(1976, 11, 1), D(1976, 11, 30)),
+    "AGO/1976": ("1976-08", D(1976, 8, 1), D(1976, 8, 31)),
+    "dic. 1976": ("1976-12", D(1976, 12, 1), D(1976, 12, 31)),
+    "DIC/1974-ENE/1975": ("1974-12/1975-01", D(1974, 12, 1), D(1975, 1, 31)),
+    "MAY-OCT/1977": ("1977-05/1977-10", D(1977, 5, 1), D(1977, 10, 31)),
+    "1º/03/1976": ("1976-03-01", D(1976, 3, 1), D(1976, 3, 1)),
+    "1° de marzo de 1976": ("1976-03-01", D(1976, 3, 1), D(1976, 3, 1)),
+    "año 1976": ("1976", D(1976, 1, 1), D(1976, 12, 31)),
+    "principios de 1976": ("1976-01/1976-04", D(1976, 1, 1), D(1976, 4, 30)),
+    "mediados de 1976": ("1976-05/1976-08", D(1976, 5, 1), D(1976, 8, 31)),
+    "fines de 1976": ("1976-09/1976-12", D(1976, 9, 1), D(1976, 12, 31)),
+    "finales de 1977": ("1977-09/1977-12", D(1977, 9, 1), D(1977, 12, 31)),
+    "ppios. 1977": ("1977-01/1977-04", D(1977, 1, 1), D(1977, 4, 30)),
+    "med. de 1977": ("1977-05/1977-08", D(1977, 5, 1), D(1977, 8, 31)),
+    "fin. 1978": ("1978-09/1978-12", D(1978, 9, 1), D(1978, 12, 31)),
+    "fines de marzo de 1976": ("1976-03-20/1976-03-31", D(1976, 3, 20), D(1976, 3, 31)),
+    "1ra quincena de marzo 1976": ("1976-03-01/1976-03-15", D(1976, 3, 1), D(1976, 3, 15)),
+    "2da. quincena de febrero de 1976": (
+        "1976-02-16/1976-02-29",
+        D(1976, 2, 16),
+        D(1976, 2, 29),
+    ),
+    "s/f": ("", None, None),
+    "sin fecha": ("", None, None),
+    "desconocida": ("", None, None),
+    "15 de agosto de 1976": ("1976-08-15", D(1976, 8, 15), D(1976, 8, 15)),
+    "1976-09-20": ("1976-09-20", D(1976, 9, 20), D(1976, 9, 20)),
+    "1977": ("1977", D(1977, 1, 1), D(1977, 12, 31)),
+    "about 1976": ("1976~", D(1975, 1, 1), D(1977, 12, 31)),
+    "20 April 1976": ("1976-04-20", D(1976, 4, 20), D(1976, 4, 20)),
+}
+# Portuguese, French and English words, and the other orders, read with a reading.
+OTHER_FORMS = {
+    "março de 1976": ("1976-03", D(1976, 3, 1), D(1976, 3, 31)),
+    "2 de dezembro de 1975": ("1975-12-02", D(1975, 12, 2), D(1975, 12, 2)),
+    "meados de 1976": ("1976-05/1976-08", D(1976, 5, 1), D(1976, 8, 31)),
+    "primeira quinzena de maio de 1976": ("1976-05-01/1976-05-15", D(1976, 5, 1), D(1976, 5, 15)),
+    "1er mars 1976": ("1976-03-01", D(1976, 3, 1), D(1976, 3, 1)),
+    "mi-mars 1976": ("1976-03-10/1976-03-20", D(1976, 3, 10), D(1976, 3, 20)),
+    "début 1976": ("1976-01/1976-04", D(1976, 1, 1), D(1976, 4, 30)),
+    "Déc. 1976": ("1976-12", D(1976, 12, 1), D(1976, 12, 31)),
+    "sans date": ("", None, None),
+    "early 1976": ("1976-01/1976-04", D(1976, 1, 1), D(1976, 4, 30)),
+    "late March 1976": ("1976-03-20/1976-03-31", D(1976, 3, 20), D(1976, 3, 31)),
+}
+
+
+def cells() -> list[str]:
+    with REGISTER.open(encoding="utf-8") as f:
+        return [row["date"] for row in csv.DictReader(f)]
+
+
+def test_the_fixture_holds_every_form_and_each_is_expected():
+    assert sorted(cells()) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("text", [*EXPECTED, *OTHER_FORMS])
+def test_a_register_date_is_read_with_its_bounds(text):
+    fuzzy = FuzzyDate.parse(text, READING)
+    assert (fuzzy.edtf, fuzzy.earliest, fuzzy.latest) == {**EXPECTED, **OTHER_FORMS}[text]
+
+
+def test_the_date_order_decides_an_ambiguous_day():
+    assert FuzzyDate.parse("03/04/1976", DateReading(order="dmy")).edtf == "1976-04-03"
+    assert FuzzyDate.parse("03/04/1976", DateReading(order="mdy")).edtf == "1976-03-04"
+    assert FuzzyDate.parse("1976/03/04", DateReading(order="ymd")).edtf == "1976-03-04"
+    with pytest.raises(FuzzyDateError, match="no day 31"):
+        FuzzyDate.parse("31/04/1976", DateReading(order="dmy"))
+
+
+def test_without_an_order_an_ambiguous_day_is_refused_naming_the_option():
+    for reading in (None, DateReading(), DateReading(locales=("es",))):
+        with pytest.raises(FuzzyDateError) as refused:
+            FuzzyDate.parse("03/04/1976", reading)
+        message = str(refused.value)
+        assert "3 April or 4 March" in message
+        assert "--date-order dmy or mdy" in message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2011-04-20",
+        "20 April 2011",
+        "April 2011",
+        "spring 2011",
+        "about 2010",
+        "1976",
+        "unknown",
+        "between March 2013 and October 2014",
+        "before June 2014",
+        "20/04/2011",
+        "04/2011",
+    ],
+)
+def test_the_default_reading_is_unchanged_for_english_and_iso_forms(text):
+    default = FuzzyDate.parse(text)
+    assert FuzzyDate.parse(text, DateReading()) == default
+    assert FuzzyDate.parse(text, READING) == default
+
+
+@pytest.mark.parametrize("text", ["NOV/1976", "principios de 1976", "s/f", "early 1976"])
+def test_the_default_reading_still_refuses_register_words(text):
+    with pytest.raises(FuzzyDateError):
+        FuzzyDate.parse(text)
+
+
+def test_ago_is_a_month_not_a_relative_phrase():
+    with pytest.raises(FuzzyDateError) as refused:
+        FuzzyDate.parse("AGO/1976")
+    assert "relative to today" not in str(refused.value)
+    for relative in ("3 years ago", "two months ago", "a long time ago"):
+        with pytest.raises(FuzzyDateError, match="relative to today"):
+            FuzzyDate.parse(relative)
+
+
+def test_a_reading_refuses_an_unknown_order_or_locale():
+    with pytest.raises(ValueError):
+        DateReading(order="ydm")
+    with pytest.raises(ValueError):
+        DateReading(locales=("xx",))
+
+
+REGISTER_HOSTILE = {
+    **HOSTILE,
+    "long ranges of month abbreviations": "-".join(["DIC/1974"] * 12),
+    "many link words": "1" + " de" * 40 + " marzo 1976",
+    "fortnight words repeated": "1ra quincena de " * 7,
+    "ordinals": "1º" * 60,
+    "too long": "principios de " * 10,
+}
+
+
+@pytest.mark.parametrize("name", REGISTER_HOSTILE)
+def test_register_forms_stay_bounded(name):
+    text = REGISTER_HOSTILE[name]
+    start = time.perf_counter()
+    with pytest.raises(FuzzyDateError) as refused:
+        FuzzyDate.parse(text, READING)
+    assert time.perf_counter() - start < BOUND
+    if len(text) > MAX_LENGTH:
+        assert f"at most {MAX_LENGTH} characters" in str(refused.value)
+
+
+# --- The importer ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_register_imports_with_its_reading_and_every_cell_has_its_bounds(tmp_path):
+    CountryFactory()
+    path = tmp_path / "events.csv"
+    path.write_bytes(REGISTER.read_bytes())
+    out = StringIO()
+    call_command("import_records", str(path), "--date-order", "dmy", "--locale", "es", stdout=out)
+    stored = {e.summary: (e.date, e.date_earliest, e.date_latest) for e in Event.objects.all()}
+    with REGISTER.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(stored) == len(rows) == len(EXPECTED)
+    for row in rows:
+        assert stored[row["summary"]] == EXPECTED[row["date"]], row["date"]
+
+
+@pytest.mark.django_db
+def test_the_register_without_options_is_refused_naming_the_options(tmp_path):
+    CountryFactory()
+    path = tmp_path / "events.csv"
+    path.write_bytes(REGISTER.read_bytes())
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_records", str(path), stderr=err)
+    lines = err.getvalue().splitlines()
+    assert "events.csv, line 2: date: Could not read '03/04/1976' as a date" in lines[0]
+    assert "--date-order dmy or mdy" in lines[0]
+    assert Event.objects.count() == 0
+    # Read as written without options: the ISO and English cells only.
+    readable = []
+    for text in cells():
+        try:
+            FuzzyDate.parse(text)
+            readable.append(text)
+        except FuzzyDateError:
+            pass
+    assert sorted(readable) == sorted(
+        ["25/12/1976", "1976-09-20", "1977", "about 1976", "20 April 1976"]
+    )
+
+
+def test_share_of_the_fixture_read_as_written():
+    read = [t for t in cells() if FuzzyDate.parse(t, READING).edtf == EXPECTED[t][0]]
+    assert len(read) == len(cells()) == 30
+
+
+# --- The admin's import and its background job --------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_admin_import_reads_the_register_with_the_form_options(
+    admin_client, settings, tmp_path
+):
+    from detainees.domain.models import ImportJob
+    from tests.test_import import run_queued_jobs
+    from tests.test_import_jobs import upload
+
+    CountryFactory()
+    settings.IMPORT_UPLOAD_DIR = tmp_path / "uploads"
+    path = tmp_path / "events.csv"
+    path.write_bytes(REGISTER.read_bytes())
+    preview_page = upload(admin_client, path, date_order="dmy", locales=["es"])
+    assert preview_page.status_code == 302
+    run_queued_jobs()
+    preview = ImportJob.objects.get()
+    assert (preview.state, preview.date_order, preview.locales) == ("succeeded", "dmy", "es")
+    admin_client.post(preview_page.url, {"confirm": "1"})
+    run_queued_jobs()
+    applied = ImportJob.objects.get(preview=preview)
+    assert (applied.state, applied.date_order, applied.locales) == ("succeeded", "dmy", "es")
+    stored = {e.summary: (e.date, e.date_earliest, e.date_latest) for e in Event.objects.all()}
+    assert stored["Detenida en su domicilio (Ana Ficticia)"] == EXPECTED["03/04/1976"]
+    assert len(stored) == len(EXPECTED)
+
+
+@pytest.mark.django_db
+def test_the_admin_import_without_options_refuses_the_register(admin_client, settings, tmp_path):
+    from detainees.domain.models import ImportJob
+    from tests.test_import import run_queued_jobs
+    from tests.test_import_jobs import upload
+
+    settings.IMPORT_UPLOAD_DIR = tmp_path / "uploads"
+    path = tmp_path / "events.csv"
+    path.write_bytes(REGISTER.read_bytes())
+    upload(admin_client, path)
+    run_queued_jobs()
+    job = ImportJob.objects.get()
+    assert job.state == "failed" and "--date-order dmy or mdy" in job.errors[0][1]
+    assert not Event.objects.exists()
