@@ -142,6 +142,38 @@ def test_ago_is_a_month_not_a_relative_phrase():
             FuzzyDate.parse(relative)
 
 
+@pytest.mark.parametrize(
+    "text, option",
+    [
+        ("DIC/1974-ENE/1975", "--locale es)"),
+        ("noviembre 1976", "--locale es)"),
+        ("NOV/1976", "--locale es or --locale pt or --locale fr"),
+        ("sin fecha", "--locale es)"),
+        ("janvier 1977", "--locale fr)"),
+    ],
+)
+def test_an_import_refusal_of_a_foreign_date_word_names_the_locale_that_reads_it(text, option):
+    with pytest.raises(FuzzyDateError, match="give the file's language") as refused:
+        FuzzyDate.parse(text, DateReading())
+    assert option in str(refused.value)
+    # The site has no such option: its date filters say only what is wrong.
+    with pytest.raises(FuzzyDateError) as on_the_site:
+        FuzzyDate.parse(text)
+    assert "--locale" not in str(on_the_site.value)
+
+
+@pytest.mark.django_db
+def test_the_register_without_options_names_the_locale_for_month_words(tmp_path):
+    CountryFactory()
+    path = tmp_path / "events.csv"
+    path.write_bytes(REGISTER.read_bytes())
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_records", str(path), "--date-order", "dmy", stderr=err)
+    assert "--locale es" in err.getvalue()
+    assert Event.objects.count() == 0
+
+
 def test_a_reading_refuses_an_unknown_order_or_locale():
     with pytest.raises(ValueError):
         DateReading(order="ydm")

@@ -161,9 +161,11 @@ class FuzzyDate:
                     return found
             return _parse_text(raw, reading)
         except FuzzyDateError as exc:
-            if exc.text == raw:
+            # Only where a reading can be given (an import): a site visitor has no --locale.
+            hint = _locale_hint(raw) if reading is not None and not reading.locales else ""
+            if exc.text == raw and not hint:
                 raise
-            raise FuzzyDateError(exc.reason, raw) from exc
+            raise FuzzyDateError(exc.reason + hint, raw) from exc
 
     @classmethod
     def from_edtf(cls, edtf: str) -> "FuzzyDate":
@@ -687,6 +689,7 @@ def _numeric_day(first: int, second: int, year: int, text: str) -> str:
 
 DATE_ORDERS = ("dmy", "mdy", "ymd")
 LOCALES = ("es", "pt", "fr")
+LANGUAGE_NAMES = {"es": "Spanish", "pt": "Portuguese", "fr": "French"}
 
 
 @dataclass(frozen=True)
@@ -799,6 +802,27 @@ def _fold(text: str) -> str:
     text = text.translate({ord("º"): None, ord("°"): None, ord("ª"): None})
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@functools.cache
+def _date_words(locale: str) -> frozenset[str]:
+    """The month names and abbreviations, and the words of "no date", of one language."""
+    months = {name for names in _LOCAL_MONTHS[locale] for name in names.split()}
+    unknown = {w for u in _LOCAL_UNKNOWN[locale] for w in re.findall(r"[a-z]{3,}", u)}
+    return frozenset(months | unknown)
+
+
+def _locale_hint(text: str) -> str:
+    """For a refused date holding a month or "no date" word of a language we can read: which
+    `--locale` would read it, e.g. "; 'dic' is a month in Spanish: give --locale es"."""
+    words = set(re.findall(r"[a-z]+", _fold(text).lower()))
+    for word in sorted(words):
+        known = [loc for loc in LOCALES if word in _date_words(loc)]
+        if known:
+            names = " or ".join(LANGUAGE_NAMES[loc] for loc in known)
+            options = " or ".join(f"--locale {loc}" for loc in known)
+            return f"; '{word}' is a word of dates in {names}: give the file's language ({options})"
+    return ""
 
 
 def _month_words(reading: DateReading) -> dict[str, int]:

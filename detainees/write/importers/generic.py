@@ -666,7 +666,7 @@ def parse_value(column, raw, model, reading: DateReading | None = None):
         return value
     if kind == EDTF:
         try:
-            return to_edtf(str(raw), reading)
+            return to_edtf(str(raw), reading or DateReading())
         except FuzzyDateError as exc:
             raise ValueError(str(exc).rstrip(".")) from exc
     if kind == INTEGER:
