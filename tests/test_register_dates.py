@@ -162,15 +162,20 @@ def test_an_import_refusal_of_a_foreign_date_word_names_the_locale_that_reads_it
     assert "--locale" not in str(on_the_site.value)
 
 
-@pytest.mark.django_db
-def test_the_register_without_options_names_the_locale_for_month_words(tmp_path):
+def refused_import(tmp_path, *options) -> str:
+    """Import the register with `options`, which must be refused; what the command printed."""
     CountryFactory()
     path = tmp_path / "events.csv"
     path.write_bytes(REGISTER.read_bytes())
     err = StringIO()
     with pytest.raises(CommandError):
-        call_command("import_records", str(path), "--date-order", "dmy", stderr=err)
-    assert "--locale es" in err.getvalue()
+        call_command("import_records", str(path), *options, stderr=err)
+    return err.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_register_without_options_names_the_locale_for_month_words(tmp_path):
+    assert "--locale es" in refused_import(tmp_path, "--date-order", "dmy")
     assert Event.objects.count() == 0
 
 
@@ -222,13 +227,7 @@ def test_the_register_imports_with_its_reading_and_every_cell_has_its_bounds(tmp
 
 @pytest.mark.django_db
 def test_the_register_without_options_is_refused_naming_the_options(tmp_path):
-    CountryFactory()
-    path = tmp_path / "events.csv"
-    path.write_bytes(REGISTER.read_bytes())
-    err = StringIO()
-    with pytest.raises(CommandError):
-        call_command("import_records", str(path), stderr=err)
-    lines = err.getvalue().splitlines()
+    lines = refused_import(tmp_path).splitlines()
     assert "events.csv, line 2: date: Could not read '03/04/1976' as a date" in lines[0]
     assert "--date-order dmy or mdy" in lines[0]
     assert Event.objects.count() == 0
