@@ -604,15 +604,11 @@ def _save_row(*, row, by, stored_status, stored_confidential, exclude, correctio
         check_edit(user=by, record=stored, old_status=old)
         check_transition(user=by, record=row, old=old, new=row.status)
     if hasattr(row, "is_confidential") and row.pk is not None and stored_confidential is not None:
-        if bool(row.is_confidential) != bool(stored_confidential):
-            change = (
-                permissions.MARK_CONFIDENTIAL
-                if row.is_confidential
-                else permissions.CLEAR_CONFIDENTIAL
-            )
-            refused = permissions.refusal(by, change, type(row))
-            if refused:
-                raise RoleNotAllowed(refused)
+        stored = copy.copy(row)  # the rule compares the stored value with the one given
+        stored.is_confidential = stored_confidential
+        refused = permissions.confidential_refusal(by, stored, row.is_confidential)
+        if refused:
+            raise RoleNotAllowed(refused)
     try:
         row.full_clean(exclude=exclude)
     except DjangoValidationError as exc:
