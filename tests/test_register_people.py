@@ -343,6 +343,15 @@ def test_the_person_page_says_what_the_source_withholds(client):
     assert "Unknown" not in page
 
 
+def test_the_people_list_names_a_person_whose_name_is_withheld_as_such(client):
+    f.PersonFactory(status=PUBLISHED, name=False, withheld=["name"])
+    f.PersonFactory(status=PUBLISHED, name=False, is_placeholder=True)
+
+    page = client.get("/people/").content.decode()
+
+    assert "Name withheld by the source</a>" in page and "Unnamed person</a>" in page
+
+
 def test_a_named_person_with_nothing_withheld_shows_no_withheld_lines(client):
     person = published_person("Qari Test")
     page = client.get(person.get_absolute_url()).content.decode()
