@@ -541,7 +541,8 @@ def test_a_new_person_without_names_is_refused_like_in_the_admin_and_the_api(tmp
         import_rows(read_file(document))
     assert [str(e) for e in refused.value.errors] == [
         "records.json, persons record 1: person P1: A person needs at least one name. Record "
-        "someone whose name is not known as a placeholder (is_placeholder).",
+        "someone whose name is not known as a placeholder (is_placeholder), and one whose name "
+        "the source withholds with withheld: name.",
         "records.json, persons record 2: person P2: Mark exactly one name as primary. (primary "
         "at person_names record 1, person_names record 2)",
     ]

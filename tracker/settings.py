@@ -250,6 +250,17 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-gb"
+
+# Countries that no longer exist, for nationalities and places as registers of the time give
+# them: the two-letter codes ISO 3166-1 gave them (kept in ISO 3166-3 as former codes), which
+# ISO has not given again. Czechoslovakia's "CS" was later Serbia and Montenegro's, 2003-2006.
+COUNTRIES_OVERRIDE = {
+    "YU": "Yugoslavia",
+    "CS": "Czechoslovakia",
+    "SU": "Soviet Union",
+    "DD": "East Germany",
+    "YD": "South Yemen",
+}
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -24,7 +24,7 @@ class EventPersonInline(RuleInlineMixin, admin.TabularInline):
     model = EventPerson
     extra = 1
     autocomplete_fields = ("person",)
-    fields = ("person", "role", "capacity", "note")
+    fields = ("person", "role", "capacity", "age", "note")
 
 
 class EventOrganizationInline(RuleInlineMixin, admin.TabularInline):

@@ -53,6 +53,14 @@ def candidate_links(candidates) -> str:
 
 
 class PersonForm(EditorialForm):
+    withheld = forms.TypedMultipleChoiceField(
+        choices=Person.Withheld.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Withheld by the source",
+        help_text="Tick what the source withholds (a name kept back for the person's "
+        "protection), as opposed to what it does not know.",
+    )
     not_a_duplicate = forms.BooleanField(
         required=False,
         label="This is a different person",
@@ -68,6 +76,7 @@ class PersonNameFormSet(BaseInlineFormSet):
         problem = names_problem(
             [bool(form.cleaned_data.get("is_primary")) for form in kept],
             is_placeholder=self.instance.is_placeholder,
+            name_withheld=self.instance.is_withheld(Person.Withheld.NAME),
         )
         if problem:
             raise ValidationError(problem)
@@ -93,7 +102,7 @@ class PersonNameInline(RuleInlineMixin, admin.TabularInline):
     model = PersonName
     formset = PersonNameFormSet
     extra = 1
-    fields = ("name", "kind", "is_primary", "language", "claim_status")
+    fields = ("name", "given", "family", "kind", "is_primary", "language", "claim_status")
 
 
 class NationalityInline(RuleInlineMixin, admin.TabularInline):
@@ -125,6 +134,7 @@ class PersonAdmin(RecordAdmin):
     list_filter = ("status", "gender", "is_placeholder", "nationalities__country")
     search_fields = ("names__name", "slug")
     inlines = (PersonNameInline, NationalityInline, AffiliationInline, CitationInline)
+    autocomplete_fields = ("birthplace",)
     readonly_fields = (
         "status_line",
         "consistency",
@@ -136,7 +146,17 @@ class PersonAdmin(RecordAdmin):
         (None, {"fields": ("status_line", "consistency", "timeline")}),
         (
             "Person",
-            {"fields": ("gender", "birth", "biography", "is_placeholder", NOT_A_DUPLICATE)},
+            {
+                "fields": (
+                    "gender",
+                    "birth",
+                    "birthplace",
+                    "withheld",
+                    "biography",
+                    "is_placeholder",
+                    NOT_A_DUPLICATE,
+                )
+            },
         ),
         ("Record", {"fields": (*RECORD_FIELDS, "slug", *AUDIT_FIELDS)}),
     )

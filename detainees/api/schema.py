@@ -20,6 +20,7 @@ from detainees.domain.models import (
     EventOrganization,
     EventPerson,
     Nationality,
+    Person,
     PersonName,
 )
 from detainees.read.filters import FacetFilter, FuzzyBoundFilter
@@ -73,8 +74,15 @@ EVENT_PEOPLE = build_array_type(
             "role": choice(EventPerson, "role", "The person's part in the event."),
             "capacity": string(str(EventPerson._meta.get_field("capacity").help_text)),
             "note": string(str(EventPerson._meta.get_field("note").help_text)),
+            "age": {
+                "type": "integer",
+                "nullable": True,
+                "minimum": 0,
+                "maximum": 120,
+                "description": str(EventPerson._meta.get_field("age").help_text),
+            },
         },
-        required=["id", "name", "role", "capacity", "note"],
+        required=["id", "name", "role", "capacity", "note", "age"],
     )
 )
 
@@ -94,12 +102,31 @@ PERSON_NAMES = build_array_type(
     build_object_type(
         properties={
             "name": string(str(PersonName._meta.get_field("name").help_text)),
+            "given": string(str(PersonName._meta.get_field("given").help_text)),
+            "family": string(str(PersonName._meta.get_field("family").help_text)),
             "kind": choice(PersonName, "kind", "What sort of name it is."),
             "is_primary": {"type": "boolean", "description": "The name the record is shown by."},
             "language": string(str(PersonName._meta.get_field("language").help_text)),
         },
-        required=["name", "kind", "is_primary", "language"],
+        required=["name", "given", "family", "kind", "is_primary", "language"],
     )
+)
+
+WITHHELD = {
+    **build_array_type({"type": "string", "enum": list(Person.Withheld.values)}),
+    "description": "What the source withholds (a name kept back for the person's protection), "
+    "as opposed to what it does not know.",
+}
+
+AGE_AT_EVENT = build_object_type(
+    description="The person's age at the event: as the source gives it (`stated`), or the range "
+    "of whole years the birth date and the event date allow; null when neither says.",
+    properties={
+        "from": {"type": "integer", "minimum": 0},
+        "to": {"type": "integer", "minimum": 0},
+        "stated": {"type": "boolean", "description": "Given by the source, not derived."},
+    },
+    required=["from", "to", "stated"],
 )
 
 NATIONALITIES = build_array_type(
@@ -138,8 +165,10 @@ TIMELINE = build_array_type(
                     "custodians": {
                         **CUSTODIANS,
                         "description": "Custody events only: who held the person, and when.",
-                    }
-                }
+                    },
+                    "age_at_event": {**AGE_AT_EVENT, "nullable": True},
+                },
+                required=["age_at_event"],
             ),
         ]
     }

@@ -210,6 +210,7 @@ class EventSerializer(serializers.ModelSerializer):
                 "role": role.role,
                 "capacity": role.capacity,
                 "note": role.note,
+                "age": role.age,
             }
             for role in obj.people.all()
             if role.person.is_public
@@ -310,6 +311,8 @@ class PersonDetailSerializer(serializers.ModelSerializer):
     names = serializers.SerializerMethodField()
     nationalities = serializers.SerializerMethodField()
     birth = FuzzyDateField("birth")
+    birthplace = Ref(allow_null=True, help_text="Where the person was born (a place).")
+    withheld = serializers.SerializerMethodField()
     status_line = serializers.SerializerMethodField()
     affiliations = AffiliationSerializer(many=True)
     timeline = serializers.SerializerMethodField()
@@ -327,6 +330,8 @@ class PersonDetailSerializer(serializers.ModelSerializer):
             "names",
             "gender",
             "birth",
+            "birthplace",
+            "withheld",
             "biography",
             "nationalities",
             "status_line",
@@ -347,10 +352,21 @@ class PersonDetailSerializer(serializers.ModelSerializer):
     def get_status_line(self, obj) -> str:
         return self._record.status_line
 
+    @extend_schema_field(schema.WITHHELD)
+    def get_withheld(self, obj) -> list[str]:
+        return self._record.withheld
+
     @extend_schema_field(schema.PERSON_NAMES)
     def get_names(self, obj) -> list[dict]:
         return [
-            {"name": n.name, "kind": n.kind, "is_primary": n.is_primary, "language": n.language}
+            {
+                "name": n.name,
+                "given": n.given,
+                "family": n.family,
+                "kind": n.kind,
+                "is_primary": n.is_primary,
+                "language": n.language,
+            }
             for n in self._record.names
         ]
 
@@ -373,6 +389,8 @@ class PersonDetailSerializer(serializers.ModelSerializer):
         rows = []
         for fact in self._record.timeline:
             row = self._event_serializer.to_representation(fact.obj)
+            age = fact.age
+            row["age_at_event"] = age and {"from": age.low, "to": age.high, "stated": age.stated}
             if fact.obj.kind == Event.Kind.CUSTODY:
                 row["custodians"] = [
                     {

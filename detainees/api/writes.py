@@ -218,7 +218,7 @@ class RecordWriteSerializer(StrictSerializerMixin, serializers.ModelSerializer):
 class PersonNameWrite(PartSerializer):
     class Meta:
         model = PersonName
-        fields = ("name", "kind", "is_primary", "language", "claim_status")
+        fields = ("name", "given", "family", "kind", "is_primary", "language", "claim_status")
 
 
 class NationalityWrite(PartSerializer):
@@ -233,6 +233,15 @@ class PersonWriteSerializer(RecordWriteSerializer):
     """A person with their names and nationalities."""
 
     birth = FuzzyDateInput()
+    birthplace = RecordRef(queryset=Place.objects.all(), allow_null=True, required=False)
+    withheld = serializers.ListField(
+        child=serializers.ChoiceField(choices=Person.Withheld.choices),
+        required=False,
+        max_length=len(Person.Withheld),
+        help_text="What the source withholds rather than does not know: "
+        + ", ".join(f"`{v}`" for v in Person.Withheld.values)
+        + ".",
+    )
     names = PersonNameWrite(many=True, required=False, max_length=LIMITS["names"])
     nationalities = NationalityWrite(many=True, required=False, max_length=LIMITS["nationalities"])
     parts = ("names", "nationalities")
@@ -244,6 +253,8 @@ class PersonWriteSerializer(RecordWriteSerializer):
             "slug",
             "gender",
             "birth",
+            "birthplace",
+            "withheld",
             "biography",
             "is_placeholder",
             "names",
@@ -256,11 +267,13 @@ class PersonWriteSerializer(RecordWriteSerializer):
         attrs = super().validate(attrs)
         person = self.instance
         placeholder = attrs.get("is_placeholder", person.is_placeholder if person else False)
+        withheld = attrs.get("withheld", person.withheld if person else [])
+        placeholder = placeholder or Person.Withheld.NAME in withheld
         if "names" in attrs:
             primaries = [bool(n.get("is_primary")) for n in attrs["names"]]
         elif person is None:
             primaries = []
-        elif person.is_placeholder and not placeholder:
+        elif (person.is_placeholder or Person.Withheld.NAME in person.withheld) and not placeholder:
             primaries = [n.is_primary for n in person.names.all()]
         else:
             return attrs  # names unchanged, and no less allowed than before
@@ -286,6 +299,9 @@ class PersonWriteSerializer(RecordWriteSerializer):
             seen.add(key)
         return names
 
+    def validate_withheld(self, withheld):
+        return [value for value in Person.Withheld.values if value in withheld]
+
     def validate_nationalities(self, nationalities):
         countries = [str(n["country"]) for n in nationalities]
         if len(set(countries)) != len(countries):
@@ -298,7 +314,7 @@ class EventPersonWrite(PartSerializer):
 
     class Meta:
         model = EventPerson
-        fields = ("person", "role", "capacity", "note")
+        fields = ("person", "role", "capacity", "note", "age")
 
 
 class EventOrganizationWrite(PartSerializer):

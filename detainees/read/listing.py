@@ -5,8 +5,8 @@ the same number of queries for one row or fifty.
 """
 
 from django.db import models
-from django.db.models import Case, F, OuterRef, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce, Concat
 
 from detainees.domain.models import Event, EventPerson, PersonName
 
@@ -90,9 +90,21 @@ def current_status():
     return Coalesce(Subquery(last.values("after")[:1]), Value(CurrentStatus.UNKNOWN))
 
 
+def sort_name():
+    """A name's place in the people list, surname first: "family, given" when the name has a
+    family part (registers list people by surname), else the name as written."""
+    return Case(
+        When(~Q(family="") & ~Q(given=""), then=Concat("family", Value(", "), "given")),
+        When(~Q(family=""), then=F("family")),
+        default=F("name"),
+        output_field=models.CharField(),
+    )
+
+
 def annotate_listing(queryset):
     """Add sort_name, first_capture, last_release and current_status to a Person queryset."""
     primary = PersonName.objects.filter(person=OuterRef("pk")).order_by("-is_primary", "pk")
+    primary = primary.annotate(sort_name=sort_name())
     captures = own_events([Event.Kind.CAPTURE, Event.Kind.CUSTODY]).order_by(
         F("event__date_earliest").asc(nulls_last=True)
     )
@@ -100,7 +112,7 @@ def annotate_listing(queryset):
         F("event__date_earliest").desc(nulls_last=True)
     )
     return queryset.annotate(
-        sort_name=Coalesce(Subquery(primary.values("name")[:1]), Value("")),
+        sort_name=Coalesce(Subquery(primary.values("sort_name")[:1]), Value("")),
         first_capture=Subquery(captures.values("event__date_earliest")[:1]),
         first_capture_date=Subquery(captures.values("event__date")[:1]),
         last_release=Subquery(releases.values("event__date_earliest")[:1]),

@@ -14,6 +14,7 @@ every other page, list and count leaves them out.
 """
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from detainees.domain.models import ClaimStatus, Event, EventPerson, Person
 from detainees.domain.models.people import RELATED_PER_BATCH
@@ -42,11 +43,63 @@ class Footnotes:
         return numbers
 
 
+@dataclass(frozen=True)
+class Age:
+    """A person's age at an event, in whole years: as the source gives it (`stated`), or the
+    range the birth date's and the event date's bounds allow."""
+
+    low: int
+    high: int
+    stated: bool
+
+    @property
+    def text(self) -> str:
+        return f"aged {self.low}" if self.low == self.high else f"aged {self.low}\u2013{self.high}"
+
+
+def years_between(born: date, on: date) -> int:
+    """Completed years from `born` to `on` (negative when `on` comes first)."""
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def age_at_event(
+    *,
+    stated: int | None,
+    birth_earliest: date | None,
+    birth_latest: date | None,
+    event_earliest: date | None,
+    event_latest: date | None,
+) -> Age | None:
+    """The age a source states wins; else the youngest the person can have been (born as late,
+    the event as early as the bounds allow) to the oldest. None when a bound is unknown, or when
+    the event came before any possible birth: a range would then say more than the dates do."""
+    if stated is not None:
+        return Age(stated, stated, stated=True)
+    if None in (birth_earliest, birth_latest, event_earliest, event_latest):
+        return None
+    high = years_between(birth_earliest, event_latest)
+    if high < 0:
+        return None
+    return Age(max(years_between(birth_latest, event_earliest), 0), high, stated=False)
+
+
+def person_age_at(person, role) -> Age | None:
+    """`age_at_event` for a person's role in an event (the role's event loaded)."""
+    return age_at_event(
+        stated=role.age,
+        birth_earliest=person.birth_earliest,
+        birth_latest=person.birth_latest,
+        event_earliest=role.event.date_earliest,
+        event_latest=role.event.date_latest,
+    )
+
+
 @dataclass
 class Fact:
     obj: object
     notes: list[int]
     custodians: list = field(default_factory=list)
+    age: Age | None = None  # timeline entries: the person's age at the event
 
     @property
     def citations(self) -> list:
@@ -86,6 +139,8 @@ class PersonRecord:
     affiliations: list[Fact]
     timeline: list[Fact]  # custody episodes with their custodians
     batches: list[Fact]
+    birthplace: object  # a public Place, or None
+    withheld: list[str]  # Person.Withheld values: what the source withholds, not what it lacks
     footnotes: list
     status: str  # a detainees.read.listing.CurrentStatus code
     status_line: str
@@ -96,15 +151,26 @@ class PersonRecord:
         return [fact.obj for fact in self.timeline]
 
 
+def public_birthplace(person):
+    """The person's birthplace if it is public (a draft place is not shown), else None."""
+    place = person.birthplace
+    return place if place is not None and place.is_public else None
+
+
 def person_record(person) -> PersonRecord:
     """The record of a person read by `person_queryset()`; costs no query."""
     notes = Footnotes()
     nationalities = [Fact(n, notes.mark(n)) for n in person.nationalities.all()]
     affiliations = [Fact(a, notes.mark(a)) for a in person.affiliations.all()]
-    events = sorted((role.event for role in person.subject_roles), key=timeline.sort_key)
+    roles = sorted(person.subject_roles, key=lambda role: timeline.sort_key(role.event))
     entries = [
-        Fact(e, notes.mark(e), timeline.custodians(e) if e.kind == Event.Kind.CUSTODY else [])
-        for e in events
+        Fact(
+            role.event,
+            notes.mark(role.event),
+            timeline.custodians(role.event) if role.event.kind == Event.Kind.CUSTODY else [],
+            age=person_age_at(person, role),
+        )
+        for role in roles
     ]
     batches = [Fact(m, notes.mark(m)) for m in person.batch_memberships.all()]
     status = getattr(person, "current_status", None) or timeline.current_status(person)
@@ -115,6 +181,8 @@ def person_record(person) -> PersonRecord:
         affiliations=affiliations,
         timeline=entries,
         batches=batches,
+        birthplace=public_birthplace(person),
+        withheld=[w for w in Person.Withheld.values if w in person.withheld],
         footnotes=notes.notes,
         status=status,
         status_line=timeline.status_line(person),
@@ -163,6 +231,9 @@ def person_page(person) -> dict:
         "affiliations": record.affiliations,
         "timeline": record.timeline,
         "batches": record.batches,
+        "birthplace": record.birthplace,
+        "withheld": set(record.withheld),
+        "gender_known": person.gender != Person.Gender.UNKNOWN,
         "related": sorted(
             ((p, sorted(hows)) for p, hows in related.items()), key=lambda r: str(r[0])
         ),

@@ -133,7 +133,12 @@ PERSON_ROW = RowSpec(
     (
         field("id", "The person's permanent public id.", Person, "public_id"),
         field("slug", "The person page's address.", Person),
-        RowColumn("name", TEXT, "The primary name.", source="sort_name"),
+        RowColumn(
+            "name",
+            TEXT,
+            "The primary name, surname first (family, given) where its parts are known.",
+            source="sort_name",
+        ),
         RowColumn("other_names", LIST, "The other names, as entered."),
         RowColumn("nationalities", LIST, "ISO 3166 codes of the nationalities."),
         RowColumn(

@@ -39,8 +39,8 @@ class MergeError(TrackerError):
 
 # Person fields a merge fills on the survivor when the survivor has them blank. Fields both
 # people have, with different values, are conflicting claims: the editor settles them first.
-_PERSON_FILLED = ("gender", "birth", "biography")
-_PERSON_BLANK = {"gender": Person.Gender.UNKNOWN}
+_PERSON_FILLED = ("gender", "birth", "birthplace", "withheld", "biography")
+_PERSON_BLANK = {"gender": Person.Gender.UNKNOWN, "birthplace": None, "withheld": []}
 
 
 @dataclass

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
@@ -361,6 +362,13 @@ class EventPerson(models.Model):
         max_length=200, blank=True, help_text="In what capacity, e.g. 'President of Afghanistan'."
     )
     note = models.CharField(max_length=300, blank=True, help_text="e.g. 'seized at his home'.")
+    age = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(120)],
+        help_text="Age at this event as the source gives it (registers give the age at "
+        "detention rather than a birth date).",
+    )
 
     objects = EventPersonQuerySet.as_manager()
 
@@ -372,6 +380,11 @@ class EventPerson(models.Model):
         indexes = [models.Index(fields=["person", "role"], name="eventperson_person_role_idx")]
         constraints = [
             choices_check("role", EventPersonRole, "eventperson_role_valid"),
+            models.CheckConstraint(
+                condition=Q(age__isnull=True) | Q(age__gte=0, age__lte=120),
+                name="eventperson_age_plausible",
+                violation_error_message="An age is a whole number of years from 0 to 120.",
+            ),
             models.UniqueConstraint(
                 fields=["event", "person", "role"],
                 name="eventperson_unique_role",

@@ -1,6 +1,7 @@
 """People, the names they go by, their nationalities and their affiliations."""
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GistIndex
 from django.db import models
 from django.db.models import F, Q
@@ -32,17 +33,20 @@ from .organizations import Organization
 from .sources import citations_prefetch
 
 
-def names_problem(primaries: list[bool], *, is_placeholder: bool) -> str | None:
+def names_problem(
+    primaries: list[bool], *, is_placeholder: bool, name_withheld: bool = False
+) -> str | None:
     """The one rule on a person's names, for the admin, the API and the importer alike: a person
     has names, exactly one of them primary, unless the person is a placeholder (an unnamed
-    person kept until identified), who may have none. `primaries` holds each name's
-    `is_primary`. Returns the problem, or None."""
+    person kept until identified) or one whose name the source withholds, who may have none.
+    `primaries` holds each name's `is_primary`. Returns the problem, or None."""
     if not primaries:
-        if is_placeholder:
+        if is_placeholder or name_withheld:
             return None
         return (
             "A person needs at least one name. Record someone whose name is not known as a "
-            "placeholder (is_placeholder)."
+            "placeholder (is_placeholder), and one whose name the source withholds with "
+            "withheld: name."
         )
     if sum(primaries) != 1:
         return "Mark exactly one name as primary."
@@ -97,7 +101,8 @@ class PersonQuerySet(PublishableQuerySet):
                     to_attr="public_memberships",
                 )
             )
-        return self.prefetch_related(
+        # The birthplace with the places it lies in, which the page names after it.
+        return self.select_related("birthplace__parent__parent").prefetch_related(
             "names",
             models.Prefetch(
                 "nationalities",
@@ -123,14 +128,41 @@ class PersonGender(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
+class PersonWithheld(models.TextChoices):
+    """What a source withholds about a person (a name kept back for the person's protection),
+    as opposed to what it does not know."""
+
+    NAME = "name", "Name"
+    BIRTH = "birth", "Birth date"
+    BIRTHPLACE = "birthplace", "Birthplace"
+    GENDER = "gender", "Gender"
+    NATIONALITY = "nationality", "Nationality"
+
+
 class Person(Publishable):
     """Someone the record is about: a detainee, an official who ordered a release, a relative."""
 
     Gender = PersonGender
+    Withheld = PersonWithheld
 
     slug = models.SlugField(max_length=100, unique=True, editable=False)
     gender = models.CharField(max_length=8, choices=Gender.choices, default=Gender.UNKNOWN)
     birth, birth_earliest, birth_latest = fuzzy_date_fields("birth", "born")
+    birthplace = models.ForeignKey(
+        "detainees.Place",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Where the person was born.",
+    )
+    withheld = ArrayField(
+        models.CharField(max_length=16, choices=Withheld.choices),
+        default=list,
+        blank=True,
+        help_text="What the source withholds (e.g. the name, for the person's protection), "
+        "rather than does not know.",
+    )
     biography = models.TextField(blank=True, help_text="Short public biography.")
     is_placeholder = models.BooleanField(
         default=False,
@@ -146,6 +178,12 @@ class Person(Publishable):
             *publication_constraints("person"),
             *fuzzy_date_constraints("birth", "person"),
             choices_check("gender", PersonGender, "person_gender_valid"),
+            models.CheckConstraint(
+                condition=Q(withheld__contained_by=PersonWithheld.values),
+                name="person_withheld_valid",
+                violation_error_message="Withheld lists only name, birth, birthplace, gender "
+                "and nationality.",
+            ),
         ]
         permissions = [("merge_person", "Can merge persons")]
 
@@ -171,7 +209,15 @@ class Person(Publishable):
         if self.pk is None:
             return "New person"
         name = self.primary_name
-        return name.name if name else f"Unnamed person {self.public_id.hex[:8]}"
+        if name:
+            return name.name
+        if self.Withheld.NAME in self.withheld:
+            return f"Name withheld by the source ({self.public_id.hex[:8]})"
+        return f"Unnamed person {self.public_id.hex[:8]}"
+
+    def is_withheld(self, what: str) -> bool:
+        """Whether the source withholds this (a `Withheld` value) rather than not knowing it."""
+        return what in self.withheld
 
     def save(self, *args, **kwargs):
         if not self.slug:
@@ -241,7 +287,8 @@ def merged_slugs():
 
 
 class PersonNameKind(models.TextChoices):
-    BIRTH = "birth", "Full or birth name"
+    BIRTH = "birth", "Birth name (full name as registered)"
+    MARRIED = "married", "Married name"
     COMMON = "common", "Commonly used name"
     ALIAS = "alias", "Alias"
     KUNYA = "kunya", "Kunya"
@@ -259,6 +306,14 @@ class PersonName(models.Model):
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="names")
     name = models.CharField(
         max_length=200, help_text="As written, with honorifics such as Qari or Mullah."
+    )
+    given = models.CharField(
+        max_length=200, blank=True, help_text="Given name(s), where the source separates them."
+    )
+    family = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Family name(s) or surname, where the source separates them: lists sort by it.",
     )
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.COMMON)
     is_primary = models.BooleanField(default=False)

@@ -25,6 +25,8 @@ from pathlib import Path
 from detainees.read.csvcells import CSV_GUARD_PROPERTY, FORMULA_STARTS, GUARD, csv_cell
 from detainees.write.exports.tables import (
     BOOLEAN,
+    CODES,
+    CODES_SEPARATOR,
     ID,
     INTEGER,
     NUMBER,
@@ -111,6 +113,8 @@ def csv_value(column, value) -> str:
         return ""
     if column.type == BOOLEAN:
         return "true" if value else "false"
+    if column.type == CODES:
+        return CODES_SEPARATOR.join(value)
     if isinstance(value, date):
         return value.isoformat()
     return str(value)

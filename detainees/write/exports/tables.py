@@ -39,6 +39,9 @@ from detainees.read.rows import EVENT_ROW, RowSpec, field_choices
 
 # Column types, and the Frictionless type each is declared as.
 ID, REF, TEXT, ENUM, COUNTRY, EDTF = "id", "ref", "text", "enum", "country", "edtf"
+# Codes from a fixed list, any number of them, written separated by ";" (`name;birth`).
+CODES = "codes"
+CODES_SEPARATOR = ";"
 INTEGER, NUMBER, BOOLEAN, DATE = "integer", "number", "boolean", "date"
 FRICTIONLESS_TYPES = {
     ID: "string",
@@ -47,6 +50,7 @@ FRICTIONLESS_TYPES = {
     ENUM: "string",
     COUNTRY: "string",
     EDTF: "string",
+    CODES: "string",
     INTEGER: "integer",
     NUMBER: "number",
     BOOLEAN: "boolean",
@@ -93,10 +97,19 @@ class Table:
         # list rows read them (detainees.read.rows), so a choice added to the model reaches
         # the schema, the importer and the README without being restated here.
         columns = tuple(
-            replace(c, choices=field_choices(self.model, c.field)) if c.type == ENUM else c
+            replace(c, choices=field_choices(self.model, c.field))
+            if c.type == ENUM
+            else replace(c, choices=self._item_choices(c.field))
+            if c.type == CODES
+            else c
             for c in self.columns
         )
         object.__setattr__(self, "columns", columns)
+
+    def _item_choices(self, name: str) -> tuple[str, ...]:
+        """A list field's allowed codes: its items' choices."""
+        base = self.model._meta.get_field(name).base_field
+        return tuple(value for value, _ in base.choices)
 
     @property
     def publishable(self) -> bool:
@@ -295,6 +308,14 @@ TABLES: tuple[Table, ...] = (
             id_column("person"),
             Column("gender", ENUM, "Empty: unknown."),
             edtf("birth", "Born."),
+            ref("birthplace", "places", "Where the person was born."),
+            Column(
+                "withheld",
+                CODES,
+                "What the source withholds (a name kept back for the person's protection), as "
+                "opposed to what it does not know: the codes separated by ';', e.g. "
+                "name;birthplace. Empty: nothing withheld.",
+            ),
             Column("biography", TEXT, "Short public biography."),
             Column(
                 "is_placeholder",
@@ -313,6 +334,13 @@ TABLES: tuple[Table, ...] = (
             id_column("name"),
             ref("person", "persons", "Whose name.", required=True),
             Column("name", TEXT, "As written, with honorifics (Qari, Mullah).", required=True),
+            Column("given", TEXT, "Given name(s), where the source separates them."),
+            Column(
+                "family",
+                TEXT,
+                "Family name(s) or surname, where the source separates them; the people list "
+                "sorts by it.",
+            ),
             Column("kind", ENUM, "Kind of name. Empty: common."),
             Column("is_primary", BOOLEAN, "true for the one name shown first. Empty: false."),
             Column("language", TEXT, "Language or script tag, e.g. uz-Cyrl, ps-Arab."),
@@ -431,6 +459,13 @@ TABLES: tuple[Table, ...] = (
             Column("role", ENUM, "Their part. Empty: subject."),
             Column("capacity", TEXT, "In what capacity, e.g. President of Afghanistan."),
             Column("note", TEXT, "Public note."),
+            Column(
+                "age",
+                INTEGER,
+                "Age at this event as the source gives it (0 to 120), e.g. a register's age at "
+                "detention. Empty: not given.",
+                minimum=0,
+            ),
         ),
     ),
     Table(
@@ -536,7 +571,10 @@ def field_schema(column: Column) -> dict:
         schema["format"] = "uuid"
     if column.required:
         constraints["required"] = True
-    if column.choices:
+    if column.choices and column.type == CODES:
+        codes = "|".join(column.choices)
+        constraints["pattern"] = f"({codes})({CODES_SEPARATOR}({codes}))*"
+    elif column.choices:
         constraints["enum"] = list(column.choices)
     if column.type == COUNTRY:
         constraints["pattern"] = "[A-Z]{2}"
@@ -599,6 +637,8 @@ def _type_words(column: Column) -> str:
         return f"id in `{column.ref}`"
     if column.type == ENUM:
         return "one of " + ", ".join(f"`{c}`" for c in column.choices)
+    if column.type == CODES:
+        return "any of " + ", ".join(f"`{c}`" for c in column.choices) + ", `;`-separated"
     return TYPE_WORDS[column.type]
 
 

@@ -60,6 +60,8 @@ from detainees.write import services
 from detainees.write.exports.tables import (
     BOOLEAN,
     BY_NAME,
+    CODES,
+    CODES_SEPARATOR,
     COUNTRY,
     COUNTRY_CODES,
     DATE,
@@ -659,6 +661,17 @@ def parse_value(column, raw, model, reading: DateReading | None = None):
         if value not in column.choices:
             raise ValueError(f"'{value}' is not one of: {', '.join(column.choices)}")
         return value
+    if kind == CODES:
+        # A JSON file may give a list; a CSV cell gives the codes separated by ";".
+        items = raw if isinstance(raw, list) else str(raw).split(CODES_SEPARATOR)
+        codes = [str(item).strip() for item in items if str(item).strip()]
+        unknown = [code for code in codes if code not in column.choices]
+        if unknown:
+            raise ValueError(
+                f"'{unknown[0]}' is not one of: {', '.join(column.choices)} "
+                f"(separate several with '{CODES_SEPARATOR}')"
+            )
+        return [code for code in column.choices if code in codes] or None
     if kind == COUNTRY:
         value = str(raw).strip().upper()
         if value not in COUNTRY_CODES:
@@ -866,7 +879,9 @@ def _check_names(rows: list[Row]) -> list[RowError]:
         if row.exists and sum(p for p, _ in names) <= 1:
             continue  # the database holds the one-primary rule against the stored names
         problem = names_problem(
-            [p for p, _ in names], is_placeholder=bool(row.values.get("is_placeholder"))
+            [p for p, _ in names],
+            is_placeholder=bool(row.values.get("is_placeholder")),
+            name_withheld=Person.Withheld.NAME in (row.values.get("withheld") or ()),
         )
         if problem:
             lines = ", ".join(where.rsplit(", ", 1)[-1] for p, where in names if p)
