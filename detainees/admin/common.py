@@ -9,6 +9,7 @@ from django.utils.html import format_html_join
 
 from detainees.admin.history import HistoryAdmin, HistoryMixin
 from detainees.domain import permissions
+from detainees.domain.fuzzydates import AS_WRITTEN, FuzzyDateFormField, as_written
 from detainees.domain.models import Citation, Correction, PublicationStatus, ReviewComment
 from detainees.write import services
 
@@ -37,6 +38,7 @@ class RuleForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        self.keep_dates_as_written(cleaned)
         if self.user is None or not self.has_changed():
             return cleaned
         refusals = services.row_refusals(
@@ -48,6 +50,15 @@ class RuleForm(forms.ModelForm):
         for field, reason in refusals:
             self.add_error(field, reason)
         return cleaned
+
+    def keep_dates_as_written(self, cleaned):
+        """A date typed in words ("early March 1976") keeps those words beside its EDTF; a date
+        typed as EDTF clears them. An unchanged date keeps what it had."""
+        for name, field in self.fields.items():
+            if isinstance(field, FuzzyDateFormField) and name in self.changed_data:
+                if name in cleaned:
+                    written = as_written(self[name].data, cleaned[name])
+                    setattr(self.instance, f"{name}{AS_WRITTEN}", written)
 
 
 class StatusForm(RuleForm):
