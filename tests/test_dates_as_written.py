@@ -168,6 +168,15 @@ def test_the_person_page_and_the_events_list_show_the_date_and_the_sources_words
 
 
 @pytest.mark.django_db
+def test_the_sources_words_are_escaped_on_pages(client, early_march):
+    person, event = early_march
+    Event.objects.filter(pk=event.pk).update(date_as_written="<script>x</script>")
+    page = client.get(person.get_absolute_url()).content.decode()
+    assert "(source: “&lt;script&gt;x&lt;/script&gt;”)" in page
+    assert "<script>x</script>" not in page
+
+
+@pytest.mark.django_db
 def test_a_date_given_as_edtf_is_shown_without_a_source_text(client):
     person = PersonFactory(status=PUBLISHED, name="Abel Dato")
     EventPersonFactory(event=EventFactory(status=PUBLISHED, date="1976-08-15"), person=person)
@@ -215,6 +224,11 @@ def test_an_admin_date_typed_in_words_keeps_them(admin_client):
     assert admin_client.post(url, data).status_code == 302
     source.refresh_from_db()
     assert (source.published, source.published_as_written) == ("2011-21", "spring 2011")
+    assert "As the source wrote it: “spring 2011”" in admin_client.get(url).content.decode()
+    Source.objects.filter(pk=source.pk).update(published_as_written="<b>s/f</b>")
+    page = admin_client.get(url).content.decode()
+    assert "“&lt;b&gt;s/f&lt;/b&gt;”" in page and "<b>s/f</b>" not in page
+    Source.objects.filter(pk=source.pk).update(published_as_written="spring 2011")
     # Saving again without touching the date keeps the words; EDTF typed clears them.
     response = admin_client.get(url)
     admin_client.post(url, form_data(response, title="Raid in Kunduz"))

@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.contenttypes.admin import GenericStackedInline
 from django.core.exceptions import PermissionDenied
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 
 from detainees.admin.history import HistoryAdmin, HistoryMixin
 from detainees.domain import permissions
@@ -35,6 +35,14 @@ class RuleForm(forms.ModelForm):
         stored = self.instance.pk is not None
         self.old_status = getattr(self.instance, "status", None) if stored else None
         self.old_confidential = getattr(self.instance, "is_confidential", None) if stored else None
+        # A date read from words shows them, since the field itself holds the EDTF made of them.
+        for name, field in self.fields.items():
+            written = getattr(self.instance, f"{name}{AS_WRITTEN}", "")
+            if isinstance(field, FuzzyDateFormField) and written:
+                # Escaped: the admin shows help text as HTML, and the words came from a file.
+                field.help_text = format_html(
+                    "As the source wrote it: “{}”. {}", written, field.help_text
+                )
 
     def clean(self):
         cleaned = super().clean()
