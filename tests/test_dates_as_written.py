@@ -3,6 +3,7 @@ the admin and the API fill it, pages and the API show it, the data package carri
 
 import csv
 import json
+from datetime import date as D
 
 import pytest
 from django.urls import reverse
@@ -12,6 +13,7 @@ from detainees.domain.models import Event, Person, PublicationStatus, Source
 from detainees.write.exports.package import RECORDS, write_export
 from detainees.write.exports.tables import EDTF, TABLES
 from detainees.write.importers.generic import import_rows, read_file
+from detainees.write.services import merge_persons
 from tests.factories import CountryFactory, EventFactory, EventPersonFactory, PersonFactory
 from tests.test_api_writes import BILAL, send
 from tests.test_export import empty_database
@@ -238,3 +240,13 @@ def test_an_admin_date_typed_in_words_keeps_them(admin_client):
     admin_client.post(url, form_data(response, published="2011-04"))
     source.refresh_from_db()
     assert (source.published, source.published_as_written) == ("2011-04", "")
+
+
+@pytest.mark.django_db
+def test_a_merge_that_takes_the_removed_persons_birth_takes_its_bounds_and_words(editor):
+    survivor = PersonFactory(name="Qari Bilal")
+    removed = PersonFactory(name="Qari Belal", birth="1970~", birth_as_written="c. 1970")
+    merge_persons(survivor=survivor, removed=removed, user=editor, reason="Same man")
+    survivor.refresh_from_db()
+    assert (survivor.birth, survivor.birth_as_written) == ("1970~", "c. 1970")
+    assert (survivor.birth_earliest, survivor.birth_latest) == (D(1969, 1, 1), D(1971, 12, 31))
