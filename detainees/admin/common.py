@@ -60,7 +60,7 @@ class RuleForm(forms.ModelForm):
         return cleaned
 
     def keep_dates_as_written(self, cleaned):
-        """A date typed in words ("early March 1976") keeps those words beside its EDTF; a date
+        """A date typed in words ("spring 2011") keeps those words beside its EDTF; a date
         typed as EDTF clears them. An unchanged date keeps what it had."""
         for name, field in self.fields.items():
             if isinstance(field, FuzzyDateFormField) and name in self.changed_data:

@@ -163,7 +163,7 @@ class StrictSerializerMixin:
                 if name in value and value[name] is None:
                     value[name] = ""  # stored as the model's "none"
             if isinstance(field, FuzzyDateInput) and name in value:
-                # The words sent ("early March 1976") are kept beside the EDTF made of them.
+                # The words sent ("sometime in 2010") are kept beside the EDTF made of them.
                 value[f"{name}{AS_WRITTEN}"] = as_written(data[name], value[name])
         return value
 
