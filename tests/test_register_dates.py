@@ -226,6 +226,37 @@ def test_a_two_digit_year_is_the_latest_year_up_to_this_one_ending_in_it():
     assert FuzzyDate.parse(f"MAR/{next_}", READING).edtf == f"{this_year - 99}-03"
 
 
+def test_a_century_given_reads_every_two_digit_year_in_it():
+    reading = DateReading(order="dmy", locales=("es",), century=19)
+    assert FuzzyDate.parse("03/04/24", reading).edtf == "1924-04-03"
+    assert FuzzyDate.parse("MAR/24", reading).edtf == "1924-03"
+    assert FuzzyDate.parse("años 20", reading).edtf == "1920/1929"
+    assert FuzzyDate.parse("principios de 24", reading).edtf == "1924-01/1924-04"
+    # Four-digit years are as written.
+    assert FuzzyDate.parse("03/04/2024", reading).edtf == "2024-04-03"
+    assert FuzzyDate.parse("MAR/76", DateReading(century=20)).edtf == "2076-03"
+    for wrong in (0, 100):
+        with pytest.raises(ValueError, match="from 1 to 99"):
+            DateReading(century=wrong)
+
+
+@pytest.mark.django_db
+def test_the_import_command_reads_two_digit_years_in_the_century_given(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text("id,kind,date,summary\nC1,capture,03/04/24,Detenido\n", encoding="utf-8")
+    call_command("import_records", str(path), "--date-order", "dmy", stdout=StringIO())
+    assert Event.objects.get().date == "2024-04-03"
+    call_command(
+        "import_records", str(path), "--date-order", "dmy", "--century", "19", stdout=StringIO()
+    )
+    assert (Event.objects.get().date, Event.objects.get().date_as_written) == (
+        "1924-04-03",
+        "03/04/24",
+    )
+    with pytest.raises(CommandError, match="from 1 to 99"):
+        call_command("import_records", str(path), "--century", "200", stdout=StringIO())
+
+
 def test_a_two_digit_year_reads_with_the_order_given_and_not_year_first():
     assert FuzzyDate.parse("03/04/76", DateReading(order="mdy")).edtf == "1976-03-04"
     with pytest.raises(FuzzyDateError):
@@ -351,7 +382,7 @@ def test_the_admin_import_reads_the_register_with_the_form_options(
     settings.IMPORT_UPLOAD_DIR = tmp_path / "uploads"
     path = tmp_path / "events.csv"
     path.write_bytes(REGISTER.read_bytes())
-    preview_page = upload(admin_client, path, date_order="dmy", locales=["es"])
+    preview_page = upload(admin_client, path, date_order="dmy", locales=["es"], century="19")
     assert preview_page.status_code == 302
     run_queued_jobs()
     preview = ImportJob.objects.get()
@@ -360,8 +391,10 @@ def test_the_admin_import_reads_the_register_with_the_form_options(
     run_queued_jobs()
     applied = ImportJob.objects.get(preview=preview)
     assert (applied.state, applied.date_order, applied.locales) == ("succeeded", "dmy", "es")
+    assert preview.century == applied.century == 19
     stored = {e.summary: (e.date, e.date_earliest, e.date_latest) for e in Event.objects.all()}
     assert stored["Detenida en su domicilio (Ana Ficticia)"] == EXPECTED["03/04/1976"]
+    assert stored["Detenida (Lucas Asiento)"] == EXPECTED["03/04/76"]  # 19: as without it
     assert len(stored) == len(EXPECTED)
 
 

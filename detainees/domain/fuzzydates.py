@@ -713,10 +713,13 @@ LANGUAGE_NAMES = {"es": "Spanish", "pt": "Portuguese", "fr": "French"}
 @dataclass(frozen=True)
 class DateReading:
     """How a source writes its dates: `order` of a numeric day (dmy, mdy, ymd or None: refuse
-    an ambiguous one) and the `locales` whose month names and words it uses (es, pt, fr)."""
+    an ambiguous one), the `locales` whose month names and words it uses (es, pt, fr), and the
+    `century` of its two-digit years (19: 76 is 1976 and 24 is 1924; None: the latest year up
+    to this one that ends in those digits)."""
 
     order: str | None = None
     locales: tuple[str, ...] = ()
+    century: int | None = None
 
     def __post_init__(self):
         if self.order not in (None, "", *DATE_ORDERS):
@@ -724,12 +727,14 @@ class DateReading:
         unknown = [loc for loc in self.locales if loc not in LOCALES]
         if unknown:
             raise ValueError(f"unknown locale {unknown[0]!r}; known: {', '.join(LOCALES)}")
+        if self.century is not None and not 1 <= self.century <= 99:
+            raise ValueError("the century of two-digit years is from 1 to 99 (19 for 1900-1999)")
         object.__setattr__(self, "order", self.order or None)
         object.__setattr__(self, "locales", tuple(self.locales))
 
     @property
     def is_default(self) -> bool:
-        return self.order is None and not self.locales
+        return self.order is None and not self.locales and self.century is None
 
 
 _LOCAL_MONTHS = {
@@ -871,7 +876,8 @@ def _two_digit_hint(text: str) -> str:
         return ""
     return (
         "; a two-digit year is read with the file's date order (--date-order dmy, mdy or "
-        "ymd), as the latest year up to this one that ends in those digits (76: 1976)"
+        "ymd), as the latest year up to this one that ends in those digits (76: 1976), or in "
+        "the century given (--century 19)"
     )
 
 
@@ -918,21 +924,24 @@ def _register_range(
     return None
 
 
-def _full_year(digits: str) -> int:
-    """A year as a register writes it. Two digits are read as the latest year up to this one
-    that ends in them (76 -> 1976, 24 -> 2024): a register records what has happened."""
+def _full_year(digits: str, reading: DateReading) -> int:
+    """A year as a register writes it. Two digits are read in the reading's century if it has
+    one, else as the latest year up to this one that ends in them (76 -> 1976, 24 -> 2024): a
+    register records what has happened."""
     if len(digits) != 2:
         return int(digits)
+    if reading.century is not None:
+        return reading.century * 100 + int(digits)
     this_year = date.today().year
     return this_year - (this_year - int(digits)) % 100
 
 
-def _register_decade(t: str) -> str | None:
+def _register_decade(t: str, reading: DateReading) -> str | None:
     """ "década del 70", "años 70", "anos 70", "les années 70", "1970s", "the 70s" -> 1970/1979."""
     m = _DECADE_WORDS.fullmatch(t) or _DECADE_YEARS.fullmatch(t) or _DECADE_S.fullmatch(t)
     if m is None or re.fullmatch(r"\d\d00", m[1]):
         return None  # "1900s" may be a decade or a century: the default reading refuses it
-    start = _full_year(m[1])
+    start = _full_year(m[1], reading)
     return f"{start:04d}/{start + 9:04d}"
 
 
@@ -944,14 +953,14 @@ def _register_point(
     if re.fullmatch(r"\d{4}", t):
         return t
     if m := re.fullmatch(rf"{_YEAR_WORDS}\s*{_YY}", t):
-        return f"{_full_year(m[1]):04d}"
-    if (decade := _register_decade(t)) is not None:
+        return f"{_full_year(m[1], reading):04d}"
+    if (decade := _register_decade(t, reading)) is not None:
         return decade
     locales = ("en", *reading.locales)
     for loc in locales:
         for half, pattern in enumerate(_FORTNIGHT[loc]):
             if m := re.fullmatch(rf"(?:{pattern}){_LINK}(.+)", t):
-                month = _register_month(m[1], months, year)
+                month = _register_month(m[1], reading, months, year)
                 if month is None:
                     continue
                 y, mo = int(month[:4]), int(month[5:7])
@@ -959,17 +968,19 @@ def _register_point(
                 return f"{month}-{first:02d}/{month}-{last:02d}"
         for part, pattern in _LOCAL_PARTS[loc].items():
             if m := re.fullmatch(rf"(?:{pattern})(?:{_LINK}|-)(.+)", t):
-                return _register_part(part, m[1], months, year)
-    return _register_month(t, months, year) or _register_day(t, reading, months, year)
+                return _register_part(part, m[1], reading, months, year)
+    return _register_month(t, reading, months, year) or _register_day(t, reading, months, year)
 
 
-def _register_part(part: int, rest: str, months: dict[str, int], year: str | None) -> str | None:
+def _register_part(
+    part: int, rest: str, reading: DateReading, months: dict[str, int], year: str | None
+) -> str | None:
     rest = rest.strip(" .,;")
     if m := re.fullmatch(rf"(?:{_YEAR_WORDS}\s*)?{_YY}", rest):
         first, last = ((1, 4), (5, 8), (9, 12))[part]
-        y = f"{_full_year(m[1]):04d}"
+        y = f"{_full_year(m[1], reading):04d}"
         return f"{y}-{first:02d}/{y}-{last:02d}"
-    month = _register_month(rest, months, year)
+    month = _register_month(rest, reading, months, year)
     if month is None:
         return None
     y, mo = int(month[:4]), int(month[5:7])
@@ -977,7 +988,9 @@ def _register_part(part: int, rest: str, months: dict[str, int], year: str | Non
     return f"{month}-{first:02d}/{month}-{last:02d}"
 
 
-def _register_month(t: str, months: dict[str, int], year: str | None) -> str | None:
+def _register_month(
+    t: str, reading: DateReading, months: dict[str, int], year: str | None
+) -> str | None:
     """'nov/1976', 'noviembre de 1976', 'nov.' (with the year of the end of a range)."""
     t = t.strip(" .,;")
     if m := re.fullmatch(rf"([a-z]+)\.?(?:{_LINK}'?{_YY})?", t):
@@ -985,7 +998,7 @@ def _register_month(t: str, months: dict[str, int], year: str | None) -> str | N
             return None
         if m[2] and len(m[2]) == 2 and not re.search(r"[/.'-]|\bd", t[len(m[1]) :]):
             return None  # "march 20" is a day more likely than March 2020; "MAR/20" a month
-        return f"{_full_year(m[2]) if m[2] else int(year):04d}-{months[m[1]]:02d}"
+        return f"{_full_year(m[2], reading) if m[2] else int(year):04d}-{months[m[1]]:02d}"
     return None
 
 
@@ -995,7 +1008,7 @@ def _register_day(
     if m := re.fullmatch(rf"(\d{{1,2}}){_LINK}([a-z]+)\.?(?:{_LINK}'?{_YY})?", t):
         if m[2] not in months or (m[3] is None and year is None):
             return None
-        y = _full_year(m[3]) if m[3] else int(year)
+        y = _full_year(m[3], reading) if m[3] else int(year)
         return _day_edtf(int(m[1]), MONTH_NAMES[months[m[2]] - 1].lower(), y)
     if reading.order is None:
         return None
@@ -1006,7 +1019,7 @@ def _register_day(
         if reading.order == "ymd":
             return None
         day, month = (a, b) if reading.order == "dmy" else (b, a)
-        parts = (day, month, _full_year(m[3]))
+        parts = (day, month, _full_year(m[3], reading))
     else:
         return None
     day, month, y = parts

@@ -161,7 +161,8 @@ def edtf(name: str, description: str) -> Column:
         "2010~, 2013-03/2014-10, ../2014-06); empty when unknown. The importer also reads "
         "words such as 'spring 2011' or 'before June 2014'; given the file's date order or "
         "language, it reads a two-digit year (03/04/76, MAR/76) as the latest year up to the "
-        "current one that ends in those digits (76: 1976, 24: 2024).",
+        "current one that ends in those digits (76: 1976, 24: 2024), or in the century the "
+        "import is given (--century 19: 24 is 1924).",
     )
 
 
