@@ -51,6 +51,7 @@ def test_the_qari_bilal_record_comes_whole_in_one_response(client, demo):
         "earliest": "2011-04-20",
         "latest": "2011-04-20",
         "text": "20 April 2011",
+        "as_written": "",
     }
     assert capture["unnamed_count"] == 2
     assert {o["role"] for o in capture["organizations"]} == {"capturing_force", "partner_force"}

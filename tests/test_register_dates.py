@@ -56,6 +56,16 @@ EXPECTED = {
     "1977": ("1977", D(1977, 1, 1), D(1977, 12, 31)),
     "about 1976": ("1976~", D(1975, 1, 1), D(1977, 12, 31)),
     "20 April 1976": ("1976-04-20", D(1976, 4, 20), D(1976, 4, 20)),
+    "principios de MAR/1976": ("1976-03-01/1976-03-10", D(1976, 3, 1), D(1976, 3, 10)),
+    "entre marzo y mayo de 1976": ("1976-03/1976-05", D(1976, 3, 1), D(1976, 5, 31)),
+    "de marzo a mayo 1976": ("1976-03/1976-05", D(1976, 3, 1), D(1976, 5, 31)),
+    "entre 1975 y 1976": ("1975/1976", D(1975, 1, 1), D(1976, 12, 31)),
+    "década del 70": ("1970/1979", D(1970, 1, 1), D(1979, 12, 31)),
+    "años 70": ("1970/1979", D(1970, 1, 1), D(1979, 12, 31)),
+    "03/04/76": ("1976-04-03", D(1976, 4, 3), D(1976, 4, 3)),
+    "MAR/76": ("1976-03", D(1976, 3, 1), D(1976, 3, 31)),
+    "between March and May 1976": ("1976-03/1976-05", D(1976, 3, 1), D(1976, 5, 31)),
+    "the 70s": ("1970/1979", D(1970, 1, 1), D(1979, 12, 31)),
 }
 # Portuguese, French and English words, and the other orders, read with a reading.
 OTHER_FORMS = {
@@ -70,6 +80,26 @@ OTHER_FORMS = {
     "sans date": ("", None, None),
     "early 1976": ("1976-01/1976-04", D(1976, 1, 1), D(1976, 4, 30)),
     "late March 1976": ("1976-03-20/1976-03-31", D(1976, 3, 20), D(1976, 3, 31)),
+    # Ranges said with words, in every language.
+    "from March to May 1976": ("1976-03/1976-05", D(1976, 3, 1), D(1976, 5, 31)),
+    "entre março e maio de 1976": ("1976-03/1976-05", D(1976, 3, 1), D(1976, 5, 31)),
+    "entre mars et mai 1976": ("1976-03/1976-05", D(1976, 3, 1), D(1976, 5, 31)),
+    "de mars à mai 1976": ("1976-03/1976-05", D(1976, 3, 1), D(1976, 5, 31)),
+    "entre principios de 1975 y fines de 1976": ("1975-01/1976-12", D(1975, 1, 1), D(1976, 12, 31)),
+    # Decades.
+    "1970s": ("1970/1979", D(1970, 1, 1), D(1979, 12, 31)),
+    "anos 70": ("1970/1979", D(1970, 1, 1), D(1979, 12, 31)),
+    "années 70": ("1970/1979", D(1970, 1, 1), D(1979, 12, 31)),
+    "les années 70": ("1970/1979", D(1970, 1, 1), D(1979, 12, 31)),
+    "década de 1980": ("1980/1989", D(1980, 1, 1), D(1989, 12, 31)),
+    "decada de los 60": ("1960/1969", D(1960, 1, 1), D(1969, 12, 31)),
+    "the '90s": ("1990/1999", D(1990, 1, 1), D(1999, 12, 31)),
+    # Two-digit years: the latest year up to this one that ends in them.
+    "15 de agosto de 76": ("1976-08-15", D(1976, 8, 15), D(1976, 8, 15)),
+    "25/12/76": ("1976-12-25", D(1976, 12, 25), D(1976, 12, 25)),
+    "MAR/24": ("2024-03", D(2024, 3, 1), D(2024, 3, 31)),
+    "fines de 77": ("1977-09/1977-12", D(1977, 9, 1), D(1977, 12, 31)),
+    "años 20": ("2020/2029", D(2020, 1, 1), D(2029, 12, 31)),
 }
 
 
@@ -162,6 +192,84 @@ def test_an_import_refusal_of_a_foreign_date_word_names_the_locale_that_reads_it
     assert "--locale" not in str(on_the_site.value)
 
 
+@pytest.mark.parametrize("text", ["03/04/76", "the 70s", "25/12/76"])
+def test_an_import_refusal_of_a_two_digit_year_names_the_date_order_and_how_it_reads(text):
+    with pytest.raises(FuzzyDateError) as refused:
+        FuzzyDate.parse(text, DateReading())
+    message = str(refused.value)
+    assert "--date-order" in message
+    assert "the latest year up to this one that ends in those digits (76: 1976)" in message
+    with pytest.raises(FuzzyDateError) as on_the_site:
+        FuzzyDate.parse(text)
+    assert "--date-order" not in str(on_the_site.value)
+
+
+@pytest.mark.parametrize(
+    "text, option",
+    [
+        ("años 70", "--locale es or --locale pt)"),
+        ("entre marzo y mayo de 1976", "--locale es)"),
+        ("les années 70", "--locale fr)"),
+    ],
+)
+def test_an_import_refusal_of_a_foreign_range_or_decade_names_the_locale(text, option):
+    with pytest.raises(FuzzyDateError, match="give the file's language") as refused:
+        FuzzyDate.parse(text, DateReading())
+    assert option in str(refused.value)
+
+
+def test_a_two_digit_year_is_the_latest_year_up_to_this_one_ending_in_it():
+    this_year = date.today().year
+    this, next_ = f"{this_year % 100:02d}", f"{(this_year + 1) % 100:02d}"
+    assert FuzzyDate.parse(f"01/01/{this}", READING).edtf == f"{this_year}-01-01"
+    assert FuzzyDate.parse(f"01/01/{next_}", READING).edtf == f"{this_year - 99}-01-01"
+    assert FuzzyDate.parse(f"MAR/{next_}", READING).edtf == f"{this_year - 99}-03"
+
+
+def test_a_century_given_reads_every_two_digit_year_in_it():
+    reading = DateReading(order="dmy", locales=("es",), century=19)
+    assert FuzzyDate.parse("03/04/24", reading).edtf == "1924-04-03"
+    assert FuzzyDate.parse("MAR/24", reading).edtf == "1924-03"
+    assert FuzzyDate.parse("años 20", reading).edtf == "1920/1929"
+    assert FuzzyDate.parse("principios de 24", reading).edtf == "1924-01/1924-04"
+    # Four-digit years are as written.
+    assert FuzzyDate.parse("03/04/2024", reading).edtf == "2024-04-03"
+    assert FuzzyDate.parse("MAR/76", DateReading(century=20)).edtf == "2076-03"
+    for wrong in (0, 100):
+        with pytest.raises(ValueError, match="from 1 to 99"):
+            DateReading(century=wrong)
+
+
+@pytest.mark.django_db
+def test_the_import_command_reads_two_digit_years_in_the_century_given(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text("id,kind,date,summary\nC1,capture,03/04/24,Detenido\n", encoding="utf-8")
+    call_command("import_records", str(path), "--date-order", "dmy", stdout=StringIO())
+    assert Event.objects.get().date == "2024-04-03"
+    call_command(
+        "import_records", str(path), "--date-order", "dmy", "--century", "19", stdout=StringIO()
+    )
+    assert (Event.objects.get().date, Event.objects.get().date_as_written) == (
+        "1924-04-03",
+        "03/04/24",
+    )
+    with pytest.raises(CommandError, match="from 1 to 99"):
+        call_command("import_records", str(path), "--century", "200", stdout=StringIO())
+
+
+def test_a_two_digit_year_reads_with_the_order_given_and_not_year_first():
+    assert FuzzyDate.parse("03/04/76", DateReading(order="mdy")).edtf == "1976-03-04"
+    with pytest.raises(FuzzyDateError):
+        FuzzyDate.parse("76/03/04", DateReading(order="ymd"))
+
+
+def test_a_range_or_decade_in_the_wrong_order_or_form_is_refused_saying_why():
+    with pytest.raises(FuzzyDateError, match="before the start"):
+        FuzzyDate.parse("entre mayo y marzo de 1976", READING)
+    with pytest.raises(FuzzyDateError, match="decade .* or the century"):
+        FuzzyDate.parse("1900s", READING)
+
+
 def refused_import(tmp_path, *options) -> str:
     """Import the register with `options`, which must be refused; what the command printed."""
     CountryFactory()
@@ -193,6 +301,9 @@ REGISTER_HOSTILE = {
     "fortnight words repeated": "1ra quincena de " * 7,
     "ordinals": "1º" * 60,
     "too long": "principios de " * 10,
+    "connectives repeated": "entre " * 16 + "1976",
+    "range words repeated": "entre marzo" + " y marzo" * 8 + " de 1976",
+    "decade words repeated": "decada de " * 9 + "70",
 }
 
 
@@ -240,13 +351,20 @@ def test_the_register_without_options_is_refused_naming_the_options(tmp_path):
         except FuzzyDateError:
             pass
     assert sorted(readable) == sorted(
-        ["25/12/1976", "1976-09-20", "1977", "about 1976", "20 April 1976"]
+        [
+            "25/12/1976",
+            "1976-09-20",
+            "1977",
+            "about 1976",
+            "20 April 1976",
+            "between March and May 1976",
+        ]
     )
 
 
 def test_share_of_the_fixture_read_as_written():
     read = [t for t in cells() if FuzzyDate.parse(t, READING).edtf == EXPECTED[t][0]]
-    assert len(read) == len(cells()) == 30
+    assert len(read) == len(cells()) == 40
 
 
 # --- The admin's import and its background job --------------------------------------------------
@@ -264,7 +382,7 @@ def test_the_admin_import_reads_the_register_with_the_form_options(
     settings.IMPORT_UPLOAD_DIR = tmp_path / "uploads"
     path = tmp_path / "events.csv"
     path.write_bytes(REGISTER.read_bytes())
-    preview_page = upload(admin_client, path, date_order="dmy", locales=["es"])
+    preview_page = upload(admin_client, path, date_order="dmy", locales=["es"], century="19")
     assert preview_page.status_code == 302
     run_queued_jobs()
     preview = ImportJob.objects.get()
@@ -273,8 +391,10 @@ def test_the_admin_import_reads_the_register_with_the_form_options(
     run_queued_jobs()
     applied = ImportJob.objects.get(preview=preview)
     assert (applied.state, applied.date_order, applied.locales) == ("succeeded", "dmy", "es")
+    assert preview.century == applied.century == 19
     stored = {e.summary: (e.date, e.date_earliest, e.date_latest) for e in Event.objects.all()}
     assert stored["Detenida en su domicilio (Ana Ficticia)"] == EXPECTED["03/04/1976"]
+    assert stored["Detenida (Lucas Asiento)"] == EXPECTED["03/04/76"]  # 19: as without it
     assert len(stored) == len(EXPECTED)
 
 

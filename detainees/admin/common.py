@@ -5,10 +5,11 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.contenttypes.admin import GenericStackedInline
 from django.core.exceptions import PermissionDenied
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 
 from detainees.admin.history import HistoryAdmin, HistoryMixin
 from detainees.domain import permissions
+from detainees.domain.fuzzydates import AS_WRITTEN, FuzzyDateFormField, as_written
 from detainees.domain.models import Citation, Correction, PublicationStatus, ReviewComment
 from detainees.write import services
 
@@ -34,9 +35,18 @@ class RuleForm(forms.ModelForm):
         stored = self.instance.pk is not None
         self.old_status = getattr(self.instance, "status", None) if stored else None
         self.old_confidential = getattr(self.instance, "is_confidential", None) if stored else None
+        # A date read from words shows them, since the field itself holds the EDTF made of them.
+        for name, field in self.fields.items():
+            written = getattr(self.instance, f"{name}{AS_WRITTEN}", "")
+            if isinstance(field, FuzzyDateFormField) and written:
+                # Escaped: the admin shows help text as HTML, and the words came from a file.
+                field.help_text = format_html(
+                    "As the source wrote it: “{}”. {}", written, field.help_text
+                )
 
     def clean(self):
         cleaned = super().clean()
+        self.keep_dates_as_written(cleaned)
         if self.user is None or not self.has_changed():
             return cleaned
         refusals = services.row_refusals(
@@ -48,6 +58,15 @@ class RuleForm(forms.ModelForm):
         for field, reason in refusals:
             self.add_error(field, reason)
         return cleaned
+
+    def keep_dates_as_written(self, cleaned):
+        """A date typed in words ("spring 2011") keeps those words beside its EDTF; a date
+        typed as EDTF clears them. An unchanged date keeps what it had."""
+        for name, field in self.fields.items():
+            if isinstance(field, FuzzyDateFormField) and name in self.changed_data:
+                if name in cleaned:
+                    written = as_written(self[name].data, cleaned[name])
+                    setattr(self.instance, f"{name}{AS_WRITTEN}", written)
 
 
 class StatusForm(RuleForm):

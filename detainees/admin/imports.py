@@ -60,6 +60,13 @@ class ImportForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text="Languages of the file's month names and date words (NOV/1976, s/f).",
     )
+    century = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=99,
+        help_text="The century of two-digit years (03/04/76, MAR/76): 19 reads 24 as 1924. "
+        "Blank: the latest year up to now that ends in them (24: 2024).",
+    )
     publish = forms.BooleanField(
         required=False, help_text="Publish what is imported (editors only). Otherwise: drafts."
     )
@@ -117,6 +124,7 @@ def import_records(request):
                     system=form.cleaned_data["system"],
                     date_order=form.cleaned_data["date_order"],
                     locales=",".join(form.cleaned_data["locales"]),
+                    century=form.cleaned_data["century"],
                     publish=bool(form.cleaned_data.get("publish")),
                     dry_run=True,
                 )
@@ -197,6 +205,7 @@ def _confirm(request, preview: ImportJob) -> tuple[ImportJob | None, bool]:
             system=preview.system,
             date_order=preview.date_order,
             locales=preview.locales,
+            century=preview.century,
             publish=preview.publish,
             dry_run=False,
             preview=preview,

@@ -62,8 +62,12 @@ FUZZY_DATE = build_object_type(
         "earliest": string("The earliest day it can mean.", format="date", nullable=True),
         "latest": string("The latest day it can mean.", format="date", nullable=True),
         "text": string("In words, e.g. `between 20 April 2011 and 2014`, or `date unknown`."),
+        "as_written": string(
+            "The date as the source wrote it (`principios de MAR/1976`), when that was not "
+            "plain EDTF; empty when it was."
+        ),
     },
-    required=["edtf", "earliest", "latest", "text"],
+    required=["edtf", "earliest", "latest", "text", "as_written"],
 )
 
 EVENT_PEOPLE = build_array_type(

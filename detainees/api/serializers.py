@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from detainees.api import schema
-from detainees.domain.fuzzydates import humanize
+from detainees.domain.fuzzydates import AS_WRITTEN, humanize
 from detainees.domain.models import (
     Affiliation,
     BatchMembership,
@@ -25,7 +25,8 @@ from detainees.read.rows import EVENT_ROW, PERSON_ROW, nationality_codes, other_
 
 
 class FuzzyDateField(serializers.Field):
-    """A fuzzy date as {"edtf", "earliest", "latest", "text"}; reads the three stored columns."""
+    """A fuzzy date as {"edtf", "earliest", "latest", "text", "as_written"}; reads the four
+    stored columns."""
 
     def __init__(self, prefix: str, **kwargs):
         self.prefix = prefix
@@ -42,6 +43,7 @@ class FuzzyDateField(serializers.Field):
             "earliest": earliest.isoformat() if earliest else None,
             "latest": latest.isoformat() if latest else None,
             "text": humanize(edtf),
+            "as_written": getattr(obj, f"{self.prefix}{AS_WRITTEN}"),
         }
 
 

@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from detainees.api import schema
 from detainees.api.conditional import json_etag, require_match
 from detainees.domain import permissions
-from detainees.domain.fuzzydates import FuzzyDateError, to_edtf
+from detainees.domain.fuzzydates import AS_WRITTEN, FuzzyDateError, as_written, to_edtf
 from detainees.domain.models import (
     Citation,
     Event,
@@ -85,7 +85,8 @@ class RecordRef(serializers.RelatedField):
     schema.string(
         "A date as precise as the sources allow: EDTF (`2011-04-20`, `2011`, `2010~`, "
         "`2013-03/2014-10`) or words (`spring 2011`, `sometime in 2010`); empty when unknown. "
-        "Stored and answered as EDTF.",
+        "Stored and answered as EDTF; words are also kept as written (`as_written` in the "
+        "public API).",
         maxLength=100,
     )
 )
@@ -161,6 +162,9 @@ class StrictSerializerMixin:
             if isinstance(field, serializers.ChoiceField) and field.allow_null:
                 if name in value and value[name] is None:
                     value[name] = ""  # stored as the model's "none"
+            if isinstance(field, FuzzyDateInput) and name in value:
+                # The words sent ("sometime in 2010") are kept beside the EDTF made of them.
+                value[f"{name}{AS_WRITTEN}"] = as_written(data[name], value[name])
         return value
 
 

@@ -153,8 +153,8 @@ class FuzzyDate:
         if reading is not None and not reading.is_default:
             text = _fold(text)
         raw = " ".join(text.split())
-        _check_shape(raw, _ALLOWED)
         try:
+            _check_shape(raw, _ALLOWED)
             if reading is not None and not reading.is_default:
                 found = _read_register(raw.lower(), reading)
                 if found is not None:
@@ -162,7 +162,11 @@ class FuzzyDate:
             return _parse_text(raw, reading)
         except FuzzyDateError as exc:
             # Only where a reading can be given (an import): a site visitor has no --locale.
-            hint = _locale_hint(raw) if reading is not None and not reading.locales else ""
+            hint = ""
+            if reading is not None and not reading.locales:
+                hint = _locale_hint(raw)
+            if reading is not None and reading.is_default and not hint:
+                hint = _two_digit_hint(raw)
             if exc.text == raw and not hint:
                 raise
             raise FuzzyDateError(exc.reason + hint, raw) from exc
@@ -195,6 +199,20 @@ class FuzzyDate:
 def to_edtf(text: str, reading: "DateReading | None" = None) -> str:
     """Words or EDTF -> canonical EDTF ("" for unknown); FuzzyDateError says why not."""
     return FuzzyDate.parse(text, reading).edtf
+
+
+# The field beside each fuzzy date `x` holding the text it was read from: `x_as_written`.
+AS_WRITTEN = "_as_written"
+
+
+def as_written(text, edtf: str) -> str:
+    """What to keep of the text a date was read from: "" when it was the stored EDTF itself
+    (give or take spaces), else the text as the source wrote it, spaces collapsed, so that the
+    words ("principios de MAR/1976", "s/f") outlive their conversion to EDTF."""
+    written = " ".join(str(text or "").split())
+    if not written or written.replace(" ", "") == (edtf or ""):
+        return ""
+    return written[:MAX_LENGTH]
 
 
 def humanize(edtf: str) -> str:
@@ -695,10 +713,13 @@ LANGUAGE_NAMES = {"es": "Spanish", "pt": "Portuguese", "fr": "French"}
 @dataclass(frozen=True)
 class DateReading:
     """How a source writes its dates: `order` of a numeric day (dmy, mdy, ymd or None: refuse
-    an ambiguous one) and the `locales` whose month names and words it uses (es, pt, fr)."""
+    an ambiguous one), the `locales` whose month names and words it uses (es, pt, fr), and the
+    `century` of its two-digit years (19: 76 is 1976 and 24 is 1924; None: the latest year up
+    to this one that ends in those digits)."""
 
     order: str | None = None
     locales: tuple[str, ...] = ()
+    century: int | None = None
 
     def __post_init__(self):
         if self.order not in (None, "", *DATE_ORDERS):
@@ -706,12 +727,14 @@ class DateReading:
         unknown = [loc for loc in self.locales if loc not in LOCALES]
         if unknown:
             raise ValueError(f"unknown locale {unknown[0]!r}; known: {', '.join(LOCALES)}")
+        if self.century is not None and not 1 <= self.century <= 99:
+            raise ValueError("the century of two-digit years is from 1 to 99 (19 for 1900-1999)")
         object.__setattr__(self, "order", self.order or None)
         object.__setattr__(self, "locales", tuple(self.locales))
 
     @property
     def is_default(self) -> bool:
-        return self.order is None and not self.locales
+        return self.order is None and not self.locales and self.century is None
 
 
 _LOCAL_MONTHS = {
@@ -763,6 +786,8 @@ _LOCAL_UNKNOWN = {
     "pt": ("s/d", "sem data", "desconhecida", "desconhecido", "ignorada", "n/d"),
     "fr": ("s/d", "sans date", "inconnue", "inconnu", "n/d", "non datee"),
 }
+# The words of a decade ("década del 70", "anos 70", "années 70"), for a refusal's hint.
+_LOCAL_DECADES = {"es": "decada anos", "pt": "decada anos", "fr": "decennie annees"}
 # Words before a date that say "early", "mid" or "late" (0, 1, 2), per language.
 _LOCAL_PARTS = {
     "en": {
@@ -795,6 +820,20 @@ _FORTNIGHT = {
 _YEAR_WORDS = r"(?:(?:en |no |em |durante )?(?:el |o |l'|l )?(?:ano|annee|year|an)(?: de)?)"
 _LINK = r"(?:\s*(?:de|del|of|d'|du|do|da)\s*|\s*[/.,-]\s*|\s+)"
 _RANGE_WORDS = re.compile(r"\s*[-–—]\s*|\s+(?:a|al|hasta|ate|au|to|until)\s+")
+# A range said with words around it: "entre ... y ...", "de ... a ...", "du ... au ...".
+_CONNECTIVE_START = re.compile(r"(?:entre|desde|de|del|du|from|between)\s+(.+)")
+_CONNECTIVES = re.compile(r"\s+(?:y|e|et|and|a|al|hasta|ate|au|to|until|till)\s+|\s*[-–—]\s*")
+# A year of four digits, or of two (see _full_year).
+_YY = r"(\d{4}|\d{2})"
+# Decades: "década del 70", "decada de los 70", "décennie 1970"; "años 70", "les années 70";
+# "1970s", "the 70s", "'70s". The digits end in 0.
+_DECADE_DIGITS = r"'?(\d{3}0|\d0)'?s?"
+_DECADE_WORDS = re.compile(
+    r"(?:(?:la|a|the)\s+)?(?:decada|decade|decennie)\s+(?:(?:de|del|dos|das|des|of)\s+)?"
+    rf"(?:(?:los|las|os|the)\s+)?(?:(?:anos|annees)\s+)?{_DECADE_DIGITS}"
+)
+_DECADE_YEARS = re.compile(rf"(?:(?:los|les|os|nos|the)\s+)?(?:anos|annees)\s+{_DECADE_DIGITS}")
+_DECADE_S = re.compile(r"(?:the\s+)?'?(\d{3}0|\d0)'?s")
 
 
 def _fold(text: str) -> str:
@@ -809,7 +848,7 @@ def _date_words(locale: str) -> frozenset[str]:
     """The month names and abbreviations, and the words of "no date", of one language."""
     months = {name for names in _LOCAL_MONTHS[locale] for name in names.split()}
     unknown = {w for u in _LOCAL_UNKNOWN[locale] for w in re.findall(r"[a-z]{3,}", u)}
-    return frozenset(months | unknown)
+    return frozenset(months | unknown | set(_LOCAL_DECADES[locale].split()))
 
 
 def _locale_hint(text: str) -> str:
@@ -823,6 +862,23 @@ def _locale_hint(text: str) -> str:
             options = " or ".join(f"--locale {loc}" for loc in known)
             return f"; '{word}' is a word of dates in {names}: give the file's language ({options})"
     return ""
+
+
+def _two_digit_hint(text: str) -> str:
+    """For a refused date with a two-digit year or decade ("03/04/76", "MAR/76", "the 70s"):
+    that a reading of the file's dates reads it, and how it reads the year."""
+    t = text.lower().strip(" .,;")
+    if not (
+        re.fullmatch(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2}", t)
+        or re.fullmatch(r"(?:\d{1,2}[ /.-]+)?[a-z]+\.?[ /.-]+'?\d{2}", t)
+        or _DECADE_S.fullmatch(t)
+    ):
+        return ""
+    return (
+        "; a two-digit year is read with the file's date order (--date-order dmy, mdy or "
+        "ymd), as the latest year up to this one that ends in those digits (76: 1976), or in "
+        "the century given (--century 19)"
+    )
 
 
 def _month_words(reading: DateReading) -> dict[str, int]:
@@ -844,7 +900,18 @@ def _read_register(t: str, reading: DateReading) -> FuzzyDate | None:
     months = _month_words(reading)
     if (edtf := _register_point(t, reading, months)) is not None:
         return _from_edtf(edtf)
-    for sep in _RANGE_WORDS.finditer(t):
+    # "entre marzo y mayo de 1976", "de mars à mai 1976", "between 1975 and 1976".
+    if m := _CONNECTIVE_START.fullmatch(t):
+        if (found := _register_range(m[1], reading, months, _CONNECTIVES)) is not None:
+            return found
+    return _register_range(t, reading, months, _RANGE_WORDS)
+
+
+def _register_range(
+    t: str, reading: DateReading, months: dict[str, int], separators: re.Pattern
+) -> FuzzyDate | None:
+    """Two dates around a separator; the start may take its year from the end ("MAY-OCT/1977")."""
+    for sep in separators.finditer(t):
         first, second = t[: sep.start()], t[sep.end() :]
         end = _register_point(second, reading, months)
         if end is None:
@@ -857,18 +924,43 @@ def _read_register(t: str, reading: DateReading) -> FuzzyDate | None:
     return None
 
 
+def _full_year(digits: str, reading: DateReading) -> int:
+    """A year as a register writes it. Two digits are read in the reading's century if it has
+    one, else as the latest year up to this one that ends in them (76 -> 1976, 24 -> 2024): a
+    register records what has happened."""
+    if len(digits) != 2:
+        return int(digits)
+    if reading.century is not None:
+        return reading.century * 100 + int(digits)
+    this_year = date.today().year
+    return this_year - (this_year - int(digits)) % 100
+
+
+def _register_decade(t: str, reading: DateReading) -> str | None:
+    """ "década del 70", "años 70", "anos 70", "les années 70", "1970s", "the 70s" -> 1970/1979."""
+    m = _DECADE_WORDS.fullmatch(t) or _DECADE_YEARS.fullmatch(t) or _DECADE_S.fullmatch(t)
+    if m is None or re.fullmatch(r"\d\d00", m[1]):
+        return None  # "1900s" may be a decade or a century: the default reading refuses it
+    start = _full_year(m[1], reading)
+    return f"{start:04d}/{start + 9:04d}"
+
+
 def _register_point(
     t: str, reading: DateReading, months: dict[str, int], year: str | None = None
 ) -> str | None:
-    """One date as EDTF (a period for early/mid/late and fortnights), or None."""
+    """One date as EDTF (a period for early/mid/late, fortnights and decades), or None."""
     t = t.strip(" .,;")
-    if m := re.fullmatch(rf"{_YEAR_WORDS}\s*(\d{{4}})", t):
-        return m[1]
+    if re.fullmatch(r"\d{4}", t):
+        return t
+    if m := re.fullmatch(rf"{_YEAR_WORDS}\s*{_YY}", t):
+        return f"{_full_year(m[1], reading):04d}"
+    if (decade := _register_decade(t, reading)) is not None:
+        return decade
     locales = ("en", *reading.locales)
     for loc in locales:
         for half, pattern in enumerate(_FORTNIGHT[loc]):
             if m := re.fullmatch(rf"(?:{pattern}){_LINK}(.+)", t):
-                month = _register_month(m[1], months, year)
+                month = _register_month(m[1], reading, months, year)
                 if month is None:
                     continue
                 y, mo = int(month[:4]), int(month[5:7])
@@ -876,16 +968,19 @@ def _register_point(
                 return f"{month}-{first:02d}/{month}-{last:02d}"
         for part, pattern in _LOCAL_PARTS[loc].items():
             if m := re.fullmatch(rf"(?:{pattern})(?:{_LINK}|-)(.+)", t):
-                return _register_part(part, m[1], months, year)
-    return _register_month(t, months, year) or _register_day(t, reading, months, year)
+                return _register_part(part, m[1], reading, months, year)
+    return _register_month(t, reading, months, year) or _register_day(t, reading, months, year)
 
 
-def _register_part(part: int, rest: str, months: dict[str, int], year: str | None) -> str | None:
+def _register_part(
+    part: int, rest: str, reading: DateReading, months: dict[str, int], year: str | None
+) -> str | None:
     rest = rest.strip(" .,;")
-    if m := re.fullmatch(rf"(?:{_YEAR_WORDS}\s*)?(\d{{4}})", rest):
+    if m := re.fullmatch(rf"(?:{_YEAR_WORDS}\s*)?{_YY}", rest):
         first, last = ((1, 4), (5, 8), (9, 12))[part]
-        return f"{m[1]}-{first:02d}/{m[1]}-{last:02d}"
-    month = _register_month(rest, months, year)
+        y = f"{_full_year(m[1], reading):04d}"
+        return f"{y}-{first:02d}/{y}-{last:02d}"
+    month = _register_month(rest, reading, months, year)
     if month is None:
         return None
     y, mo = int(month[:4]), int(month[5:7])
@@ -893,35 +988,38 @@ def _register_part(part: int, rest: str, months: dict[str, int], year: str | Non
     return f"{month}-{first:02d}/{month}-{last:02d}"
 
 
-def _register_month(t: str, months: dict[str, int], year: str | None) -> str | None:
+def _register_month(
+    t: str, reading: DateReading, months: dict[str, int], year: str | None
+) -> str | None:
     """'nov/1976', 'noviembre de 1976', 'nov.' (with the year of the end of a range)."""
     t = t.strip(" .,;")
-    if m := re.fullmatch(rf"([a-z]+)\.?(?:{_LINK}(\d{{4}}))?", t):
+    if m := re.fullmatch(rf"([a-z]+)\.?(?:{_LINK}'?{_YY})?", t):
         if m[1] not in months or (m[2] is None and year is None):
             return None
-        return f"{m[2] or year}-{months[m[1]]:02d}"
+        if m[2] and len(m[2]) == 2 and not re.search(r"[/.'-]|\bd", t[len(m[1]) :]):
+            return None  # "march 20" is a day more likely than March 2020; "MAR/20" a month
+        return f"{_full_year(m[2], reading) if m[2] else int(year):04d}-{months[m[1]]:02d}"
     return None
 
 
 def _register_day(
     t: str, reading: DateReading, months: dict[str, int], year: str | None
 ) -> str | None:
-    if m := re.fullmatch(rf"(\d{{1,2}}){_LINK}([a-z]+)\.?(?:{_LINK}(\d{{4}}))?", t):
+    if m := re.fullmatch(rf"(\d{{1,2}}){_LINK}([a-z]+)\.?(?:{_LINK}'?{_YY})?", t):
         if m[2] not in months or (m[3] is None and year is None):
             return None
-        return _day_edtf(int(m[1]), MONTH_NAMES[months[m[2]] - 1].lower(), int(m[3] or year))
+        y = _full_year(m[3], reading) if m[3] else int(year)
+        return _day_edtf(int(m[1]), MONTH_NAMES[months[m[2]] - 1].lower(), y)
     if reading.order is None:
         return None
     if m := re.fullmatch(r"(\d{4})[/.-](\d{1,2})[/.-](\d{1,2})", t):
         parts = (int(m[3]), int(m[2]), int(m[1]))  # day, month, year
     elif m := re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})", t):
-        if len(m[3]) == 2:
-            return None  # a two-digit year is not guessed
         a, b = int(m[1]), int(m[2])
         if reading.order == "ymd":
             return None
         day, month = (a, b) if reading.order == "dmy" else (b, a)
-        parts = (day, month, int(m[3]))
+        parts = (day, month, _full_year(m[3], reading))
     else:
         return None
     day, month, y = parts
@@ -955,8 +1053,40 @@ def _humanize(text: str) -> str | None:
     return _describe_period(start, end)
 
 
+def _describe_part(start: str, end: str) -> str | None:
+    """The periods register words are stored as (see DateReading), said as those words were:
+    "early 1976" (1976-01/1976-04), "late March 1976" (1976-03-20/1976-03-31), "first
+    fortnight of March 1976", "the 1970s" (1970/1979)."""
+    if (a := re.fullmatch(r"(\d{3})0", start)) and end == f"{a[1]}9":
+        return _describe_core(f"{a[1]}X")
+    a = re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])(?:-(\d{2}))?", start)
+    b = re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])(?:-(\d{2}))?", end)
+    if not a or not b or a[1] != b[1] or (a[3] is None) != (b[3] is None):
+        return None
+    year = int(a[1])
+    if a[3] is None:
+        words = {("01", "04"): "early", ("05", "08"): "mid", ("09", "12"): "late"}
+        word = words.get((a[2], b[2]))
+        return f"{word} {year}" if word else None
+    if a[2] != b[2]:
+        return None
+    month = int(a[2])
+    last = _days_in(year, month)
+    days = (int(a[3]), int(b[3]))
+    named = f"{MONTH_NAMES[month - 1]} {year}"
+    words = {(1, 10): "early", (10, 20): "mid", (20, last): "late"}
+    if days in words:
+        return f"{words[days]} {named}"
+    halves = {(1, 15): "first", (16, last): "second"}
+    if days in halves:
+        return f"{halves[days]} fortnight of {named}"
+    return None
+
+
 def _describe_period(start: str, end: str) -> str | None:
     """ "between March 2013 and October 2014"; the shared year or month is said once."""
+    if (part := _describe_part(start, end)) is not None:
+        return part
     first, second = _describe(start), _describe(end)
     if first is None or second is None:
         return None

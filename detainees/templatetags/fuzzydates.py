@@ -17,3 +17,12 @@ def fuzzydate(value) -> str:
     if isinstance(value, date):
         return humanize(value.isoformat()[:10])
     return humanize("" if value is None else str(value))
+
+
+@register.filter
+def as_written(value) -> str:
+    """` (source: “principios de MAR/1976”)` after a date read from words; "" for plain EDTF.
+
+    `{{ e.date|fuzzydate }}{{ e.date_as_written|as_written }}`: the date as we say it, then as
+    the source said it, so a reader sees both the reading and what it was read from."""
+    return f" (source: “{value}”)" if value else ""

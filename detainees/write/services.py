@@ -169,6 +169,10 @@ def _merge_person_fields(plan: MergePlan) -> None:
         if mine == blank:
             setattr(survivor, name, theirs)
             changed.append(name)
+            if name == "birth":  # the date comes with its bounds and the words it was read from
+                for part in ("birth_earliest", "birth_latest", "birth_as_written"):
+                    setattr(survivor, part, getattr(removed, part))
+                    changed.append(part)
         else:
             verbose = Person._meta.get_field(name).verbose_name
             plan.conflicts.append(

@@ -138,6 +138,7 @@ def run_import(job_id: str) -> None:
                         reading=DateReading(
                             order=job.date_order or None,
                             locales=tuple(filter(None, job.locales.split(","))),
+                            century=job.century,
                         ),
                     )
             finally:

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.text import slugify
 
+from detainees.domain.fuzzydates import MAX_LENGTH as MAX_DATE_LENGTH
 from detainees.domain.fuzzydates import EDTFField
 
 
@@ -40,7 +41,11 @@ def choices_check(field: str, choices: type[models.TextChoices], name: str, *, b
 
 
 def fuzzy_date_fields(name: str, verbose_name: str, help_text: str = ""):
-    """The EDTF text and its indexed earliest and latest possible day, as three fields."""
+    """The EDTF text, its indexed earliest and latest possible day, and the text the date was
+    read from when that was not plain EDTF ("principios de MAR/1976"), as four fields.
+
+    The as-written text is set by the writes that read words (importer, admin form, API), not by
+    the form itself: it records what was typed or imported beside the EDTF made of it."""
     return (
         EDTFField(
             verbose_name,
@@ -51,6 +56,13 @@ def fuzzy_date_fields(name: str, verbose_name: str, help_text: str = ""):
         ),
         models.DateField(f"{verbose_name} (earliest possible day)", null=True, editable=False),
         models.DateField(f"{verbose_name} (latest possible day)", null=True, editable=False),
+        models.CharField(
+            f"{verbose_name} (as written)",
+            max_length=MAX_DATE_LENGTH,
+            blank=True,
+            editable=False,
+            help_text="The date in the source's words, when they were not plain EDTF.",
+        ),
     )
 
 

@@ -127,10 +127,10 @@ class Event(Publishable):
         max_length=300, blank=True, help_text="One public line, e.g. 'Captured in a night raid'."
     )
     description = models.TextField(blank=True)
-    date, date_earliest, date_latest = fuzzy_date_fields(
+    date, date_earliest, date_latest, date_as_written = fuzzy_date_fields(
         "date", "date", help_text="For a custody episode, when it started."
     )
-    end_date, end_date_earliest, end_date_latest = fuzzy_date_fields(
+    end_date, end_date_earliest, end_date_latest, end_date_as_written = fuzzy_date_fields(
         "end_date", "end date", help_text="Custody episodes only: when custody ended."
     )
     order_hint = models.SmallIntegerField(
@@ -456,7 +456,7 @@ class ReleaseBatch(Publishable):
 
     title = models.CharField(max_length=300)
     slug = models.SlugField(max_length=100, unique=True, editable=False)
-    date, date_earliest, date_latest = fuzzy_date_fields("date", "date")
+    date, date_earliest, date_latest, date_as_written = fuzzy_date_fields("date", "date")
     ordered_by = models.ForeignKey(
         "detainees.Organization",
         null=True,

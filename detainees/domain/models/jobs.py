@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 
 class ImportJob(models.Model):
@@ -40,6 +41,12 @@ class ImportJob(models.Model):
     locales = models.CharField(
         max_length=20, blank=True, default="", help_text="Languages of date words: es,pt,fr."
     )
+    century = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="The century of two-digit years (19: 1900-1999); blank: the latest year up to "
+        "now that ends in them.",
+    )
     dry_run = models.BooleanField(help_text="A preview: checked and rolled back, nothing written.")
     preview = models.OneToOneField(
         "self",
@@ -64,6 +71,13 @@ class ImportJob(models.Model):
     class Meta:
         ordering = ["-created"]
         indexes = [models.Index(fields=["-created"], name="importjob_created_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(century__isnull=True) | Q(century__gte=1, century__lte=99),
+                name="importjob_century_range",
+                violation_error_message="The century of two-digit years is from 1 to 99.",
+            )
+        ]
 
     def __str__(self):
         return f"{'preview' if self.dry_run else 'import'} of {self.file_name} ({self.state})"

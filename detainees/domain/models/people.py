@@ -147,7 +147,7 @@ class Person(Publishable):
 
     slug = models.SlugField(max_length=100, unique=True, editable=False)
     gender = models.CharField(max_length=8, choices=Gender.choices, default=Gender.UNKNOWN)
-    birth, birth_earliest, birth_latest = fuzzy_date_fields("birth", "born")
+    birth, birth_earliest, birth_latest, birth_as_written = fuzzy_date_fields("birth", "born")
     birthplace = models.ForeignKey(
         "detainees.Place",
         null=True,
@@ -412,8 +412,8 @@ class Affiliation(Publishable):
         "detainees.Organization", on_delete=models.PROTECT, related_name="affiliations"
     )
     role = models.CharField(max_length=300, blank=True, help_text="e.g. top commander in Kunduz.")
-    start, start_earliest, start_latest = fuzzy_date_fields("start", "from")
-    end, end_earliest, end_latest = fuzzy_date_fields(
+    start, start_earliest, start_latest, start_as_written = fuzzy_date_fields("start", "from")
+    end, end_earliest, end_latest, end_as_written = fuzzy_date_fields(
         "end", "until", help_text="Leave empty while it continues or its end is unknown."
     )
     place = models.ForeignKey(

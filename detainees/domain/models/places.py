@@ -254,8 +254,8 @@ class FacilityControl(models.Model):
     controller = models.ForeignKey(
         "detainees.Organization", on_delete=models.PROTECT, related_name="facility_controls"
     )
-    start, start_earliest, start_latest = fuzzy_date_fields("start", "from")
-    end, end_earliest, end_latest = fuzzy_date_fields(
+    start, start_earliest, start_latest, start_as_written = fuzzy_date_fields("start", "from")
+    end, end_earliest, end_latest, end_as_written = fuzzy_date_fields(
         "end", "until", help_text="Leave empty while control continues or its end is unknown."
     )
     claim_status = claim_status_field()

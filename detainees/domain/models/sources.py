@@ -60,7 +60,7 @@ class Source(Publishable):
     author = models.CharField(max_length=300, blank=True)
     url = HttpsURLField(max_length=1000, blank=True)
     archived_url = HttpsURLField(max_length=1000, blank=True)
-    published, published_earliest, published_latest = fuzzy_date_fields(
+    published, published_earliest, published_latest, published_as_written = fuzzy_date_fields(
         "published", "publication date"
     )
     language = models.CharField(max_length=20, blank=True, help_text="Language tag, e.g. en, ps.")

@@ -77,13 +77,27 @@ class Command(BaseCommand):
             help="A language of the file's month names and date words (NOV/1976, principios "
             "de 1976, 1ra quincena de marzo, s/f); repeat for several.",
         )
+        parser.add_argument(
+            "--century",
+            type=int,
+            default=None,
+            help="The century of two-digit years (03/04/76, MAR/76): 19 reads 24 as 1924 "
+            "(default: the latest year up to now that ends in them, 24: 2024).",
+        )
 
     def handle(self, *args, **options):
         as_user = named_user(options["as_user"])
         user = as_user or named_user(options["user"])
         if options["publish"] and not services.may_publish(user):
             raise CommandError("--publish needs --user naming an editor who may publish.")
-        reading = DateReading(order=options["date_order"], locales=tuple(options["locale"]))
+        try:
+            reading = DateReading(
+                order=options["date_order"],
+                locales=tuple(options["locale"]),
+                century=options["century"],
+            )
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
         reason = f"import_records: {options['path']}"
         try:
             rows = read_file(options["path"], fmt=options["format"], table=options["table"])

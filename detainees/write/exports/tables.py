@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from django.db import models
 from django_countries import countries
 
+from detainees.domain.fuzzydates import AS_WRITTEN
 from detainees.domain.models import (
     Affiliation,
     BatchMembership,
@@ -104,6 +105,12 @@ class Table:
             else c
             for c in self.columns
         )
+        # Every fuzzy date has, right after it, the text the source wrote it as.
+        columns = tuple(
+            expanded
+            for c in columns
+            for expanded in ((c, as_written(c)) if c.type == EDTF else (c,))
+        )
         object.__setattr__(self, "columns", columns)
 
     def _item_choices(self, name: str) -> tuple[str, ...]:
@@ -165,7 +172,22 @@ def edtf(name: str, description: str) -> Column:
         EDTF,
         f"{description} A fuzzy date in EDTF (2011-04-20, 2011-04, 2010, 2011-21 for spring, "
         "2010~, 2013-03/2014-10, ../2014-06); empty when unknown. The importer also reads "
-        "words such as 'spring 2011' or 'before June 2014'.",
+        "words such as 'spring 2011' or 'before June 2014'; given the file's date order or "
+        "language, it reads a two-digit year (03/04/76, MAR/76) as the latest year up to the "
+        "current one that ends in those digits (76: 1976, 24: 2024), or in the century the "
+        "import is given (--century 19: 24 is 1924).",
+    )
+
+
+def as_written(date_column: Column) -> Column:
+    """The text a fuzzy date was read from, beside its EDTF: the words outlive the reading."""
+    return Column(
+        f"{date_column.name}{AS_WRITTEN}",
+        TEXT,
+        f"`{date_column.name}` as the source wrote it ('principios de MAR/1976', 's/f'), when "
+        "that was not plain EDTF; empty when it was. The importer fills it from the date cell "
+        "when the cell is in words, or keeps the text given here, so re-importing an export "
+        "keeps the original words.",
     )
 
 

@@ -38,7 +38,7 @@ from django.utils.text import slugify
 from django_countries.fields import CountryField
 
 from detainees.domain import permissions
-from detainees.domain.fuzzydates import DateReading, FuzzyDateError, to_edtf
+from detainees.domain.fuzzydates import DateReading, FuzzyDateError, as_written, to_edtf
 from detainees.domain.models import (
     Event,
     EventPerson,
@@ -58,6 +58,7 @@ from detainees.read import listing_store
 from detainees.read.csvcells import CSV_GUARD_PROPERTY, GUARD, strip_csv_guard
 from detainees.write import services
 from detainees.write.exports.tables import (
+    AS_WRITTEN,
     BOOLEAN,
     BY_NAME,
     CODES,
@@ -754,6 +755,19 @@ class Resolver:
         return self.known.get((table, key))
 
 
+def _fill_as_written(row: Row) -> None:
+    """Each date cell's own text beside the EDTF read from it, unless the row gives the text in
+    `<date>_as_written` (an export re-imported keeps the source's words that way). A cell that
+    was plain EDTF, or empty, leaves it empty."""
+    for column in row.table.columns:
+        written = f"{column.name}{AS_WRITTEN}"
+        if column.type != EDTF or column.name not in row.raw or row.values.get(written):
+            continue
+        raw = row.raw[column.name]
+        text = "" if _empty(raw) else str(raw)
+        row.values[written] = as_written(text, row.values.get(column.name) or "")
+
+
 def check_rows(
     rows: list[Row],
     *,
@@ -782,6 +796,7 @@ def check_rows(
             if value is None and column.required:
                 errors.append(RowError(row.where, f"{column.name} is required"))
             row.values[column.name] = value
+        _fill_as_written(row)
         row.key = row.values.pop("id", None) or ""
         if row.table.exactly_one_of:
             given = [n for n in row.table.exactly_one_of if row.values.get(n)]
