@@ -9,6 +9,7 @@ from datetime import date
 
 from detainees.domain.fuzzydates import FuzzyDate, FuzzyDateError, humanize
 from detainees.domain.models import ClaimStatus, Event, EventOrganization, EventPerson
+from detainees.domain.models.events import timeline_key
 from detainees.read.consistency import consistency_warnings, subject_events
 from detainees.read.listing import CurrentStatus, status_after
 
@@ -57,13 +58,8 @@ def span_text(start: str, end: str) -> str:
     return "dates unknown"
 
 
-def sort_key(event: Event):
-    return (
-        event.date_earliest or date.min,
-        event.date_latest or date.max,
-        event.order_hint,
-        event.pk or 0,
-    )
+# The timeline order, the one `current_status` in SQL reads events in.
+sort_key = timeline_key
 
 
 def custodians(event: Event) -> list[CustodianSpan]:
