@@ -121,8 +121,8 @@ class PersonAdmin(RecordAdmin):
     form = PersonForm
     change_form_template = "admin/detainees/person/change_form.html"
     actions = (*RecordAdmin.actions, "merge_selected")
-    list_display = ("display_name", "status", "gender", "is_placeholder", "updated")
-    list_filter = ("status", "gender", "is_placeholder", "nationalities__country")
+    list_display = ("display_name", "status", "gender", "fate", "is_placeholder", "updated")
+    list_filter = ("status", "gender", "fate", "is_placeholder", "nationalities__country")
     search_fields = ("names__name", "slug")
     inlines = (PersonNameInline, NationalityInline, AffiliationInline, CitationInline)
     readonly_fields = (
@@ -136,7 +136,16 @@ class PersonAdmin(RecordAdmin):
         (None, {"fields": ("status_line", "consistency", "timeline")}),
         (
             "Person",
-            {"fields": ("gender", "birth", "biography", "is_placeholder", NOT_A_DUPLICATE)},
+            {
+                "fields": (
+                    "gender",
+                    "birth",
+                    "biography",
+                    ("fate", "fate_claim_status"),
+                    "is_placeholder",
+                    NOT_A_DUPLICATE,
+                )
+            },
         ),
         ("Record", {"fields": (*RECORD_FIELDS, "slug", *AUDIT_FIELDS)}),
     )

@@ -328,6 +328,8 @@ class PersonDetailSerializer(serializers.ModelSerializer):
             "gender",
             "birth",
             "biography",
+            "fate",
+            "fate_claim_status",
             "nationalities",
             "status_line",
             "affiliations",

@@ -100,9 +100,10 @@ def current_status():
 def annotate_listing(queryset):
     """Add sort_name, first_capture, last_release and current_status to a Person queryset."""
     primary = PersonName.objects.filter(person=OuterRef("pk")).order_by("-is_primary", "pk")
-    captures = own_events([Event.Kind.CAPTURE, Event.Kind.CUSTODY]).order_by(
-        F("event__date_earliest").asc(nulls_last=True)
-    )
+    # A disappearance is a deprivation of liberty too, whoever denies it.
+    captures = own_events(
+        [Event.Kind.CAPTURE, Event.Kind.DISAPPEARANCE, Event.Kind.CUSTODY]
+    ).order_by(F("event__date_earliest").asc(nulls_last=True))
     releases = own_events([Event.Kind.RELEASE]).order_by(
         F("event__date_earliest").desc(nulls_last=True)
     )

@@ -214,10 +214,11 @@ def status_line(person) -> str:
         details = [date_text(event.date)]
         if event.kind == Event.Kind.RELEASE and ordered_by_text(event):
             details.append(ordered_by_text(event))
-        if event.kind == Event.Kind.CAPTURE:
+        if event.kind in (Event.Kind.CAPTURE, Event.Kind.DISAPPEARANCE):
             forces = event.organizations_in(EventOrganization.Role.CAPTURING_FORCE)
+            taken = "captured" if event.kind == Event.Kind.CAPTURE else "taken"
             if forces:
-                details.append("captured by " + " and ".join(map(str, forces)))
+                details.append(f"{taken} by " + " and ".join(map(str, forces)))
         line = f"{label} ({', '.join(details)})"
     reengaged = [
         e.event

@@ -671,7 +671,13 @@ def subject_events_prefetch(*, public: bool = False):
 
 # Claims too weak to make another record wrong.
 SOFT_CLAIMS = {ClaimStatus.INFERRED, ClaimStatus.DISPUTED, ClaimStatus.RETRACTED}
-CAPTURE_KINDS = {EventKind.CAPTURE, EventKind.CUSTODY}
+# The ways into captivity a release can follow.
+CAPTURE_KINDS = {
+    EventKind.CAPTURE,
+    EventKind.CUSTODY,
+    EventKind.DISAPPEARANCE,
+    EventKind.BIRTH_IN_CAPTIVITY,
+}
 # Events that put a dead person's death behind them: none can come after it...
 DEATH_KINDS = {EventKind.DEATH, EventKind.REMAINS_FOUND, EventKind.REMAINS_IDENTIFIED}
 # ...nor can a living person's deprivation of liberty begin after it...
@@ -813,11 +819,12 @@ def check_new_subject_event(*, person, event: Event) -> list[str]:
             problems.append(problem)
     if event.kind in CAPTURE_KINDS:
         releases = [e for e in others if e.kind == Event.Kind.RELEASE]
+        what = "Capture" if event.kind == Event.Kind.CAPTURE else event.get_kind_display()
         for release in releases:
             already = release_problem(release, captures) if captures else None
             if release_problem(release, [*captures, event]) and not already:
                 problems.append(
-                    f"Capture ({humanize(event.date)}) would come after the release it "
+                    f"{what} ({humanize(event.date)}) would come after the release it "
                     f"precedes ({humanize(release.date)})."
                 )
     if event.kind == Event.Kind.CUSTODY:
