@@ -664,10 +664,10 @@ def subject_events_prefetch(*, public: bool = False):
 
 # --- Rules on one person's chronology ---------------------------------------------------------
 # Release before capture, overlapping certain custody, a death before a capture or a release
-# after a death: `check_new_subject_event` refuses a bad
-# entry in Event.clean() and EventPerson.clean() (so the admin shows a form error and the API a
-# 400), and detainees/read/consistency.py lists what is already inconsistent on a person with
-# the same rules. They read the events' own rows, and the person's other events in one query.
+# after a death: `check_new_subject_event` refuses a bad entry in Event.clean() and
+# EventPerson.clean() (so the admin shows a form error and the API a 400), and
+# detainees/read/consistency.py lists what is already inconsistent on a person with the same
+# rules. They read the events' own rows, and the person's other events in one query.
 
 # Claims too weak to make another record wrong.
 SOFT_CLAIMS = {ClaimStatus.INFERRED, ClaimStatus.DISPUTED, ClaimStatus.RETRACTED}
@@ -678,11 +678,10 @@ CAPTURE_KINDS = {
     EventKind.DISAPPEARANCE,
     EventKind.BIRTH_IN_CAPTIVITY,
 }
-# Events that put a dead person's death behind them: none can come after it...
+# Events that say the person has died. After one, no capture, custody or disappearance can
+# begin (HELD_KINDS), and no release, escape or transfer can happen (MOVE_KINDS).
 DEATH_KINDS = {EventKind.DEATH, EventKind.REMAINS_FOUND, EventKind.REMAINS_IDENTIFIED}
-# ...nor can a living person's deprivation of liberty begin after it...
 HELD_KINDS = {EventKind.CAPTURE, EventKind.CUSTODY, EventKind.DISAPPEARANCE}
-# ...nor a living person leave or change custody after it.
 MOVE_KINDS = {EventKind.RELEASE, EventKind.ESCAPE, EventKind.TRANSFER}
 
 
