@@ -295,3 +295,30 @@ def test_two_fates_that_disagree_stop_the_merge(editor):
     with pytest.raises(MergeError, match="fate is “dead, reported” on one"):
         merge_persons(survivor=survivor, removed=removed, user=editor, reason="Same woman")
     assert Person.objects.filter(pk=removed.pk).exists()
+
+
+def test_a_fate_outside_its_choices_is_a_400_in_the_api_and_a_valid_one_is_kept(
+    researcher, token_client
+):
+    client = token_client(researcher)
+    body = {"names": [{"name": "Rosa", "is_primary": True}], "fate": "missing"}
+    response = send(client, "post", "/api/v1/persons/", body, status=400)
+    assert set(response.json()) == {"fate"}
+    assert not Person.objects.exists()
+    body.update(fate="dead", fate_claim_status="inferred")
+    created = send(client, "post", "/api/v1/persons/", body, status=201).json()
+    assert (created["fate"], created["fate_claim_status"]) == ("dead", "inferred")
+
+
+def test_the_api_refuses_a_release_entered_after_a_death(researcher, token_client):
+    who = person()
+    add_event(who, Event.Kind.DEATH, "1977")
+    body = {
+        "kind": "release",
+        "summary": "Freed",
+        "date": "1979",
+        "people": [{"person": str(who.public_id), "role": "subject"}],
+    }
+    response = send(token_client(researcher), "post", "/api/v1/events/", body, status=400)
+    assert "Release (1979) is dated after the death (1977)." in response.content.decode()
+    assert Event.objects.count() == 1
