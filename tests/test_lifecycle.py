@@ -3,6 +3,7 @@ remains, children born in captivity and appropriated, undated events in their pl
 
 import csv
 import io
+import json
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -14,7 +15,7 @@ from detainees.read.consistency import consistency_warnings
 from detainees.read.person import person_queryset
 from detainees.read.timeline import current_status, timeline
 from detainees.write.exports.package import DESCRIPTOR, write_export
-from detainees.write.importers.generic import import_rows, read_file
+from detainees.write.importers.generic import ImportRefused, import_rows, read_file
 from detainees.write.services import MergeError, merge_persons
 from tests import factories as f
 from tests.test_admin import admin_url, event_post_data
@@ -322,3 +323,18 @@ def test_the_api_refuses_a_release_entered_after_a_death(researcher, token_clien
     response = send(token_client(researcher), "post", "/api/v1/events/", body, status=400)
     assert "Release (1979) is dated after the death (1977)." in response.content.decode()
     assert Event.objects.count() == 1
+
+
+def test_the_importer_refuses_death_circumstances_on_a_capture_naming_the_line(tmp_path):
+    lines = tmp_path / "records.jsonl"
+    rows = [
+        {"table": "events", "id": "E1", "kind": "death", "death_circumstances": "executed"},
+        {"table": "events", "id": "E2", "kind": "capture", "death_circumstances": "executed"},
+    ]
+    lines.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
+    with pytest.raises(ImportRefused) as refused:
+        import_rows(read_file(lines))
+    (error,) = refused.value.errors
+    assert error.where == "records.jsonl, line 2"
+    assert "Only a death has death circumstances." in str(error)
+    assert not Event.objects.exists()
