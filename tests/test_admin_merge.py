@@ -40,6 +40,8 @@ def editor(client):
 def person_form(name, **extra):
     data = {
         "gender": "unknown",
+        "fate": "unknown",
+        "fate_claim_status": "reported",
         "birth": "",
         "biography": "",
         "status": "draft",

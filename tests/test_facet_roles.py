@@ -35,11 +35,19 @@ pytestmark = pytest.mark.django_db
 P, RETRACTED = "published", "retracted"
 STATUS_BY_KIND = {
     "capture": "in_custody",
+    "birth_in_captivity": "in_custody",
+    "disappearance": "disappeared",
     "transfer": "transferred",
     "release": "released",
     "escape": "escaped",
     "death": "deceased",
+    "remains_found": "deceased",
+    "remains_identified": "deceased",
+    "appropriation": "appropriated",
+    "identity_restored": "identity_restored",
 }
+# Kinds whose undated events come before every dated one; other undated events come last.
+BEGINNINGS = {"birth_in_captivity", "capture", "disappearance", "custody", "appropriation"}
 STATUS_BY_CUSTODY_END = {
     "": "in_custody",
     "release": "released",
@@ -125,7 +133,9 @@ class Oracle:
         for event_id, event in self.events.items():
             if event["kind"] not in (*STATUS_BY_KIND, "custody"):
                 continue
+            undated = event["date_earliest"] is None and event["date_latest"] is None
             key = (
+                (0 if event["kind"] in BEGINNINGS else 2) if undated else 1,
                 event["date_earliest"] is not None,
                 event["date_earliest"] or 0,
                 -(event["date_latest"] is not None),
@@ -245,7 +255,8 @@ class Oracle:
 
 
 def _later(a, b) -> bool:
-    """Whether timeline key `a` comes after `b` (undated first, then by dates, hint, id)."""
+    """Whether timeline key `a` comes after `b` (undated beginnings first, then by dates, hint,
+    id, other undated events last)."""
     return a > b
 
 

@@ -48,6 +48,7 @@ def test_the_events_list_and_the_data_package_share_their_descriptive_columns():
         "unnamed_description",
         "custody_end_reason",
         "release_kind",
+        "death_circumstances",
         "batch",
         "reengagement",
         "role",

@@ -102,6 +102,21 @@ def test_each_kind_of_event_alone_gives_the_same_status_in_sql_and_python():
             assert statuses[p.pk] == expected, (kind, reason)
         elif kind in (Event.Kind.REENGAGEMENT, Event.Kind.STRIKE, "none"):
             assert statuses[p.pk] == CurrentStatus.UNKNOWN, kind
+        else:
+            expected = {
+                "capture": CurrentStatus.IN_CUSTODY,
+                "birth_in_captivity": CurrentStatus.IN_CUSTODY,
+                "disappearance": CurrentStatus.DISAPPEARED,
+                "transfer": CurrentStatus.TRANSFERRED,
+                "release": CurrentStatus.RELEASED,
+                "escape": CurrentStatus.ESCAPED,
+                "death": CurrentStatus.DECEASED,
+                "remains_found": CurrentStatus.DECEASED,
+                "remains_identified": CurrentStatus.DECEASED,
+                "appropriation": CurrentStatus.APPROPRIATED,
+                "identity_restored": CurrentStatus.IDENTITY_RESTORED,
+            }[kind]
+            assert statuses[p.pk] == expected, kind
 
 
 def test_a_custody_episode_ended_for_an_unknown_reason_reads_status_unknown_everywhere():
@@ -149,6 +164,42 @@ def test_ties_and_undated_events_are_ordered_alike():
     assert statuses[tied.pk] == CurrentStatus.RELEASED
     assert statuses[entered.pk] == CurrentStatus.DECEASED
     assert statuses[undated.pk] == CurrentStatus.RELEASED
+
+
+# Undated events: those that begin something before every dated event, the others after.
+UNDATED_CASES = [
+    # (dated kind and date, undated kind, expected status)
+    ((Event.Kind.CAPTURE, "2011-04-20"), Event.Kind.RELEASE, CurrentStatus.RELEASED),
+    ((Event.Kind.CAPTURE, "2011"), Event.Kind.DEATH, CurrentStatus.DECEASED),
+    ((Event.Kind.CAPTURE, "2011~"), Event.Kind.ESCAPE, CurrentStatus.ESCAPED),
+    ((Event.Kind.DISAPPEARANCE, "1977"), Event.Kind.REMAINS_FOUND, CurrentStatus.DECEASED),
+    ((Event.Kind.RELEASE, "2012"), Event.Kind.CAPTURE, CurrentStatus.RELEASED),
+    ((Event.Kind.RELEASE, "2012"), Event.Kind.DISAPPEARANCE, CurrentStatus.RELEASED),
+    ((Event.Kind.DEATH, "../1980"), Event.Kind.CUSTODY, CurrentStatus.DECEASED),
+    ((Event.Kind.IDENTITY_RESTORED, "2000"), Event.Kind.APPROPRIATION, "identity_restored"),
+    ((Event.Kind.APPROPRIATION, "1978"), Event.Kind.BIRTH_IN_CAPTIVITY, "appropriated"),
+    ((Event.Kind.APPROPRIATION, "1978"), Event.Kind.IDENTITY_RESTORED, "identity_restored"),
+    ((Event.Kind.DISAPPEARANCE, "1976"), Event.Kind.STRIKE, CurrentStatus.DISAPPEARED),
+]
+
+
+@pytest.mark.parametrize("dated_first", [True, False], ids=["dated-entered-first", "undated-first"])
+def test_undated_events_are_placed_by_their_kind_alike_in_sql_and_python(dated_first):
+    expected = {}
+    for (kind, date), undated, status in UNDATED_CASES:
+        p = person()
+        entries = [(kind, date), (undated, "")]
+        for each, when in entries if dated_first else entries[::-1]:
+            add_event(p, each, date=when)
+        expected[p.pk] = status
+    # Two undated endings: order_hint, then the order entered, decide between them.
+    hinted = person()
+    add_event(hinted, Event.Kind.CAPTURE, date="2011")
+    add_event(hinted, Event.Kind.DEATH, date="", order_hint=1)
+    add_event(hinted, Event.Kind.RELEASE, date="", order_hint=0)
+    expected[hinted.pk] = CurrentStatus.DECEASED
+    statuses = assert_equal_statuses()
+    assert {pk: statuses[pk] for pk in expected} == expected
 
 
 def test_random_timelines_of_several_events_give_the_same_status():

@@ -37,7 +37,14 @@ class EventOrganizationInline(RuleInlineMixin, admin.TabularInline):
 @admin.register(Event)
 class EventAdmin(RecordAdmin):
     list_display = ("__str__", "kind", "date", "place", "claim_status", "status")
-    list_filter = ("status", "kind", "claim_status", "release_kind", "reengagement")
+    list_filter = (
+        "status",
+        "kind",
+        "claim_status",
+        "release_kind",
+        "death_circumstances",
+        "reengagement",
+    )
     search_fields = ("summary", "description", "people__person__names__name", "operation")
     autocomplete_fields = ("place", "facility", "from_facility", "batch")
     list_select_related = ("place",)
@@ -49,6 +56,7 @@ class EventAdmin(RecordAdmin):
         ("Custody episodes", {"fields": ("end_date", "custody_end_reason")}),
         ("Transfers", {"fields": ("from_facility",)}),
         ("Releases", {"fields": ("release_kind", "batch")}),
+        ("Deaths", {"fields": ("death_circumstances",)}),
         (
             "Re-engagement",
             {"fields": ("reengagement", "role", ("strength_estimate", "strength_note"))},

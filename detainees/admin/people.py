@@ -130,8 +130,8 @@ class PersonAdmin(RecordAdmin):
     form = PersonForm
     change_form_template = "admin/detainees/person/change_form.html"
     actions = (*RecordAdmin.actions, "merge_selected")
-    list_display = ("display_name", "status", "gender", "is_placeholder", "updated")
-    list_filter = ("status", "gender", "is_placeholder", "nationalities__country")
+    list_display = ("display_name", "status", "gender", "fate", "is_placeholder", "updated")
+    list_filter = ("status", "gender", "fate", "is_placeholder", "nationalities__country")
     search_fields = ("names__name", "slug")
     inlines = (PersonNameInline, NationalityInline, AffiliationInline, CitationInline)
     autocomplete_fields = ("birthplace",)
@@ -153,6 +153,7 @@ class PersonAdmin(RecordAdmin):
                     "birthplace",
                     "withheld",
                     "biography",
+                    ("fate", "fate_claim_status"),
                     "is_placeholder",
                     NOT_A_DUPLICATE,
                 )

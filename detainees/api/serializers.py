@@ -335,6 +335,8 @@ class PersonDetailSerializer(serializers.ModelSerializer):
             "birthplace",
             "withheld",
             "biography",
+            "fate",
+            "fate_claim_status",
             "nationalities",
             "status_line",
             "affiliations",

@@ -1,15 +1,19 @@
-"""What is already inconsistent on a person: release before capture, overlapping custody, facts
-without sources; sources disagree and records are entered piecemeal.
+"""What is already inconsistent on a person: release before capture, overlapping custody, a death
+before a capture or before a release, a fate that contradicts the events, facts without
+sources; sources disagree and records are entered piecemeal.
 
 The rules on events are the domain's (detainees/domain/models/events.py), where
 `check_new_subject_event` also refuses a bad entry in model validation, so the admin shows a
 form error and the API a 400; this lists, with the same rules, what is already there.
 """
 
-from detainees.domain.models import Event
+from detainees.domain.fuzzydates import humanize
+from detainees.domain.models import ClaimStatus, Event, Person
 from detainees.domain.models.events import (
     CAPTURE_KINDS,
+    DEATH_KINDS,
     custody_overlap,
+    death_problems,
     release_problem,
     subject_events,
 )
@@ -35,6 +39,16 @@ def consistency_warnings(person) -> list[str]:
             problem = custody_overlap(a, b)
             if problem:
                 warnings.append(problem)
+    warnings += death_problems(events)
+    if getattr(person, "fate", None) == Person.Fate.ALIVE:
+        deaths = [
+            e for e in events if e.kind in DEATH_KINDS and e.claim_status != ClaimStatus.RETRACTED
+        ]
+        if deaths:
+            warnings.append(
+                f"The fate is given as alive, but the timeline has a "
+                f"{deaths[0].get_kind_display().lower()} ({humanize(deaths[0].date)})."
+            )
     for event in events:
         if not event.citations.all():
             warnings.append(f"No citation for the event: {event}.")

@@ -9,14 +9,18 @@ from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Concat
 
 from detainees.domain.models import Event, EventPerson, PersonName
+from detainees.domain.models.events import timeline_order
 
 
 class CurrentStatus(models.TextChoices):
     IN_CUSTODY = "in_custody", "In custody"
+    DISAPPEARED = "disappeared", "Disappeared"
     RELEASED = "released", "Released"
     ESCAPED = "escaped", "Escaped"
     TRANSFERRED = "transferred", "Transferred"
     DECEASED = "deceased", "Deceased"
+    APPROPRIATED = "appropriated", "Appropriated"
+    IDENTITY_RESTORED = "identity_restored", "Identity restored"
     UNKNOWN = "unknown", "Unknown"
 
 
@@ -26,11 +30,19 @@ class CurrentStatus(models.TextChoices):
 # and tests/test_status_equality.py holds them equal.
 STATUS_AFTER_KIND = {
     Event.Kind.CAPTURE: CurrentStatus.IN_CUSTODY,
+    Event.Kind.DISAPPEARANCE: CurrentStatus.DISAPPEARED,
+    Event.Kind.BIRTH_IN_CAPTIVITY: CurrentStatus.IN_CUSTODY,
     Event.Kind.TRANSFER: CurrentStatus.TRANSFERRED,
     Event.Kind.RELEASE: CurrentStatus.RELEASED,
     Event.Kind.ESCAPE: CurrentStatus.ESCAPED,
     Event.Kind.DEATH: CurrentStatus.DECEASED,
+    # Remains found or identified: the person is known dead, whatever came before.
+    Event.Kind.REMAINS_FOUND: CurrentStatus.DECEASED,
+    Event.Kind.REMAINS_IDENTIFIED: CurrentStatus.DECEASED,
+    Event.Kind.APPROPRIATION: CurrentStatus.APPROPRIATED,
+    Event.Kind.IDENTITY_RESTORED: CurrentStatus.IDENTITY_RESTORED,
 }
+# Strikes and re-engagements change no one's status.
 # An episode that ended for a reason the sources do not give leaves the status unknown: the
 # person is no longer known to be held, nor known to be released, to have escaped or died.
 STATUS_AFTER_CUSTODY_END = {
@@ -80,12 +92,7 @@ def current_status():
     last = (
         own_events(STATUS_EVENT_KINDS)
         .annotate(after=status_of_event())
-        .order_by(
-            F("event__date_earliest").desc(nulls_last=True),
-            F("event__date_latest").desc(nulls_first=True),
-            "-event__order_hint",
-            "-event__pk",
-        )
+        .order_by(*timeline_order("event__", descending=True))
     )
     return Coalesce(Subquery(last.values("after")[:1]), Value(CurrentStatus.UNKNOWN))
 
@@ -105,9 +112,10 @@ def annotate_listing(queryset):
     """Add sort_name, first_capture, last_release and current_status to a Person queryset."""
     primary = PersonName.objects.filter(person=OuterRef("pk")).order_by("-is_primary", "pk")
     primary = primary.annotate(sort_name=sort_name())
-    captures = own_events([Event.Kind.CAPTURE, Event.Kind.CUSTODY]).order_by(
-        F("event__date_earliest").asc(nulls_last=True)
-    )
+    # A disappearance is a deprivation of liberty too, whoever denies it.
+    captures = own_events(
+        [Event.Kind.CAPTURE, Event.Kind.DISAPPEARANCE, Event.Kind.CUSTODY]
+    ).order_by(F("event__date_earliest").asc(nulls_last=True))
     releases = own_events([Event.Kind.RELEASE]).order_by(
         F("event__date_earliest").desc(nulls_last=True)
     )

@@ -149,7 +149,10 @@ PERSON_ROW = RowSpec(
             enum=CurrentStatus,
         ),
         RowColumn(
-            "first_capture", EDTF, "The first capture or custody, in EDTF.", "first_capture_date"
+            "first_capture",
+            EDTF,
+            "The first capture, disappearance or custody, in EDTF.",
+            "first_capture_date",
         ),
         RowColumn("first_capture_earliest", DATE, "Its earliest day.", source="first_capture"),
         RowColumn("last_release", EDTF, "The last release, in EDTF.", source="last_release_date"),
@@ -202,6 +205,7 @@ EVENT_ROW = RowSpec(
         field("unnamed_description", "Who they were, e.g. associates.", Event),
         field("custody_end_reason", "Custody episodes only: why it ended.", Event),
         field("release_kind", "Releases only.", Event),
+        field("death_circumstances", "Deaths only: how the person died.", Event),
         field("batch", "Releases only: the batch decision.", Event),
         field("reengagement", "Re-engagements only, and required there.", Event),
         field("role", "Re-engagement: the role taken up.", Event),

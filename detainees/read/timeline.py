@@ -9,6 +9,7 @@ from datetime import date
 
 from detainees.domain.fuzzydates import FuzzyDate, FuzzyDateError, humanize
 from detainees.domain.models import ClaimStatus, Event, EventOrganization, EventPerson
+from detainees.domain.models.events import timeline_key
 from detainees.read.consistency import consistency_warnings, subject_events
 from detainees.read.listing import CurrentStatus, status_after
 
@@ -57,13 +58,8 @@ def span_text(start: str, end: str) -> str:
     return "dates unknown"
 
 
-def sort_key(event: Event):
-    return (
-        event.date_earliest or date.min,
-        event.date_latest or date.max,
-        event.order_hint,
-        event.pk or 0,
-    )
+# The timeline order, the one `current_status` in SQL reads events in.
+sort_key = timeline_key
 
 
 def custodians(event: Event) -> list[CustodianSpan]:
@@ -218,10 +214,11 @@ def status_line(person) -> str:
         details = [date_text(event.date)]
         if event.kind == Event.Kind.RELEASE and ordered_by_text(event):
             details.append(ordered_by_text(event))
-        if event.kind == Event.Kind.CAPTURE:
+        if event.kind in (Event.Kind.CAPTURE, Event.Kind.DISAPPEARANCE):
             forces = event.organizations_in(EventOrganization.Role.CAPTURING_FORCE)
+            taken = "captured" if event.kind == Event.Kind.CAPTURE else "taken"
             if forces:
-                details.append("captured by " + " and ".join(map(str, forces)))
+                details.append(f"{taken} by " + " and ".join(map(str, forces)))
         line = f"{label} ({', '.join(details)})"
     reengaged = [
         e.event

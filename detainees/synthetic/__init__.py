@@ -2,9 +2,10 @@
 
 `generate_dataset(persons=..., events=..., seed=...)` replaces the database's records with
 synthetic ones (refusing if any record is not synthetic): people with transliteration
-variants, aliases and original-script names; timelines of captures, custody episodes,
-transfers, releases (some in batches, some told two ways), escapes, deaths and
-re-engagements; facilities changing hands; dates of every precision; every claim status;
+variants, aliases and original-script names; timelines of captures and disappearances,
+custody episodes, transfers, releases (some in batches, some told two ways), escapes, deaths
+(some with their remains found and identified), re-engagements, and a few children born in
+captivity, appropriated and given back their identity; facilities changing hands; dates of every precision; every claim status;
 about a tenth of records unpublished. Rows go in by COPY, in one transaction.
 """
 

@@ -742,8 +742,9 @@ class People:
 
 
 class Timeline:
-    """One person's events: capture, custody and transfers, release, escape or death, and
-    re-engagement, again and again, until the person has the events asked of them."""
+    """One person's events: capture (or disappearance), custody and transfers, release, escape
+    or death (and its remains found), and re-engagement, again and again, until the person has
+    the events asked of them; now and then first a birth in captivity and appropriation."""
 
     def __init__(self, people, person_id, name, status, country, start, wanted):
         self.people, self.gen, self.rng = people, people.gen, people.rng
@@ -756,6 +757,8 @@ class Timeline:
     def make(self) -> int:
         rng = self.rng
         released = False
+        if self.wanted >= 4 and rng.random() < 0.03:
+            self.appropriated_child()
         while self.made < self.wanted:
             if released and rng.random() < 0.4:
                 self.reengagement()
@@ -859,9 +862,13 @@ class Timeline:
             )
             self.organization(strike, force, "capturing_force")
             self.advance(0, 2)
+        # Some are taken by men who deny holding them: a disappearance, acknowledged later.
+        disappeared = rng.random() < 0.05
         capture = self.event(
-            "capture",
-            f"Captured in {self.place_label}",
+            "disappearance" if disappeared else "capture",
+            f"Taken by unidentified men in {self.place_label}"
+            if disappeared
+            else f"Captured in {self.place_label}",
             place_id=place_id,
             operation=f"Operation {rng.choice(words.OPERATIONS)}" if rng.random() < 0.3 else "",
             unnamed_count=unnamed,
@@ -930,15 +937,26 @@ class Timeline:
                 self.event("escape", f"Escaped from {facility[1]}", facility_id=facility[0])
                 return True
             if ending == "death":
-                self.event("death", f"Died in custody at {facility[1]}", place_id=facility[3])
+                self.event(
+                    "death",
+                    f"Died in custody at {facility[1]}",
+                    place_id=facility[3],
+                    death_circumstances=rng.choice(("died_in_custody", "executed", "unknown")),
+                )
+                if self.left() == 2:
+                    # Found years later in a grave near the facility, then identified.
+                    self.advance(365, 3000)
+                    self.event("remains_found", "Remains exhumed", place_id=facility[3])
+                    self.advance(30, 700)
+                    self.event("remains_identified", "Remains identified by DNA")
                 self.wanted = self.made  # the rest of the events go to other people
             return False
         return False
 
     def ending(self) -> str:
         roll = self.rng.random()
-        if self.left() == 1 and roll < 0.25:
-            return "death"
+        if self.left() in (1, 3) and roll < 0.25:
+            return "death"  # with its remains found and identified when 3 are left
         if roll < 0.3:
             return "transfer"
         if roll < 0.82:
@@ -946,6 +964,15 @@ class Timeline:
         if roll < 0.92:
             return "escape"
         return "unknown"
+
+    def appropriated_child(self) -> None:
+        """Born to a detained mother, given to another family, identified as an adult."""
+        self.event("birth_in_captivity", "Born to a mother held in a detention facility")
+        self.advance(30, 200)
+        self.event("appropriation", "Given to another family under another name")
+        self.advance(3000, 7000)
+        self.event("identity_restored", "Identity restored after a DNA match")
+        self.advance(30, 900)
 
     def release(self, facility, custodian: int) -> None:
         gen, rng = self.gen, self.rng

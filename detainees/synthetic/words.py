@@ -323,6 +323,7 @@ RELEASE_KIND_SHARES = (
     ("exchange", 5),
     ("negotiated", 10),
     ("repatriation", 8),
+    ("handed_to_family", 3),
     ("unknown", 12),
 )
 QUOTES = (

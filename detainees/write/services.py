@@ -178,6 +178,15 @@ def _merge_person_fields(plan: MergePlan) -> None:
             plan.conflicts.append(
                 f"Person: {verbose} is “{mine}” on one and “{theirs}” on the other."
             )
+    # A fate comes with how sure it is: the survivor takes both, or the two must agree.
+    fates = [(p.fate, p.fate_claim_status) for p in (survivor, removed)]
+    if removed.fate != Person.Fate.UNKNOWN and fates[0] != fates[1]:
+        if survivor.fate == Person.Fate.UNKNOWN:
+            survivor.fate, survivor.fate_claim_status = fates[1]
+            changed += ["fate", "fate_claim_status"]
+        else:
+            mine, theirs = (f"{fate}, {claim}" for fate, claim in fates)
+            plan.conflicts.append(f"Person: fate is “{mine}” on one and “{theirs}” on the other.")
     if removed.internal_notes:
         note = (
             f"Merged from {removed.display_name} ({removed.public_id}):\n{removed.internal_notes}"

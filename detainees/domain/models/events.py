@@ -36,13 +36,9 @@ class EventQuerySet(PublishableQuerySet):
     retracted events: only a person's timeline reads it, and shows them marked."""
 
     def in_timeline_order(self):
-        """Date order; order_hint breaks ties between events whose fuzzy dates cannot."""
-        return self.order_by(
-            F("date_earliest").asc(nulls_first=True),
-            F("date_latest").asc(nulls_last=True),
-            "order_hint",
-            "pk",
-        )
+        """Timeline order (`timeline_order`): undated beginnings, dated events by date, other
+        undated events; order_hint, then the order entered, break ties."""
+        return self.order_by(*timeline_order())
 
     def with_details(self, *, public: bool = False):
         """What a timeline row shows: place, facilities, people, organizations, citations.
@@ -76,7 +72,14 @@ class EventQuerySet(PublishableQuerySet):
 
 class EventKind(models.TextChoices):
     CAPTURE = "capture", "Capture or arrest"
+    # Deprivation of liberty followed by a refusal to acknowledge it or by concealing the
+    # person's fate: unlike an acknowledged custody, no one answers for where they are.
+    DISAPPEARANCE = "disappearance", "Enforced disappearance"
     CUSTODY = "custody", "Custody episode"
+    BIRTH_IN_CAPTIVITY = "birth_in_captivity", "Birth in captivity"
+    # A child taken (often born in captivity) and given another identity.
+    APPROPRIATION = "appropriation", "Appropriation of a child"
+    IDENTITY_RESTORED = "identity_restored", "Identity restored"
     TRANSFER = "transfer", "Transfer"
     RELEASE = "release", "Release"
     ESCAPE = "escape", "Escape"
@@ -85,6 +88,76 @@ class EventKind(models.TextChoices):
     # Press releases also report raids and air strikes in which no one was captured; counting
     # them is how "338 raids, 139 against the IMU" is computed, so they are kept as events.
     STRIKE = "strike", "Strike or raid with no capture reported"
+    REMAINS_FOUND = "remains_found", "Remains found or exhumed"
+    REMAINS_IDENTIFIED = "remains_identified", "Remains identified"
+
+
+# --- Timeline order ----------------------------------------------------------------------------
+# One order for a person's events, for the status (SQL, detainees/read/listing.py) and the
+# timeline (Python, `timeline_key`), so the two cannot disagree. Dated events go by their
+# bounds. An event with no date at all cannot be placed by its date, so its kind places it: one
+# that begins something (a capture, a disappearance, custody, a birth in captivity, an
+# appropriation) before every dated event, any other (a release, a death...) after every dated
+# event; an undated release after a dated capture then reads "Released". order_hint, then the
+# order entered, break ties within each group.
+BEGINNING_KINDS = (
+    EventKind.BIRTH_IN_CAPTIVITY,
+    EventKind.CAPTURE,
+    EventKind.DISAPPEARANCE,
+    EventKind.CUSTODY,
+    EventKind.APPROPRIATION,
+)
+UNDATED_BEGINNING, DATED, UNDATED_OTHER = 0, 1, 2
+
+
+def timeline_group(prefix: str = ""):
+    """`timeline_key`'s first part in SQL, for the event at `prefix` ("event__" from a link)."""
+    undated = Q(**{f"{prefix}date_earliest__isnull": True, f"{prefix}date_latest__isnull": True})
+    return models.Case(
+        models.When(
+            undated & Q(**{f"{prefix}kind__in": BEGINNING_KINDS}),
+            then=Value(UNDATED_BEGINNING),
+        ),
+        models.When(undated, then=Value(UNDATED_OTHER)),
+        default=Value(DATED),
+        output_field=models.SmallIntegerField(),
+    )
+
+
+def timeline_order(prefix: str = "", *, descending: bool = False) -> list:
+    """ORDER BY terms of the timeline order (`timeline_key`), or of its reverse."""
+    group = timeline_group(prefix)
+    earliest, latest = F(f"{prefix}date_earliest"), F(f"{prefix}date_latest")
+    if descending:
+        return [
+            group.desc(),
+            earliest.desc(nulls_last=True),
+            latest.desc(nulls_first=True),
+            F(f"{prefix}order_hint").desc(),
+            F(f"{prefix}pk").desc(),
+        ]
+    return [
+        group.asc(),
+        earliest.asc(nulls_first=True),
+        latest.asc(nulls_last=True),
+        F(f"{prefix}order_hint").asc(),
+        F(f"{prefix}pk").asc(),
+    ]
+
+
+def timeline_key(event) -> tuple:
+    """The timeline order in Python, for events already read (`timeline_order` in SQL)."""
+    if event.date_earliest is None and event.date_latest is None:
+        group = UNDATED_BEGINNING if event.kind in BEGINNING_KINDS else UNDATED_OTHER
+    else:
+        group = DATED
+    return (
+        group,
+        event.date_earliest or date.min,
+        event.date_latest or date.max,
+        event.order_hint,
+        event.pk or 0,
+    )
 
 
 class EventCustodyEnd(models.TextChoices):
@@ -103,7 +176,17 @@ class EventReleaseKind(models.TextChoices):
     EXCHANGE = "exchange", "Prisoner exchange"
     NEGOTIATED = "negotiated", "Negotiated release"
     REPATRIATION = "repatriation", "Repatriation or transfer abroad"
+    HANDED_TO_FAMILY = "handed_to_family", "Handed to family"
     UNKNOWN = "unknown", "Kind unknown"
+
+
+class EventDeathCircumstances(models.TextChoices):
+    KILLED_DURING_CAPTURE = "killed_during_capture", "Killed during capture"
+    DIED_IN_CUSTODY = "died_in_custody", "Died in custody"
+    EXECUTED = "executed", "Executed"
+    KILLED_AFTER_RELEASE = "killed_after_release", "Killed after release"
+    OTHER = "other", "Other circumstances"
+    UNKNOWN = "unknown", "Circumstances unknown"
 
 
 class EventReengagement(models.TextChoices):
@@ -120,9 +203,11 @@ class Event(Publishable):
 
     ReleaseKind = EventReleaseKind
 
+    DeathCircumstances = EventDeathCircumstances
+
     Reengagement = EventReengagement
 
-    kind = models.CharField(max_length=12, choices=Kind.choices, db_index=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)
     summary = models.CharField(
         max_length=300, blank=True, help_text="One public line, e.g. 'Captured in a night raid'."
     )
@@ -135,7 +220,10 @@ class Event(Publishable):
     )
     order_hint = models.SmallIntegerField(
         default=0,
-        help_text="Orders events whose dates cannot tell them apart (lower comes first).",
+        help_text="Orders events whose dates cannot tell them apart (lower comes first). An "
+        "event with no date at all comes first if it begins something (birth in captivity, "
+        "capture, disappearance, custody, appropriation), else after every dated event; the "
+        "hint orders undated events among themselves.",
     )
     place = models.ForeignKey(
         "detainees.Place", null=True, blank=True, on_delete=models.PROTECT, related_name="events"
@@ -168,6 +256,12 @@ class Event(Publishable):
     )
     release_kind = models.CharField(
         max_length=16, choices=ReleaseKind.choices, blank=True, help_text="Releases only."
+    )
+    death_circumstances = models.CharField(
+        max_length=24,
+        choices=DeathCircumstances.choices,
+        blank=True,
+        help_text="Deaths only: how the person died, as far as the sources say.",
     )
     batch = models.ForeignKey(
         "detainees.ReleaseBatch",
@@ -240,6 +334,17 @@ class Event(Publishable):
             choices_check("release_kind", EventReleaseKind, "event_release_kind_valid", blank=True),
             choices_check(
                 "reengagement", EventReengagement, "event_reengagement_valid", blank=True
+            ),
+            choices_check(
+                "death_circumstances",
+                EventDeathCircumstances,
+                "event_death_circumstances_valid",
+                blank=True,
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="death") | Q(death_circumstances=""),
+                name="event_death_circumstances_only_for_death",
+                violation_error_message="Only a death has death circumstances.",
             ),
             models.CheckConstraint(
                 condition=Q(kind="custody") | (Q(end_date="") & Q(custody_end_reason="")),
@@ -571,14 +676,26 @@ def subject_events_prefetch(*, public: bool = False):
 
 
 # --- Rules on one person's chronology ---------------------------------------------------------
-# Release before capture, overlapping certain custody: `check_new_subject_event` refuses a bad
-# entry in Event.clean() and EventPerson.clean() (so the admin shows a form error and the API a
-# 400), and detainees/read/consistency.py lists what is already inconsistent on a person with
-# the same rules. They read the events' own rows, and the person's other events in one query.
+# Release before capture, overlapping certain custody, a death before a capture or a release
+# after a death: `check_new_subject_event` refuses a bad entry in Event.clean() and
+# EventPerson.clean() (so the admin shows a form error and the API a 400), and
+# detainees/read/consistency.py lists what is already inconsistent on a person with the same
+# rules. They read the events' own rows, and the person's other events in one query.
 
 # Claims too weak to make another record wrong.
 SOFT_CLAIMS = {ClaimStatus.INFERRED, ClaimStatus.DISPUTED, ClaimStatus.RETRACTED}
-CAPTURE_KINDS = {EventKind.CAPTURE, EventKind.CUSTODY}
+# The ways into captivity a release can follow.
+CAPTURE_KINDS = {
+    EventKind.CAPTURE,
+    EventKind.CUSTODY,
+    EventKind.DISAPPEARANCE,
+    EventKind.BIRTH_IN_CAPTIVITY,
+}
+# Events that say the person has died. After one, no capture, custody or disappearance can
+# begin (HELD_KINDS), and no release, escape or transfer can happen (MOVE_KINDS).
+DEATH_KINDS = {EventKind.DEATH, EventKind.REMAINS_FOUND, EventKind.REMAINS_IDENTIFIED}
+HELD_KINDS = {EventKind.CAPTURE, EventKind.CUSTODY, EventKind.DISAPPEARANCE}
+MOVE_KINDS = {EventKind.RELEASE, EventKind.ESCAPE, EventKind.TRANSFER}
 
 
 @dataclass(frozen=True)
@@ -646,6 +763,42 @@ def custody_overlap(a: Event, b: Event) -> str | None:
     )
 
 
+def death_problem(a: Event, b: Event) -> str | None:
+    """Why `a` and `b` cannot both be true of one person, a death or remains found or
+    identified certainly before a capture, custody, disappearance, release, escape or transfer,
+    or None. Claims too weak to make another record wrong (SOFT_CLAIMS) make none."""
+    if a.claim_status in SOFT_CLAIMS or b.claim_status in SOFT_CLAIMS:
+        return None
+    if b.kind in DEATH_KINDS and a.kind not in DEATH_KINDS:
+        a, b = b, a
+    if a.kind not in DEATH_KINDS or b.kind not in HELD_KINDS | MOVE_KINDS:
+        return None
+    death, other = span(a), span(b)
+    if death.latest is None or other.earliest is None or not death.latest < other.earliest:
+        return None
+    what = a.get_kind_display()
+    if b.kind in HELD_KINDS:
+        return (
+            f"{what} ({humanize(a.date)}) is dated before the {b.get_kind_display().lower()} "
+            f"({humanize(b.date)})."
+        )
+    return (
+        f"{b.get_kind_display()} ({humanize(b.date)}) is dated after the "
+        f"{what.lower()} ({humanize(a.date)})."
+    )
+
+
+def death_problems(events: list[Event]) -> list[str]:
+    """`death_problem` of every pair of these events."""
+    problems = []
+    for i, a in enumerate(events):
+        for b in events[i + 1 :]:
+            problem = death_problem(a, b)
+            if problem:
+                problems.append(problem)
+    return problems
+
+
 def subject_events(person, exclude: Event | None = None) -> list[Event]:
     """The person's own events: prefetched ones when available, else one query."""
     roles = getattr(person, "subject_roles", None)
@@ -666,7 +819,10 @@ def subject_events(person, exclude: Event | None = None) -> list[Event]:
 
 def check_new_subject_event(*, person, event: Event) -> list[str]:
     """Problems that adding `event` to `person`'s timeline would create; [] if none."""
-    others = subject_events(person, exclude=event)
+    events = subject_events(person)
+    others = [e for e in events if event.pk is None or e.pk != event.pk]
+    # The saved row of `event` when it is already one of the person's events.
+    stored = next((e for e in events if event.pk is not None and e.pk == event.pk), None)
     captures = [e for e in others if e.kind in CAPTURE_KINDS]
     problems = []
     if event.kind == Event.Kind.RELEASE:
@@ -675,11 +831,12 @@ def check_new_subject_event(*, person, event: Event) -> list[str]:
             problems.append(problem)
     if event.kind in CAPTURE_KINDS:
         releases = [e for e in others if e.kind == Event.Kind.RELEASE]
+        what = "Capture" if event.kind == Event.Kind.CAPTURE else event.get_kind_display()
         for release in releases:
             already = release_problem(release, captures) if captures else None
             if release_problem(release, [*captures, event]) and not already:
                 problems.append(
-                    f"Capture ({humanize(event.date)}) would come after the release it "
+                    f"{what} ({humanize(event.date)}) would come after the release it "
                     f"precedes ({humanize(release.date)})."
                 )
     if event.kind == Event.Kind.CUSTODY:
@@ -688,6 +845,12 @@ def check_new_subject_event(*, person, event: Event) -> list[str]:
                 problem = custody_overlap(event, other)
                 if problem:
                     problems.append(problem)
+    # A death and what cannot follow it, refused only when this entry makes the pair: an event
+    # of the person's that already made one (entered before this rule) keeps its warning.
+    for other in others:
+        problem = death_problem(event, other)
+        if problem and (stored is None or death_problem(stored, other) != problem):
+            problems.append(problem)
     return problems
 
 

@@ -137,6 +137,10 @@ class PersonWithheld(models.TextChoices):
     BIRTHPLACE = "birthplace", "Birthplace"
     GENDER = "gender", "Gender"
     NATIONALITY = "nationality", "Nationality"
+class PersonFate(models.TextChoices):
+    ALIVE = "alive", "Alive"
+    DEAD = "dead", "Dead"
+    UNKNOWN = "unknown", "Unknown"
 
 
 class Person(Publishable):
@@ -144,6 +148,8 @@ class Person(Publishable):
 
     Gender = PersonGender
     Withheld = PersonWithheld
+
+    Fate = PersonFate
 
     slug = models.SlugField(max_length=100, unique=True, editable=False)
     gender = models.CharField(max_length=8, choices=Gender.choices, default=Gender.UNKNOWN)
@@ -168,6 +174,23 @@ class Person(Publishable):
         default=False,
         help_text='An unnamed person ("one of two associates") kept until identified and merged.',
     )
+    # What the record concludes of the person's fate, apart from the events: registers of the
+    # disappeared distinguish a death proven (remains identified, a death certificate) from one
+    # reported or inferred, which fate_claim_status says (confirmed for proven).
+    fate = models.CharField(
+        max_length=8,
+        choices=Fate.choices,
+        default=Fate.UNKNOWN,
+        help_text="Alive, dead or unknown, as the record concludes.",
+    )
+    fate_claim_status = models.CharField(
+        "fate claim status",
+        max_length=10,
+        choices=ClaimStatus.choices,
+        default=ClaimStatus.REPORTED,
+        help_text="How sure the fate is: confirmed for a death proven (remains identified, "
+        "a death certificate); reported or inferred for one not proven.",
+    )
 
     objects = PersonQuerySet.as_manager()
 
@@ -184,6 +207,8 @@ class Person(Publishable):
                 violation_error_message="Withheld lists only name, birth, birthplace, gender "
                 "and nationality.",
             ),
+            choices_check("fate", PersonFate, "person_fate_valid"),
+            choices_check("fate_claim_status", ClaimStatus, "person_fate_claim_status_valid"),
         ]
         permissions = [("merge_person", "Can merge persons")]
 

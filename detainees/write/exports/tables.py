@@ -344,6 +344,15 @@ TABLES: tuple[Table, ...] = (
                 BOOLEAN,
                 "true for an unnamed person kept until identified. Empty: false.",
             ),
+            Column(
+                "fate", ENUM, "Alive, dead or unknown, as the record concludes. Empty: unknown."
+            ),
+            Column(
+                "fate_claim_status",
+                ENUM,
+                "How sure the fate is: confirmed for a death proven, reported or inferred for "
+                "one not proven. Empty: reported.",
+            ),
             internal_notes(),
         ),
     ),
@@ -438,7 +447,9 @@ TABLES: tuple[Table, ...] = (
         "events",
         Event,
         "Events",
-        "Captures, custody episodes, transfers, releases, escapes, deaths, re-engagements.",
+        "Captures, disappearances, custody episodes, transfers, releases, escapes, deaths, "
+        "remains found and identified, births in captivity, appropriations of children and "
+        "restored identities, re-engagements.",
         (
             id_column("event"),
             # The events list's columns (detainees.read.rows.EVENT_ROW), and what it has not.
@@ -450,7 +461,9 @@ TABLES: tuple[Table, ...] = (
             Column(
                 "order_hint",
                 INTEGER,
-                "Orders events whose dates cannot (lower first). Empty: 0.",
+                "Orders events whose dates cannot (lower first). An undated capture, "
+                "disappearance, custody, birth in captivity or appropriation comes before "
+                "every dated event, any other undated event after them. Empty: 0.",
             ),
             listed(EVENT_ROW, "place", ref="places"),
             listed(EVENT_ROW, "facility", ref="facilities"),
@@ -460,6 +473,7 @@ TABLES: tuple[Table, ...] = (
             listed(EVENT_ROW, "unnamed_description"),
             listed(EVENT_ROW, "custody_end_reason"),
             listed(EVENT_ROW, "release_kind"),
+            listed(EVENT_ROW, "death_circumstances"),
             listed(EVENT_ROW, "batch", ref="release_batches"),
             listed(EVENT_ROW, "reengagement"),
             listed(EVENT_ROW, "role"),
