@@ -176,6 +176,19 @@ class PersonViewSet(FacetCountsMixin, WritableViewSet):
     write_serializer_class = PersonWriteSerializer
     orderings = {**SORTS, **BY_CREATED, **BY_UPDATED}
     default_ordering = "name"
+    ordering_help = (
+        "Row order: `relevance` (best match to `search` first; the default when `search` is "
+        "given, and only with it), else `name` by default; `-` reverses the others."
+    )
+
+    def ordering_for(self, request) -> str:
+        """Best match first when a name is searched, else by name (see `ordering_help`)."""
+        return "relevance" if request.query_params.get("search") else self.default_ordering
+
+    def refuse_ordering(self, request, ordering) -> str | None:
+        if ordering == "relevance" and not request.query_params.get("search"):
+            return "`relevance` orders by how well names match `search`: give `search` too."
+        return None
 
     def detail_queryset(self, *, public=True):
         # The API's person has its batches, not their other members.
