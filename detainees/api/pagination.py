@@ -29,10 +29,9 @@ class KeysetPagination(BasePagination):
         ordering = request.query_params.get("ordering") or default_ordering(view, request)
         if ordering not in orderings:
             raise ValidationError({"ordering": [f"Choose one of: {', '.join(sorted(orderings))}."]})
+        if hasattr(view, "effective_ordering"):
+            ordering = view.effective_ordering(request, ordering)
         field, descending = orderings[ordering]
-        refusal = getattr(view, "refuse_ordering", lambda request, ordering: None)
-        if message := refusal(request, ordering):
-            raise ValidationError({"ordering": [message]})
         try:
             size = int(request.query_params.get("page_size", DEFAULT_SIZE))
         except ValueError as exc:

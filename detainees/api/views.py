@@ -177,18 +177,20 @@ class PersonViewSet(FacetCountsMixin, WritableViewSet):
     orderings = {**SORTS, **BY_CREATED, **BY_UPDATED}
     default_ordering = "name"
     ordering_help = (
-        "Row order: `relevance` (best match to `search` first; the default when `search` is "
-        "given, and only with it), else `name` by default; `-` reverses the others."
+        "Row order: `relevance` (best match to `search` first, ties newest first) is the "
+        "default when `search` is given, `name` otherwise (also for `relevance` without "
+        "`search`, as on the site); `-` reverses the others."
     )
 
     def ordering_for(self, request) -> str:
         """Best match first when a name is searched, else by name (see `ordering_help`)."""
         return "relevance" if request.query_params.get("search") else self.default_ordering
 
-    def refuse_ordering(self, request, ordering) -> str | None:
+    def effective_ordering(self, request, ordering: str) -> str:
+        """`relevance` without `search` is by name: there is no match to rank."""
         if ordering == "relevance" and not request.query_params.get("search"):
-            return "`relevance` orders by how well names match `search`: give `search` too."
-        return None
+            return self.default_ordering
+        return ordering
 
     def detail_queryset(self, *, public=True):
         # The API's person has its batches, not their other members.
