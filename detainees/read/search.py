@@ -258,9 +258,12 @@ def _every_word_people(words: list[str]) -> RawSQL:
     best = [f"max(k.{name})" for name in columns]
     every = " AND ".join(f"{b} >= %s" for b in best)
     return RawSQL(
-        # MATERIALIZED: each key is scored once, not once for each of its names.
+        # MATERIALIZED: each key is scored once, not once for each of its names. The names are
+        # looked up by their keys through personname_key_idx (the "C" collation), which the
+        # planner skips for a join, reading every name, when it guesses few keys.
         f"WITH k AS MATERIALIZED ({keys_sql}) SELECT n.person_id FROM k "  # noqa: S608 (compiled querysets; values are parameters)
         f'JOIN {PersonName._meta.db_table} n ON n.search_key COLLATE "C" = k.key '
+        f'WHERE n.search_key COLLATE "C" = ANY(ARRAY(SELECT key FROM k)) '
         f"GROUP BY n.person_id HAVING {every} AND ({' + '.join(best)}) >= %s",
         (*keys_params, *[WORD_FLOOR] * len(best), WORD_MEAN * len(words)),
     )
