@@ -62,7 +62,7 @@ def main() -> None:
     from detainees.domain.names import only_titles
     from detainees.read.filters import PersonFilterSet, people_for_listing
     from detainees.read.pagination import keyset_page
-    from detainees.read.search import search_all
+    from detainees.read.search import search_all, search_people
     from detainees.web.views import sort_for
 
     rng = random.Random(args.seed)
@@ -100,15 +100,23 @@ def main() -> None:
     sample = rng.sample(aliases, args.samples)
     for label, with_surname in (("alias alone", False), ("alias + surname", True)):
         found = {"search page": 0, "people list": 0, "API": 0}
+        best, tied = 0, []
         for pk, alias in sample:
             surname = primaries[pk].split()[-1]
             q = alias if alias.endswith(surname) or not with_surname else f"{alias} {surname}"
+            ranks = dict(search_people(q).values_list("pk", "search_rank"))
+            top = max(ranks.values(), default=None)
+            if ranks.get(pk) == top:  # as good a match as any: only a tie keeps it out
+                best += 1
+                tied.append(sum(rank == top for rank in ranks.values()))
             found["search page"] += pk in [p.pk for p in search_all(q, limit=TOP)["people"]]
             found["people list"] += pk in site_list(q)[0]
             found["API"] += str(ids[pk]) in api(q)
         print(f"{label}, {args.samples} people: right person in the top {TOP}")
         for where, n in found.items():
             print(f"  {where}: {n}/{args.samples}")
+        shared = f", shared with a median of {statistics.median(tied):,.0f} people" if tied else ""
+        print(f"  the best match of all (any list): {best}/{args.samples}{shared}")
 
     full = [pk for pk, name in primaries.items() if len(name.split()) >= 2]
     counts, top = [], 0

@@ -182,13 +182,18 @@ class PersonViewSet(FacetCountsMixin, WritableViewSet):
         "`search`, as on the site); `-` reverses the others."
     )
 
+    @staticmethod
+    def searches(request) -> bool:
+        # As the filter reads it: a `search` of spaces only searches nothing.
+        return bool(request.query_params.get("search", "").strip())
+
     def ordering_for(self, request) -> str:
         """Best match first when a name is searched, else by name (see `ordering_help`)."""
-        return "relevance" if request.query_params.get("search") else self.default_ordering
+        return "relevance" if self.searches(request) else self.default_ordering
 
     def effective_ordering(self, request, ordering: str) -> str:
         """`relevance` without `search` is by name: there is no match to rank."""
-        if ordering == "relevance" and not request.query_params.get("search"):
+        if ordering == "relevance" and not self.searches(request):
             return self.default_ordering
         return ordering
 

@@ -245,8 +245,7 @@ def _every_word_people(words: list[str]) -> RawSQL:
     names joined by equality, and the best score of each word kept per person. A word counts
     in a name whose key the index found for some word of the query: a weak match on a row
     no word matches well does not count."""
-    # Keys like the whole query too: a name with a slip in every word ("Yamsir Kagrimov").
-    found = Q(key__trigram_similar=" ".join(words))
+    found = Q()
     for word in words:
         found |= Q(key__trigram_strict_word_similar=word)
         if all(len(w) <= SHORT_WORD for w in words):
