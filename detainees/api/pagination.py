@@ -12,6 +12,13 @@ DEFAULT_SIZE = 50
 MAX_SIZE = 500
 
 
+def default_ordering(view, request) -> str:
+    """The ordering of a list whose request names none: the view's `ordering_for(request)`
+    where it has one (the people list's depends on `search`), else its `default_ordering`."""
+    ordering_for = getattr(view, "ordering_for", None)
+    return ordering_for(request) if ordering_for else view.default_ordering
+
+
 class KeysetPagination(BasePagination):
     """`?ordering=` from the view's `orderings`, `?cursor=` from `next`, `?page_size=` up to 500."""
 
@@ -19,9 +26,11 @@ class KeysetPagination(BasePagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         orderings = view.orderings
-        ordering = request.query_params.get("ordering") or view.default_ordering
+        ordering = request.query_params.get("ordering") or default_ordering(view, request)
         if ordering not in orderings:
             raise ValidationError({"ordering": [f"Choose one of: {', '.join(sorted(orderings))}."]})
+        if hasattr(view, "effective_ordering"):
+            ordering = view.effective_ordering(request, ordering)
         field, descending = orderings[ordering]
         try:
             size = int(request.query_params.get("page_size", DEFAULT_SIZE))
@@ -58,7 +67,11 @@ class KeysetPagination(BasePagination):
                 "name": "ordering",
                 "in": "query",
                 "required": False,
-                "description": f"Row order (default `{view.default_ordering}`); `-` reverses it.",
+                "description": getattr(
+                    view,
+                    "ordering_help",
+                    f"Row order (default `{view.default_ordering}`); `-` reverses it.",
+                ),
                 "schema": {"type": "string", "enum": sorted(view.orderings)},
             },
             {

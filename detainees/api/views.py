@@ -176,6 +176,26 @@ class PersonViewSet(FacetCountsMixin, WritableViewSet):
     write_serializer_class = PersonWriteSerializer
     orderings = {**SORTS, **BY_CREATED, **BY_UPDATED}
     default_ordering = "name"
+    ordering_help = (
+        "Row order: `relevance` (best match to `search` first, ties newest first) is the "
+        "default when `search` is given, `name` otherwise (also for `relevance` without "
+        "`search`, as on the site); `-` reverses the others."
+    )
+
+    @staticmethod
+    def searches(request) -> bool:
+        # As the filter reads it: a `search` of spaces only searches nothing.
+        return bool(request.query_params.get("search", "").strip())
+
+    def ordering_for(self, request) -> str:
+        """Best match first when a name is searched, else by name (see `ordering_help`)."""
+        return "relevance" if self.searches(request) else self.default_ordering
+
+    def effective_ordering(self, request, ordering: str) -> str:
+        """`relevance` without `search` is by name: there is no match to rank."""
+        if ordering == "relevance" and not self.searches(request):
+            return self.default_ordering
+        return ordering
 
     def detail_queryset(self, *, public=True):
         # The API's person has its batches, not their other members.

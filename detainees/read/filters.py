@@ -133,6 +133,8 @@ class UpdatedSinceFilter(django_filters.IsoDateTimeFilter):
 
 
 SORTS = {
+    # Best match first (`search_rank`, from detainees.read.search), with a name searched only.
+    "relevance": ("search_rank", True),
     "name": ("sort_name", False),
     "-name": ("sort_name", True),
     "captured": ("first_capture", False),
@@ -141,6 +143,7 @@ SORTS = {
     "-released": ("last_release", True),
 }
 SORT_CHOICES = [
+    ("relevance", "Best match to the name (A–Z without one)"),
     ("name", "Name (A–Z)"),
     ("-name", "Name (Z–A)"),
     ("captured", "Capture date (earliest first)"),
@@ -262,10 +265,14 @@ class PersonFilterSet(FacetFilterSet):
         return narrows(self, ignored={"sort", "captured_reading", "released_reading"})
 
     @property
-    def sort_key(self) -> str:
-        if self.is_bound and self.is_valid():
-            return self.form.cleaned_data.get("sort") or "name"
-        return "name"
+    def ordering(self) -> str:
+        """The SORTS key the list is in: the one asked for, else best match first when a name
+        is searched; relevance without a name searched is by name."""
+        data = self.form.cleaned_data if self.is_bound and self.is_valid() else {}
+        sort = data.get("sort") or "relevance"
+        if sort == "relevance" and not data.get("q"):
+            return "name"
+        return sort
 
 
 def people_for_listing():

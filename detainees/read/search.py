@@ -21,6 +21,7 @@ from django.contrib.postgres.search import (
     SearchRank,
     TrigramDistance,
     TrigramSimilarity,
+    TrigramStrictWordSimilarity,
     TrigramWordSimilarity,
 )
 from django.db import connection
@@ -29,6 +30,7 @@ from django.db.models import (
     F,
     FloatField,
     Func,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -143,15 +145,21 @@ def search_people(q: str, queryset=None, *, nearest: int | None = None) -> Query
     """People with a name near `q`, best first, annotated with `search_rank` (0..1) and
     `search_name` (their name that matched best); published people unless `queryset` is given.
 
-    One query: matching names come from the trigram index; the rank is a subquery per person
-    found, over that person's names. With `nearest`, only the people of `nearest` names with
-    the keys closest to `q` are ranked (enough for a first page of the best matches; see
-    `_nearest_names`), instead of every name above the similarity threshold.
+    A query of several words (after the name key drops titles and particles) finds the people
+    having every word in some name of theirs (`_every_word`); a one-word query, the people with
+    a name near it. One query: matching names come from the trigram index; the rank is a
+    subquery per person found, over that person's names. With `nearest`, a one-word query
+    ranks only the people of `nearest` names with the keys closest to `q` (enough for a first
+    page of the best matches; see `_nearest_names`), instead of every name above the
+    similarity threshold. Ties go to the newest person first, as the keyset pages of the lists
+    order them (descending rank, then descending id).
     """
     queryset = Person.objects.public() if queryset is None else queryset
     key = name_key(q)
     if not key:
         return _no_match(queryset)
+    if len(key.split()) > 1:
+        return _every_word(key, plain(q), queryset)
     if nearest and not only_titles(q):
         found = _nearest_names(key, nearest)
     else:
@@ -167,7 +175,96 @@ def search_people(q: str, queryset=None, *, nearest: int | None = None) -> Query
             search_rank=Subquery(best.values("score")[:1]),
             search_name=Subquery(best.values("name")[:1]),
         )
-        .order_by("-search_rank", "pk")
+        .order_by("-search_rank", "-pk")
+    )
+
+
+# Several words: each must be like a word of one of the person's names (any name: an alias and
+# a surname written on different rows both count), by pg_trgm's strict word similarity (the
+# trigrams of the word against those of the name's nearest whole words), 0..1.
+WORD_FLOOR = 0.3  # the least a word may match by: "Тохир" finds "Тоҳир" (0.33)
+# ... and the words together, on average: a misspelled "Yaser Karimov" keeps Yasir Karimov
+# (1.0 and 1.0) and Yasir Karim (1.0 and 0.56), but not Nasir Karim (0.33 and 0.56), nor anyone
+# matching only one of the words.
+WORD_MEAN = 0.5
+# A word this short also matches as the start of a word ("Abd" in "Abdrahman"), scoring
+# WORD_MEAN: short words have too few trigrams to be compared.
+SHORT_WORD = 3
+
+
+def _word_match(word: str, field: str = "search_key"):
+    """How well `word` matches a name's key (`field`): its strict word similarity, or
+    WORD_MEAN for a short word that starts a word of the key."""
+    similarity = TrigramStrictWordSimilarity(Value(word), F(field))
+    if len(word) > SHORT_WORD:
+        return similarity
+    starts = Case(
+        When(Q(**{f"{field}__regex": rf"(^| ){re.escape(word)}"}), then=Value(WORD_MEAN)),
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
+    return Greatest(similarity, starts, output_field=FloatField())
+
+
+def _every_word(key: str, plain_q: str, queryset) -> QuerySet:
+    """People every word of `key` matches (`_every_word_people`), ranked by how well the
+    words match (their mean, 0.8 of the rank) and how well their best single name matches the
+    whole query (its `_score`, a primary name counting a little more: 0.2); one query, the
+    rank a subquery over the names of each person kept."""
+    words = key.split()
+    scores = {f"w{i}": Max(_word_match(word)) for i, word in enumerate(words)}
+    mean = sum((F(name) for name in scores), Value(0.0)) / len(words)
+    names = PersonName.objects.filter(person=OuterRef("pk"))
+    own = names.order_by().values("person_id").annotate(**scores).annotate(words=mean)
+    primary = Case(When(is_primary=True, then=Value(0.1)), default=Value(0.0))
+    best_name = names.annotate(score=_score(key, plain_q) + primary).order_by(
+        "-score", "-is_primary", "pk"
+    )
+    return (
+        queryset.filter(pk__in=_every_word_people(words))
+        .annotate(
+            search_rank=Cast(
+                0.8 * Subquery(own.values("words")[:1])
+                + 0.2 * Subquery(best_name.values("score")[:1]) / 1.1,
+                FloatField(),
+            ),
+            search_name=Subquery(best_name.values("name")[:1]),
+        )
+        .order_by("-search_rank", "-pk")
+    )
+
+
+def _every_word_people(words: list[str]) -> RawSQL:
+    """Ids of the people each of `words` matches by WORD_FLOOR in some name, and all of them
+    by WORD_MEAN on average.
+
+    The keys come from PersonNameKey through its trigram index (`%>>`: strict word similarity
+    0.5 or more, the pg_trgm default): a person the words match by WORD_MEAN on average has
+    a word matching that well (or only short word starts, looked for when the query has no
+    longer word), so no one is missed. Each key found is scored once for every word, then its
+    names joined by equality, and the best score of each word kept per person. A word counts
+    in a name whose key the index found for some word of the query: a weak match on a row
+    no word matches well does not count."""
+    found = Q()
+    for word in words:
+        found |= Q(key__trigram_strict_word_similar=word)
+        if all(len(w) <= SHORT_WORD for w in words):
+            # Only short words ("Abd Ali"): the word starts count too (slower, and rare).
+            found |= Q(key__regex=rf"(^| ){re.escape(word)}")
+    columns = {f"w{i}": _word_match(word, "key") for i, word in enumerate(words)}
+    keys = PersonNameKey.objects.filter(found).annotate(**columns).values("key", *columns)
+    keys_sql, keys_params = keys.query.sql_with_params()
+    best = [f"max(k.{name})" for name in columns]
+    every = " AND ".join(f"{b} >= %s" for b in best)
+    return RawSQL(
+        # MATERIALIZED: each key is scored once, not once for each of its names. The names are
+        # looked up by their keys through personname_key_idx (the "C" collation), which the
+        # planner skips for a join, reading every name, when it guesses few keys.
+        f"WITH k AS MATERIALIZED ({keys_sql}) SELECT n.person_id FROM k "  # noqa: S608 (compiled querysets; values are parameters)
+        f'JOIN {PersonName._meta.db_table} n ON n.search_key COLLATE "C" = k.key '
+        f'WHERE n.search_key COLLATE "C" = ANY(ARRAY(SELECT key FROM k)) '
+        f"GROUP BY n.person_id HAVING {every} AND ({' + '.join(best)}) >= %s",
+        (*keys_params, *[WORD_FLOOR] * len(best), WORD_MEAN * len(words)),
     )
 
 

@@ -86,12 +86,7 @@ def page_size(request) -> int:
 
 
 def sort_for(filterset) -> tuple[str, bool]:
-    data = filterset.form.cleaned_data if filterset.is_valid() else {}
-    if data.get("sort"):
-        return SORTS[data["sort"]]
-    if data.get("q"):
-        return ("search_rank", True)
-    return SORTS["name"]
+    return SORTS[filterset.ordering]
 
 
 def section_cursors(request) -> dict[str, str]:
