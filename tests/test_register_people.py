@@ -129,6 +129,8 @@ def person_post_data(**overrides):
         "birth": "",
         "birthplace": "",
         "biography": "",
+        "fate": "unknown",
+        "fate_claim_status": "reported",
         "status": "draft",
         "internal_notes": "",
     }
