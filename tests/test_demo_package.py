@@ -211,9 +211,19 @@ def test_qari_bilals_timeline_has_every_event_with_its_footnotes_and_custodians(
 
 def test_qari_bilals_status_line_and_footnotes(page):
     assert page["status_line"] == STATUS_LINE
-    assert len(page["footnotes"]) == 35
+    assert len(page["footnotes"]) == 41
     assert [n.name for n in page["names"]] == ["Qari Bilal", "Bilal", "Qari Belal"]
     assert [(str(f.obj.country), f.notes) for f in page["nationalities"]] == [("UZ", [1, 2])]
+    # After the timeline and the batch: the tie to Qari Sibghatullah, the names, the person.
+    assert [(t.label, t.other.display_name, t.notes) for t in page["relationships"]] == [
+        ("associate of", "Qari Sibghatullah", [36])
+    ]
+    assert [(f.obj.name, f.notes) for f in page["name_sources"]] == [
+        ("Qari Bilal", [37]),
+        ("Bilal", [38]),
+        ("Qari Belal", []),
+    ]
+    assert page["person_notes"] == [39, 40, 41]
 
 
 def test_qari_bilals_affiliations_keep_role_dates_strength_and_citations(page):
