@@ -153,8 +153,9 @@ def test_a_relationships_citation_is_a_footnote_on_both_pages_and_in_the_api(
     client, mother_and_child
 ):
     mother, child, tie = mother_and_child
+    source = public_source()
     Citation.objects.create(
-        source=public_source(),
+        source=source,
         relationship=tie,
         quote="her son, born in the prison",
         locator="p. 4",
@@ -166,11 +167,13 @@ def test_a_relationships_citation_is_a_footnote_on_both_pages_and_in_the_api(
         assert 'id="ref-1-rel"' in html
         assert "“her son, born in the prison”" in html
         assert "SECRET-QUOTE" not in html and "Informant file" not in html
+    # The source's page lists the fact it supports.
+    assert "Amina Rahimi – parent of – Omid Rahimi" in page(client, source)
     [row] = detail(client, child)["relationships"]
     assert row["citations"] == [
         {
             "source": {
-                "id": str(tie.citations.get(locator="p. 4").source.public_id),
+                "id": str(source.public_id),
                 "name": "Register of the disappeared",
             },
             "aspect": "",

@@ -567,6 +567,15 @@ class Relationship(models.Model):
             & Person.public_q(f"{prefix}other__")
         )
 
+    @property
+    def is_public(self) -> bool:
+        """`public_q()` for this one relationship, read from its loaded people."""
+        return (
+            self.claim_status != ClaimStatus.RETRACTED
+            and self.person.is_public
+            and self.other.is_public
+        )
+
     def label_for(self, person: Person) -> str:
         """What `person` (either side) is to the other one: "mother of", "son of"."""
         inverse = person.pk == self.other_id
