@@ -320,6 +320,17 @@ def test_a_merge_refuses_to_relate_the_survivor_to_themselves():
     assert Person.objects.count() == 2
 
 
+def test_a_merge_refuses_a_link_the_survivor_has_from_the_other_side():
+    editor = member_of(roles.EDITOR, "editor")
+    survivor, removed, brother = f.PersonFactory(), f.PersonFactory(), f.PersonFactory()
+    Relationship.objects.create(person=survivor, other=brother, kind="sibling")
+    Relationship.objects.create(person=brother, other=removed, kind="sibling")
+
+    with pytest.raises(services.MergeError, match="recorded from the other side"):
+        services.merge_persons(survivor=survivor, removed=removed, user=editor, reason="same")
+    assert Relationship.objects.count() == 2 and Person.objects.count() == 3
+
+
 def test_a_merge_moves_relationships_to_the_survivor():
     editor = member_of(roles.EDITOR, "editor")
     survivor, removed, child = f.PersonFactory(), f.PersonFactory(), f.PersonFactory()
