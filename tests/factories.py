@@ -15,6 +15,7 @@ from detainees.domain.models import (
     Person,
     PersonName,
     Place,
+    Relationship,
     ReleaseBatch,
     Source,
 )
@@ -137,6 +138,15 @@ class BatchMembershipFactory(RecordFactory):
     batch = factory.SubFactory(ReleaseBatchFactory)
     person = factory.SubFactory(PersonFactory)
     inclusion = BatchMembership.Inclusion.UNKNOWN
+
+
+class RelationshipFactory(RecordFactory):
+    class Meta:
+        model = Relationship
+
+    person = factory.SubFactory(PersonFactory)
+    other = factory.SubFactory(PersonFactory)
+    kind = Relationship.Kind.SIBLING
 
 
 class SourceFactory(RecordFactory):

@@ -73,6 +73,9 @@ def read_person_page(person) -> list:
         seen += [str(affiliation), affiliation.place and affiliation.place.label]
         seen += [c.source.title for c in affiliation.citations.all()]
     seen += [n.country.name for n in person.nationalities.all()]
+    seen += [c.quote for n in person.names.all() for c in n.citations.all()]
+    for tie in [*person.relationships.all(), *person.relationships_as_other.all()]:
+        seen += [str(tie), tie.label_for(person), [c.quote for c in tie.citations.all()]]
     seen += [status_line(person), consistency_warnings(person)]
     return seen
 
@@ -269,8 +272,11 @@ def test_with_timeline_reads_the_person_page_in_a_constant_number_of_queries(
             read_person_page(Person.objects.with_timeline().get(slug=PERSON_SLUG))
         return len(queries)
 
-    with django_assert_max_num_queries(21):
+    with django_assert_max_num_queries(22):
         read_person_page(Person.objects.with_timeline().get(slug=PERSON_SLUG))
+    # The case records Qari Bilal's tie to Qari Sibghatullah; one from the other side too, as
+    # a relation's nested prefetches (names, citations) run only where it holds rows.
+    f.CitationFactory(event=None, relationship=f.RelationshipFactory(other=bilal))
     before = page_queries()
 
     # A longer timeline with more people, organizations and sources costs no more queries.
@@ -281,6 +287,11 @@ def test_with_timeline_reads_the_person_page_in_a_constant_number_of_queries(
         # A copy is a new row: it needs its own permanent id as well as its own pk.
         citation.pk, citation.public_id, citation.event = None, uuid.uuid4(), extra
         citation.save()
+    # More relatives, on either side, with their sources, cost none either.
+    for kind in ("spouse", "captured_with"):
+        tie = f.RelationshipFactory(person=bilal, kind=kind)
+        f.CitationFactory(event=None, relationship=tie)
+        f.RelationshipFactory(other=bilal, kind=kind)
     assert page_queries() == before
 
 

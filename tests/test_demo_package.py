@@ -47,7 +47,8 @@ ROWS_PER_TABLE = {
     "event_organizations": 9,
     "affiliations": 5,
     "batch_memberships": 1,
-    "citations": 47,
+    "relationships": 1,
+    "citations": 48,
 }
 
 CITED_FACTS = {
@@ -59,6 +60,7 @@ CITED_FACTS = {
     "nationality": 2,
     "batch": 2,
     "batch_membership": 1,
+    "relationship": 1,
 }
 
 US_FORCES = "United States Forces – Afghanistan"
@@ -179,7 +181,7 @@ def test_citations_cover_people_names_nationalities_affiliations_and_events(demo
 
 def test_the_private_notes_come_with_the_case(demo):
     secondhand = Citation.objects.exclude(internal_notes="")
-    assert secondhand.count() == 24
+    assert secondhand.count() == 25
     assert set(secondhand.values_list("internal_notes", flat=True)) == {
         "Quoted from the 2014 LWJ article; not yet checked against the original."
     }
@@ -209,9 +211,19 @@ def test_qari_bilals_timeline_has_every_event_with_its_footnotes_and_custodians(
 
 def test_qari_bilals_status_line_and_footnotes(page):
     assert page["status_line"] == STATUS_LINE
-    assert len(page["footnotes"]) == 35
+    assert len(page["footnotes"]) == 41
     assert [n.name for n in page["names"]] == ["Qari Bilal", "Bilal", "Qari Belal"]
     assert [(str(f.obj.country), f.notes) for f in page["nationalities"]] == [("UZ", [1, 2])]
+    # After the timeline and the batch: the tie to Qari Sibghatullah, the names, the person.
+    assert [(t.label, t.other.display_name, t.notes) for t in page["relationships"]] == [
+        ("associate of", "Qari Sibghatullah", [36])
+    ]
+    assert [(f.obj.name, f.notes) for f in page["name_sources"]] == [
+        ("Qari Bilal", [37]),
+        ("Bilal", [38]),
+        ("Qari Belal", []),
+    ]
+    assert page["person_notes"] == [39, 40, 41]
 
 
 def test_qari_bilals_affiliations_keep_role_dates_strength_and_citations(page):
@@ -359,5 +371,5 @@ def test_the_case_takes_the_organizations_and_places_already_there():
     assert Place.objects.count() == ROWS_PER_TABLE["places"]
     capture = Event.objects.get(date="2011-04-20", kind=Event.Kind.CAPTURE)
     assert capture.organizations_in(EventOrganization.Role.CAPTURING_FORCE) == [isaf]
-    assert (report.created, report.updated) == (133, 3)
+    assert (report.created, report.updated) == (135, 3)
     assert (load_demo().created, load_demo().updated) == (0, 0)

@@ -38,6 +38,7 @@ from detainees.domain.models import (
     PersonName,
     Place,
     PublicationStatus,
+    Relationship,
     ReleaseBatch,
     ReviewComment,
     Source,
@@ -73,6 +74,7 @@ MAKERS = {
     PersonName: lambda: f.PersonFactory(status=PUBLISHED).names.get(),
     Nationality: lambda: f.NationalityFactory(person=f.PersonFactory(status=PUBLISHED)),
     Affiliation: lambda: f.AffiliationFactory(status=PUBLISHED),
+    Relationship: lambda: f.RelationshipFactory(person=f.PersonFactory(status=PUBLISHED)),
     Event: published_event,
     ReleaseBatch: lambda: f.ReleaseBatchFactory(status=PUBLISHED),
     BatchMembership: lambda: f.BatchMembershipFactory(
@@ -220,6 +222,7 @@ INLINE_ROWS = {
     PersonName: lambda fk, parent: PersonName.objects.create(**{fk: parent}, name="Variant"),
     Nationality: lambda fk, parent: Nationality.objects.create(**{fk: parent}, country="AF"),
     Affiliation: lambda fk, parent: f.AffiliationFactory(**{fk: parent}),
+    Relationship: lambda fk, parent: f.RelationshipFactory(**{fk: parent}),
     Citation: lambda fk, parent: f.CitationFactory(**{"event": None, fk: parent}),
     EventPerson: lambda fk, parent: f.EventPersonFactory(**{fk: parent}),
     EventOrganization: lambda fk, parent: EventOrganization.objects.create(

@@ -58,6 +58,7 @@ from detainees.domain.models import (
     Place,
     PublicationStatus,
     Publishable,
+    Relationship,
     ReleaseBatch,
     ReviewComment,
     Source,
@@ -216,6 +217,10 @@ def build_hidden_rows() -> list[models.Model]:
                 event=hidden_event, organization=org, role="capturing_force"
             ),
             BatchMembership.objects.create(batch=batch, person=person, inclusion="unknown"),
+            # Ties to a hidden person, from either side: left out whole, never named.
+            hidden_tie := Relationship.objects.create(person=bilal, other=person, kind="sibling"),
+            Relationship.objects.create(person=person, other=bilal, kind="parent"),
+            Citation.objects.create(source=source, relationship=hidden_tie, quote="hidden tie"),
             BatchMembership.objects.create(batch=hidden_batch, person=bilal, inclusion="unknown"),
             FacilityControl.objects.create(facility=hidden_facility, controller=org, start="2020"),
             FacilityControl.objects.create(
@@ -252,6 +257,13 @@ def build_hidden_rows() -> list[models.Model]:
             system="desk",
             dry_run=True,
             errors=[["upload.csv, line 2", "a private problem"]],
+        )
+    )
+    # A retracted relationship between two public people.
+    karzai = Person.objects.published().get(names__name="Hamid Karzai")
+    rows.append(
+        Relationship.objects.create(
+            person=karzai, other=bilal, kind="associate", claim_status="retracted"
         )
     )
     # A fact cited from a public source, with private notes only.

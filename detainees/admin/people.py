@@ -26,6 +26,7 @@ from detainees.domain.models import (
     Nationality,
     Person,
     PersonName,
+    Relationship,
 )
 from detainees.domain.models.people import names_problem
 from detainees.read import timeline as derived
@@ -125,6 +126,38 @@ class AffiliationInline(StatusInlineMixin, admin.StackedInline):
     show_change_link = True
 
 
+RELATIONSHIP_FIELDS = (
+    ("kind", "claim_status"),
+    ("start", "end"),
+    "note",
+    "internal_notes",
+)
+
+
+class RelationshipInline(RuleInlineMixin, admin.StackedInline):
+    """The person's ties where the person is named first (the parent, in "parent of")."""
+
+    model = Relationship
+    fk_name = "person"
+    extra = 0
+    autocomplete_fields = ("other",)
+    fields = ("other", *RELATIONSHIP_FIELDS)
+    verbose_name = "relationship (this person is the first one: “… of” the other)"
+    verbose_name_plural = "relationships where this person is named first"
+    show_change_link = True
+
+
+class RelationshipAsOtherInline(RelationshipInline):
+    """The same ties seen from the other side: where another person is named first (the child
+    sees "child of", stored as the parent's "parent of"). Each link is stored once."""
+
+    fk_name = "other"
+    autocomplete_fields = ("person",)
+    fields = ("person", *RELATIONSHIP_FIELDS)
+    verbose_name = "relationship (another person is the first one: they are “… of” this person)"
+    verbose_name_plural = "relationships where another person is named first"
+
+
 @admin.register(Person)
 class PersonAdmin(RecordAdmin):
     form = PersonForm
@@ -133,7 +166,14 @@ class PersonAdmin(RecordAdmin):
     list_display = ("display_name", "status", "gender", "fate", "is_placeholder", "updated")
     list_filter = ("status", "gender", "fate", "is_placeholder", "nationalities__country")
     search_fields = ("names__name", "slug")
-    inlines = (PersonNameInline, NationalityInline, AffiliationInline, CitationInline)
+    inlines = (
+        PersonNameInline,
+        NationalityInline,
+        AffiliationInline,
+        RelationshipInline,
+        RelationshipAsOtherInline,
+        CitationInline,
+    )
     autocomplete_fields = ("birthplace",)
     readonly_fields = (
         "status_line",
@@ -305,6 +345,24 @@ class NationalityAdmin(PartAdmin):
     search_fields = ("person__names__name",)
     autocomplete_fields = ("person",)
     inlines = (CitationInline,)
+
+
+@admin.register(Relationship)
+class RelationshipAdmin(PartAdmin):
+    list_display = ("person", "kind", "other", "start", "end", "claim_status")
+    list_filter = ("kind", "claim_status")
+    search_fields = ("person__names__name", "other__names__name", "note")
+    autocomplete_fields = ("person", "other")
+    list_select_related = ("person", "other")
+    inlines = (CitationInline,)
+
+    def get_queryset(self, request):
+        # The list shows both people by their primary names.
+        return super().get_queryset(request).prefetch_related("person__names", "other__names")
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        return queryset.distinct(), False
 
 
 @admin.register(Affiliation)

@@ -22,6 +22,7 @@ from detainees.domain.models import (
     Nationality,
     Person,
     PersonName,
+    Relationship,
 )
 from detainees.read.filters import FacetFilter, FuzzyBoundFilter
 
@@ -111,8 +112,12 @@ PERSON_NAMES = build_array_type(
             "kind": choice(PersonName, "kind", "What sort of name it is."),
             "is_primary": {"type": "boolean", "description": "The name the record is shown by."},
             "language": string(str(PersonName._meta.get_field("language").help_text)),
+            "citations": {
+                **build_array_type(component("Citation")),
+                "description": "Where the name comes from: its public citations.",
+            },
         },
-        required=["name", "given", "family", "kind", "is_primary", "language"],
+        required=["name", "given", "family", "kind", "is_primary", "language", "citations"],
     )
 )
 
@@ -141,6 +146,48 @@ NATIONALITIES = build_array_type(
             "citations": build_array_type(component("Citation")),
         },
         required=["country", "claim_status", "citations"],
+    )
+)
+
+RELATIONSHIPS = build_array_type(
+    build_object_type(
+        properties={
+            "id": string("The relationship's public id.", format="uuid"),
+            "kind": choice(
+                Relationship,
+                "kind",
+                "How the two are tied (`parent`: the first person is the other's parent).",
+            ),
+            "label": string(
+                "What this person is to the other, in words: `mother of`, `son of`, "
+                "`sibling of`; gendered when the person's gender is known."
+            ),
+            "person": build_object_type(
+                description="The other person (always a public one).",
+                properties={
+                    "id": string("The person's public id.", format="uuid"),
+                    "name": string("Display name."),
+                    "url": string("The person's public page (a path)."),
+                },
+                required=["id", "name", "url"],
+            ),
+            "start": FUZZY_DATE,
+            "end": FUZZY_DATE,
+            "claim_status": choice(Relationship, "claim_status"),
+            "note": string(str(Relationship._meta.get_field("note").help_text)),
+            "citations": build_array_type(component("Citation")),
+        },
+        required=[
+            "id",
+            "kind",
+            "label",
+            "person",
+            "start",
+            "end",
+            "claim_status",
+            "note",
+            "citations",
+        ],
     )
 )
 

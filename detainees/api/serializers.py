@@ -319,6 +319,10 @@ class PersonDetailSerializer(serializers.ModelSerializer):
     affiliations = AffiliationSerializer(many=True)
     timeline = serializers.SerializerMethodField()
     batches = BatchMembershipSerializer(source="batch_memberships", many=True)
+    relationships = serializers.SerializerMethodField()
+    citations = PublicCitations(
+        help_text="Sources of the person as a whole (identity, biography, birth)."
+    )
     corrections = CorrectionSerializer(
         many=True, help_text="Public corrections of this record, oldest first."
     )
@@ -342,6 +346,8 @@ class PersonDetailSerializer(serializers.ModelSerializer):
             "affiliations",
             "timeline",
             "batches",
+            "relationships",
+            "citations",
             "corrections",
             "created",
             "updated",
@@ -364,14 +370,39 @@ class PersonDetailSerializer(serializers.ModelSerializer):
     def get_names(self, obj) -> list[dict]:
         return [
             {
-                "name": n.name,
-                "given": n.given,
-                "family": n.family,
-                "kind": n.kind,
-                "is_primary": n.is_primary,
-                "language": n.language,
+                "name": fact.obj.name,
+                "given": fact.obj.given,
+                "family": fact.obj.family,
+                "kind": fact.obj.kind,
+                "is_primary": fact.obj.is_primary,
+                "language": fact.obj.language,
+                "citations": citation_rows(fact.citations),
             }
-            for n in self._record.names
+            for fact in self._record.name_sources
+        ]
+
+    @extend_schema_field(schema.RELATIONSHIPS)
+    def get_relationships(self, obj) -> list[dict]:
+        if not hasattr(self, "_date_fields"):
+            self._date_fields = (FuzzyDateField("start"), FuzzyDateField("end"))
+        start, end = self._date_fields
+        return [
+            {
+                "id": str(tie.obj.public_id),
+                "kind": tie.obj.kind,
+                "label": tie.label,
+                "person": {
+                    "id": str(tie.other.public_id),
+                    "name": tie.other.display_name,
+                    "url": tie.other.get_absolute_url(),
+                },
+                "start": start.to_representation(tie.obj),
+                "end": end.to_representation(tie.obj),
+                "claim_status": tie.obj.claim_status,
+                "note": tie.obj.note,
+                "citations": citation_rows(tie.citations),
+            }
+            for tie in self._record.relationships
         ]
 
     @extend_schema_field(schema.NATIONALITIES)

@@ -8,7 +8,7 @@ holds (detainees/domain/roles.py):
 - A published or withdrawn record is the editors' (whoever may publish that type): changing it,
   adding to it or deleting from it takes the right to publish it.
 - A row that belongs to a record is that record's content: a name, a nationality, a citation,
-  an event's people and organizations, a batch's members, a facility's controllers count as
+  a relationship (of both people), an event's people and organizations, a batch's members, a facility's controllers count as
   their record's, in the record's state. A citation belongs to the fact it supports (and so,
   for a name, to the person). A row moved from one record to another needs both.
 - Publishing and withdrawing take `publish_<type>` and `withdraw_<type>`; merging people
@@ -32,6 +32,7 @@ from detainees.domain.models import (
     PersonName,
     PublicationStatus,
     Publishable,
+    Relationship,
     Source,
 )
 
@@ -65,6 +66,8 @@ OPEN_STATES = (PublicationStatus.DRAFT, PublicationStatus.IN_REVIEW)
 PARENTS: dict[type[models.Model], tuple[str, ...]] = {
     PersonName: ("person",),
     Nationality: ("person",),
+    # Content of both people's records: a published person's ties take an editor.
+    Relationship: ("person", "other"),
     EventPerson: ("event",),
     EventOrganization: ("event",),
     BatchMembership: ("batch",),

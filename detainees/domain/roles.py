@@ -26,6 +26,7 @@ PUBLISHABLE = (
 PARTS = (
     "personname",
     "nationality",
+    "relationship",
     "eventperson",
     "eventorganization",
     "batchmembership",

@@ -61,4 +61,7 @@ def consistency_warnings(person) -> list[str]:
     for nationality in person.nationalities.all():
         if not nationality.citations.all():
             warnings.append(f"No citation for the nationality: {nationality}.")
+    for tie in [*person.relationships.all(), *person.relationships_as_other.all()]:
+        if not tie.citations.all():
+            warnings.append(f"No citation for the relationship: {tie}.")
     return warnings

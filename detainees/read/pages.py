@@ -155,7 +155,11 @@ def source_page(source) -> dict:
             "batch",
             "batch_membership__person",
             "batch_membership__batch",
+            "relationship__person",
+            "relationship__other",
         )
+        # A relationship is shown by both people's names.
+        .prefetch_related("relationship__person__names", "relationship__other__names")
         .order_by("pk")
     )
     facts = []

@@ -2,7 +2,8 @@
 
 `person_queryset()` loads a person with every public fact either shows in a fixed number of
 queries, and `person_record()` assembles them: names, nationalities, affiliations, the timeline
-with custodians, batches, footnotes, the status (read from SQL, as the lists give it) and the
+with custodians, batches, relatives and associates, the sources of each name and of the person,
+footnotes, the status (read from SQL, as the lists give it) and the
 status line. The page (`person_page`) and `detainees.api.serializers.PersonDetailSerializer`
 both read this record, so they cannot disagree.
 
@@ -16,7 +17,7 @@ every other page, list and count leaves them out.
 from dataclasses import dataclass, field
 from datetime import date
 
-from detainees.domain.models import ClaimStatus, Event, EventPerson, Person
+from detainees.domain.models import ClaimStatus, Event, EventPerson, Person, Relationship
 from detainees.domain.models.people import RELATED_PER_BATCH
 from detainees.read import timeline
 from detainees.read.listing import current_status
@@ -110,6 +111,33 @@ class Fact:
         return self.obj.claim_status == ClaimStatus.INFERRED
 
 
+@dataclass
+class Tie:
+    """A relationship as one person's record shows it: the other person, and what the record's
+    person is to them ("mother of", or from the child's side, "son of")."""
+
+    obj: Relationship
+    other: Person
+    label: str
+    notes: list[int] = field(default_factory=list)
+
+    @property
+    def citations(self) -> list:
+        return public_citations(self.obj)
+
+
+KIND_ORDER = {kind: i for i, kind in enumerate(Relationship.Kind.values)}
+
+
+def ties_of(person) -> list[Tie]:
+    """The person's public relationships, from both sides, family first; each names a public
+    person (a relationship to anyone else is left out whole, never shown unnamed)."""
+    ties = [Tie(r, r.other, r.label_for(person)) for r in person.relationships.all()]
+    ties += [Tie(r, r.person, r.label_for(person)) for r in person.relationships_as_other.all()]
+    ties = [t for t in ties if t.other.is_public and t.obj.claim_status != ClaimStatus.RETRACTED]
+    return sorted(ties, key=lambda t: (KIND_ORDER[t.obj.kind], t.other.display_name, t.obj.pk))
+
+
 def person_queryset(
     *, published_only: bool = True, batch_members: bool = True, with_status: bool = True
 ):
@@ -141,6 +169,9 @@ class PersonRecord:
     batches: list[Fact]
     birthplace: object  # a public Place, or None
     withheld: list[str]  # Person.Withheld values: what the source withholds, not what it lacks
+    relationships: list[Tie]
+    name_sources: list[Fact]  # each name, with the footnotes of where it comes from
+    person_notes: list[int]  # the footnotes of the person as a whole (identity, biography)
     footnotes: list
     status: str  # a detainees.read.listing.CurrentStatus code
     status_line: str
@@ -173,16 +204,25 @@ def person_record(person) -> PersonRecord:
         for role in roles
     ]
     batches = [Fact(m, notes.mark(m)) for m in person.batch_memberships.all()]
+    ties = ties_of(person)
+    for tie in ties:
+        tie.notes = notes.mark(tie.obj)
+    names = list(person.names.all())
+    name_sources = [Fact(n, notes.mark(n)) for n in names]
+    person_notes = notes.mark(person)
     status = getattr(person, "current_status", None) or timeline.current_status(person)
     return PersonRecord(
         person=person,
-        names=list(person.names.all()),
+        names=names,
         nationalities=nationalities,
         affiliations=affiliations,
         timeline=entries,
         batches=batches,
         birthplace=public_birthplace(person),
         withheld=[w for w in Person.Withheld.values if w in person.withheld],
+        relationships=ties,
+        name_sources=name_sources,
+        person_notes=person_notes,
         footnotes=notes.notes,
         status=status,
         status_line=timeline.status_line(person),
@@ -221,6 +261,7 @@ def person_page(person) -> dict:
     # under it (a fact edited in its own admin page leaves the person's `updated` alone).
     shown = [person, *(f.obj for f in record.affiliations), *events, *record.footnotes]
     shown += [m.batch for m in person.batch_memberships.all()]
+    shown += [tie.obj for tie in record.relationships]
     return {
         "last_updated": max(obj.updated for obj in shown),
         "person": person,
@@ -234,6 +275,9 @@ def person_page(person) -> dict:
         "birthplace": record.birthplace,
         "withheld": set(record.withheld),
         "gender_known": person.gender != Person.Gender.UNKNOWN,
+        "relationships": record.relationships,
+        "name_sources": record.name_sources,
+        "person_notes": record.person_notes,
         "related": sorted(
             ((p, sorted(hows)) for p, hows in related.items()), key=lambda r: str(r[0])
         ),

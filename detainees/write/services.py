@@ -14,6 +14,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
+from django.db.models import Q
 
 from detainees.domain import permissions
 from detainees.domain.models import (
@@ -23,6 +24,7 @@ from detainees.domain.models import (
     PersonRedirect,
     PublicationStatus,
     Publishable,
+    Relationship,
     ReviewComment,
 )
 from detainees.domain.roles import PUBLISHABLE
@@ -209,12 +211,38 @@ def _demote_names(survivor: Person, removed: Person) -> None:
         PersonName.objects.filter(person=removed, is_primary=True).update(is_primary=False)
 
 
+def _relationship_conflicts(survivor: Person, removed: Person) -> list[str]:
+    """Ties a merge cannot move by itself: one between the two people (it would relate the
+    survivor to themselves), and one the survivor already has with the same person, recorded
+    from the other side (each link is stored once). The editor deletes one first."""
+    conflicts = []
+    ties = Relationship.objects.filter(Q(person=removed) | Q(other=removed)).order_by("pk")
+    for tie in ties:
+        first = survivor.pk if tie.person_id == removed.pk else tie.person_id
+        second = survivor.pk if tie.other_id == removed.pk else tie.other_id
+        if first == second:
+            conflicts.append(
+                f"Relationship “{tie}” links the two people being merged: delete it first."
+            )
+        elif Relationship.objects.filter(person=second, other=first, kind=tie.kind).exists():
+            conflicts.append(
+                f"Relationship “{tie}”: the survivor has it already, recorded from the other "
+                "side; delete one of the two first."
+            )
+    return conflicts
+
+
 def _plan(survivor: Person, removed: Person) -> MergePlan:
     if survivor.pk == removed.pk:
         raise MergeError("A person cannot be merged into themselves.")
     plan = MergePlan(survivor=survivor, removed=removed)
     _demote_names(survivor, removed)
     _merge_person_fields(plan)
+    ties = _relationship_conflicts(survivor, removed)
+    if ties:
+        # Moving them would break the database's rules on relationships: stop here.
+        plan.conflicts += ties
+        return plan
     _move_children(removed, survivor, plan)
     return plan
 
@@ -630,6 +658,18 @@ def _save_row(*, row, by, stored_status, stored_confidential, exclude, correctio
     if correction_note:
         record_correction(record=row, note=correction_note, by=by)
     return row
+
+
+def relate_people(
+    *, person: Person, other: Person, kind: str, by, reason: str = "", **values
+) -> Relationship:
+    """Record that `person` is `kind` of `other` ("parent" of the child), once for both pages:
+    checked against `by`'s role on both people, validated (nobody related to themselves, no
+    link twice, nor again from the other side), written with its history. `values` are the
+    relationship's other fields (start, end, claim_status, note, internal_notes). Raises
+    `InvalidRecord` or `RoleNotAllowed`, writing nothing."""
+    tie = Relationship(person=person, other=other, kind=kind, **values)
+    return save_row(row=tie, by=by, reason=reason)
 
 
 # --- Changes of state: the verbs the admin's actions call ---------------------------------------

@@ -19,6 +19,7 @@ from .people import (
     PersonName,
     PersonNameKey,
     PersonRedirect,
+    Relationship,
 )
 from .places import Facility, FacilityControl, Place
 from .sources import Citation, Source
@@ -51,6 +52,7 @@ __all__ = [
     "Place",
     "PublicationStatus",
     "Publishable",
+    "Relationship",
     "ReleaseBatch",
     "ReviewComment",
     "Source",

@@ -19,7 +19,7 @@ from .editorial import Correction, ReviewComment
 from .events import BatchMembership, Event, EventOrganization, EventPerson, ReleaseBatch
 from .imports import ExternalId
 from .organizations import Organization, OrganizationName
-from .people import Affiliation, Nationality, Person, PersonName, PersonRedirect
+from .people import Affiliation, Nationality, Person, PersonName, PersonRedirect, Relationship
 from .places import Facility, FacilityControl, Place
 from .sources import Citation, Source
 
@@ -30,6 +30,7 @@ TRACKED_MODELS = (
     PersonRedirect,
     Nationality,
     Affiliation,
+    Relationship,
     Event,
     EventPerson,
     EventOrganization,

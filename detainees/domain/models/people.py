@@ -5,7 +5,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GistIndex
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Collate
+from django.db.models.functions import Collate, Greatest, Least
 from django.db.models.lookups import Regex
 from django.urls import reverse
 from django_countries.fields import CountryField
@@ -76,12 +76,19 @@ class PersonQuerySet(PublishableQuerySet):
         """
         nationalities = Nationality.objects.all()
         affiliations = Affiliation.objects.all()
+        # A relationship is stored once and shown from both sides: the person's own ties, and
+        # those that name the person as the other one.
+        ties = Relationship.objects.all()
+        ties_as_other = Relationship.objects.all()
         memberships = BatchMembership.objects.all()
         members = BatchMembership.objects.all()
         corrections = Correction.objects.all()
         if public:
             nationalities = nationalities.exclude(claim_status=ClaimStatus.RETRACTED)
             affiliations = affiliations.published().filter(Organization.public_q("organization__"))
+            # A relationship to someone not public is left out whole: the page never names them.
+            ties = ties.filter(Relationship.public_q())
+            ties_as_other = ties_as_other.filter(Relationship.public_q())
             memberships = memberships.filter(ReleaseBatch.public_q("batch__"))
             members = members.filter(Person.public_q("person__"))
             # The date and the note: who made a correction stays with the editors.
@@ -103,7 +110,10 @@ class PersonQuerySet(PublishableQuerySet):
             )
         # The birthplace with the places it lies in, which the page names after it.
         return self.select_related("birthplace__parent__parent").prefetch_related(
-            "names",
+            # Each name with its citations: where each alias comes from.
+            models.Prefetch(
+                "names", queryset=PersonName.objects.prefetch_related(citations_prefetch())
+            ),
             models.Prefetch(
                 "nationalities",
                 queryset=nationalities.prefetch_related(citations_prefetch()).order_by("country"),
@@ -116,6 +126,18 @@ class PersonQuerySet(PublishableQuerySet):
             ),
             subject_events_prefetch(public=public),
             models.Prefetch("batch_memberships", queryset=memberships),
+            models.Prefetch(
+                "relationships",
+                queryset=ties.select_related("other")
+                .prefetch_related("other__names", citations_prefetch())
+                .order_by("pk"),
+            ),
+            models.Prefetch(
+                "relationships_as_other",
+                queryset=ties_as_other.select_related("person")
+                .prefetch_related("person__names", citations_prefetch())
+                .order_by("pk"),
+            ),
             citations_prefetch(),
             models.Prefetch("corrections", queryset=corrections),
         )
@@ -137,6 +159,8 @@ class PersonWithheld(models.TextChoices):
     BIRTHPLACE = "birthplace", "Birthplace"
     GENDER = "gender", "Gender"
     NATIONALITY = "nationality", "Nationality"
+
+
 class PersonFate(models.TextChoices):
     ALIVE = "alive", "Alive"
     DEAD = "dead", "Dead"
@@ -486,6 +510,164 @@ class Affiliation(Publishable):
         )
 
 
+class RelationshipKind(models.TextChoices):
+    """How two people are tied. Directed kinds read from the first person (`person`): "parent"
+    means the person is the other's parent; the others read alike from both sides."""
+
+    PARENT = "parent", "Parent of"
+    GRANDPARENT = "grandparent", "Grandparent of"
+    UNCLE_AUNT = "uncle_aunt", "Uncle or aunt of"
+    SIBLING = "sibling", "Sibling of"
+    SPOUSE = "spouse", "Spouse or partner of"
+    RELATIVE = "relative", "Other relative of"
+    ASSOCIATE = "associate", "Associate of"
+    CAPTURED_WITH = "captured_with", "Captured with (co-detainee)"
+
+
+# Kind -> what each side is called, (as the first person, as the other), each as (whoever,
+# a man, a woman): the gendered word when the record gives the gender, else the neutral one.
+_SYMMETRIC = {
+    RelationshipKind.SIBLING: ("sibling of", "brother of", "sister of"),
+    RelationshipKind.SPOUSE: ("spouse or partner of",) * 3,
+    RelationshipKind.RELATIVE: ("relative of",) * 3,
+    RelationshipKind.ASSOCIATE: ("associate of",) * 3,
+    RelationshipKind.CAPTURED_WITH: ("captured with",) * 3,
+}
+RELATIONSHIP_LABELS: dict[str, tuple[tuple[str, str, str], tuple[str, str, str]]] = {
+    RelationshipKind.PARENT: (
+        ("parent of", "father of", "mother of"),
+        ("child of", "son of", "daughter of"),
+    ),
+    RelationshipKind.GRANDPARENT: (
+        ("grandparent of", "grandfather of", "grandmother of"),
+        ("grandchild of", "grandson of", "granddaughter of"),
+    ),
+    RelationshipKind.UNCLE_AUNT: (
+        ("uncle or aunt of", "uncle of", "aunt of"),
+        ("nephew or niece of", "nephew of", "niece of"),
+    ),
+    **{kind: (words, words) for kind, words in _SYMMETRIC.items()},
+}
+
+
+def relationship_label(kind: str, *, inverse: bool, gender: str) -> str:
+    """What a person is to the other, in the person's words: "mother of", or, from the child's
+    side of the same link (`inverse`), "son of"; neutral when the gender is not known."""
+    whoever, man, woman = RELATIONSHIP_LABELS[kind][1 if inverse else 0]
+    return {PersonGender.MALE: man, PersonGender.FEMALE: woman}.get(gender, whoever)
+
+
+class RelationshipQuerySet(models.QuerySet):
+    def public(self):
+        return self.filter(Relationship.public_q())
+
+
+class Relationship(models.Model):
+    """A tie between two people (a mother and her child, siblings held together, a spouse who
+    filed the complaint), stored once and shown on both people's pages, each side in its own
+    words (`label_for`)."""
+
+    Kind = RelationshipKind
+
+    public_id = public_id_field()
+    person = models.ForeignKey(
+        Person,
+        on_delete=models.CASCADE,
+        related_name="relationships",
+        help_text="The first person: the parent, grandparent, uncle or aunt in a directed kind.",
+    )
+    other = models.ForeignKey(
+        Person,
+        on_delete=models.CASCADE,
+        related_name="relationships_as_other",
+        help_text="The second person: the child, grandchild, nephew or niece in a directed kind.",
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    start, start_earliest, start_latest, start_as_written = fuzzy_date_fields("start", "from")
+    end, end_earliest, end_latest, end_as_written = fuzzy_date_fields(
+        "end", "until", help_text="Leave empty while it continues or its end is unknown."
+    )
+    claim_status = claim_status_field()
+    note = models.CharField(
+        max_length=500, blank=True, help_text="Public, e.g. 'born in captivity at Bagram'."
+    )
+    internal_notes = models.TextField(
+        blank=True, help_text="Private: never shown on the public site, API, exports or feeds."
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    objects = RelationshipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["pk"]  # the order they were entered in
+        constraints = [
+            choices_check("kind", RelationshipKind, "relationship_kind_valid"),
+            *claim_constraints("relationship"),
+            *fuzzy_date_constraints("start", "relationship"),
+            *fuzzy_date_constraints("end", "relationship"),
+            models.CheckConstraint(
+                condition=~Q(person=F("other")),
+                name="relationship_not_self",
+                violation_error_message="A person cannot be related to themselves.",
+            ),
+            models.UniqueConstraint(
+                fields=["person", "other", "kind"],
+                name="relationship_unique",
+                violation_error_message="These two people already have this relationship.",
+            ),
+            # Each link once: not again from the other side (a sibling of a sibling), nor
+            # turned round (each the parent of the other).
+            models.UniqueConstraint(
+                Least("person", "other"),
+                Greatest("person", "other"),
+                "kind",
+                name="relationship_once_per_pair",
+                violation_error_message=(
+                    "This relationship between these two people is already recorded, "
+                    "from the other person's side."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(start_earliest__isnull=True)
+                | Q(end_latest__isnull=True)
+                | Q(start_earliest__lte=F("end_latest")),
+                name="relationship_ends_after_start",
+                violation_error_message="A relationship cannot end before it starts.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.person} – {self.get_kind_display().lower()} – {self.other}"
+
+    @classmethod
+    def public_q(cls, prefix: str = "") -> Q:
+        """Not retracted, between two public people."""
+        return (
+            ~Q(**{f"{prefix}claim_status": ClaimStatus.RETRACTED})
+            & Person.public_q(f"{prefix}person__")
+            & Person.public_q(f"{prefix}other__")
+        )
+
+    @property
+    def is_public(self) -> bool:
+        """`public_q()` for this one relationship, read from its loaded people."""
+        return (
+            self.claim_status != ClaimStatus.RETRACTED
+            and self.person.is_public
+            and self.other.is_public
+        )
+
+    def label_for(self, person: Person) -> str:
+        """What `person` (either side) is to the other one: "mother of", "son of"."""
+        inverse = person.pk == self.other_id
+        return relationship_label(self.kind, inverse=inverse, gender=person.gender)
+
+    def other_side(self, person: Person) -> Person:
+        """The person at the other end from `person`."""
+        return self.person if person.pk == self.other_id else self.other
+
+
 __all__ = [
     "ClaimStatus",
     "Person",
@@ -493,4 +675,5 @@ __all__ = [
     "PersonRedirect",
     "Nationality",
     "Affiliation",
+    "Relationship",
 ]

@@ -160,6 +160,7 @@ CITED_FACTS = (
     "facility_control",
     "batch",
     "batch_membership",
+    "relationship",
 )
 
 
@@ -227,6 +228,13 @@ class Citation(models.Model):
     )
     batch_membership = models.ForeignKey(
         "detainees.BatchMembership",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="citations",
+    )
+    relationship = models.ForeignKey(
+        "detainees.Relationship",
         null=True,
         blank=True,
         on_delete=models.CASCADE,

@@ -20,6 +20,7 @@ from detainees.domain.models import (
     Affiliation,
     BatchMembership,
     Citation,
+    ClaimStatus,
     Event,
     EventOrganization,
     EventPerson,
@@ -31,6 +32,7 @@ from detainees.domain.models import (
     Person,
     PersonName,
     Place,
+    Relationship,
     ReleaseBatch,
     Source,
 )
@@ -561,6 +563,43 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
+        "relationships",
+        Relationship,
+        "Relationships",
+        "Ties between two people (a parent and child, siblings, spouses, associates, people "
+        "captured together), each stored once and shown on both people's pages. Retracted "
+        "ones are not exported.",
+        (
+            id_column("relationship"),
+            ref(
+                "person",
+                "persons",
+                "The first person: the parent, grandparent, uncle or aunt in a directed kind.",
+                required=True,
+            ),
+            ref(
+                "other",
+                "persons",
+                "The second person: the child, grandchild, nephew or niece in a directed kind; "
+                "never the first person.",
+                required=True,
+            ),
+            Column(
+                "kind",
+                ENUM,
+                "What the first person is to the second: `parent` (of), `grandparent` (of), "
+                "`uncle_aunt` (of); the others read alike both ways. One link per pair and kind.",
+                required=True,
+            ),
+            edtf("start", "From (a marriage, an association)."),
+            edtf("end", "Until; empty while it continues or when unknown."),
+            claim_status(),
+            Column("note", TEXT, "Public note, e.g. born in captivity."),
+            internal_notes(),
+        ),
+        extra_filter={"claim_status__in": [c for c in ClaimStatus if c != ClaimStatus.RETRACTED]},
+    ),
+    Table(
         "citations",
         Citation,
         "Citations",
@@ -576,6 +615,7 @@ TABLES: tuple[Table, ...] = (
             ref("facility_control", "facility_controls", "Fact: a control period."),
             ref("batch", "release_batches", "Fact: a release batch."),
             ref("batch_membership", "batch_memberships", "Fact: a batch membership."),
+            ref("relationship", "relationships", "Fact: a relationship between two people."),
             Column("aspect", TEXT, "Which part of the fact it supports."),
             Column("quote", TEXT, "The passage, word for word."),
             Column("locator", TEXT, "Page, paragraph or section."),
