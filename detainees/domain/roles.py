@@ -31,6 +31,7 @@ PARTS = (
     "batchmembership",
     "citation",
     "organizationname",
+    "facilityname",
     "facilitycontrol",
 )
 

@@ -20,7 +20,7 @@ from .people import (
     PersonNameKey,
     PersonRedirect,
 )
-from .places import Facility, FacilityControl, Place
+from .places import Facility, FacilityControl, FacilityName, Place
 from .sources import Citation, Source
 from .tombstones import Tombstone
 
@@ -39,6 +39,7 @@ __all__ = [
     "FacetTotal",
     "Facility",
     "FacilityControl",
+    "FacilityName",
     "ImportJob",
     "Nationality",
     "Organization",
