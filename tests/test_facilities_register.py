@@ -43,7 +43,7 @@ FN2,F1,زندان پلچرخی,original_script,fa
 
 def write(tmp_path, files: dict[str, str]):
     directory = tmp_path / "register"
-    directory.mkdir()
+    directory.mkdir(parents=True)
     for name, text in files.items():
         (directory / name).write_text(text, encoding="utf-8")
     return directory
@@ -67,6 +67,9 @@ def test_seven_decimal_coordinates_are_imported_rounded_with_no_error(tmp_path):
         ("Policharki", "spelling", ""),
         ("زندان پلچرخی", "original_script", "fa"),
     ]
+    # The same file again changes nothing: the rounded values are the stored ones.
+    again = import_rows(read_file(write(tmp_path / "again", files)))
+    assert ("facilities", 0, 0, 2) in again.rows()
 
 
 def test_a_place_takes_seven_decimal_coordinates_too(tmp_path):
@@ -96,8 +99,8 @@ def test_a_coordinate_that_is_no_number_or_out_of_range_is_a_line_numbered_error
 
     assert [str(e) for e in refused.value.errors] == [
         "facilities.csv, line 3: latitude: 'abc' is not a number",
-        "facilities.csv, line 4: latitude: 95.0 is above 90",
-        "facilities.csv, line 5: longitude: -180.0000001 is below -180",
+        "facilities.csv, line 4: latitude: must be at most 90 (95.0 given)",
+        "facilities.csv, line 5: longitude: must be at least -180 (-180.0000001 given)",
     ]
     assert not Facility.objects.exists()
 

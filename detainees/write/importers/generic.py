@@ -690,9 +690,9 @@ def parse_value(column, raw, model, reading: DateReading | None = None):
         if not value.is_finite():
             raise ValueError(f"'{raw}' is not a number")
         if column.minimum is not None and value < column.minimum:
-            raise ValueError(f"{raw} is below {column.minimum}")
+            raise ValueError(f"must be at least {column.minimum} ({raw} given)")
         if column.maximum is not None and value > column.maximum:
-            raise ValueError(f"{raw} is above {column.maximum}")
+            raise ValueError(f"must be at most {column.maximum} ({raw} given)")
         model_field = model._meta.get_field(column.field)
         if isinstance(model_field, models.DecimalField):
             # A register's seven-place coordinates are kept to the field's places, not refused.
