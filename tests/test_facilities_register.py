@@ -90,7 +90,8 @@ def test_a_coordinate_that_is_no_number_or_out_of_range_is_a_line_numbered_error
         "F1,Good prison,34.5,69.2\n"
         "F2,Word prison,abc,69.2\n"
         "F3,Polar prison,95.0,69.2\n"
-        "F4,Far prison,34.5,-180.0000001\n"
+        "F4,Far prison,34.5,-180.001\n"
+        "F5,Huge prison,1e999999999,69.2\n"
     )
     path = write(tmp_path, {"facilities.csv": facilities})
 
@@ -100,7 +101,8 @@ def test_a_coordinate_that_is_no_number_or_out_of_range_is_a_line_numbered_error
     assert [str(e) for e in refused.value.errors] == [
         "facilities.csv, line 3: latitude: 'abc' is not a number",
         "facilities.csv, line 4: latitude: must be at most 90 (95.0 given)",
-        "facilities.csv, line 5: longitude: must be at least -180 (-180.0000001 given)",
+        "facilities.csv, line 5: longitude: must be at least -180 (-180.001 given)",
+        "facilities.csv, line 6: latitude: must be at most 90 (1e999999999 given)",
     ]
     assert not Facility.objects.exists()
 
@@ -148,9 +150,10 @@ def test_the_admin_rounds_coordinates_and_saves_other_names(admin_client):
     assert facility.names.get().name == "Policharki"
 
 
-def test_the_admin_shows_an_out_of_range_latitude_as_a_form_error(admin_client):
+@pytest.mark.parametrize("latitude", ["95.1234567", "1e999999999"])
+def test_the_admin_shows_an_out_of_range_latitude_as_a_form_error(admin_client, latitude):
     response = admin_client.post(
-        reverse("admin:detainees_facility_add"), facility_form(latitude="95.1234567")
+        reverse("admin:detainees_facility_add"), facility_form(latitude=latitude)
     )
 
     assert response.status_code == 200
@@ -185,13 +188,17 @@ def test_the_api_creates_a_facility_with_rounded_coordinates_and_other_names(as_
 
 
 def test_the_api_answers_400_for_a_coordinate_out_of_range_or_not_a_number(as_researcher):
-    payload = {"name": "Polar prison", "latitude": "95.0", "longitude": "abc"}
+    payload = {"name": "Polar prison", "latitude": "1e999999999", "longitude": "abc"}
     response = as_researcher.post("/api/v1/facilities/", payload, content_type="application/json")
 
     assert response.status_code == 400
     errors = response.json()
     assert set(errors) == {"latitude", "longitude"}
     assert "90" in errors["latitude"][0]
+    payload = {"name": "Polar prison", "latitude": 95.0, "longitude": 69.2}
+    response = as_researcher.post("/api/v1/facilities/", payload, content_type="application/json")
+    assert response.status_code == 400
+    assert list(response.json()) == ["latitude"]
     assert not Facility.objects.exists()
 
 

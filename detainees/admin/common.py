@@ -34,7 +34,7 @@ class RoundedDecimalField(forms.DecimalField):
 
     def to_python(self, value):
         value = super().to_python(value)
-        if value is None or self.decimal_places is None or not value.is_finite():
+        if value is None or self.decimal_places is None:
             return value
         return rounded(value, self.decimal_places)
 

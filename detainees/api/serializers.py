@@ -187,7 +187,8 @@ class FacilityNameSerializer(serializers.ModelSerializer):
 
 
 class FacilitySerializer(serializers.ModelSerializer):
-    """A facility with its other names and its periods of control (`with_api_parts()`)."""
+    """A facility with its other names and its public periods of control, as
+    `detainees.read.pages.with_facility_parts()` prefetches them."""
 
     id = serializers.UUIDField(source="public_id")
     place = Ref(allow_null=True)

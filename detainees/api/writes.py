@@ -113,14 +113,15 @@ class RoundedDecimalField(serializers.DecimalField):
     having more (a register's 34.9461234 is stored as 34.94612); out of range is a 400."""
 
     def validate_precision(self, value):
-        # The range first: it bounds the digits, so rounding can never overflow the column.
+        if self.decimal_places is not None:
+            value = rounded(value, self.decimal_places)
+        # The range here, not only in the validators: it bounds the digits, so the field's
+        # quantize() that follows can never overflow.
         if self.max_value is not None and value > self.max_value:
             self.fail("max_value", max_value=self.max_value)
         if self.min_value is not None and value < self.min_value:
             self.fail("min_value", min_value=self.min_value)
-        if self.decimal_places is None:
-            return value
-        return rounded(value, self.decimal_places)
+        return value
 
 
 class StrictSerializerMixin:

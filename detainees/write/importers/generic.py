@@ -689,14 +689,15 @@ def parse_value(column, raw, model, reading: DateReading | None = None):
             raise ValueError(f"'{raw}' is not a number") from None
         if not value.is_finite():
             raise ValueError(f"'{raw}' is not a number")
+        model_field = model._meta.get_field(column.field)
+        if isinstance(model_field, models.DecimalField):
+            # A register's seven-place coordinates are kept to the field's places, not refused;
+            # the range is the rounded value's, as in the admin and the API.
+            value = rounded(value, model_field.decimal_places)
         if column.minimum is not None and value < column.minimum:
             raise ValueError(f"must be at least {column.minimum} ({raw} given)")
         if column.maximum is not None and value > column.maximum:
             raise ValueError(f"must be at most {column.maximum} ({raw} given)")
-        model_field = model._meta.get_field(column.field)
-        if isinstance(model_field, models.DecimalField):
-            # A register's seven-place coordinates are kept to the field's places, not refused.
-            return rounded(value, model_field.decimal_places)
         return value
     if kind == BOOLEAN:
         if isinstance(raw, bool):
