@@ -417,7 +417,7 @@ class FacilityControl(models.Model):
             # Per role: an operator may run a site while another body controls it, but two
             # controllers (or two operators, or two owners) cannot both certainly hold it.
             ExclusionConstraint(
-                name="facilitycontrol_no_two_certain_controllers",
+                name="facilitycontrol_one_certain_holder_per_role",
                 expressions=[
                     ("facility", RangeOperators.EQUAL),
                     ("role", RangeOperators.EQUAL),
