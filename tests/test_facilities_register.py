@@ -361,6 +361,34 @@ def test_the_admin_refuses_two_overlapping_operators_as_a_form_error(admin_clien
     assert sorted(facility.controls.values_list("role", flat=True)) == ["controller", "operator"]
 
 
+def test_the_admin_refuses_an_operator_overlapping_a_stored_one(admin_client):
+    facility = f.FacilityFactory()
+    control(facility, f.OrganizationFactory(), "2011", "2013", role=OPERATOR)
+    data = {
+        "facility": str(facility.pk),
+        "role": "operator",
+        "controller": str(f.OrganizationFactory().pk),
+        "start": "2012",
+        "end": "2014",
+        "claim_status": "reported",
+        "note": "",
+        "citations-TOTAL_FORMS": "0",
+        "citations-INITIAL_FORMS": "0",
+        "citations-MIN_NUM_FORMS": "0",
+        "citations-MAX_NUM_FORMS": "1000",
+    }
+
+    response = admin_client.post(reverse("admin:detainees_facilitycontrol_add"), data)
+
+    assert response.status_code == 200
+    assert "certainly held this role" in response.content.decode()
+    assert FacilityControl.objects.count() == 1
+    data["role"] = "owner"
+    response = admin_client.post(reverse("admin:detainees_facilitycontrol_add"), data)
+    assert response.status_code == 302
+    assert FacilityControl.objects.count() == 2
+
+
 def test_the_facility_page_and_api_show_each_period_with_its_role(client, pul_e_charkhi):
     army = f.OrganizationFactory(name="Afghan National Army", status=PUBLISHED)
     police = f.OrganizationFactory(name="Military Police Guard Command", status=PUBLISHED)
