@@ -83,7 +83,7 @@ def test_the_schema_is_openapi_3(document):
     assert "/api/schema/" not in document["paths"]
 
 
-WRITABLE = ("persons", "events", "organizations", "places", "sources")
+WRITABLE = ("persons", "events", "organizations", "places", "facilities", "sources")
 WRITES = {("post", f"/api/v1/{name}/") for name in WRITABLE} | {
     (method, f"/api/v1/{name}/{{id}}/")
     for name in WRITABLE

@@ -247,7 +247,7 @@ def test_the_load_demo_command_names_what_the_database_refuses_and_writes_nothin
     with pytest.raises(CommandError, match="nothing was imported"):
         call_command("load_demo", stdout=StringIO(), stderr=err)
 
-    assert "facility_controls.csv, line 2: Another controller certainly held" in err.getvalue()
+    assert "facility_controls.csv, line 2: Another organization certainly held" in err.getvalue()
     assert not Person.objects.exists()
 
 

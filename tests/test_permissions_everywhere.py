@@ -30,6 +30,7 @@ from detainees.domain.models import (
     EventPerson,
     Facility,
     FacilityControl,
+    FacilityName,
     ImportJob,
     Nationality,
     Organization,
@@ -87,6 +88,9 @@ MAKERS = {
     Place: lambda: f.PlaceFactory(status=PUBLISHED),
     Facility: lambda: f.FacilityFactory(status=PUBLISHED),
     FacilityControl: lambda: f.FacilityControlFactory(facility=f.FacilityFactory(status=PUBLISHED)),
+    FacilityName: lambda: FacilityName.objects.create(
+        facility=f.FacilityFactory(status=PUBLISHED), name="Other name"
+    ),
     Source: lambda: f.SourceFactory(status=PUBLISHED),
     Citation: lambda: f.CitationFactory(event=published_event(), locator="p. 1"),
     get_user_model(): lambda: get_user_model().objects.create_user(f"someone-{next(SERIAL)}"),
@@ -233,6 +237,7 @@ INLINE_ROWS = {
         **{fk: parent}, name="Alternative"
     ),
     FacilityControl: lambda fk, parent: f.FacilityControlFactory(**{fk: parent}),
+    FacilityName: lambda fk, parent: FacilityName.objects.create(**{fk: parent}, name="Other"),
 }
 
 

@@ -369,6 +369,8 @@ SPECTACULAR_SETTINGS = {
         "PersonNameKindEnum": "detainees.domain.models.people.PersonNameKind",
         "PlaceKindEnum": "detainees.domain.models.places.PlaceKind",
         "FacilityKindEnum": "detainees.domain.models.places.FacilityKind",
+        "FacilityNameKindEnum": "detainees.domain.models.places.FacilityNameKind",
+        "FacilityControlRoleEnum": "detainees.domain.models.places.FacilityControlRole",
         "SourceKindEnum": "detainees.domain.models.sources.SourceKind",
     },
     # Request bodies get their own components, without the read-only fields (ids, timestamps)

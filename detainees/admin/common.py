@@ -4,11 +4,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.contenttypes.admin import GenericStackedInline
+from django.core import validators
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.utils.html import format_html, format_html_join
 
 from detainees.admin.history import HistoryAdmin, HistoryMixin
 from detainees.domain import permissions
+from detainees.domain.decimals import rounded
 from detainees.domain.fuzzydates import AS_WRITTEN, FuzzyDateFormField, as_written
 from detainees.domain.models import Citation, Correction, PublicationStatus, ReviewComment
 from detainees.write import services
@@ -16,6 +19,35 @@ from detainees.write import services
 RECORD_FIELDS = ("status", "withdrawal_reason", "internal_notes")
 AUDIT_FIELDS = ("public_id", "created", "updated")
 CORRECTION_FIELDS = ("is_correction", "correction_note")
+
+
+class RoundedDecimalField(forms.DecimalField):
+    """A decimal rounded (half to even) to the places its column keeps, rather than refused for
+    having more: a register's 34.9461234 is stored as 34.94612. Only a value that is not a
+    number, or out of the column's range (its model validators), is an error."""
+
+    def __init__(self, *, max_digits=None, decimal_places=None, **kwargs):
+        super().__init__(max_digits=max_digits, decimal_places=decimal_places, **kwargs)
+        # The number of digits is the range's business: no "digits" error beside it.
+        self.validators = [
+            v for v in self.validators if not isinstance(v, validators.DecimalValidator)
+        ]
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None or self.decimal_places is None:
+            return value
+        return rounded(value, self.decimal_places)
+
+
+def rounded_decimal_formfield(db_field, **kwargs) -> RoundedDecimalField:
+    """The form field for a DecimalField column: rounding, with its model validators' range."""
+    for validator in db_field.validators:
+        if isinstance(validator, validators.MinValueValidator):
+            kwargs.setdefault("min_value", validator.limit_value)
+        elif isinstance(validator, validators.MaxValueValidator):
+            kwargs.setdefault("max_value", validator.limit_value)
+    return db_field.formfield(form_class=RoundedDecimalField, **kwargs)
 
 
 class RuleForm(forms.ModelForm):
@@ -175,6 +207,11 @@ class RuleAdminMixin:
         form = super().get_form(request, obj, change=change, **kwargs)
         form.user = request.user  # a class built for this request by modelform_factory
         return form
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.DecimalField):
+            return rounded_decimal_formfield(db_field, **kwargs)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def has_view_permission(self, request, obj=None):
         target = obj if obj is not None else self.model

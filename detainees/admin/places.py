@@ -1,6 +1,7 @@
-"""Places, facilities and who controlled them."""
+"""Places, facilities, their other names and who controlled, operated or owned them."""
 
 from django.contrib import admin
+from django.forms.models import BaseInlineFormSet
 
 from detainees.admin.common import (
     AUDIT_FIELDS,
@@ -9,10 +10,17 @@ from detainees.admin.common import (
     RecordAdmin,
     RuleInlineMixin,
 )
+from detainees.domain.fuzzydates import FuzzyDateError
 from detainees.domain.models import (
     Facility,
     FacilityControl,
+    FacilityName,
     Place,
+)
+from detainees.domain.models.places import (
+    CONTROL_OVERLAP_MESSAGE,
+    certain_days,
+    certainly_overlap,
 )
 
 
@@ -26,11 +34,42 @@ class PlaceAdmin(RecordAdmin):
     readonly_fields = ("slug", *AUDIT_FIELDS)
 
 
+class FacilityNameInline(RuleInlineMixin, admin.TabularInline):
+    model = FacilityName
+    extra = 1
+    fields = ("name", "kind", "language")
+
+
+class ControlPeriodsFormSet(BaseInlineFormSet):
+    """Two rows of one role entered together that certainly overlap are a form error: the
+    database's exclusion constraint, which each row's validation asks, sees only the rows
+    already written."""
+
+    def clean(self):
+        super().clean()
+        seen = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE") or form.errors or not data.get("controller"):
+                continue
+            try:
+                period = certain_days(data.get("start") or "", data.get("end") or "")
+            except FuzzyDateError:
+                continue  # the date field has said so
+            role = data.get("role") or FacilityControl.Role.CONTROLLER
+            for other_role, other in seen:
+                if role == other_role and certainly_overlap(period, other):
+                    form.add_error(None, CONTROL_OVERLAP_MESSAGE)
+                    break
+            seen.append((role, period))
+
+
 class FacilityControlInline(RuleInlineMixin, admin.TabularInline):
     model = FacilityControl
+    formset = ControlPeriodsFormSet
     extra = 1
     autocomplete_fields = ("controller",)
-    fields = ("controller", "start", "end", "claim_status", "note")
+    fields = ("role", "controller", "start", "end", "claim_status", "note")
     show_change_link = True
 
 
@@ -38,17 +77,26 @@ class FacilityControlInline(RuleInlineMixin, admin.TabularInline):
 class FacilityAdmin(RecordAdmin):
     list_display = ("name", "kind", "place", "status")
     list_filter = ("status", "kind")
-    search_fields = ("name", "place__name")
+    search_fields = ("name", "names__name", "place__name")
     autocomplete_fields = ("place",)
     list_select_related = ("place",)
-    inlines = (FacilityControlInline,)
+    inlines = (FacilityNameInline, FacilityControlInline)
     readonly_fields = ("slug", *AUDIT_FIELDS)
+
+
+@admin.register(FacilityName)
+class FacilityNameAdmin(PartAdmin):
+    list_display = ("name", "facility", "kind", "language")
+    list_filter = ("kind",)
+    search_fields = ("name", "facility__name")
+    autocomplete_fields = ("facility",)
+    list_select_related = ("facility",)
 
 
 @admin.register(FacilityControl)
 class FacilityControlAdmin(PartAdmin):
-    list_display = ("facility", "controller", "start", "end", "claim_status")
-    list_filter = ("claim_status", "controller")
+    list_display = ("facility", "role", "controller", "start", "end", "claim_status")
+    list_filter = ("role", "claim_status", "controller")
     search_fields = ("facility__name", "controller__name")
     autocomplete_fields = ("facility", "controller")
     list_select_related = ("facility", "controller")

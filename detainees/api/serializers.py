@@ -14,6 +14,7 @@ from detainees.domain.models import (
     Event,
     Facility,
     FacilityControl,
+    FacilityName,
     Organization,
     Person,
     Place,
@@ -168,23 +169,50 @@ class PlaceSerializer(serializers.ModelSerializer):
 
 
 class FacilityControlSerializer(serializers.ModelSerializer):
-    controller = Ref()
+    """A period of control, operation or ownership: `role` says which; only a controller is the
+    custodian of the people held there."""
+
+    controller = Ref(help_text="The organization that held the role.")
     start = FuzzyDateField("start")
     end = FuzzyDateField("end")
     citations = PublicCitations()
 
     class Meta:
         model = FacilityControl
-        fields = ("controller", "start", "end", "claim_status", "citations")
+        fields = ("role", "controller", "start", "end", "claim_status", "citations")
+
+
+class FacilityNameSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FacilityName
+        fields = ("name", "kind", "language")
 
 
 class FacilitySerializer(serializers.ModelSerializer):
+    """A facility with its other names and its public periods of control, as
+    `detainees.read.pages.with_facility_parts()` prefetches them."""
+
     id = serializers.UUIDField(source="public_id")
     place = Ref(allow_null=True)
+    names = FacilityNameSerializer(many=True, read_only=True)
+    controls = FacilityControlSerializer(source="public_controls", many=True, read_only=True)
 
     class Meta:
         model = Facility
-        fields = ("id", "slug", "name", "kind", "place", "description", "created", "updated")
+        fields = (
+            "id",
+            "slug",
+            "name",
+            "kind",
+            "place",
+            "latitude",
+            "longitude",
+            "names",
+            "description",
+            "controls",
+            "created",
+            "updated",
+        )
 
 
 class EventSerializer(serializers.ModelSerializer):

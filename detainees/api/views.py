@@ -21,6 +21,7 @@ from detainees.api.pagination import KeysetPagination
 from detainees.api.renderers import CSVRenderer
 from detainees.api.writes import (
     EventWriteSerializer,
+    FacilityWriteSerializer,
     OrganizationWriteSerializer,
     PersonWriteSerializer,
     PlaceWriteSerializer,
@@ -50,6 +51,7 @@ from detainees.read.filters import (
     people_for_listing,
     person_facet_counts,
 )
+from detainees.read.pages import with_facility_parts
 from detainees.read.person import person_queryset
 from detainees.read.withdrawn import withdrawal
 
@@ -308,12 +310,17 @@ class PlaceViewSet(WritableViewSet):
         return self.detail_queryset()
 
 
-class FacilityViewSet(ReadOnlyViewSet):
+class FacilityViewSet(WritableViewSet):
     serializer_class = s.FacilitySerializer
+    write_serializer_class = FacilityWriteSerializer
     filterset_class = simple_filterset(Facility, fields=["kind"])
 
-    def get_queryset(self):
-        return Facility.objects.public().select_related("place")
+    def detail_queryset(self, *, public=True):
+        facilities = Facility.objects.public() if public else Facility.objects.all()
+        return with_facility_parts(facilities.select_related("place"))
+
+    def list_queryset(self):
+        return self.detail_queryset()
 
 
 class ReleaseBatchViewSet(ReadOnlyViewSet):

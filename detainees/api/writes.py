@@ -10,7 +10,7 @@ exactly one succeeds.
 
 import uuid
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django_countries.serializer_fields import CountryField
@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from detainees.api import schema
 from detainees.api.conditional import json_etag, require_match
 from detainees.domain import permissions
+from detainees.domain.decimals import rounded
 from detainees.domain.fuzzydates import AS_WRITTEN, FuzzyDateError, as_written, to_edtf
 from detainees.domain.models import (
     Citation,
@@ -30,6 +31,7 @@ from detainees.domain.models import (
     EventOrganization,
     EventPerson,
     Facility,
+    FacilityName,
     Nationality,
     Organization,
     OrganizationName,
@@ -107,6 +109,22 @@ class FuzzyDateInput(serializers.CharField):
             raise ValidationError(str(exc)) from exc
 
 
+class RoundedDecimalField(serializers.DecimalField):
+    """A decimal rounded (half to even) to the places its column keeps, rather than refused for
+    having more (a register's 34.9461234 is stored as 34.94612); out of range is a 400."""
+
+    def validate_precision(self, value):
+        if self.decimal_places is not None:
+            value = rounded(value, self.decimal_places)
+        # The range here, not only in the validators: it bounds the digits, so the field's
+        # quantize() that follows can never overflow.
+        if self.max_value is not None and value > self.max_value:
+            self.fail("max_value", max_value=self.max_value)
+        if self.min_value is not None and value < self.min_value:
+            self.fail("min_value", min_value=self.min_value)
+        return value
+
+
 class StrictSerializerMixin:
     """Rejects fields it does not know and fields that may not be written, naming each one.
 
@@ -177,6 +195,11 @@ class PartSerializer(StrictSerializerMixin, serializers.ModelSerializer):
 
 class RecordWriteSerializer(StrictSerializerMixin, serializers.ModelSerializer):
     """What every record's write shape shares: its ids, state, private notes and timestamps."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DecimalField: RoundedDecimalField,
+    }
 
     id = serializers.UUIDField(source="public_id", read_only=True)
     status = serializers.ChoiceField(
@@ -479,6 +502,42 @@ class PlaceWriteSerializer(RecordWriteSerializer):
             *RecordWriteSerializer.audit_fields,
         )
         read_only_fields = ("slug",)
+
+
+class FacilityNameWrite(PartSerializer):
+    class Meta:
+        model = FacilityName
+        fields = ("name", "kind", "language")
+
+
+class FacilityWriteSerializer(RecordWriteSerializer):
+    """A facility with its other names; coordinates are rounded to five places (about 1 m)."""
+
+    place = RecordRef(queryset=Place.objects.all(), allow_null=True, required=False)
+    names = FacilityNameWrite(many=True, required=False, max_length=LIMITS["names"])
+    parts = ("names",)
+
+    class Meta:
+        model = Facility
+        fields = (
+            *RecordWriteSerializer.record_fields,
+            "slug",
+            "name",
+            "kind",
+            "place",
+            "latitude",
+            "longitude",
+            "description",
+            "names",
+            *RecordWriteSerializer.audit_fields,
+        )
+        read_only_fields = ("slug",)
+
+    def validate_names(self, names):
+        texts = [n["name"] for n in names]
+        if len(set(texts)) != len(texts):
+            raise ValidationError("Each name only once.")
+        return names
 
 
 # --- Endpoints ----------------------------------------------------------------------------------

@@ -8,9 +8,9 @@ holds (detainees/domain/roles.py):
 - A published or withdrawn record is the editors' (whoever may publish that type): changing it,
   adding to it or deleting from it takes the right to publish it.
 - A row that belongs to a record is that record's content: a name, a nationality, a citation,
-  a relationship (of both people), an event's people and organizations, a batch's members, a facility's controllers count as
-  their record's, in the record's state. A citation belongs to the fact it supports (and so,
-  for a name, to the person). A row moved from one record to another needs both.
+  a relationship (of both people), an event's people and organizations, a batch's members, a
+  facility's names and controllers count as their record's, in the record's state. A citation
+  belongs to the fact it supports (and so, for a name, to the person). A row moved from one record to another needs both.
 - Publishing and withdrawing take `publish_<type>` and `withdraw_<type>`; merging people
   `merge_person`; recording a public correction `add_correction`.
 - A confidential source: marking a source confidential only hides it, so whoever may change
@@ -27,6 +27,7 @@ from detainees.domain.models import (
     EventOrganization,
     EventPerson,
     FacilityControl,
+    FacilityName,
     Nationality,
     OrganizationName,
     PersonName,
@@ -72,6 +73,7 @@ PARENTS: dict[type[models.Model], tuple[str, ...]] = {
     EventOrganization: ("event",),
     BatchMembership: ("batch",),
     OrganizationName: ("organization",),
+    FacilityName: ("facility",),
     FacilityControl: ("facility",),
     Citation: Citation.FACT_FIELDS,
 }

@@ -32,6 +32,7 @@ PARTS = (
     "batchmembership",
     "citation",
     "organizationname",
+    "facilityname",
     "facilitycontrol",
 )
 

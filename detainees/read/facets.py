@@ -22,6 +22,7 @@ from detainees.domain.models import (
     EventOrganization,
     EventPerson,
     Facility,
+    FacilityControl,
     Nationality,
     Organization,
     Person,
@@ -98,13 +99,15 @@ def _event_org(kind, role):
 def _custodian():
     named = subjects_of_event_orgs(Event.Kind.CUSTODY, EventOrganization.Role.CUSTODIAN)
     # Held at a public facility this organization controlled at some time (handovers
-    # included), by a control that is not retracted: as the timeline names custodians. One
+    # included; operators and owners are not custodians), by a control that is not
+    # retracted: as the timeline names custodians. One
     # filter() call, so every condition reads the same control.
     unretracted = [c for c in ClaimStatus.values if c != ClaimStatus.RETRACTED]
     via_facility = (
         subject_roles(Event.Kind.CUSTODY)
         .filter(
             Q(event__facility__controls__claim_status__in=unretracted)
+            & Q(event__facility__controls__role=FacilityControl.Role.CONTROLLER)
             & Facility.public_q("event__facility__")
             & Organization.public_q("event__facility__controls__controller__")
         )

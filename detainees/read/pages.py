@@ -4,7 +4,7 @@ Only public records (each model's `public()`) and public fields are read here. T
 is `detainees.read.person`; every list of events is `detainees.read.filters.events_for_listing`.
 """
 
-from django.db.models import F, Q
+from django.db.models import F, Prefetch, Q
 
 from detainees.domain.models import (
     Affiliation,
@@ -14,11 +14,13 @@ from detainees.domain.models import (
     Event,
     EventOrganization,
     FacilityControl,
+    FacilityName,
     Organization,
     Person,
     Place,
     PublicationStatus,
 )
+from detainees.domain.models.sources import citations_prefetch
 from detainees.read.filters import events_for_listing
 from detainees.read.pagination import BadCursor, keyset_page
 
@@ -100,19 +102,40 @@ def held_at(facility, day_from, day_to):
 FACILITY_PAGE_SIZE = 50
 
 
-def facility_page(facility, on=None, *, after=None, held_after=None) -> dict:
-    """The facility's control history, and its custody episodes, latest first, a page at a
-    time: all of them from the cursor `after`, and those possibly covering `on` from
-    `held_after`. Raises BadCursor for a cursor that is not one."""
-    controls = (
-        FacilityControl.objects.filter(Organization.public_q("controller__"), facility=facility)
+def public_controls():
+    """Control periods shown to the public: by public organizations, not retracted, in date
+    order (a controller before the operator of the same period)."""
+    return (
+        FacilityControl.objects.filter(Organization.public_q("controller__"))
         .exclude(claim_status=ClaimStatus.RETRACTED)
         .select_related("controller")
-        .order_by(F("start_earliest").asc(nulls_first=True))
+        .order_by(F("start_earliest").asc(nulls_first=True), "role", "pk")
     )
+
+
+def with_facility_parts(facilities):
+    """`facilities` with their other names (`names`) and public control periods with their
+    citations (`public_controls`): four queries whatever their number."""
+    return facilities.prefetch_related(
+        "names",
+        Prefetch(
+            "controls",
+            queryset=public_controls().prefetch_related(citations_prefetch()),
+            to_attr="public_controls",
+        ),
+    )
+
+
+def facility_page(facility, on=None, *, after=None, held_after=None) -> dict:
+    """The facility's other names, its control history (controllers, operators and owners, each
+    period with its role), and its custody episodes, latest first, a page at a time: all of
+    them from the cursor `after`, and those possibly covering `on` from `held_after`. Raises
+    BadCursor for a cursor that is not one."""
+    controls = public_controls().filter(facility=facility)
     custody = events_for_listing().filter(kind=Event.Kind.CUSTODY, facility=facility)
     context = {
         "facility": facility,
+        "names": FacilityName.objects.filter(facility=facility).order_by("name"),
         "controls": controls,
         "custody": latest_first(custody, after),
         "on": on,
@@ -121,10 +144,12 @@ def facility_page(facility, on=None, *, after=None, held_after=None) -> dict:
         context["held_on"] = latest_first(
             held_at(facility, on.earliest, on.latest), held_after, "held_after"
         )
+        # Whose custody the people held then were in: controllers, not operators or owners.
         context["controllers_on"] = [
             c
             for c in controls
-            if (c.start_earliest is None or c.start_earliest <= on.latest)
+            if c.role == FacilityControl.Role.CONTROLLER
+            and (c.start_earliest is None or c.start_earliest <= on.latest)
             and (c.end_latest is None or c.end_latest >= on.earliest)
         ]
     return context

@@ -44,6 +44,7 @@ from django.db.models.functions import Cast, Greatest
 
 from detainees.domain.models import (
     Facility,
+    FacilityName,
     Organization,
     OrganizationName,
     Person,
@@ -63,7 +64,7 @@ def refresh_search_keys(models=None, batch_size: int = 1000) -> int:
     each keyed model once, and writes only the stale ones.
     """
     if models is None:
-        models = [PersonName, Organization, OrganizationName, Facility, Place]
+        models = [PersonName, Organization, OrganizationName, Facility, FacilityName, Place]
     changed = 0
     for model in models:
         stale = []
@@ -378,8 +379,25 @@ def search_organizations(q: str, queryset=None) -> QuerySet:
 
 
 def search_facilities(q: str, queryset=None) -> QuerySet:
-    """Facilities near `q` by name, best first; published ones unless `queryset` is given."""
-    return _search_named(Facility.objects.public() if queryset is None else queryset, q)
+    """Facilities near `q` by name or other names ("Detention Facility in Parwan"), best
+    first; published ones unless `queryset` is given."""
+    queryset = Facility.objects.public() if queryset is None else queryset
+    key = name_key(q)
+    if not key:
+        return _no_match(queryset)
+    variants = FacilityName.objects.filter(_matches(key, q)).values("facility_id")
+    best_variant = (
+        FacilityName.objects.filter(facility=OuterRef("pk"))
+        .annotate(score=_score(key, plain(q)))
+        .order_by("-score")
+        .values("score")[:1]
+    )
+    return _search_named(
+        queryset,
+        q,
+        also=Q(pk__in=variants),
+        also_ranks=[Subquery(best_variant, output_field=FloatField())],
+    )
 
 
 def search_places(q: str, queryset=None) -> QuerySet:

@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from detainees.domain.fuzzydates import FuzzyDate, FuzzyDateError, humanize
-from detainees.domain.models import ClaimStatus, Event, EventOrganization, EventPerson
+from detainees.domain.models import (
+    ClaimStatus,
+    Event,
+    EventOrganization,
+    EventPerson,
+    FacilityControl,
+)
 from detainees.domain.models.events import timeline_key
 from detainees.read.consistency import consistency_warnings, subject_events
 from detainees.read.listing import CurrentStatus, status_after
@@ -77,6 +83,9 @@ def custodians(event: Event) -> list[CustodianSpan]:
     spans = []
     ep_start, ep_end = event.date_earliest, event.end_date_latest
     for control in event.facility.controls.all():
+        # An operator or owner ran or held the site for its controller: not the custodian.
+        if control.role != FacilityControl.Role.CONTROLLER:
+            continue
         if control.claim_status == ClaimStatus.RETRACTED:
             continue
         if ep_end and control.start_earliest and control.start_earliest > ep_end:

@@ -23,6 +23,7 @@ SAME_AS = {
     "organization_names": ("organization", "name"),
     "places": ("parent", "kind", "name"),
     "facilities": ("name",),
+    "facility_names": ("facility", "name"),
     "sources": ("title", "publisher"),
 }
 

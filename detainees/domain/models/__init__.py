@@ -21,7 +21,7 @@ from .people import (
     PersonRedirect,
     Relationship,
 )
-from .places import Facility, FacilityControl, Place
+from .places import Facility, FacilityControl, FacilityName, Place
 from .sources import Citation, Source
 from .tombstones import Tombstone
 
@@ -40,6 +40,7 @@ __all__ = [
     "FacetTotal",
     "Facility",
     "FacilityControl",
+    "FacilityName",
     "ImportJob",
     "Nationality",
     "Organization",

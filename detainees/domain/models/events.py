@@ -47,7 +47,8 @@ class EventQuerySet(PublishableQuerySet):
         citations are all loaded; a reader keeps those whose source is public)."""
         people = EventPerson.objects.all()
         organizations = EventOrganization.objects.all()
-        controls = FacilityControl.objects.all()
+        # The facility's controllers name the custodian; its operators and owners do not.
+        controls = FacilityControl.objects.controllers()
         if public:
             # Person by the relation: people.py imports this module, not the other way round.
             person = EventPerson._meta.get_field("person").related_model

@@ -20,7 +20,7 @@ from .events import BatchMembership, Event, EventOrganization, EventPerson, Rele
 from .imports import ExternalId
 from .organizations import Organization, OrganizationName
 from .people import Affiliation, Nationality, Person, PersonName, PersonRedirect, Relationship
-from .places import Facility, FacilityControl, Place
+from .places import Facility, FacilityControl, FacilityName, Place
 from .sources import Citation, Source
 
 # Every record table. Tombstone is left out: it is itself a log, written only by triggers.
@@ -40,6 +40,7 @@ TRACKED_MODELS = (
     OrganizationName,
     Place,
     Facility,
+    FacilityName,
     FacilityControl,
     Source,
     Citation,

@@ -1,16 +1,19 @@
 """Places in a hierarchy (country > province > district > locality) and detention facilities."""
 
+from datetime import date
+
 import pgtrigger
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateRangeField, RangeOperators
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Case, F, Func, Q, Value, When
 from django.db.models.lookups import Regex
 from django.urls import reverse
 from django_countries.fields import CountryField
 
-from detainees.domain.fuzzydates import fuzzy_date_constraints
+from detainees.domain.fuzzydates import FuzzyDate, fuzzy_date_constraints
 from detainees.domain.names import fill_search_key
 
 from .common import (
@@ -45,6 +48,72 @@ def certain_period(start: str, end: str):
         ),
         default=Value("empty"),
         output_field=DateRangeField(),
+    )
+
+
+# Coordinates are kept to five decimal places (about 1 m on the ground): what a register's
+# seven-place figures are rounded to, half-even, by the importer, the admin and the API.
+COORDINATE_PLACES = 5
+LATITUDE_LIMIT, LONGITUDE_LIMIT = 90, 180
+
+
+def coordinate_field(limit: int, help_text: str):
+    """Decimal degrees within ±`limit`, rounded to COORDINATE_PLACES where they are entered."""
+    return models.DecimalField(
+        max_digits=COORDINATE_PLACES + 3,
+        decimal_places=COORDINATE_PLACES,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-limit), MaxValueValidator(limit)],
+        help_text=help_text,
+    )
+
+
+def latitude_field():
+    return coordinate_field(
+        LATITUDE_LIMIT, "Decimal degrees, -90 to 90; more than five places are rounded."
+    )
+
+
+def longitude_field():
+    return coordinate_field(
+        LONGITUDE_LIMIT, "Decimal degrees, -180 to 180; more than five places are rounded."
+    )
+
+
+def coordinates_check(prefix: str):
+    """Both coordinates within range, or neither: as a CHECK, for every path that writes."""
+    return models.CheckConstraint(
+        condition=Q(latitude__isnull=True, longitude__isnull=True)
+        | Q(
+            latitude__isnull=False,
+            longitude__isnull=False,
+            latitude__gte=-LATITUDE_LIMIT,
+            latitude__lte=LATITUDE_LIMIT,
+            longitude__gte=-LONGITUDE_LIMIT,
+            longitude__lte=LONGITUDE_LIMIT,
+        ),
+        name=f"{prefix}_coordinates_valid",
+        violation_error_message="Give both coordinates, latitude within ±90 and "
+        "longitude within ±180, or neither.",
+    )
+
+
+def certain_days(start: str, end: str) -> tuple[date | None, date | None] | None:
+    """`certain_period` in Python, for rows not written yet: (first, last) day certainly inside
+    the period from EDTF `start` to `end`, None on an unbounded side; None when no day is."""
+    first, last = FuzzyDate.from_edtf(start).latest, FuzzyDate.from_edtf(end).earliest
+    if first is not None and last is not None and first > last:
+        return None
+    return first, last
+
+
+def certainly_overlap(one, other) -> bool:
+    """Whether two `certain_days` periods share a day."""
+    if one is None or other is None:
+        return False
+    return (one[0] or date.min) <= (other[1] or date.max) and (other[0] or date.min) <= (
+        one[1] or date.max
     )
 
 
@@ -103,8 +172,8 @@ class Place(Publishable):
         blank=True, help_text="ISO 3166 country; taken from the parent when left empty."
     )
     slug = models.SlugField(max_length=100, unique=True, editable=False)
-    latitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
-    longitude = models.DecimalField(max_digits=8, decimal_places=5, null=True, blank=True)
+    latitude = latitude_field()
+    longitude = longitude_field()
     search_key = search_key_field()
 
     class Meta:
@@ -125,20 +194,7 @@ class Place(Publishable):
                 name="place_country_is_iso_code",
                 violation_error_message="Country must be an ISO 3166 two-letter code.",
             ),
-            models.CheckConstraint(
-                condition=Q(latitude__isnull=True, longitude__isnull=True)
-                | Q(
-                    latitude__isnull=False,
-                    longitude__isnull=False,
-                    latitude__gte=-90,
-                    latitude__lte=90,
-                    longitude__gte=-180,
-                    longitude__lte=180,
-                ),
-                name="place_coordinates_valid",
-                violation_error_message="Give both coordinates, latitude within ±90 and "
-                "longitude within ±180, or neither.",
-            ),
+            coordinates_check("place"),
             models.UniqueConstraint(
                 fields=["parent", "kind", "name"],
                 nulls_distinct=False,
@@ -221,6 +277,8 @@ class Facility(Publishable):
     place = models.ForeignKey(
         Place, null=True, blank=True, on_delete=models.PROTECT, related_name="facilities"
     )
+    latitude = latitude_field()
+    longitude = longitude_field()
     description = models.TextField(blank=True)
     search_key = search_key_field()
 
@@ -231,6 +289,7 @@ class Facility(Publishable):
         constraints = [
             *publication_constraints("facility"),
             choices_check("kind", FacilityKind, "facility_kind_valid"),
+            coordinates_check("facility"),
         ]
 
     def get_absolute_url(self):
@@ -246,13 +305,91 @@ class Facility(Publishable):
         super().save(*args, **kwargs)
 
 
+class FacilityNameKind(models.TextChoices):
+    ALIAS = "alias", "Alias"
+    FORMER = "former", "Former name"
+    OFFICIAL = "official", "Official name"
+    TRANSLATION = "translation", "Translation"
+    SPELLING = "spelling", "Spelling or transliteration variant"
+    ORIGINAL_SCRIPT = "original_script", "Name in original script"
+
+
+class FacilityName(models.Model):
+    """Another name a facility is known by: a former, official or local name, a translation."""
+
+    Kind = FacilityNameKind
+
+    public_id = public_id_field()
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="names")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.ALIAS)
+    language = models.CharField(
+        max_length=20, blank=True, help_text="Language tag, e.g. ps, fa, ar-Latn."
+    )
+    search_key = search_key_field()
+
+    class Meta:
+        ordering = ["facility", "name"]
+        indexes = [search_key_index("facilityname")]
+        constraints = [
+            choices_check("kind", FacilityNameKind, "facilityname_kind_valid"),
+            models.CheckConstraint(condition=~Q(name=""), name="facilityname_not_empty"),
+            models.UniqueConstraint(
+                fields=["facility", "name"],
+                name="facilityname_unique_per_facility",
+                violation_error_message="This facility already has this name.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        kwargs["update_fields"] = fill_search_key(self, kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
+
+
+class FacilityControlRole(models.TextChoices):
+    # Registers name who ran a site apart from who held it: an army controlled a site that a
+    # police unit operated and a ministry owned. Only the controller is the detainees' custodian.
+    CONTROLLER = "controller", "Controller"
+    OPERATOR = "operator", "Operator"
+    OWNER = "owner", "Owner"
+
+
+CONTROL_OVERLAP_MESSAGE = (
+    "Another organization certainly held this role at this facility during part of this period."
+)
+
+
+class FacilityControlQuerySet(models.QuerySet):
+    def controllers(self):
+        """The periods of control proper: whose custody the people held there were in."""
+        return self.filter(role=FacilityControlRole.CONTROLLER)
+
+
 class FacilityControl(models.Model):
-    """Who controlled a facility over a period; a handover ends one period and starts the next."""
+    """Who controlled, operated or owned a facility over a period; a handover ends one period
+    and starts the next."""
+
+    Role = FacilityControlRole
 
     public_id = public_id_field()
     facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="controls")
     controller = models.ForeignKey(
-        "detainees.Organization", on_delete=models.PROTECT, related_name="facility_controls"
+        "detainees.Organization",
+        on_delete=models.PROTECT,
+        related_name="facility_controls",
+        verbose_name="organization",
+    )
+    role = models.CharField(
+        max_length=10,
+        choices=Role.choices,
+        default=Role.CONTROLLER,
+        # Rows written in SQL, as before there were roles, are control periods.
+        db_default=Role.CONTROLLER,
+        help_text="Controller: whose custody the people held there were in. Operator: who ran "
+        "the site for it. Owner: whose property it was.",
     )
     start, start_earliest, start_latest, start_as_written = fuzzy_date_fields("start", "from")
     end, end_earliest, end_latest, end_as_written = fuzzy_date_fields(
@@ -261,10 +398,13 @@ class FacilityControl(models.Model):
     claim_status = claim_status_field()
     note = models.TextField(blank=True)
 
+    objects = FacilityControlQuerySet.as_manager()
+
     class Meta:
         ordering = ["facility", "start_earliest"]
         constraints = [
             *claim_constraints("facilitycontrol"),
+            choices_check("role", FacilityControlRole, "facilitycontrol_role_valid"),
             *fuzzy_date_constraints("start", "facilitycontrol"),
             *fuzzy_date_constraints("end", "facilitycontrol"),
             models.CheckConstraint(
@@ -274,16 +414,30 @@ class FacilityControl(models.Model):
                 name="facilitycontrol_ends_after_start",
                 violation_error_message="Control cannot end before it starts.",
             ),
+            # Per role: an operator may run a site while another body controls it, but two
+            # controllers (or two operators, or two owners) cannot both certainly hold it.
             ExclusionConstraint(
-                name="facilitycontrol_no_two_certain_controllers",
+                name="facilitycontrol_one_certain_holder_per_role",
                 expressions=[
                     ("facility", RangeOperators.EQUAL),
+                    ("role", RangeOperators.EQUAL),
                     (certain_period("start", "end"), RangeOperators.OVERLAPS),
                 ],
-                violation_error_message="Another controller certainly held this facility "
-                "during part of this period.",
+                violation_error_message=CONTROL_OVERLAP_MESSAGE,
             ),
         ]
 
     def __str__(self):
-        return f"{self.controller} controls {self.facility}"
+        verb = {"operator": "operates", "owner": "owns"}.get(self.role, "controls")
+        return f"{self.controller} {verb} {self.facility}"
+
+    def validate_constraints(self, exclude=None):
+        # A form offers start and end, not the bounds derived from them (set by their clean()),
+        # so it excludes the bounds, which would skip the one-holder-per-role constraint over
+        # them: the bounds are checked whenever the dates they come from are.
+        if exclude is not None:
+            exclude = set(exclude)
+            for name in ("start", "end"):
+                if name not in exclude:
+                    exclude -= {f"{name}_earliest", f"{name}_latest"}
+        super().validate_constraints(exclude=exclude)

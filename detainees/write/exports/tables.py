@@ -26,6 +26,7 @@ from detainees.domain.models import (
     EventPerson,
     Facility,
     FacilityControl,
+    FacilityName,
     Nationality,
     Organization,
     OrganizationName,
@@ -36,6 +37,7 @@ from detainees.domain.models import (
     ReleaseBatch,
     Source,
 )
+from detainees.domain.models.places import COORDINATE_PLACES, LATITUDE_LIMIT, LONGITUDE_LIMIT
 from detainees.domain.models.sources import CITED_FACTS
 from detainees.read import rows
 from detainees.read.rows import EVENT_ROW, RowSpec, field_choices
@@ -72,6 +74,7 @@ class Column:
     # Import-only columns (private fields) are never written to an export.
     exported: bool = True
     minimum: int | None = None
+    maximum: int | None = None
     # An empty cell leaves the value the record derives for itself (a place's country).
     derived_when_empty: bool = False
     # Export: a row whose reference here names an unpublished record is left out, not blanked
@@ -197,6 +200,30 @@ def count(name: str, description: str) -> Column:
     return Column(name, INTEGER, description, minimum=0)
 
 
+def coordinates() -> tuple[Column, Column]:
+    """Latitude and longitude in decimal degrees, in range, rounded to the stored places."""
+    rounding = (
+        f"Any precision is read and rounded (half to even) to {COORDINATE_PLACES} decimal "
+        "places, about 1 m."
+    )
+    return (
+        Column(
+            "latitude",
+            NUMBER,
+            f"Decimal degrees, -90 to 90, with longitude or not at all. {rounding}",
+            minimum=-LATITUDE_LIMIT,
+            maximum=LATITUDE_LIMIT,
+        ),
+        Column(
+            "longitude",
+            NUMBER,
+            f"Decimal degrees, -180 to 180, with latitude or not at all. {rounding}",
+            minimum=-LONGITUDE_LIMIT,
+            maximum=LONGITUDE_LIMIT,
+        ),
+    )
+
+
 # A list column's type (detainees.read.rows) as the data package has it: a fuzzy date as its
 # EDTF text, a linked record as its id.
 LISTED_TYPES = {
@@ -285,8 +312,7 @@ TABLES: tuple[Table, ...] = (
                 "ISO 3166 code; empty: the parent's country.",
                 derived_when_empty=True,
             ),
-            Column("latitude", NUMBER, "Decimal degrees, with longitude or not at all."),
-            Column("longitude", NUMBER, "Decimal degrees, with latitude or not at all."),
+            *coordinates(),
             internal_notes(),
         ),
     ),
@@ -304,19 +330,46 @@ TABLES: tuple[Table, ...] = (
                 "Kind of site. Empty: detention facility.",
             ),
             ref("place", "places", "Where it is."),
+            *coordinates(),
             Column("description", TEXT, "Public description."),
             internal_notes(),
+        ),
+    ),
+    Table(
+        "facility_names",
+        FacilityName,
+        "Facility names",
+        "Other names a facility is known by.",
+        (
+            id_column("name"),
+            ref("facility", "facilities", "The facility.", required=True),
+            Column("name", TEXT, "The name as written.", required=True),
+            Column("kind", ENUM, "What kind of name. Empty: alias."),
+            Column("language", TEXT, "Language tag, e.g. ps, fa, ar-Latn."),
         ),
     ),
     Table(
         "facility_controls",
         FacilityControl,
         "Facility control",
-        "Who controlled a facility over a period; a handover ends one period and starts the next.",
+        "Who controlled, operated or owned a facility over a period; a handover ends one period "
+        "and starts the next.",
         (
             id_column("control period"),
             ref("facility", "facilities", "The facility.", required=True),
-            ref("controller", "organizations", "Who controlled it.", required=True),
+            ref(
+                "controller",
+                "organizations",
+                "The organization that held the role.",
+                required=True,
+            ),
+            Column(
+                "role",
+                ENUM,
+                "controller: whose custody the people held there were in; operator: who ran the "
+                "site; owner: whose property it was. At most one of each certainly at a time. "
+                "Empty: controller.",
+            ),
             edtf("start", "From."),
             edtf("end", "Until; empty while it continues or when unknown."),
             claim_status(),
@@ -656,6 +709,8 @@ def field_schema(column: Column) -> dict:
         constraints["pattern"] = "[A-Z]{2}"
     if column.minimum is not None:
         constraints["minimum"] = column.minimum
+    if column.maximum is not None:
+        constraints["maximum"] = column.maximum
     if constraints:
         schema["constraints"] = constraints
     return schema

@@ -33,11 +33,12 @@ from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils.text import slugify
 from django_countries.fields import CountryField
 
 from detainees.domain import permissions
+from detainees.domain.decimals import rounded
 from detainees.domain.fuzzydates import DateReading, FuzzyDateError, as_written, to_edtf
 from detainees.domain.models import (
     Event,
@@ -702,6 +703,15 @@ def parse_value(column, raw, model, reading: DateReading | None = None):
             raise ValueError(f"'{raw}' is not a number") from None
         if not value.is_finite():
             raise ValueError(f"'{raw}' is not a number")
+        model_field = model._meta.get_field(column.field)
+        if isinstance(model_field, models.DecimalField):
+            # A register's seven-place coordinates are kept to the field's places, not refused;
+            # the range is the rounded value's, as in the admin and the API.
+            value = rounded(value, model_field.decimal_places)
+        if column.minimum is not None and value < column.minimum:
+            raise ValueError(f"must be at least {column.minimum} ({raw} given)")
+        if column.maximum is not None and value > column.maximum:
+            raise ValueError(f"must be at most {column.maximum} ({raw} given)")
         return value
     if kind == BOOLEAN:
         if isinstance(raw, bool):
