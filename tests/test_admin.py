@@ -237,7 +237,13 @@ def test_a_second_primary_name_shows_a_form_error(admin_client):
         "names-1-is_primary": "on",
         "names-1-claim_status": "reported",
     }
-    for prefix in ("nationalities", "affiliations", "citations"):
+    for prefix in (
+        "nationalities",
+        "affiliations",
+        "relationships",
+        "relationships_as_other",
+        "citations",
+    ):
         data.update(
             {
                 f"{prefix}-TOTAL_FORMS": "0",

@@ -56,7 +56,13 @@ def person_form(name, **extra):
         "names-0-claim_status": "reported",
         **extra,
     }
-    for prefix in ("nationalities", "affiliations", "citations"):
+    for prefix in (
+        "nationalities",
+        "affiliations",
+        "relationships",
+        "relationships_as_other",
+        "citations",
+    ):
         data.update(
             {
                 f"{prefix}-TOTAL_FORMS": "0",

@@ -134,7 +134,15 @@ def person_post_data(**overrides):
         "status": "draft",
         "internal_notes": "",
     }
-    for prefix in ("names", "nationalities", "affiliations", "citations", REVIEW_COMMENTS):
+    for prefix in (
+        "names",
+        "nationalities",
+        "affiliations",
+        "relationships",
+        "relationships_as_other",
+        "citations",
+        REVIEW_COMMENTS,
+    ):
         data.update(
             {
                 f"{prefix}-TOTAL_FORMS": "0",

@@ -680,7 +680,15 @@ class People:
             primary = f"{honorific}{given} {family}"
         names = [(primary, "common", "")]
         extra = rng.choice((0, 1, 1, 2, 2, 2, 3, 3, 4))
-        options = ["spelling", "original_script", "kunya", "alias", "birth", "nom_de_guerre"]
+        options = [
+            "spelling",
+            "original_script",
+            "kunya",
+            "alias",
+            "birth",
+            "nom_de_guerre",
+            "married",
+        ]
         for kind in rng.sample(options, extra):
             if kind == "spelling":
                 name = f"{honorific}{rng.choice(given_variants)}"
@@ -697,6 +705,9 @@ class People:
             elif kind == "birth":
                 father = rng.choice(words.GIVEN_NAMES)[0]
                 names.append((f"{given} son of {father} {family}", kind, ""))
+            elif kind == "married":
+                # A name taken on marriage: the given name with the spouse's family name.
+                names.append((f"{given} {rng.choice(words.FAMILY_NAMES)[0]}", kind, ""))
             else:
                 word = rng.choice(words.NOM_DE_GUERRE_WORDS)
                 names.append((f"{word} {rng.choice(words.GIVEN_NAMES)[0]}", kind, ""))

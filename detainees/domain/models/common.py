@@ -60,6 +60,8 @@ def fuzzy_date_fields(name: str, verbose_name: str, help_text: str = ""):
             f"{verbose_name} (as written)",
             max_length=MAX_DATE_LENGTH,
             blank=True,
+            default="",
+            db_default="",
             editable=False,
             help_text="The date in the source's words, when they were not plain EDTF.",
         ),

@@ -262,6 +262,8 @@ class Event(Publishable):
         max_length=24,
         choices=DeathCircumstances.choices,
         blank=True,
+        default="",
+        db_default="",
         help_text="Deaths only: how the person died, as far as the sources say.",
     )
     batch = models.ForeignKey(

@@ -205,6 +205,7 @@ class Person(Publishable):
         max_length=8,
         choices=Fate.choices,
         default=Fate.UNKNOWN,
+        db_default=Fate.UNKNOWN,
         help_text="Alive, dead or unknown, as the record concludes.",
     )
     fate_claim_status = models.CharField(
@@ -212,6 +213,7 @@ class Person(Publishable):
         max_length=10,
         choices=ClaimStatus.choices,
         default=ClaimStatus.REPORTED,
+        db_default=ClaimStatus.REPORTED,
         help_text="How sure the fate is: confirmed for a death proven (remains identified, "
         "a death certificate); reported or inferred for one not proven.",
     )
@@ -357,11 +359,17 @@ class PersonName(models.Model):
         max_length=200, help_text="As written, with honorifics such as Qari or Mullah."
     )
     given = models.CharField(
-        max_length=200, blank=True, help_text="Given name(s), where the source separates them."
+        max_length=200,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="Given name(s), where the source separates them.",
     )
     family = models.CharField(
         max_length=200,
         blank=True,
+        default="",
+        db_default="",
         help_text="Family name(s) or surname, where the source separates them: lists sort by it.",
     )
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.COMMON)
