@@ -48,6 +48,12 @@ class ImportForm(forms.Form):
         max_length=100,
         help_text="Whose identifiers the id columns hold when they are not UUIDs.",
     )
+    encoding = forms.ChoiceField(
+        required=False,  # UTF-8
+        choices=ImportJob.Encoding.choices,
+        initial=ImportJob.Encoding.UTF8,
+        help_text="The text encoding of the CSV and JSON files; Detect guesses it and says which.",
+    )
     date_order = forms.ChoiceField(
         required=False,
         choices=[("", "Refuse a day that could be either (03/04/1976)")]
@@ -115,6 +121,7 @@ def import_records(request):
                     file_name=upload.name,
                     table=form.cleaned_data["table"],
                     system=form.cleaned_data["system"],
+                    encoding=form.cleaned_data["encoding"] or ImportJob.Encoding.UTF8,
                     date_order=form.cleaned_data["date_order"],
                     locales=",".join(form.cleaned_data["locales"]),
                     publish=bool(form.cleaned_data.get("publish")),
@@ -195,6 +202,7 @@ def _confirm(request, preview: ImportJob) -> tuple[ImportJob | None, bool]:
             file_name=preview.file_name,
             table=preview.table,
             system=preview.system,
+            encoding=preview.encoding,
             date_order=preview.date_order,
             locales=preview.locales,
             publish=preview.publish,

@@ -5,6 +5,18 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from .common import choices_check
+
+
+class ImportEncoding(models.TextChoices):
+    """The encodings the admin offers (the command takes any Python codec name)."""
+
+    UTF8 = "utf-8", "UTF-8 (with or without BOM)"
+    CP1252 = "cp1252", "Windows-1252"
+    LATIN1 = "latin-1", "Latin-1 (ISO 8859-1)"
+    UTF16 = "utf-16", "UTF-16 (with BOM)"
+    DETECT = "detect", "Detect (the result says which)"
+
 
 class ImportJob(models.Model):
     """One run of the import engine on an uploaded file, as a queued background job.
@@ -18,6 +30,8 @@ class ImportJob(models.Model):
         RUNNING = "running", "running"
         SUCCEEDED = "succeeded", "succeeded"
         FAILED = "failed", "failed"
+
+    Encoding = ImportEncoding
 
     # Random: the job's page address is not guessable from another's.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -39,6 +53,15 @@ class ImportJob(models.Model):
     )
     locales = models.CharField(
         max_length=20, blank=True, default="", help_text="Languages of date words: es,pt,fr."
+    )
+    encoding = models.CharField(
+        max_length=10,
+        choices=Encoding.choices,
+        default=Encoding.UTF8,
+        help_text="The text encoding of the file's CSV and JSON files.",
+    )
+    notes = models.JSONField(
+        default=list, blank=True, help_text="What the import chose, e.g. the encoding detected."
     )
     dry_run = models.BooleanField(help_text="A preview: checked and rolled back, nothing written.")
     preview = models.OneToOneField(
@@ -64,6 +87,7 @@ class ImportJob(models.Model):
     class Meta:
         ordering = ["-created"]
         indexes = [models.Index(fields=["-created"], name="importjob_created_idx")]
+        constraints = [choices_check("encoding", ImportEncoding, "importjob_encoding_valid")]
 
     def __str__(self):
         return f"{'preview' if self.dry_run else 'import'} of {self.file_name} ({self.state})"

@@ -73,6 +73,7 @@ from detainees.write.exports.tables import (
     TEXT,
     Table,
 )
+from detainees.write.importers.encodings import Decoder, UndecodableText
 
 DEFAULT_SYSTEM = "import"
 FORMATS = ("csv", "json", "jsonl", "package")
@@ -257,11 +258,11 @@ def may_import(user) -> bool:
 # --- Reading files ---------------------------------------------------------------------------
 
 
-def _decode(content: bytes, where: str) -> str:
+def _decode(content: bytes, where: str, decoder: Decoder | None) -> str:
     try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportRefused([RowError(where, f"not UTF-8 text ({exc.reason})")]) from exc
+        return (decoder or Decoder()).text(content, where)
+    except UndecodableText as exc:
+        raise ImportRefused([RowError(exc.where, exc.message)]) from exc
 
 
 def _table_for(name: str, where: str, errors: list[RowError]) -> Table | None:
@@ -282,7 +283,13 @@ def _csv_problem(exc: csv.Error) -> str:
 
 
 def read_csv(
-    name: str, content: bytes, table_name: str, errors: list[RowError], *, guarded: bool = False
+    name: str,
+    content: bytes,
+    table_name: str,
+    errors: list[RowError],
+    *,
+    guarded: bool = False,
+    decoder: Decoder | None = None,
 ) -> list[Row]:
     """A CSV of one table. `guarded`: a package of ours whose text cells carry the formula guard
     (`detainees.read.csvcells`), which is removed again."""
@@ -291,7 +298,7 @@ def read_csv(
         return []
     # The csv module's limit is one per process; ours is the one every import reads with.
     csv.field_size_limit(MAX_CELL_CHARS)
-    reader = csv.reader(io.StringIO(_decode(content, name), newline=""))
+    reader = csv.reader(io.StringIO(_decode(content, name, decoder), newline=""))
     try:
         header = next(reader, None)
     except csv.Error as exc:
@@ -366,10 +373,12 @@ def _record_row(record, where: str, errors: list[RowError], table_name: str | No
     return Row(table, where, record)
 
 
-def read_jsonl(name: str, content: bytes, errors: list[RowError]) -> list[Row]:
+def read_jsonl(
+    name: str, content: bytes, errors: list[RowError], *, decoder: Decoder | None = None
+) -> list[Row]:
     rows = []
     # Only \n ends a line: JSON text may hold U+2028 and other characters splitlines() splits on.
-    for number, line in enumerate(_decode(content, name).split("\n"), start=1):
+    for number, line in enumerate(_decode(content, name, decoder).split("\n"), start=1):
         if not line.strip():
             continue
         where = f"{name}, line {number}"
@@ -384,10 +393,12 @@ def read_jsonl(name: str, content: bytes, errors: list[RowError]) -> list[Row]:
     return rows
 
 
-def read_json(name: str, content: bytes, errors: list[RowError]) -> list[Row]:
+def read_json(
+    name: str, content: bytes, errors: list[RowError], *, decoder: Decoder | None = None
+) -> list[Row]:
     """`{"persons": [{...}], ...}` or `[{"table": "persons", ...}, ...]`."""
     try:
-        data = json.loads(_decode(content, name))
+        data = json.loads(_decode(content, name, decoder))
     except ValueError as exc:
         errors.append(RowError(name, f"not valid JSON ({exc})"))
         return []
@@ -410,10 +421,12 @@ def read_json(name: str, content: bytes, errors: list[RowError]) -> list[Row]:
     return rows
 
 
-def read_package(files: dict[str, bytes], descriptor: str, errors) -> list[Row]:
+def read_package(
+    files: dict[str, bytes], descriptor: str, errors, *, decoder: Decoder | None = None
+) -> list[Row]:
     """The CSV tables a datapackage.json lists, read from `files` (paths relative to it)."""
     try:
-        package = json.loads(_decode(files[descriptor], descriptor))
+        package = json.loads(_decode(files[descriptor], descriptor, decoder))
     except ValueError as exc:
         errors.append(RowError(descriptor, f"not valid JSON ({exc})"))
         return []
@@ -434,12 +447,18 @@ def read_package(files: dict[str, bytes], descriptor: str, errors) -> list[Row]:
         if path not in files:
             errors.append(RowError(descriptor, f"resource file {resource.get('path')} is missing"))
             continue
-        rows += read_csv(path, files[path], resource.get("name", ""), errors, guarded=guarded)
+        rows += read_csv(
+            path, files[path], resource.get("name", ""), errors, guarded=guarded, decoder=decoder
+        )
     return rows
 
 
-def read_file(path: Path, *, fmt: str = "", table: str = "", name: str = "") -> list[Row]:
+def read_file(
+    path: Path, *, fmt: str = "", table: str = "", name: str = "", decoder: Decoder | None = None
+) -> list[Row]:
     """Every row in `path`: a CSV, JSON or JSON Lines file, a package directory or zip.
+
+    `decoder` reads each file's text (`encodings.Decoder`: UTF-8 unless it says otherwise).
 
     Raises ImportRefused listing every problem of reading; values are checked later.
     """
@@ -453,18 +472,18 @@ def read_file(path: Path, *, fmt: str = "", table: str = "", name: str = "") -> 
         for resource in _resources(files[descriptor]):
             if not _unsafe_name(resource) and (path / resource).is_file():
                 files[resource] = (path / resource).read_bytes()
-        rows = read_package(files, descriptor, errors)
+        rows = read_package(files, descriptor, errors, decoder=decoder)
     elif path.is_dir():
         files = {
             str(p.relative_to(path).as_posix()): p.read_bytes()
             for p in sorted(path.rglob("*"))
             if p.is_file()
         }
-        rows = _read_many(files, errors, table)
+        rows = _read_many(files, errors, table, decoder)
     elif fmt == "zip" or (not fmt and path.suffix.lower() == ".zip"):
-        rows = _read_many(read_zip(path, name), errors, table)
+        rows = _read_many(read_zip(path, name), errors, table, decoder)
     else:
-        rows = _read_one(name, path.read_bytes(), fmt or _format_of(name), table, errors)
+        rows = _read_one(name, path.read_bytes(), fmt or _format_of(name), table, errors, decoder)
     if errors:
         raise ImportRefused(errors)
     return rows
@@ -598,28 +617,28 @@ def _format_of(name: str) -> str:
     return {"ndjson": "jsonl"}.get(suffix, suffix)
 
 
-def _read_one(name: str, content: bytes, fmt: str, table: str, errors) -> list[Row]:
+def _read_one(name: str, content: bytes, fmt: str, table: str, errors, decoder=None) -> list[Row]:
     if fmt == "csv":
-        return read_csv(name, content, table or PurePosixPath(name).stem, errors)
+        return read_csv(name, content, table or PurePosixPath(name).stem, errors, decoder=decoder)
     if fmt == "jsonl":
-        return read_jsonl(name, content, errors)
+        return read_jsonl(name, content, errors, decoder=decoder)
     if fmt == "json":
-        return read_json(name, content, errors)
+        return read_json(name, content, errors, decoder=decoder)
     if fmt == "package":
-        return read_package({name: content}, name, errors)
+        return read_package({name: content}, name, errors, decoder=decoder)
     errors.append(RowError(name, f"unknown format '{fmt}' (use csv, json, jsonl or a package)"))
     return []
 
 
-def _read_many(files: dict[str, bytes], errors, table: str) -> list[Row]:
+def _read_many(files: dict[str, bytes], errors, table: str, decoder=None) -> list[Row]:
     """A data package if there is a datapackage.json, else every CSV, JSON and JSON Lines."""
     descriptors = sorted((n for n in files if PurePosixPath(n).name == "datapackage.json"), key=len)
     if descriptors:
-        return read_package(files, descriptors[0], errors)
+        return read_package(files, descriptors[0], errors, decoder=decoder)
     rows = []
     for name in sorted(files):
         if _format_of(name) in ("csv", "json", "jsonl"):
-            rows += _read_one(name, files[name], _format_of(name), table, errors)
+            rows += _read_one(name, files[name], _format_of(name), table, errors, decoder)
     if not rows and not errors:
         errors.append(RowError("archive", "no CSV, JSON or JSON Lines file in it"))
     return rows
