@@ -73,6 +73,7 @@ from detainees.write.exports.tables import (
     TEXT,
     Table,
 )
+from detainees.write.importers import constraints
 from detainees.write.importers.encodings import Decoder, UndecodableText
 
 DEFAULT_SYSTEM = "import"
@@ -827,10 +828,49 @@ def check_rows(
     if same_as:
         match_existing(rows, same_as)
     errors += _check_names(rows)
+    errors += _constraint_problems(rows, errors)
     position = {row.where: i for i, row in enumerate(rows)}
     errors.sort(key=lambda e: position.get(e.where, -1))
     errors += _order_self_references(rows)
     return errors
+
+
+def _constraint_problems(rows: list[Row], errors: list[RowError]) -> list[RowError]:
+    """The database's unique and CHECK constraints and the place tree, for the rows with no
+    problem so far (`constraints`): set-based, a few queries per table."""
+    refused = {e.where for e in errors}
+    clean = [r for r in rows if r.where not in refused and r.public_id is not None]
+    ids = {(r.table.name, r.key): r.public_id for r in rows if r.key}
+    found = []
+    for check in (
+        constraints.unique_problems,
+        constraints.check_problems,
+        constraints.place_tree_problems,
+    ):
+        found += [RowError(row.where, message) for row, message in check(clean, ids)]
+    return list(dict.fromkeys(found))
+
+
+def _writable(rows: list[Row], errors: list[RowError]) -> list[Row]:
+    """The rows with no problem that name no row with one: the write pass tries these, so
+    that what only the database can refuse is reported in the same run."""
+    refused = {e.where for e in errors}
+    skipped: set[tuple[str, str]] = set()
+    by_table = defaultdict(list)
+    for row in rows:
+        by_table[row.table.name].append(row)
+    keep = set()
+    for table in TABLES:
+        for row in by_table.get(table.name, []):
+            if (
+                row.where in refused
+                or not row.key
+                or any((c.ref, row.values.get(c.name)) in skipped for c in table.refs())
+            ):
+                skipped.add((table.name, row.key))
+            else:
+                keep.add(id(row))
+    return [row for row in rows if id(row) in keep]
 
 
 def match_existing(rows: list[Row], same_as: dict[str, tuple[str, ...]]) -> None:
@@ -1008,6 +1048,7 @@ def _messages(exc: ValidationError) -> list[str]:
 # (a place takes its parent's country, an organization's parents must not make a cycle),
 # and desks send few of them.
 ROW_BY_ROW = (Place, Organization)
+NOT_IMPORTED = "could not be imported"
 CHUNK = 1000
 # What save() makes a new record's slug from, for the tables that have one (their save()
 # calls unique_slug() with the same text); people get the name-based slug once their names are
@@ -1054,7 +1095,9 @@ def write_rows(rows, *, publish: bool, system: str, report: ImportReport, progre
                 chunk, table, existing, keys, pks, slugs, publish=publish, system=system, gate=gate
             ):
                 if problems:
-                    errors += [RowError(row.where, p) for p in problems]
+                    # A row naming a refused row is refused with it; that row says why.
+                    own = [p for p in problems if not p.endswith(NOT_IMPORTED)]
+                    errors += [RowError(row.where, p) for p in (own if errors else problems)]
                     continue
                 if outcome == "created" and model is Person:
                     new_people.append(row.obj.pk)
@@ -1331,9 +1374,7 @@ def _assign(row: Row, obj, keys, pks) -> list[str]:
             public_id = keys.get((column.ref, value)) or row.resolved.get(column.name)
             pk = pks.get((column.ref, public_id))
             if pk is None:
-                problems.append(
-                    f"{column.name}: the {column.ref} row it names could not be imported"
-                )
+                problems.append(f"{column.name}: the {column.ref} row it names {NOT_IMPORTED}")
                 continue
             value = pk
         changes.append((model_field, _stored(column, value, model_field)))
@@ -1362,16 +1403,16 @@ def import_rows(
     a numeric day and the languages of its month names and words (DateReading).
     """
     errors = check_rows(rows, system=system, same_as=same_as, reading=reading)
-    if errors:
-        raise ImportRefused(errors)
     report = ImportReport(dry_run=dry_run)
     try:
         with transaction.atomic():
             # The stored lists are recomputed once, for everyone the import touched, at the
             # end rather than after every statement.
             with listing_store.deferred():
-                errors = write_rows(
-                    rows,
+                # With problems found already, the other rows are still written (and rolled
+                # back), so that what only the database refuses is in the same report.
+                errors += write_rows(
+                    _writable(rows, errors) if errors else rows,
                     publish=publish,
                     system=system,
                     report=report,
@@ -1379,7 +1420,9 @@ def import_rows(
                     gate=Gate(user) if user is not None else None,
                 )
             if errors:
-                raise ImportRefused(errors)
+                position = {row.where: i for i, row in enumerate(rows)}
+                errors.sort(key=lambda e: position.get(e.where, -1))
+                raise ImportRefused(list(dict.fromkeys(errors)))
             if dry_run:
                 raise _DryRun
     except _DryRun:
