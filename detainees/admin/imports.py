@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods
@@ -23,6 +23,7 @@ from detainees.domain.fuzzydates import DATE_ORDERS, LOCALES
 from detainees.domain.models import ImportJob
 from detainees.write import services
 from detainees.write.exports.tables import TABLES
+from detainees.write.exports.template import ARCHIVE, template_zip
 from detainees.write.importers.generic import DEFAULT_SYSTEM, RowError, may_import
 from detainees.write.tasks import queue_import
 
@@ -141,6 +142,16 @@ def import_records(request):
     return TemplateResponse(request, TEMPLATE, context)
 
 
+@require_http_methods(["GET"])
+def import_template(request):
+    """The import template (an empty data package with the column spec), as a zip."""
+    if not may_import(request.user):
+        raise PermissionDenied
+    response = HttpResponse(template_zip(), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{ARCHIVE}"'
+    return response
+
+
 def _own_job(request, job_id) -> ImportJob:
     job = get_object_or_404(ImportJob.objects.select_related("preview"), pk=job_id)
     if job.user_id != request.user.pk and not request.user.is_superuser:
@@ -217,6 +228,7 @@ def _confirm(request, preview: ImportJob) -> tuple[ImportJob | None, bool]:
 # admin page.
 import_records_view = admin.site.admin_view(import_records)
 import_job_view = admin.site.admin_view(import_job)
+import_template_view = admin.site.admin_view(import_template)
 
 
 @admin.register(ImportJob)
