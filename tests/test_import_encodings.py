@@ -81,7 +81,17 @@ def test_each_member_of_a_zip_is_decoded_in_the_encoding_chosen(tmp_path):
     assert _names(read_file(archive, decoder=Decoder("cp1252")))[1] == "Ana Peña"
     with pytest.raises(ImportRefused) as refused:
         read_file(archive)
-    assert refused.value.errors[0].where == "person_names.csv, line 2"
+    assert [e.where for e in refused.value.errors] == ["person_names.csv, line 2"]
+
+
+def test_every_file_not_in_the_encoding_is_named_in_one_run(tmp_path):
+    path = _package(tmp_path / "desk", NAMES.encode("latin-1"), "id\nPé\n".encode("latin-1"))
+    with pytest.raises(ImportRefused) as refused:
+        read_file(path)
+    assert [e.where for e in refused.value.errors] == [
+        "person_names.csv, line 2",
+        "persons.csv, line 2",
+    ]
 
 
 def test_an_unknown_encoding_is_refused_by_the_command(tmp_path):

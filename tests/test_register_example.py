@@ -62,6 +62,13 @@ def test_the_readme_shows_what_the_command_prints():
 def test_the_readme_shows_the_refusal_of_the_register_read_as_utf8():
     with pytest.raises(ImportRefused) as refused:
         read_file(EXAMPLE)
-    (error,) = refused.value.errors
+    errors = refused.value.errors
+    assert [e.where for e in errors] == [
+        "events.csv, line 2",
+        "person_names.csv, line 2",
+        "persons.csv, line 2",
+        "places.csv, line 3",
+    ]
+    error = errors[0]
     section = (ROOT / "README.md").read_text().split("<!-- register-example -->")[1]
     assert f"```text\n{error}\n```" in section

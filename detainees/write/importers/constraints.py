@@ -203,11 +203,14 @@ def _stored_collisions(model, fields, condition, keyed, in_file, table_name, mes
     lookups = [_lookup(model, f) for f in fields]
     for start in range(0, len(keyed), CHUNK):
         chunk = keyed[start : start + CHUNK]
-        wanted = [
-            Q(**{lk: v for lk, v in zip(lookups, key, strict=True) if v is not None})
-            & Q(**{f"{f}__isnull": True for f, v in zip(fields, key, strict=True) if v is None})
-            for key, _row in chunk
-        ]
+        if len(fields) == 1 and all(key[0] is not None for key, _row in chunk):
+            wanted = [Q(**{f"{lookups[0]}__in": [key[0] for key, _row in chunk]})]
+        else:
+            wanted = [
+                Q(**{lk: v for lk, v in zip(lookups, key, strict=True) if v is not None})
+                & Q(**{f"{f}__isnull": True for f, v in zip(fields, key, strict=True) if v is None})
+                for key, _row in chunk
+            ]
         query = model._default_manager.filter(reduce(operator.or_, wanted))
         if condition is not None:
             query = query.filter(condition)

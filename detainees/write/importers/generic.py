@@ -3,10 +3,12 @@
 Files follow the tables of `detainees.write.exports.tables` (the export's own format reads back in).
 An import runs in two passes. The first reads every row and checks it without writing: values
 of the right type and choice, required columns filled, each reference naming a row in the files
-or a record in the database. Every problem is listed with its file and line, and any problem
-refuses the whole import. The second pass writes, in one transaction and in the tables' order,
-running each model's field and constraint validation; a problem there also rolls back
-everything. A dry run is the second pass rolled back at the end, so it reports exactly what an
+or a record in the database, and the database's unique and CHECK constraints and the place
+tree (`constraints`, set-based). Every problem is listed with its file and line, and any
+problem refuses the whole import. The second pass writes, in one transaction and in the
+tables' order, running each model's field and constraint validation; it runs even when the
+first found problems (on the rows without one), collecting what only the database refuses, so
+one run reports everything; any problem rolls back everything. A dry run is the second pass rolled back at the end, so it reports exactly what an
 import would do.
 
 Rows are matched by their `id`: a record's own public id (a UUID), or the desk's identifier,
@@ -259,11 +261,14 @@ def may_import(user) -> bool:
 # --- Reading files ---------------------------------------------------------------------------
 
 
-def _decode(content: bytes, where: str, decoder: Decoder | None) -> str:
+def _decode(content: bytes, where: str, decoder: Decoder | None, errors) -> str | None:
+    """The file's text; None (its problem added to `errors`) if it is not in the encoding.
+    The other files are still read, so that each one's first bad byte is reported at once."""
     try:
         return (decoder or Decoder()).text(content, where)
     except UndecodableText as exc:
-        raise ImportRefused([RowError(exc.where, exc.message)]) from exc
+        errors.append(RowError(exc.where, exc.message))
+        return None
 
 
 def _table_for(name: str, where: str, errors: list[RowError]) -> Table | None:
@@ -299,7 +304,10 @@ def read_csv(
         return []
     # The csv module's limit is one per process; ours is the one every import reads with.
     csv.field_size_limit(MAX_CELL_CHARS)
-    reader = csv.reader(io.StringIO(_decode(content, name, decoder), newline=""))
+    text = _decode(content, name, decoder, errors)
+    if text is None:
+        return []
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)
     except csv.Error as exc:
@@ -379,7 +387,8 @@ def read_jsonl(
 ) -> list[Row]:
     rows = []
     # Only \n ends a line: JSON text may hold U+2028 and other characters splitlines() splits on.
-    for number, line in enumerate(_decode(content, name, decoder).split("\n"), start=1):
+    text = _decode(content, name, decoder, errors)
+    for number, line in enumerate((text or "").split("\n"), start=1):
         if not line.strip():
             continue
         where = f"{name}, line {number}"
@@ -399,7 +408,10 @@ def read_json(
 ) -> list[Row]:
     """`{"persons": [{...}], ...}` or `[{"table": "persons", ...}, ...]`."""
     try:
-        data = json.loads(_decode(content, name, decoder))
+        text = _decode(content, name, decoder, errors)
+        if text is None:
+            return []
+        data = json.loads(text)
     except ValueError as exc:
         errors.append(RowError(name, f"not valid JSON ({exc})"))
         return []
@@ -427,7 +439,10 @@ def read_package(
 ) -> list[Row]:
     """The CSV tables a datapackage.json lists, read from `files` (paths relative to it)."""
     try:
-        package = json.loads(_decode(files[descriptor], descriptor, decoder))
+        text = _decode(files[descriptor], descriptor, decoder, errors)
+        if text is None:
+            return []
+        package = json.loads(text)
     except ValueError as exc:
         errors.append(RowError(descriptor, f"not valid JSON ({exc})"))
         return []
