@@ -161,6 +161,10 @@ def unique_problems(rows, ids) -> list[tuple[object, str]]:
         by_table[row.table.name].append(row)
     states = {id(row): row_state(row, ids) for row in rows}
     in_file = {(row.table.name, row.public_id) for row in rows if row.exists}
+    # The records stored already: a stored record can refer to none but these.
+    stored = {row.public_id for row in rows if row.exists} | {
+        p for row in rows for p in row.resolved.values() if p is not None
+    }
     for table_rows in by_table.values():
         table = table_rows[0].table
         model = table.model
@@ -191,8 +195,14 @@ def unique_problems(rows, ids) -> list[tuple[object, str]]:
                         problems.append((row, f"{message} (duplicates {_line(first[key].where)})"))
                     else:
                         first[key] = row
+                refs = [i for i, f in enumerate(fields) if model._meta.get_field(f).is_relation]
+                candidates = [
+                    (key, row)
+                    for key, row in first.items()
+                    if all(key[i] is None or key[i] in stored for i in refs)
+                ]
                 problems += _stored_collisions(
-                    model, fields, condition, list(first.items()), in_file, table.name, message
+                    model, fields, condition, candidates, in_file, table.name, message
                 )
     return problems
 
