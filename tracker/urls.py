@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from detainees.admin.imports import import_job_view, import_records_view
+from detainees.admin.imports import import_job_view, import_records_view, import_template_view
 from tracker.health import healthz, readyz
 
 admin.site.site_header = "Detainee-release tracker"
@@ -14,6 +14,7 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
     path("admin/import/", import_records_view, name="admin-import-records"),
     path("admin/import/<uuid:job_id>/", import_job_view, name="admin-import-job"),
+    path("admin/import/template.zip", import_template_view, name="admin-import-template"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("detainees.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

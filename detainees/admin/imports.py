@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods
@@ -23,6 +23,7 @@ from detainees.domain.fuzzydates import DATE_ORDERS, LOCALES
 from detainees.domain.models import ImportJob
 from detainees.write import services
 from detainees.write.exports.tables import TABLES
+from detainees.write.exports.template import ARCHIVE, template_zip
 from detainees.write.importers.generic import DEFAULT_SYSTEM, RowError, may_import
 from detainees.write.tasks import queue_import
 
@@ -47,6 +48,12 @@ class ImportForm(forms.Form):
         initial=DEFAULT_SYSTEM,
         max_length=100,
         help_text="Whose identifiers the id columns hold when they are not UUIDs.",
+    )
+    encoding = forms.ChoiceField(
+        required=False,  # UTF-8
+        choices=ImportJob.Encoding.choices,
+        initial=ImportJob.Encoding.UTF8,
+        help_text="The text encoding of the CSV and JSON files; Detect guesses it and says which.",
     )
     date_order = forms.ChoiceField(
         required=False,
@@ -122,6 +129,7 @@ def import_records(request):
                     file_name=upload.name,
                     table=form.cleaned_data["table"],
                     system=form.cleaned_data["system"],
+                    encoding=form.cleaned_data["encoding"] or ImportJob.Encoding.UTF8,
                     date_order=form.cleaned_data["date_order"],
                     locales=",".join(form.cleaned_data["locales"]),
                     century=form.cleaned_data["century"],
@@ -140,6 +148,16 @@ def import_records(request):
         "jobs": ImportJob.objects.filter(user=request.user)[:10],
     }
     return TemplateResponse(request, TEMPLATE, context)
+
+
+@require_http_methods(["GET"])
+def import_template(request):
+    """The import template (an empty data package with the column spec), as a zip."""
+    if not may_import(request.user):
+        raise PermissionDenied
+    response = HttpResponse(template_zip(), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{ARCHIVE}"'
+    return response
 
 
 def _own_job(request, job_id) -> ImportJob:
@@ -203,6 +221,7 @@ def _confirm(request, preview: ImportJob) -> tuple[ImportJob | None, bool]:
             file_name=preview.file_name,
             table=preview.table,
             system=preview.system,
+            encoding=preview.encoding,
             date_order=preview.date_order,
             locales=preview.locales,
             century=preview.century,
@@ -218,6 +237,7 @@ def _confirm(request, preview: ImportJob) -> tuple[ImportJob | None, bool]:
 # admin page.
 import_records_view = admin.site.admin_view(import_records)
 import_job_view = admin.site.admin_view(import_job)
+import_template_view = admin.site.admin_view(import_template)
 
 
 @admin.register(ImportJob)

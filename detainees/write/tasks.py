@@ -17,6 +17,7 @@ from detainees.domain.fuzzydates import DateReading
 from detainees.domain.models import ImportJob
 from detainees.write import services
 from detainees.write.history import acting
+from detainees.write.importers.encodings import Decoder
 from detainees.write.importers.generic import (
     ImportRefused,
     RowError,
@@ -121,9 +122,10 @@ def run_import(job_id: str) -> None:
             _finish(job, ImportJob.State.FAILED, errors=[RowError(job.file_name, refusal)])
             return
         try:
-            rows = read_file(path, table=job.table, name=job.file_name)
-            job.rows_total = len(rows)
-            job.save(update_fields=["rows_total"])
+            decoder = Decoder(job.encoding)
+            rows = read_file(path, table=job.table, name=job.file_name, decoder=decoder)
+            job.rows_total, job.notes = len(rows), decoder.notes()
+            job.save(update_fields=["rows_total", "notes"])
             progress = Progress(job, every=settings.IMPORT_PROGRESS_ROWS)
             try:
                 reason = f"{'preview of' if job.dry_run else 'import of'} {job.file_name}"

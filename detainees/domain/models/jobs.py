@@ -6,6 +6,18 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from .common import choices_check
+
+
+class ImportEncoding(models.TextChoices):
+    """The encodings the admin offers (the command takes any Python codec name)."""
+
+    UTF8 = "utf-8", "UTF-8 (with or without BOM)"
+    CP1252 = "cp1252", "Windows-1252"
+    LATIN1 = "latin-1", "Latin-1 (ISO 8859-1)"
+    UTF16 = "utf-16", "UTF-16 (with BOM)"
+    DETECT = "detect", "Detect (the result says which)"
+
 
 class ImportJob(models.Model):
     """One run of the import engine on an uploaded file, as a queued background job.
@@ -19,6 +31,8 @@ class ImportJob(models.Model):
         RUNNING = "running", "running"
         SUCCEEDED = "succeeded", "succeeded"
         FAILED = "failed", "failed"
+
+    Encoding = ImportEncoding
 
     # Random: the job's page address is not guessable from another's.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -46,6 +60,15 @@ class ImportJob(models.Model):
         blank=True,
         help_text="The century of two-digit years (19: 1900-1999); blank: the latest year up to "
         "now that ends in them.",
+    )
+    encoding = models.CharField(
+        max_length=10,
+        choices=Encoding.choices,
+        default=Encoding.UTF8,
+        help_text="The text encoding of the file's CSV and JSON files.",
+    )
+    notes = models.JSONField(
+        default=list, blank=True, help_text="What the import chose, e.g. the encoding detected."
     )
     dry_run = models.BooleanField(help_text="A preview: checked and rolled back, nothing written.")
     preview = models.OneToOneField(
@@ -76,7 +99,8 @@ class ImportJob(models.Model):
                 condition=Q(century__isnull=True) | Q(century__gte=1, century__lte=99),
                 name="importjob_century_range",
                 violation_error_message="The century of two-digit years is from 1 to 99.",
-            )
+            ),
+            choices_check("encoding", ImportEncoding, "importjob_encoding_valid"),
         ]
 
     def __str__(self):

@@ -7,6 +7,7 @@ from detainees.domain.fuzzydates import DATE_ORDERS, LOCALES, DateReading
 from detainees.management.users import named_user
 from detainees.write import services
 from detainees.write.history import acting
+from detainees.write.importers.encodings import Decoder
 from detainees.write.importers.generic import (
     DEFAULT_SYSTEM,
     ImportRefused,
@@ -85,6 +86,15 @@ class Command(BaseCommand):
             "(default: the latest year up to now that ends in them, 24: 2024).",
         )
 
+        parser.add_argument(
+            "--encoding",
+            default="utf-8",
+            metavar="NAME",
+            help="The text encoding of the CSV and JSON files: any Python codec name (cp1252, "
+            "latin-1, utf-16...), or 'detect' to guess it and say which (default: UTF-8, with "
+            "or without BOM; UTF-16 with a BOM is read too).",
+        )
+
     def handle(self, *args, **options):
         as_user = named_user(options["as_user"])
         user = as_user or named_user(options["user"])
@@ -98,9 +108,17 @@ class Command(BaseCommand):
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+        try:
+            decoder = Decoder(options["encoding"])
+        except ValueError as exc:
+            raise CommandError(f"--encoding: {exc}") from None
         reason = f"import_records: {options['path']}"
         try:
-            rows = read_file(options["path"], fmt=options["format"], table=options["table"])
+            rows = read_file(
+                options["path"], fmt=options["format"], table=options["table"], decoder=decoder
+            )
+            for note in decoder.notes():
+                self.stdout.write(note)
             with (
                 tqdm(
                     total=len(rows), unit="row", desc="import", disable=not sys.stderr.isatty()

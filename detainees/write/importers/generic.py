@@ -3,10 +3,12 @@
 Files follow the tables of `detainees.write.exports.tables` (the export's own format reads back in).
 An import runs in two passes. The first reads every row and checks it without writing: values
 of the right type and choice, required columns filled, each reference naming a row in the files
-or a record in the database. Every problem is listed with its file and line, and any problem
-refuses the whole import. The second pass writes, in one transaction and in the tables' order,
-running each model's field and constraint validation; a problem there also rolls back
-everything. A dry run is the second pass rolled back at the end, so it reports exactly what an
+or a record in the database, and the database's unique and CHECK constraints and the place
+tree (`constraints`, set-based). Every problem is listed with its file and line, and any
+problem refuses the whole import. The second pass writes, in one transaction and in the
+tables' order, running each model's field and constraint validation; it runs even when the
+first found problems (on the rows without one), collecting what only the database refuses, so
+one run reports everything; any problem rolls back everything. A dry run is the second pass rolled back at the end, so it reports exactly what an
 import would do.
 
 Rows are matched by their `id`: a record's own public id (a UUID), or the desk's identifier,
@@ -77,6 +79,8 @@ from detainees.write.exports.tables import (
     TEXT,
     Table,
 )
+from detainees.write.importers import constraints
+from detainees.write.importers.encodings import Decoder, UndecodableText
 
 DEFAULT_SYSTEM = "import"
 FORMATS = ("csv", "json", "jsonl", "package")
@@ -261,11 +265,14 @@ def may_import(user) -> bool:
 # --- Reading files ---------------------------------------------------------------------------
 
 
-def _decode(content: bytes, where: str) -> str:
+def _decode(content: bytes, where: str, decoder: Decoder | None, errors) -> str | None:
+    """The file's text; None (its problem added to `errors`) if it is not in the encoding.
+    The other files are still read, so that each one's first bad byte is reported at once."""
     try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportRefused([RowError(where, f"not UTF-8 text ({exc.reason})")]) from exc
+        return (decoder or Decoder()).text(content, where)
+    except UndecodableText as exc:
+        errors.append(RowError(exc.where, exc.message))
+        return None
 
 
 def _table_for(name: str, where: str, errors: list[RowError]) -> Table | None:
@@ -286,7 +293,13 @@ def _csv_problem(exc: csv.Error) -> str:
 
 
 def read_csv(
-    name: str, content: bytes, table_name: str, errors: list[RowError], *, guarded: bool = False
+    name: str,
+    content: bytes,
+    table_name: str,
+    errors: list[RowError],
+    *,
+    guarded: bool = False,
+    decoder: Decoder | None = None,
 ) -> list[Row]:
     """A CSV of one table. `guarded`: a package of ours whose text cells carry the formula guard
     (`detainees.read.csvcells`), which is removed again."""
@@ -295,7 +308,10 @@ def read_csv(
         return []
     # The csv module's limit is one per process; ours is the one every import reads with.
     csv.field_size_limit(MAX_CELL_CHARS)
-    reader = csv.reader(io.StringIO(_decode(content, name), newline=""))
+    text = _decode(content, name, decoder, errors)
+    if text is None:
+        return []
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)
     except csv.Error as exc:
@@ -370,10 +386,13 @@ def _record_row(record, where: str, errors: list[RowError], table_name: str | No
     return Row(table, where, record)
 
 
-def read_jsonl(name: str, content: bytes, errors: list[RowError]) -> list[Row]:
+def read_jsonl(
+    name: str, content: bytes, errors: list[RowError], *, decoder: Decoder | None = None
+) -> list[Row]:
     rows = []
     # Only \n ends a line: JSON text may hold U+2028 and other characters splitlines() splits on.
-    for number, line in enumerate(_decode(content, name).split("\n"), start=1):
+    text = _decode(content, name, decoder, errors)
+    for number, line in enumerate((text or "").split("\n"), start=1):
         if not line.strip():
             continue
         where = f"{name}, line {number}"
@@ -388,10 +407,15 @@ def read_jsonl(name: str, content: bytes, errors: list[RowError]) -> list[Row]:
     return rows
 
 
-def read_json(name: str, content: bytes, errors: list[RowError]) -> list[Row]:
+def read_json(
+    name: str, content: bytes, errors: list[RowError], *, decoder: Decoder | None = None
+) -> list[Row]:
     """`{"persons": [{...}], ...}` or `[{"table": "persons", ...}, ...]`."""
     try:
-        data = json.loads(_decode(content, name))
+        text = _decode(content, name, decoder, errors)
+        if text is None:
+            return []
+        data = json.loads(text)
     except ValueError as exc:
         errors.append(RowError(name, f"not valid JSON ({exc})"))
         return []
@@ -414,10 +438,15 @@ def read_json(name: str, content: bytes, errors: list[RowError]) -> list[Row]:
     return rows
 
 
-def read_package(files: dict[str, bytes], descriptor: str, errors) -> list[Row]:
+def read_package(
+    files: dict[str, bytes], descriptor: str, errors, *, decoder: Decoder | None = None
+) -> list[Row]:
     """The CSV tables a datapackage.json lists, read from `files` (paths relative to it)."""
     try:
-        package = json.loads(_decode(files[descriptor], descriptor))
+        text = _decode(files[descriptor], descriptor, decoder, errors)
+        if text is None:
+            return []
+        package = json.loads(text)
     except ValueError as exc:
         errors.append(RowError(descriptor, f"not valid JSON ({exc})"))
         return []
@@ -438,12 +467,18 @@ def read_package(files: dict[str, bytes], descriptor: str, errors) -> list[Row]:
         if path not in files:
             errors.append(RowError(descriptor, f"resource file {resource.get('path')} is missing"))
             continue
-        rows += read_csv(path, files[path], resource.get("name", ""), errors, guarded=guarded)
+        rows += read_csv(
+            path, files[path], resource.get("name", ""), errors, guarded=guarded, decoder=decoder
+        )
     return rows
 
 
-def read_file(path: Path, *, fmt: str = "", table: str = "", name: str = "") -> list[Row]:
+def read_file(
+    path: Path, *, fmt: str = "", table: str = "", name: str = "", decoder: Decoder | None = None
+) -> list[Row]:
     """Every row in `path`: a CSV, JSON or JSON Lines file, a package directory or zip.
+
+    `decoder` reads each file's text (`encodings.Decoder`: UTF-8 unless it says otherwise).
 
     Raises ImportRefused listing every problem of reading; values are checked later.
     """
@@ -457,18 +492,18 @@ def read_file(path: Path, *, fmt: str = "", table: str = "", name: str = "") -> 
         for resource in _resources(files[descriptor]):
             if not _unsafe_name(resource) and (path / resource).is_file():
                 files[resource] = (path / resource).read_bytes()
-        rows = read_package(files, descriptor, errors)
+        rows = read_package(files, descriptor, errors, decoder=decoder)
     elif path.is_dir():
         files = {
             str(p.relative_to(path).as_posix()): p.read_bytes()
             for p in sorted(path.rglob("*"))
             if p.is_file()
         }
-        rows = _read_many(files, errors, table)
+        rows = _read_many(files, errors, table, decoder)
     elif fmt == "zip" or (not fmt and path.suffix.lower() == ".zip"):
-        rows = _read_many(read_zip(path, name), errors, table)
+        rows = _read_many(read_zip(path, name), errors, table, decoder)
     else:
-        rows = _read_one(name, path.read_bytes(), fmt or _format_of(name), table, errors)
+        rows = _read_one(name, path.read_bytes(), fmt or _format_of(name), table, errors, decoder)
     if errors:
         raise ImportRefused(errors)
     return rows
@@ -602,28 +637,28 @@ def _format_of(name: str) -> str:
     return {"ndjson": "jsonl"}.get(suffix, suffix)
 
 
-def _read_one(name: str, content: bytes, fmt: str, table: str, errors) -> list[Row]:
+def _read_one(name: str, content: bytes, fmt: str, table: str, errors, decoder=None) -> list[Row]:
     if fmt == "csv":
-        return read_csv(name, content, table or PurePosixPath(name).stem, errors)
+        return read_csv(name, content, table or PurePosixPath(name).stem, errors, decoder=decoder)
     if fmt == "jsonl":
-        return read_jsonl(name, content, errors)
+        return read_jsonl(name, content, errors, decoder=decoder)
     if fmt == "json":
-        return read_json(name, content, errors)
+        return read_json(name, content, errors, decoder=decoder)
     if fmt == "package":
-        return read_package({name: content}, name, errors)
+        return read_package({name: content}, name, errors, decoder=decoder)
     errors.append(RowError(name, f"unknown format '{fmt}' (use csv, json, jsonl or a package)"))
     return []
 
 
-def _read_many(files: dict[str, bytes], errors, table: str) -> list[Row]:
+def _read_many(files: dict[str, bytes], errors, table: str, decoder=None) -> list[Row]:
     """A data package if there is a datapackage.json, else every CSV, JSON and JSON Lines."""
     descriptors = sorted((n for n in files if PurePosixPath(n).name == "datapackage.json"), key=len)
     if descriptors:
-        return read_package(files, descriptors[0], errors)
+        return read_package(files, descriptors[0], errors, decoder=decoder)
     rows = []
     for name in sorted(files):
         if _format_of(name) in ("csv", "json", "jsonl"):
-            rows += _read_one(name, files[name], _format_of(name), table, errors)
+            rows += _read_one(name, files[name], _format_of(name), table, errors, decoder)
     if not rows and not errors:
         errors.append(RowError("archive", "no CSV, JSON or JSON Lines file in it"))
     return rows
@@ -846,10 +881,49 @@ def check_rows(
     if same_as:
         match_existing(rows, same_as)
     errors += _check_names(rows)
+    errors += _constraint_problems(rows, errors)
     position = {row.where: i for i, row in enumerate(rows)}
     errors.sort(key=lambda e: position.get(e.where, -1))
     errors += _order_self_references(rows)
     return errors
+
+
+def _constraint_problems(rows: list[Row], errors: list[RowError]) -> list[RowError]:
+    """The database's unique and CHECK constraints and the place tree, for the rows with no
+    problem so far (`constraints`): set-based, a few queries per table."""
+    refused = {e.where for e in errors}
+    clean = [r for r in rows if r.where not in refused and r.public_id is not None]
+    ids = {(r.table.name, r.key): r.public_id for r in rows if r.key}
+    found = []
+    for check in (
+        constraints.unique_problems,
+        constraints.check_problems,
+        constraints.place_tree_problems,
+    ):
+        found += [RowError(row.where, message) for row, message in check(clean, ids)]
+    return list(dict.fromkeys(found))
+
+
+def _writable(rows: list[Row], errors: list[RowError]) -> list[Row]:
+    """The rows with no problem that name no row with one: the write pass tries these, so
+    that what only the database can refuse is reported in the same run."""
+    refused = {e.where for e in errors}
+    skipped: set[tuple[str, str]] = set()
+    by_table = defaultdict(list)
+    for row in rows:
+        by_table[row.table.name].append(row)
+    keep = set()
+    for table in TABLES:
+        for row in by_table.get(table.name, []):
+            if (
+                row.where in refused
+                or not row.key
+                or any((c.ref, row.values.get(c.name)) in skipped for c in table.refs())
+            ):
+                skipped.add((table.name, row.key))
+            else:
+                keep.add(id(row))
+    return [row for row in rows if id(row) in keep]
 
 
 def match_existing(rows: list[Row], same_as: dict[str, tuple[str, ...]]) -> None:
@@ -1029,6 +1103,7 @@ def _messages(exc: ValidationError) -> list[str]:
 # (a place takes its parent's country, an organization's parents must not make a cycle),
 # and desks send few of them.
 ROW_BY_ROW = (Place, Organization)
+NOT_IMPORTED = "could not be imported"
 CHUNK = 1000
 # What save() makes a new record's slug from, for the tables that have one (their save()
 # calls unique_slug() with the same text); people get the name-based slug once their names are
@@ -1075,7 +1150,9 @@ def write_rows(rows, *, publish: bool, system: str, report: ImportReport, progre
                 chunk, table, existing, keys, pks, slugs, publish=publish, system=system, gate=gate
             ):
                 if problems:
-                    errors += [RowError(row.where, p) for p in problems]
+                    # A row naming a refused row is refused with it; that row says why.
+                    own = [p for p in problems if not p.endswith(NOT_IMPORTED)]
+                    errors += [RowError(row.where, p) for p in (own if errors else problems)]
                     continue
                 if outcome == "created" and model is Person:
                     new_people.append(row.obj.pk)
@@ -1352,9 +1429,7 @@ def _assign(row: Row, obj, keys, pks) -> list[str]:
             public_id = keys.get((column.ref, value)) or row.resolved.get(column.name)
             pk = pks.get((column.ref, public_id))
             if pk is None:
-                problems.append(
-                    f"{column.name}: the {column.ref} row it names could not be imported"
-                )
+                problems.append(f"{column.name}: the {column.ref} row it names {NOT_IMPORTED}")
                 continue
             value = pk
         changes.append((model_field, _stored(column, value, model_field)))
@@ -1383,16 +1458,16 @@ def import_rows(
     a numeric day and the languages of its month names and words (DateReading).
     """
     errors = check_rows(rows, system=system, same_as=same_as, reading=reading)
-    if errors:
-        raise ImportRefused(errors)
     report = ImportReport(dry_run=dry_run)
     try:
         with transaction.atomic():
             # The stored lists are recomputed once, for everyone the import touched, at the
             # end rather than after every statement.
             with listing_store.deferred():
-                errors = write_rows(
-                    rows,
+                # With problems found already, the other rows are still written (and rolled
+                # back), so that what only the database refuses is in the same report.
+                errors += write_rows(
+                    _writable(rows, errors) if errors else rows,
                     publish=publish,
                     system=system,
                     report=report,
@@ -1400,7 +1475,9 @@ def import_rows(
                     gate=Gate(user) if user is not None else None,
                 )
             if errors:
-                raise ImportRefused(errors)
+                position = {row.where: i for i, row in enumerate(rows)}
+                errors.sort(key=lambda e: position.get(e.where, -1))
+                raise ImportRefused(list(dict.fromkeys(errors)))
             if dry_run:
                 raise _DryRun
     except _DryRun:
