@@ -88,7 +88,7 @@ def test_parse_errors_uniqueness_checks_and_tree_rules_come_in_one_run(tmp_path)
             "AF,Afghanistan,country,,AF,,\n"
             "K1,Kunduz,province,AF,PK,,\n"  # a second country in the tree
             "K2,Kunduz,provinse,AF,,,\n"  # a parse error
-            "K3,Takhar,province,AF,,95,70\n"  # a CHECK
+            "K3,Takhar,province,AF,,36.7,\n"  # a CHECK: a latitude without its longitude
             "K4,Baghlan,province,AF,,,\n"
             "K5,Baghlan,province,AF,,,\n",  # a duplicate
             "events.csv": "id,kind,date,place,release_kind\n"
