@@ -31,10 +31,60 @@ def _tables():
     return TABLES
 
 
-class ImportFile:
-    """The rows of the file, table by table, as dicts of column to value (None: empty)."""
+# A register's clerks write dates in these forms (Spanish, day first), with these shares; each is
+# read by `--date-order dmy --locale es` (detainees.domain.fuzzydates.DateReading).
+MESES = ("ENE", "FEB", "MAR", "ABR", "MAY", "JUN", "JUL", "AGO", "SEP", "OCT", "NOV", "DIC")
+MESES_LARGOS = (
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+)
+PARTES = ("principios", "mediados", "fines")
+SIN_FECHA = ("s/f", "sin fecha", "desconocida")
 
-    def __init__(self, rows: int, seed: int = 1):
+
+def register_date(rnd: random.Random, year: int, month: int, day: int) -> str:
+    """A date as a register's clerk writes it: day-first numbers mostly, month words, early/
+    mid/late, fortnights, whole-year markers, ranges and "no date" words."""
+    form = rnd.random()
+    if form < 0.40:
+        return f"{day:02d}/{month:02d}/{year}"
+    if form < 0.55:
+        return f"{MESES[month - 1]}/{year}"
+    if form < 0.63:
+        return f"{day} de {MESES_LARGOS[month - 1]} de {year}"
+    if form < 0.71:
+        return f"{rnd.choice(PARTES)} de {year}"
+    if form < 0.76:
+        half = "1ra" if day <= 15 else "2da"
+        return f"{half} quincena de {MESES_LARGOS[month - 1]} {year}"
+    if form < 0.81:
+        return f"año {year}"
+    if form < 0.86:
+        return f"1º/{month:02d}/{year}"
+    if form < 0.91 and month < 12:
+        return f"{MESES[month - 1]}-{MESES[month]}/{year}"
+    return rnd.choice(SIN_FECHA)
+
+
+class ImportFile:
+    """The rows of the file, table by table, as dicts of column to value (None: empty).
+
+    With `register`, the people are those of a national register of the detained and
+    disappeared: dates as its clerks write them (`register_date`), and a share of the people
+    disappeared rather than captured."""
+
+    def __init__(self, rows: int, seed: int = 1, *, register: bool = False):
+        self.register = register
         # The vocabulary's package imports the models: Django must be set up first.
         from detainees.synthetic import words
 
@@ -118,11 +168,14 @@ class ImportFile:
         family, _, _ = rnd.choice(self.words.FAMILY_NAMES)
         honorific = rnd.choice(self.words.HONORIFICS) + " " if rnd.random() < 0.3 else ""
         name = f"{honorific}{given} {family}"
+        birth = f"{rnd.randint(1950, 1995)}~" if rnd.random() < 0.4 else None
+        if self.register and birth:
+            birth = register_date(rnd, int(birth[:4]), rnd.randint(1, 12), rnd.randint(1, 28))
         person = self.add(
             "persons",
             id=f"P{n:06d}",
             gender="male",
-            birth=f"{rnd.randint(1950, 1995)}~" if rnd.random() < 0.4 else None,
+            birth=birth,
             biography=f"Named in reports as {name}.",
         )
         primary = self.add(
@@ -147,11 +200,16 @@ class ImportFile:
         self.add("nationalities", id=f"NA{n:06d}", person=person, country=country)
         facility, place = rnd.choice(self.facilities)
         year, month, day = rnd.randint(2008, 2019), rnd.randint(1, 12), rnd.randint(1, 28)
+        first_kind, first_date = "capture", f"{year}-{month:02d}-{day:02d}"
+        if self.register:
+            first_date = register_date(rnd, year, month, day)
+            if rnd.random() < 0.4:
+                first_kind = "disappearance"
         capture = self.add(
             "events",
             id=f"E{n:06d}a",
-            kind="capture",
-            date=f"{year}-{month:02d}-{day:02d}",
+            kind=first_kind,
+            date=first_date,
             place=place,
             operation=rnd.choice(self.words.OPERATIONS) if rnd.random() < 0.3 else None,
             unnamed_count=rnd.choice((0, 0, 1, 2, 5)),
@@ -162,8 +220,10 @@ class ImportFile:
                 "events",
                 id=f"E{n:06d}b",
                 kind="custody",
-                date=f"{year}-{month:02d}",
-                end_date=str(year + rnd.randint(1, 4)),
+                date=register_date(rnd, year, month, day)
+                if self.register
+                else f"{year}-{month:02d}",
+                end_date=self._year(year + rnd.randint(1, 4)),
                 custody_end_reason="release",
                 facility=facility,
                 summary=f"{name} held",
@@ -173,7 +233,7 @@ class ImportFile:
                 "events",
                 id=f"E{n:06d}b",
                 kind="release",
-                date=str(year + rnd.randint(1, 5)),
+                date=self._year(year + rnd.randint(1, 5)),
                 facility=facility,
                 release_kind=rnd.choice(("pardon", "conditional", "end_of_sentence")),
                 summary=f"{name} released",
@@ -185,6 +245,9 @@ class ImportFile:
         )
         self.add("citations", id=f"C{n:06d}a", source=source, event=capture, quote=quote)
         self.add("citations", id=f"C{n:06d}b", source=source, person_name=primary, quote=name)
+
+    def _year(self, year: int) -> str:
+        return f"año {year}" if self.register else str(year)
 
     def _people(self) -> None:
         n, source = 0, None
@@ -219,14 +282,19 @@ class ImportFile:
         return {name: len(rows) for name, rows in self.rows.items() if rows}
 
 
-def write_import_file(directory: Path, *, rows: int = 100_000, seed: int = 1) -> dict[str, int]:
-    """Write the data package of `rows` rows into `directory`; its rows per table."""
+def write_import_file(
+    directory: Path, *, rows: int = 100_000, seed: int = 1, register: bool = False
+) -> dict[str, int]:
+    """Write the data package of `rows` rows into `directory`; its rows per table. With
+    `register`, a register's rows (see ImportFile), its CSVs in Latin-1 as such files come."""
     from detainees.write.exports.package import render
 
-    data = ImportFile(rows, seed)
+    data = ImportFile(rows, seed, register=register)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     for name, content in render(data.table_rows()).items():
+        if register and name.endswith(".csv"):
+            content = content.decode("utf-8").encode("latin-1")
         (directory / name).write_bytes(content)
     return data.counts()
 
@@ -240,10 +308,15 @@ def main(argv=None) -> int:
     parser.add_argument("directory", type=Path)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--register", action="store_true", help="dates and kinds as a register writes them"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
     django.setup()
-    counts = write_import_file(args.directory, rows=args.rows, seed=args.seed)
+    counts = write_import_file(
+        args.directory, rows=args.rows, seed=args.seed, register=args.register
+    )
     print(f"{sum(counts.values()):,} rows: {counts}", file=sys.stderr)
     return 0
 
