@@ -366,8 +366,9 @@ def dataset_size() -> dict:
     return {"persons": Person.objects.count(), "events": Event.objects.count()}
 
 
-def import_name(rows: int) -> str:
-    return f"import-{rows // 1000}k" if rows >= 1000 and rows % 1000 == 0 else f"import-{rows}"
+def import_name(rows: int, register: bool = False) -> str:
+    size = f"{rows // 1000}k" if rows >= 1000 and rows % 1000 == 0 else str(rows)
+    return f"import-{'register-' if register else ''}{size}"
 
 
 def _resident() -> tuple[int, int]:
@@ -416,15 +417,20 @@ def _copy_columns(model) -> str:
     return ", ".join(connection.ops.quote_name(f.column) for f in fields)
 
 
-def measure_import(rows: int) -> Result:
+def measure_import(rows: int, register: bool = False) -> Result:
     """Time the generic import of a generated package of `rows` rows into an empty database,
-    and B2: COPYing the rows it stored into the same tables; nothing stays written."""
+    and B2: COPYing the rows it stored into the same tables; nothing stays written. With
+    `register`, the package is a register's (bench/importfile.py): Latin-1, dates day-first and
+    in Spanish words, read as `import_records --date-order dmy --locale es --encoding latin-1`
+    reads them."""
     import tempfile
 
     from django.db import connection, transaction
 
     from bench.importfile import write_import_file
+    from detainees.domain.fuzzydates import DateReading
     from detainees.write.history import acting
+    from detainees.write.importers.encodings import Decoder
     from detainees.write.importers.generic import import_rows, read_file
 
     sent = [0]
@@ -435,7 +441,10 @@ def measure_import(rows: int) -> Result:
 
     with tempfile.TemporaryDirectory(prefix="bench-import-") as directory:
         package = Path(directory) / "package"
-        write_import_file(package, rows=rows)
+        write_import_file(package, rows=rows, register=register)
+        options = {}
+        if register:
+            options = {"reading": DateReading(order="dmy", locales=("es",))}
         # What the import reads: the descriptor and its CSVs (not records.jsonl beside them).
         size = sum(p.stat().st_size for p in package.iterdir() if p.suffix in (".csv", ".json"))
         _, models = _record_tables()
@@ -445,7 +454,10 @@ def measure_import(rows: int) -> Result:
             resident, _ = _resident()
             started = time.perf_counter()
             with connection.execute_wrapper(count), acting(None, "benchmark import"):
-                report = import_rows(read_file(package / "datapackage.json"))
+                decoder = Decoder("latin-1" if register else "utf-8")
+                report = import_rows(
+                    read_file(package / "datapackage.json", decoder=decoder), **options
+                )
                 # The deferred foreign-key checks a commit would run, run now, and timed.
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             elapsed = time.perf_counter() - started
@@ -474,8 +486,9 @@ def measure_import(rows: int) -> Result:
             transaction.set_rollback(True)
     imported = sum(created for _, created, _, _ in report.rows())
     return Result(
-        name=import_name(rows),
-        url=f"import_records of a generated data package of {rows:,} rows",
+        name=import_name(rows, register),
+        url=f"import_records of a generated {'register ' if register else ''}data package of "
+        f"{rows:,} rows",
         status=0,
         p50=elapsed,
         p95=elapsed,
@@ -614,6 +627,7 @@ def run(
     only=None,
     export_types="persons,events",
     import_rows: int = 0,
+    register_import: bool = False,
 ) -> list[Result]:
     """Measure every path (or those named in `only`), then the import of `import_rows` rows
     (none if 0); write the report under `out` if given."""
@@ -636,8 +650,11 @@ def run(
                 file=sys.stderr,
             )
             results.append(result)
-        if import_rows and (not only or import_name(import_rows) in only):
-            result = measure_import(import_rows)
+        imports = [False, True] if register_import else [False]
+        for register in imports:
+            if not import_rows or (only and import_name(import_rows, register) not in only):
+                continue
+            result = measure_import(import_rows, register)
             print(
                 f"{result.name:32} {result.p50:8.1f} s  B2 {result.b2_p95:6.1f} s  ratio "
                 f"{result.ratio:6.1f}  queries {result.queries}  rows {result.rows}  peak "
@@ -673,6 +690,11 @@ def main(argv=None) -> int:
         "--import-rows", type=int, default=100_000, help="rows of the import-100k path"
     )
     parser.add_argument("--skip-import", action="store_true", help="do not time the import")
+    parser.add_argument(
+        "--register-import",
+        action="store_true",
+        help="also time import-register-<N>: the same rows as a register writes them",
+    )
     args = parser.parse_args(argv)
     setup_django()
     size = dataset_size()
@@ -685,6 +707,7 @@ def main(argv=None) -> int:
         only=args.only,
         export_types=args.export_types,
         import_rows=0 if args.skip_import else args.import_rows,
+        register_import=args.register_import,
     )
     return 0
 

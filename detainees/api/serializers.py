@@ -21,6 +21,7 @@ from detainees.domain.models import (
     ReleaseBatch,
     Source,
 )
+from detainees.read.listing import CurrentStatus
 from detainees.read.person import person_record, public_citations
 from detainees.read.rows import EVENT_ROW, PERSON_ROW, nationality_codes, other_names, person_row
 
@@ -343,6 +344,10 @@ class PersonDetailSerializer(serializers.ModelSerializer):
     birth = FuzzyDateField("birth")
     birthplace = Ref(allow_null=True, help_text="Where the person was born (a place).")
     withheld = serializers.SerializerMethodField()
+    current_status = serializers.SerializerMethodField(
+        help_text="The status after the last status-changing event: the people list's, the "
+        "page's and the exports' one derivation."
+    )
     status_line = serializers.SerializerMethodField()
     affiliations = AffiliationSerializer(many=True)
     timeline = serializers.SerializerMethodField()
@@ -370,6 +375,7 @@ class PersonDetailSerializer(serializers.ModelSerializer):
             "fate",
             "fate_claim_status",
             "nationalities",
+            "current_status",
             "status_line",
             "affiliations",
             "timeline",
@@ -386,6 +392,10 @@ class PersonDetailSerializer(serializers.ModelSerializer):
         # whole list of people in turn, so it is kept for the one being written).
         self._record = person_record(obj)
         return super().to_representation(obj)
+
+    @extend_schema_field(serializers.ChoiceField(choices=CurrentStatus.choices))
+    def get_current_status(self, obj) -> str:
+        return self._record.status
 
     def get_status_line(self, obj) -> str:
         return self._record.status_line
