@@ -523,3 +523,20 @@ def test_an_api_write_is_in_the_history_with_the_token_user_and_before_and_after
     }
     by_api = [(c.label, c.before, c.after) for ch in changes if ch.reason for c in ch.fields]
     assert by_api == [("biography", "before", "after")]
+
+
+def test_a_write_refuses_a_query_parameter_it_does_not_read(as_editor):
+    """`?dry_run=1` on a write must not write for real: every parameter but `format` is a 400."""
+    refused = send(
+        as_editor, "post", "/api/v1/sources/?dry_run=1", {"kind": "other", "title": "Not written"}
+    )
+    assert refused.status_code == 400
+    assert list(refused.json()) == ["dry_run"]
+    assert not Source.objects.filter(title="Not written").exists()
+    send(
+        as_editor,
+        "post",
+        "/api/v1/sources/?format=json",
+        {"kind": "other", "title": "Written"},
+        status=201,
+    )

@@ -447,6 +447,14 @@ class SourceWriteSerializer(RecordWriteSerializer):
         )
 
 
+def names_once(names):
+    """An organization's or a facility's other names, each given once."""
+    texts = [n["name"] for n in names]
+    if len(set(texts)) != len(texts):
+        raise ValidationError("Each name only once.")
+    return names
+
+
 class OrganizationNameWrite(PartSerializer):
     class Meta:
         model = OrganizationName
@@ -478,10 +486,7 @@ class OrganizationWriteSerializer(RecordWriteSerializer):
         read_only_fields = ("slug",)
 
     def validate_names(self, names):
-        texts = [n["name"] for n in names]
-        if len(set(texts)) != len(texts):
-            raise ValidationError("Each name only once.")
-        return names
+        return names_once(names)
 
 
 class PlaceWriteSerializer(RecordWriteSerializer):
@@ -534,10 +539,7 @@ class FacilityWriteSerializer(RecordWriteSerializer):
         read_only_fields = ("slug",)
 
     def validate_names(self, names):
-        texts = [n["name"] for n in names]
-        if len(set(texts)) != len(texts):
-            raise ValidationError("Each name only once.")
-        return names
+        return names_once(names)
 
 
 # --- Endpoints ----------------------------------------------------------------------------------
@@ -587,6 +589,23 @@ class WritableMixin:
         if self.action == "retrieve":
             return self.detail_queryset(public=not self.sees_unpublished())
         return self.list_queryset()
+
+    # The one query parameter a write reads: the format of its answer.
+    WRITE_PARAMETERS = frozenset({"format"})
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if self.action in self.WRITE_ACTIONS:
+            # A write takes its values from its body. A parameter it does not read is refused
+            # rather than ignored: `?dry_run=1` must not write for real.
+            unknown = sorted(set(request.query_params) - self.WRITE_PARAMETERS)
+            if unknown:
+                raise ValidationError(
+                    {
+                        name[:100]: ["Not a parameter of a write: send the values in the body."]
+                        for name in unknown[:20]
+                    }
+                )
 
     def filter_queryset(self, queryset):
         # The list filters are for lists; a write or a single record ignores them.

@@ -11,6 +11,7 @@ from django.utils.text import slugify
 
 from detainees.domain.fuzzydates import MAX_LENGTH as MAX_DATE_LENGTH
 from detainees.domain.fuzzydates import EDTFField
+from detainees.domain.names import fill_search_key
 
 
 class PublicationStatus(models.TextChoices):
@@ -218,3 +219,37 @@ def unique_slug(
         slug = f"{base}-{n}"
         n += 1
     return slug
+
+
+class OtherName(models.Model):
+    """Another name a record goes by (an organization's, a facility's), with its search key.
+
+    A subclass adds the record it names, its `kind` and `language`, and
+    `other_name_constraints()` in its Meta."""
+
+    public_id = public_id_field()
+    name = models.CharField(max_length=200)
+    search_key = search_key_field()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        kwargs["update_fields"] = fill_search_key(self, kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
+
+
+def other_name_constraints(label: str, owner: str, kinds: type[models.TextChoices]) -> list:
+    """An other name's rules: a kind of `kinds`, never empty, once per `owner` (the field)."""
+    return [
+        choices_check("kind", kinds, f"{label}_kind_valid"),
+        models.CheckConstraint(condition=~Q(name=""), name=f"{label}_not_empty"),
+        models.UniqueConstraint(
+            fields=[owner, "name"],
+            name=f"{label}_unique_per_{owner}",
+            violation_error_message=f"This {owner} already has this name.",
+        ),
+    ]

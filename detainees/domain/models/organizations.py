@@ -10,9 +10,10 @@ from django_countries.fields import CountryField
 from detainees.domain.names import fill_search_key
 
 from .common import (
+    OtherName,
     Publishable,
     choices_check,
-    public_id_field,
+    other_name_constraints,
     publication_constraints,
     search_key_field,
     search_key_index,
@@ -130,36 +131,20 @@ class OrganizationNameKind(models.TextChoices):
     ORIGINAL_SCRIPT = "original_script", "Name in original script"
 
 
-class OrganizationName(models.Model):
+class OrganizationName(OtherName):
     """Another name an organization goes by: abbreviation, alias, translation, former name."""
 
     Kind = OrganizationNameKind
 
-    public_id = public_id_field()
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="names")
-    name = models.CharField(max_length=200)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.ALIAS)
     language = models.CharField(
         max_length=20, blank=True, help_text="Language tag, e.g. ps, fa, uz-Cyrl."
     )
-    search_key = search_key_field()
 
     class Meta:
         ordering = ["organization", "name"]
         indexes = [search_key_index("organizationname")]
-        constraints = [
-            choices_check("kind", OrganizationNameKind, "organizationname_kind_valid"),
-            models.CheckConstraint(condition=~Q(name=""), name="organizationname_not_empty"),
-            models.UniqueConstraint(
-                fields=["organization", "name"],
-                name="organizationname_unique_per_organization",
-                violation_error_message="This organization already has this name.",
-            ),
-        ]
-
-    def __str__(self):
-        return self.name
-
-    def save(self, *args, **kwargs):
-        kwargs["update_fields"] = fill_search_key(self, kwargs.get("update_fields"))
-        super().save(*args, **kwargs)
+        constraints = other_name_constraints(
+            "organizationname", "organization", OrganizationNameKind
+        )

@@ -17,11 +17,13 @@ from detainees.domain.fuzzydates import FuzzyDate, fuzzy_date_constraints
 from detainees.domain.names import fill_search_key
 
 from .common import (
+    OtherName,
     Publishable,
     choices_check,
     claim_constraints,
     claim_status_field,
     fuzzy_date_fields,
+    other_name_constraints,
     public_id_field,
     publication_constraints,
     search_key_field,
@@ -314,39 +316,21 @@ class FacilityNameKind(models.TextChoices):
     ORIGINAL_SCRIPT = "original_script", "Name in original script"
 
 
-class FacilityName(models.Model):
+class FacilityName(OtherName):
     """Another name a facility is known by: a former, official or local name, a translation."""
 
     Kind = FacilityNameKind
 
-    public_id = public_id_field()
     facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="names")
-    name = models.CharField(max_length=200)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.ALIAS)
     language = models.CharField(
         max_length=20, blank=True, help_text="Language tag, e.g. ps, fa, ar-Latn."
     )
-    search_key = search_key_field()
 
     class Meta:
         ordering = ["facility", "name"]
         indexes = [search_key_index("facilityname")]
-        constraints = [
-            choices_check("kind", FacilityNameKind, "facilityname_kind_valid"),
-            models.CheckConstraint(condition=~Q(name=""), name="facilityname_not_empty"),
-            models.UniqueConstraint(
-                fields=["facility", "name"],
-                name="facilityname_unique_per_facility",
-                violation_error_message="This facility already has this name.",
-            ),
-        ]
-
-    def __str__(self):
-        return self.name
-
-    def save(self, *args, **kwargs):
-        kwargs["update_fields"] = fill_search_key(self, kwargs.get("update_fields"))
-        super().save(*args, **kwargs)
+        constraints = other_name_constraints("facilityname", "facility", FacilityNameKind)
 
 
 class FacilityControlRole(models.TextChoices):

@@ -11,7 +11,7 @@ import io
 import json
 import zipfile
 
-from detainees.write.exports.package import ZIP_TIME
+from detainees.write.exports.package import ZIP_TIME, resource
 from detainees.write.exports.tables import TABLES, Table, field_schema, spec_markdown, table_schema
 
 NAME = "import-template"
@@ -47,19 +47,7 @@ def template_files() -> dict[str, bytes]:
     for table in TABLES:
         schema = table_schema(table)
         schema["fields"] = [field_schema(c) for c in table.columns]
-        resources.append(
-            {
-                "name": table.name,
-                "title": table.title,
-                "description": table.description,
-                "path": f"{table.name}.csv",
-                "profile": "tabular-data-resource",
-                "format": "csv",
-                "mediatype": "text/csv",
-                "encoding": "utf-8",
-                "schema": schema,
-            }
-        )
+        resources.append(resource(table, schema))
     package = {
         "profile": "tabular-data-package",
         "name": NAME,
