@@ -412,3 +412,74 @@ def test_the_admin_import_without_options_refuses_the_register(admin_client, set
     job = ImportJob.objects.get()
     assert job.state == "failed" and "--date-order dmy or mdy" in job.errors[0][1]
     assert not Event.objects.exists()
+
+
+# --- A column in its own order -------------------------------------------------------------------
+
+
+def test_a_column_may_be_read_in_its_own_order():
+    reading = DateReading(order="dmy", columns=(("events.end_date", "mdy"),))
+    assert reading.for_column("events.date") is reading
+    assert FuzzyDate.parse("03/04/1976", reading.for_column("events.end_date")).edtf == (
+        "1976-03-04"
+    )
+    with pytest.raises(ValueError, match="events.date: date order"):
+        DateReading(columns=(("events.date", "dym"),))
+
+
+@pytest.mark.django_db
+def test_the_command_reads_a_column_in_its_own_order(tmp_path):
+    CountryFactory()
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "id,kind,summary,date,end_date,custody_end_reason\n"
+        "C1,custody,Held,03/04/1976,04/05/1976,release\n",
+        encoding="utf-8",
+    )
+    call_command(
+        "import_records",
+        str(path),
+        "--date-order",
+        "dmy",
+        "--column-date-order",
+        "events.end_date=mdy",
+        stdout=StringIO(),
+    )
+    held = Event.objects.get()
+    assert (held.date, held.end_date) == ("1976-04-03", "1976-04-05")
+
+
+@pytest.mark.parametrize(
+    "option, message",
+    [
+        ("events.end_date", "give TABLE.COLUMN=ORDER"),
+        ("evnts.date=mdy", "no table 'evnts'"),
+        ("events.summary=mdy", "events has no date column 'summary'"),
+        ("events.date=dym", "the order is one of dmy, mdy, ymd"),
+    ],
+)
+@pytest.mark.django_db
+def test_a_column_order_that_names_no_date_column_is_refused(tmp_path, option, message):
+    with pytest.raises(CommandError, match=message):
+        call_command(
+            "import_records", str(REGISTER), "--column-date-order", option, stdout=StringIO()
+        )
+
+
+@pytest.mark.django_db
+def test_the_admin_import_form_checks_and_keeps_column_orders(admin_client, settings, tmp_path):
+    from detainees.domain.models import ImportJob
+    from tests.test_import_jobs import upload
+
+    settings.IMPORT_UPLOAD_DIR = tmp_path / "uploads"
+    path = tmp_path / "events.csv"
+    path.write_bytes(REGISTER.read_bytes())
+    refused = upload(admin_client, path, column_date_orders="events.summary=mdy")
+    assert refused.status_code == 200
+    assert "events has no date column" in refused.content.decode()
+    assert not ImportJob.objects.exists()
+    accepted = upload(
+        admin_client, path, date_order="dmy", column_date_orders=" events.end_date=mdy"
+    )
+    assert accepted.status_code == 302
+    assert ImportJob.objects.get().column_date_orders == "events.end_date=mdy"

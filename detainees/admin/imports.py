@@ -24,7 +24,12 @@ from detainees.domain.models import ImportJob
 from detainees.write import services
 from detainees.write.exports.tables import TABLES
 from detainees.write.exports.template import ARCHIVE, template_zip
-from detainees.write.importers.generic import DEFAULT_SYSTEM, RowError, may_import
+from detainees.write.importers.generic import (
+    DEFAULT_SYSTEM,
+    RowError,
+    column_date_orders,
+    may_import,
+)
 from detainees.write.tasks import queue_import
 
 ABANDONED_AFTER_SECONDS = 24 * 3600
@@ -67,6 +72,12 @@ class ImportForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text="Languages of the file's month names and date words (NOV/1976, s/f).",
     )
+    column_date_orders = forms.CharField(
+        required=False,
+        max_length=500,
+        help_text="Date columns written in another order than the file's other dates, "
+        "comma-separated: events.end_date=mdy, persons.birth=ymd.",
+    )
     century = forms.IntegerField(
         required=False,
         min_value=1,
@@ -82,6 +93,14 @@ class ImportForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not services.may_publish(user):
             del self.fields["publish"]
+
+    def clean_column_date_orders(self):
+        texts = [t.strip() for t in self.cleaned_data["column_date_orders"].split(",")]
+        try:
+            pairs = column_date_orders(t for t in texts if t)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return ",".join(f"{name}={order}" for name, order in pairs)
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -133,6 +152,7 @@ def import_records(request):
                     date_order=form.cleaned_data["date_order"],
                     locales=",".join(form.cleaned_data["locales"]),
                     century=form.cleaned_data["century"],
+                    column_date_orders=form.cleaned_data["column_date_orders"],
                     publish=bool(form.cleaned_data.get("publish")),
                     dry_run=True,
                 )
@@ -225,6 +245,7 @@ def _confirm(request, preview: ImportJob) -> tuple[ImportJob | None, bool]:
             date_order=preview.date_order,
             locales=preview.locales,
             century=preview.century,
+            column_date_orders=preview.column_date_orders,
             publish=preview.publish,
             dry_run=False,
             preview=preview,

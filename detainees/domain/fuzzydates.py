@@ -19,7 +19,7 @@ import functools
 import re
 import time
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from django import forms
@@ -720,6 +720,8 @@ class DateReading:
     order: str | None = None
     locales: tuple[str, ...] = ()
     century: int | None = None
+    # Columns written in another order than the file's: ("events.end_date", "mdy") pairs.
+    columns: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self):
         if self.order not in (None, "", *DATE_ORDERS):
@@ -729,12 +731,24 @@ class DateReading:
             raise ValueError(f"unknown locale {unknown[0]!r}; known: {', '.join(LOCALES)}")
         if self.century is not None and not 1 <= self.century <= 99:
             raise ValueError("the century of two-digit years is from 1 to 99 (19 for 1900-1999)")
+        for column, order in self.columns:
+            if order not in DATE_ORDERS:
+                raise ValueError(
+                    f"{column}: date order must be one of {', '.join(DATE_ORDERS)}, not {order!r}"
+                )
         object.__setattr__(self, "order", self.order or None)
         object.__setattr__(self, "locales", tuple(self.locales))
+        object.__setattr__(self, "columns", tuple((c, o) for c, o in self.columns))
 
     @property
     def is_default(self) -> bool:
-        return self.order is None and not self.locales and self.century is None
+        return self.order is None and not self.locales and self.century is None and not self.columns
+
+    def for_column(self, name: str) -> "DateReading":
+        """The reading of the column `name` ("events.date"): the file's, in the column's own
+        order where one is given."""
+        order = dict(self.columns).get(name)
+        return self if order is None else replace(self, order=order, columns=())
 
 
 _LOCAL_MONTHS = {

@@ -21,6 +21,7 @@ from detainees.write.importers.encodings import Decoder
 from detainees.write.importers.generic import (
     ImportRefused,
     RowError,
+    column_date_orders,
     import_rows,
     may_import,
     read_file,
@@ -141,6 +142,9 @@ def run_import(job_id: str) -> None:
                             order=job.date_order or None,
                             locales=tuple(filter(None, job.locales.split(","))),
                             century=job.century,
+                            columns=column_date_orders(
+                                filter(None, job.column_date_orders.split(","))
+                            ),
                         ),
                     )
             finally:

@@ -55,6 +55,12 @@ class ImportJob(models.Model):
     locales = models.CharField(
         max_length=20, blank=True, default="", help_text="Languages of date words: es,pt,fr."
     )
+    column_date_orders = models.CharField(
+        max_length=500,
+        blank=True,
+        default="",
+        help_text="Date columns in another order than the file's: events.end_date=mdy, ...",
+    )
     century = models.PositiveSmallIntegerField(
         null=True,
         blank=True,

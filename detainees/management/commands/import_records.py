@@ -11,6 +11,7 @@ from detainees.write.importers.encodings import Decoder
 from detainees.write.importers.generic import (
     DEFAULT_SYSTEM,
     ImportRefused,
+    column_date_orders,
     import_rows,
     read_file,
 )
@@ -71,6 +72,14 @@ class Command(BaseCommand):
             "March 4 (default: refuse a day that could be either).",
         )
         parser.add_argument(
+            "--column-date-order",
+            action="append",
+            default=[],
+            metavar="TABLE.COLUMN=ORDER",
+            help="A date column written in another order than the file's other dates, e.g. "
+            "events.end_date=mdy; repeat for several.",
+        )
+        parser.add_argument(
             "--locale",
             action="append",
             choices=LOCALES,
@@ -105,6 +114,7 @@ class Command(BaseCommand):
                 order=options["date_order"],
                 locales=tuple(options["locale"]),
                 century=options["century"],
+                columns=column_date_orders(options["column_date_order"]),
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc

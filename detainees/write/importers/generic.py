@@ -41,7 +41,13 @@ from django_countries.fields import CountryField
 
 from detainees.domain import permissions
 from detainees.domain.decimals import rounded
-from detainees.domain.fuzzydates import DateReading, FuzzyDateError, as_written, to_edtf
+from detainees.domain.fuzzydates import (
+    DATE_ORDERS,
+    DateReading,
+    FuzzyDateError,
+    as_written,
+    to_edtf,
+)
 from detainees.domain.models import (
     Event,
     EventPerson,
@@ -813,6 +819,30 @@ def _fill_as_written(row: Row) -> None:
         row.values[written] = as_written(text, row.values.get(column.name) or "")
 
 
+def column_date_orders(texts) -> tuple[tuple[str, str], ...]:
+    """`TABLE.COLUMN=ORDER` texts (events.end_date=mdy) as DateReading.columns; ValueError
+    naming what is wrong: the form, an unknown table, a column that holds no date, the order."""
+    pairs = []
+    for text in texts:
+        name, _, order = str(text).strip().partition("=")
+        table_name, _, column_name = name.strip().partition(".")
+        if not order or not column_name:
+            raise ValueError(f"{text!r}: give TABLE.COLUMN=ORDER, e.g. events.end_date=mdy")
+        table = BY_NAME.get(table_name)
+        if table is None:
+            raise ValueError(f"{text!r}: no table {table_name!r} (tables: {', '.join(BY_NAME)})")
+        dates = [c.name for c in table.columns if c.type == EDTF]
+        if column_name not in dates:
+            raise ValueError(
+                f"{text!r}: {table_name} has no date column {column_name!r} "
+                f"(its date columns: {', '.join(dates) or 'none'})"
+            )
+        if order.strip() not in DATE_ORDERS:
+            raise ValueError(f"{text!r}: the order is one of {', '.join(DATE_ORDERS)}")
+        pairs.append((f"{table_name}.{column_name}", order.strip()))
+    return tuple(pairs)
+
+
 def check_rows(
     rows: list[Row],
     *,
@@ -833,8 +863,9 @@ def check_rows(
                 if column.required:
                     errors.append(RowError(row.where, f"{column.name} is required"))
                 continue
+            own = reading.for_column(f"{row.table.name}.{column.name}") if reading else None
             try:
-                value = parse_value(column, row.raw[column.name], model, reading)
+                value = parse_value(column, row.raw[column.name], model, own)
             except ValueError as exc:
                 errors.append(RowError(row.where, f"{column.name}: {exc}"))
                 continue
