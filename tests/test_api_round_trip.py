@@ -265,3 +265,23 @@ def test_an_age_out_of_range_is_named_at_its_position(demo, as_editor):
     errors = response.json()
     assert list(errors) == ["people"]
     assert "age" in errors["people"][str(len(people) - 1)]
+
+
+def test_a_list_holding_rows_its_get_hides_is_not_replaced_from_the_get(demo, as_editor):
+    event = richest(Event, "people")
+    draft = Person.objects.exclude(event_roles__event=event).first()
+    Person.objects.filter(pk=draft.pk).update(status="draft")
+    event.people.create(person=draft, role="subject")
+    path = f"/api/v1/events/{event.public_id}/"
+    body, etag = got(as_editor, path)
+    assert str(draft.public_id) not in [p["id"] for p in body["people"]]
+    people = [dict(p) for p in body["people"]]
+    people[0]["note"] = "Named in the decree."
+
+    response = send(as_editor, "put", path, {**body, "people": people}, etag=etag, status=400)
+
+    assert list(response.json()) == ["people"]
+    assert event.people.filter(person=draft).exists()
+    # Sent back unchanged, the list is left as it is.
+    send(as_editor, "put", path, body, etag=etag, status=200)
+    assert event.people.filter(person=draft).exists()

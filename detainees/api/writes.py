@@ -220,11 +220,27 @@ class StrictSerializerMixin:
                     "it out."
                 ]
             elif isinstance(field, serializers.ListSerializer) and isinstance(value, list):
+                if self.hides_rows(name, rendered):
+                    errors[name] = [
+                        "The record holds rows of this list its GET does not show (links to "
+                        "drafts or confidential sources), which a new list would delete: send "
+                        "the whole list as a write's answer gives it, or leave it out."
+                    ]
+                    continue
                 items, item_errors = field.child.items_from_rendering(value, rendered.get(name))
                 data[name] = items
                 if item_errors:
                     errors[name] = item_errors
         return data, errors
+
+    def hides_rows(self, name: str, rendered: dict) -> bool:
+        """Whether the GET shows fewer of the part `name`'s rows than the record holds."""
+        shown = rendered.get(name)
+        if self.instance is None or name not in getattr(self, "parts", ()):
+            return False
+        if not isinstance(shown, list):
+            return False
+        return getattr(self.instance, name).count() > len(shown)
 
     def items_from_rendering(self, items, rendered):
         """A part's rows, their keys as a GET renders them read as written (see `aliases`);
