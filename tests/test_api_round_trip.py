@@ -285,3 +285,20 @@ def test_a_list_holding_rows_its_get_hides_is_not_replaced_from_the_get(demo, as
     # Sent back unchanged, the list is left as it is.
     send(as_editor, "put", path, body, etag=etag, status=200)
     assert event.people.filter(person=draft).exists()
+
+
+def test_a_name_edited_in_the_get_s_shape_keeps_its_other_fields(demo, as_editor):
+    person = richest(Person, "names")
+    first = person.names.order_by("pk").first()
+    person.names.filter(pk=first.pk).update(claim_status="inferred")
+    path = f"/api/v1/persons/{person.public_id}/"
+    body, etag = got(as_editor, path)
+    names = [dict(n) for n in body["names"]]
+    names[0]["given"] = "Bilal"
+
+    send(as_editor, "put", path, {**body, "names": names}, etag=etag, status=200)
+
+    after, _ = got(as_editor, path)
+    assert after["names"][0]["given"] == "Bilal"
+    assert after["names"][0]["claim_status"] == "inferred"
+    assert [n["name"] for n in after["names"]] == [n["name"] for n in body["names"]]
