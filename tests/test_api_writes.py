@@ -236,7 +236,7 @@ def test_a_link_to_a_record_that_does_not_exist_is_a_400_naming_it(as_researcher
 def test_a_constraint_of_the_model_is_a_400_not_a_server_error(as_researcher):
     payload = {"kind": "capture", "date": "2011", "release_kind": "pardon"}
     errors = send(as_researcher, "post", "/api/v1/events/", payload, status=400).json()
-    assert errors["non_field_errors"]  # only releases have a release kind
+    assert errors == {"release_kind": ["Only a release has a release kind or a batch."]}
     assert not Event.objects.exists()
 
 

@@ -112,12 +112,22 @@ PERSON_NAMES = build_array_type(
             "kind": choice(PersonName, "kind", "What sort of name it is."),
             "is_primary": {"type": "boolean", "description": "The name the record is shown by."},
             "language": string(str(PersonName._meta.get_field("language").help_text)),
+            "claim_status": choice(PersonName, "claim_status", "How well the name is supported."),
             "citations": {
                 **build_array_type(component("Citation")),
                 "description": "Where the name comes from: its public citations.",
             },
         },
-        required=["name", "given", "family", "kind", "is_primary", "language", "citations"],
+        required=[
+            "name",
+            "given",
+            "family",
+            "kind",
+            "is_primary",
+            "language",
+            "claim_status",
+            "citations",
+        ],
     )
 )
 

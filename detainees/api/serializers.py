@@ -414,6 +414,7 @@ class PersonDetailSerializer(serializers.ModelSerializer):
                 "kind": fact.obj.kind,
                 "is_primary": fact.obj.is_primary,
                 "language": fact.obj.language,
+                "claim_status": fact.obj.claim_status,
                 "citations": citation_rows(fact.citations),
             }
             for fact in self._record.name_sources

@@ -24,7 +24,13 @@ from detainees.api import schema
 from detainees.api.conditional import json_etag, require_match
 from detainees.domain import permissions
 from detainees.domain.decimals import rounded
-from detainees.domain.fuzzydates import AS_WRITTEN, FuzzyDateError, as_written, to_edtf
+from detainees.domain.fuzzydates import (
+    AS_WRITTEN,
+    FuzzyDate,
+    FuzzyDateError,
+    as_written,
+    to_edtf,
+)
 from detainees.domain.models import (
     Citation,
     Event,
@@ -70,6 +76,9 @@ class RecordRef(serializers.RelatedField):
     }
 
     def to_internal_value(self, data):
+        if isinstance(data, dict):
+            # The link as a GET gives it ({"id", "name", "url"}): its id says which record.
+            data = data.get("id")
         try:
             public_id = uuid.UUID(str(data))
         except (TypeError, ValueError, AttributeError):
@@ -88,11 +97,18 @@ class RecordRef(serializers.RelatedField):
         "A date as precise as the sources allow: EDTF (`2011-04-20`, `2011`, `2010~`, "
         "`2013-03/2014-10`) or words (`spring 2011`, `sometime in 2010`); empty when unknown. "
         "Stored and answered as EDTF; words are also kept as written (`as_written` in the "
-        "public API).",
+        "public API). The object a GET gives for a date is accepted too (its `edtf`, and its "
+        "`as_written` if given).",
         maxLength=100,
     )
 )
 class FuzzyDateInput(serializers.CharField):
+    """A date as a string, or as the object a GET gives (`{"edtf", "earliest", "latest", "text",
+    "as_written"}`): its `edtf` is the date and its `as_written` the words kept beside it;
+    `earliest` and `latest`, when given, must be the bounds of that `edtf`."""
+
+    DATE_KEYS = frozenset({"edtf", "earliest", "latest", "text", "as_written"})
+
     def __init__(self, **kwargs):
         kwargs.setdefault("allow_blank", True)
         kwargs.setdefault("required", False)
@@ -100,6 +116,8 @@ class FuzzyDateInput(serializers.CharField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
+        if isinstance(data, dict):
+            return self.from_object(data)
         text = super().to_internal_value(data)
         if not text.strip():
             return ""
@@ -107,6 +125,34 @@ class FuzzyDateInput(serializers.CharField):
             return to_edtf(text)
         except FuzzyDateError as exc:
             raise ValidationError(str(exc)) from exc
+
+    def from_object(self, data: dict) -> str:
+        unknown = sorted(set(data) - self.DATE_KEYS)
+        if unknown:
+            raise ValidationError(f"Not a key of a date: {', '.join(map(str, unknown))[:200]}.")
+        for key, value in data.items():
+            if value is not None and not isinstance(value, str):
+                raise ValidationError(f"`{key}` is a string or null.")
+        edtf = super().to_internal_value(data.get("edtf") or "").strip()
+        try:
+            date = FuzzyDate.from_edtf(edtf)
+        except FuzzyDateError as exc:
+            raise ValidationError(f"`edtf`: {exc}") from exc
+        for key in ("earliest", "latest"):
+            bound = getattr(date, key)
+            if key in data and (data[key] or None) != (bound.isoformat() if bound else None):
+                raise ValidationError(
+                    f"`{key}` is {data[key] or 'null'}, but `edtf` {edtf!r} gives "
+                    f"{bound.isoformat() if bound else 'null'}: send the date once, as `edtf`."
+                )
+        return date.edtf
+
+    @staticmethod
+    def written(data) -> str:
+        """The text the date was written as: the string sent, or the object's `as_written`."""
+        if isinstance(data, dict):
+            return data.get("as_written") or ""
+        return data
 
 
 class RoundedDecimalField(serializers.DecimalField):
@@ -149,8 +195,82 @@ class StrictSerializerMixin:
                     data[name] = None  # as it is written: null for none
         return data
 
+    # A part's keys as a GET gives them that name another of its fields (an event's person is
+    # `id` there, `person` here), and keys that only describe a link (its `name`), not read.
+    aliases: dict[str, str] = {}
+    described: tuple[str, ...] = ()
+
+    def from_rendering(self, data):
+        """`data` without what it repeats unchanged of the record as a GET renders it (the
+        view's `rendered`), so that the body of a GET can be sent back: a read-only or computed
+        field equal to its rendering is left out, a different one is an error naming it."""
+        rendered = self.context.get("rendered")
+        if rendered is None or self.parent is not None or not isinstance(data, dict):
+            return data, {}
+        data, errors = dict(data), {}
+        for name, value in list(data.items()):
+            field = self.fields.get(name)
+            writable = field is not None and not field.read_only
+            if name in rendered and value == rendered[name]:
+                if not (writable and field.required):
+                    del data[name]  # unchanged
+            elif not writable and name in rendered:
+                errors[name] = [
+                    "Read-only: set by the tracker, not by clients; send it unchanged or leave "
+                    "it out."
+                ]
+            elif isinstance(field, serializers.ListSerializer) and isinstance(value, list):
+                if self.hides_rows(name, rendered):
+                    errors[name] = [
+                        "The record holds rows of this list its GET does not show (links to "
+                        "drafts or confidential sources), which a new list would delete: send "
+                        "the whole list as a write's answer gives it, or leave it out."
+                    ]
+                    continue
+                items, item_errors = field.child.items_from_rendering(value, rendered.get(name))
+                data[name] = items
+                if item_errors:
+                    errors[name] = item_errors
+        return data, errors
+
+    def hides_rows(self, name: str, rendered: dict) -> bool:
+        """Whether the GET shows fewer of the part `name`'s rows than the record holds."""
+        shown = rendered.get(name)
+        if self.instance is None or name not in getattr(self, "parts", ()):
+            return False
+        if not isinstance(shown, list):
+            return False
+        return getattr(self.instance, name).count() > len(shown)
+
+    def items_from_rendering(self, items, rendered):
+        """A part's rows, their keys as a GET renders them read as written (see `aliases`);
+        a read-only key of a row must be as the GET gave it at that position."""
+        rendered = rendered if isinstance(rendered, list) else []
+        rows, errors = [], {}
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                rows.append(item)
+                continue
+            row = dict(item)
+            for alias, name in self.aliases.items():
+                if alias in row and name not in row:
+                    row[name] = row.pop(alias)
+            for key in self.described:
+                row.pop(key, None)
+            shown = rendered[index] if index < len(rendered) else {}
+            for key in [k for k in row if k not in self.fields]:
+                if isinstance(shown, dict) and key in shown and row[key] == shown[key]:
+                    del row[key]  # shown by the GET, unchanged
+                elif isinstance(shown, dict) and key in shown:
+                    errors[str(index)] = {
+                        key: ["Read-only: send it as the GET gave it, or leave it out."]
+                    }
+            rows.append(row)
+        return rows, errors
+
     def to_internal_value(self, data):
-        errors, too_long = {}, {}
+        data, errors = self.from_rendering(data)
+        too_long = {}
         if isinstance(data, dict):
             for name in data:
                 field = self.fields.get(name)
@@ -173,6 +293,13 @@ class StrictSerializerMixin:
         except ValidationError as exc:
             if not errors or not isinstance(exc.detail, dict):
                 raise
+            for name, problem in errors.items():
+                # Both the row's read-only key and its other fields' problems, by position.
+                if isinstance(problem, dict) and isinstance(exc.detail.get(name), list):
+                    errors[name] = {
+                        **{str(i): e for i, e in enumerate(exc.detail[name]) if e},
+                        **problem,
+                    }
             raise ValidationError({**exc.detail, **errors}) from exc
         if errors:
             raise ValidationError(errors)
@@ -182,7 +309,7 @@ class StrictSerializerMixin:
                     value[name] = ""  # stored as the model's "none"
             if isinstance(field, FuzzyDateInput) and name in value:
                 # The words sent ("sometime in 2010") are kept beside the EDTF made of them.
-                value[f"{name}{AS_WRITTEN}"] = as_written(data[name], value[name])
+                value[f"{name}{AS_WRITTEN}"] = as_written(field.written(data[name]), value[name])
         return value
 
 
@@ -340,6 +467,8 @@ class PersonWriteSerializer(RecordWriteSerializer):
 
 class EventPersonWrite(PartSerializer):
     person = RecordRef(queryset=Person.objects.all())
+    aliases = {"id": "person"}
+    described = ("name",)
 
     class Meta:
         model = EventPerson
@@ -348,6 +477,8 @@ class EventPersonWrite(PartSerializer):
 
 class EventOrganizationWrite(PartSerializer):
     organization = RecordRef(queryset=Organization.objects.all())
+    aliases = {"id": "organization"}
+    described = ("name",)
 
     class Meta:
         model = EventOrganization
@@ -626,13 +757,17 @@ class WritableMixin:
 
     def current_etag(self, record) -> str:
         """The ETag a JSON GET of `record` gives now (rendered as that GET renders it)."""
+        return json_etag(self.rendering(record))
+
+    def rendering(self, record) -> dict:
+        """What a JSON GET of `record` answers now."""
         detail = self.detail_queryset(public=False).get(pk=record.pk)
         self.action, action = "retrieve", self.action
         try:
             serializer_class = self.get_serializer_class()
         finally:
             self.action = action
-        return json_etag(serializer_class(detail, context=self.get_serializer_context()).data)
+        return serializer_class(detail, context=self.get_serializer_context()).data
 
     def write(self, serializer, record):
         values, parts, note = serializer.split()
@@ -673,8 +808,11 @@ class WritableMixin:
             # Locked until the write commits: a second client holding the same ETag waits,
             # then compares against the new one and gets 412.
             record = self.get_locked_object()
-            require_match(request, self.current_etag(record))
+            rendered = self.rendering(record)
+            require_match(request, json_etag(rendered))
             serializer = self.get_serializer(record, data=request.data, partial=partial)
+            # The body of a GET may be sent back: what it repeats unchanged is no change.
+            serializer.context["rendered"] = rendered
             serializer.is_valid(raise_exception=True)
             record = self.write(serializer, record)
         return self.written(serializer, record, status.HTTP_200_OK)

@@ -6,15 +6,16 @@ publication state changes, corrections, whole-record writes, merges.
 """
 
 import copy
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 
 from detainees.domain import permissions
 from detainees.domain.models import (
@@ -342,9 +343,66 @@ class InvalidRecord(TrackerError):
         self.errors = errors
 
 
-def field_errors(exc: DjangoValidationError) -> dict:
+def field_errors(exc: DjangoValidationError, row=None) -> dict:
+    """`exc`'s messages by field; a rule of the whole row (a constraint) is told under the field
+    it concerns when `row` is given and one can be named (see `constraint_field`)."""
     errors = exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD_ERRORS: exc.messages}
-    return {("non_field_errors" if k == NON_FIELD_ERRORS else k): v for k, v in errors.items()}
+    named: dict[str, list] = {}
+    for key, messages in errors.items():
+        for message in messages:
+            name = key
+            if key == NON_FIELD_ERRORS:
+                name = (row is not None and constraint_field(row, message)) or "non_field_errors"
+            named.setdefault(name, []).append(message)
+    return named
+
+
+# A fuzzy date is stored in several columns; its rules are about the one field a client writes.
+_DATE_COLUMN = re.compile(r"_(earliest|latest)$")
+
+
+def constraint_field(row, message: str) -> str | None:
+    """The field that `row`'s constraint whose message is `message` concerns: of the fields its
+    condition or its unique fields name, the last one this row fills (a release kind on a
+    non-release, a custody's end before its start), `kind` only when no other is filled."""
+    for constraint in row._meta.constraints:
+        if str(constraint.violation_error_message) != message:
+            continue
+        names = list(getattr(constraint, "fields", ()) or ())
+        condition = getattr(constraint, "condition", None)
+        if condition is not None:
+            names += _condition_fields(condition)
+        fields = []
+        for name in names:
+            name = _DATE_COLUMN.sub("", name.split("__")[0])
+            if name not in fields and name != "kind":
+                fields.append(name)
+        filled = [name for name in fields if _filled(row, name)]
+        if filled or fields:
+            return (filled or fields)[-1]
+        return None
+    return None
+
+
+def _condition_fields(node) -> list[str]:
+    names = []
+    for child in getattr(node, "children", ()):
+        if isinstance(child, tuple):
+            lookup, value = child
+            names.append(lookup)
+            if isinstance(value, F):
+                names.append(value.name)
+        else:
+            names += _condition_fields(child)
+    return names
+
+
+def _filled(row, name: str) -> bool:
+    try:
+        field = row._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return getattr(row, field.attname, None) not in (None, "", [])
 
 
 def permission(record: Publishable | type[Publishable], action: str) -> str:
@@ -549,6 +607,13 @@ def _save_record(*, record, values, parts, by, correction_note):
     check_confidential(user=by, record=record, values=values)
     if correction_note and old_status != PUBLISHED:
         raise InvalidRecord({"correction_note": ["Only a published record is corrected."]})
+    if record.pk and not correction_note and not _changes(record, values):
+        parts = {
+            name: rows for name, rows in (parts or {}).items() if _new_rows(record, name, rows)
+        }
+        if not parts:
+            # Nothing to write: no save, so neither `updated` nor the history moves.
+            return record
     for name, value in values.items():
         setattr(record, name, value)
     if record.status == WITHDRAWN and not record.withdrawal_reason.strip():
@@ -559,9 +624,11 @@ def _save_record(*, record, values, parts, by, correction_note):
     try:
         record.full_clean()
     except DjangoValidationError as exc:
-        raise InvalidRecord(field_errors(exc)) from exc
+        raise InvalidRecord(field_errors(exc, record)) from exc
     record.save()
     for relation, rows in (parts or {}).items():
+        if not _new_rows(record, relation, rows):
+            continue  # the rows it holds already, in this order: left as they are
         manager = getattr(record, relation)
         manager.all().delete()
         errors = {}  # by the row's position, as DRF gives a list's errors
@@ -570,7 +637,7 @@ def _save_record(*, record, values, parts, by, correction_note):
             try:
                 part.full_clean()
             except DjangoValidationError as exc:
-                errors[str(index)] = field_errors(exc)
+                errors[str(index)] = field_errors(exc, part)
                 continue
             part.save()
         if errors:
@@ -580,6 +647,32 @@ def _save_record(*, record, values, parts, by, correction_note):
     if correction_note:
         record_correction(record=record, note=correction_note, by=by)
     return record
+
+
+def _changes(record, values: dict) -> bool:
+    """Whether setting `values` on the stored `record` would change any of them."""
+    return any(getattr(record, name) != value for name, value in values.items())
+
+
+def _new_rows(record, relation: str, rows: list[dict]) -> bool:
+    """Whether `rows` differ from the rows `record` holds in `relation` (values and order)."""
+    if record.pk is None:
+        return True
+    stored = list(getattr(record, relation).all().order_by("pk"))
+    if len(stored) != len(rows):
+        return True
+    return any(
+        _stored(old, name, value) != value
+        for old, row in zip(stored, rows, strict=True)
+        for name, value in row.items()
+    )
+
+
+def _stored(row, name: str, value):
+    """`row`'s value of `name`, a linked record compared by its key (no query for it)."""
+    if isinstance(value, models.Model):
+        return value if getattr(row, f"{name}_id") == value.pk else None
+    return getattr(row, name)
 
 
 def delete_record(*, record, by, reason: str = "") -> None:
