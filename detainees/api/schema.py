@@ -518,7 +518,8 @@ class AutoSchema(SpectacularAutoSchema):
                 "ETag": ETAG,
                 "Location": {**ETAG, "description": "The new record's URL."},
             }
-            responses["201"]["links"] = self.links_to_the_record()
+            if getattr(self.view, "links_to_records", True):
+                responses["201"]["links"] = self.links_to_the_record()
         if self.method == "DELETE":
             responses["400"] = self.error_response(
                 "An invalid `format`; the body names it.", "Errors", ERRORS
@@ -545,6 +546,9 @@ class AutoSchema(SpectacularAutoSchema):
             "Forbidden",
             DETAIL,
         )
+        # An endpoint whose errors differ (the bulk write's) says how: {status: (text, name, shape)}.
+        for code, (text, name, shape) in getattr(self.view, "error_schemas", {}).items():
+            responses[code] = self.error_response(text, name, shape)
         if self.method == "POST":
             return
         responses["404"] = self.error_response("No record has this id.", "NotFound", DETAIL)
