@@ -271,8 +271,8 @@ class BulkView(APIView):
 
     parser_classes = [JSONBodyParser, JSONLinesBodyParser]
     permission_classes = [MayImport]
-    # Not a record's endpoint: no links from the answer to a record's operations.
-    links_to_records = False
+    # It answers a report, not a record: no ETag, Location or links to a record's operations.
+    answers_a_record = False
     error_schemas = {
         "400": (
             "A problem with a record (every one is listed) or a query parameter; nothing was "

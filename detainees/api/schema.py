@@ -511,15 +511,16 @@ class AutoSchema(SpectacularAutoSchema):
         for code, text in WRITTEN.items():
             if code in responses and not responses[code].get("description"):
                 responses[code]["description"] = text
-        if "200" in responses:
+        # A record's write answers the record, with its ETag (the bulk write answers a report).
+        answers_a_record = getattr(self.view, "answers_a_record", True)
+        if "200" in responses and answers_a_record:
             responses["200"]["headers"] = {"ETag": ETAG}
-        if "201" in responses:
+        if "201" in responses and answers_a_record:
             responses["201"]["headers"] = {
                 "ETag": ETAG,
                 "Location": {**ETAG, "description": "The new record's URL."},
             }
-            if getattr(self.view, "links_to_records", True):
-                responses["201"]["links"] = self.links_to_the_record()
+            responses["201"]["links"] = self.links_to_the_record()
         if self.method == "DELETE":
             responses["400"] = self.error_response(
                 "An invalid `format`; the body names it.", "Errors", ERRORS
