@@ -110,6 +110,8 @@ EXTRA_PARAMS = {
 API_FORMATS = [{}, {"format": "csv"}]
 # Routes that answer anything left over (the API's JSON 404): no record behind them.
 CATCH_ALL = {"api:not-found"}
+# Routes that only take a write (the bulk write): an anonymous GET is refused, reading nothing.
+WRITE_ONLY = {"api:bulk"}
 # How a URL keyword names a record.
 IDENTIFIERS = {"slug": "slug", "public_id": "public_id", "id": "public_id"}
 MAX_CHOICES = 20  # more choices than this (countries) are narrowed to the values in the data
@@ -476,6 +478,10 @@ def test_no_public_url_shows_anything_private(client, hidden):
     for name, pattern in patterns.items():
         keywords = url_keywords(pattern)
         view_class = getattr(pattern.callback, "cls", None)
+        if name in WRITE_ONLY:
+            response = crawl.get(reverse(name))
+            assert response.status_code == 401, (name, response.status_code)
+            continue
         if not keywords:
             url = reverse(name)
             for params in list_params(name, view_class, crawl.hidden):

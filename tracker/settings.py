@@ -309,6 +309,12 @@ REST_FRAMEWORK = {
 }
 # The largest JSON body a write may send (bytes); larger ones are answered 413 unread.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 2 * 1024 * 1024)
+# `POST /api/v1/bulk/` (detainees/api/bulk.py): the largest body (bytes) and the most records it
+# takes in one request; larger ones are answered 413 naming the setting. The import runs within
+# the request at the importer's pace (100,000 rows in about 50 s on 2 CPUs): the proxy in front
+# must wait that long (gunicorn's gthread workers are not cut off by their timeout).
+API_BULK_MAX_BYTES = env_int("API_BULK_MAX_BYTES", 32 * 1024 * 1024)
+API_BULK_MAX_RECORDS = env_int("API_BULK_MAX_RECORDS", 50_000)
 # Requests per client address to the API, for anonymous readers (all of them).
 API_ANON_RATE = env_rate("API_ANON_RATE", "600/minute")
 

@@ -521,9 +521,11 @@ class AutoSchema(SpectacularAutoSchema):
         for code, text in WRITTEN.items():
             if code in responses and not responses[code].get("description"):
                 responses[code]["description"] = text
-        if "200" in responses:
+        # A record's write answers the record, with its ETag (the bulk write answers a report).
+        answers_a_record = getattr(self.view, "answers_a_record", True)
+        if "200" in responses and answers_a_record:
             responses["200"]["headers"] = {"ETag": ETAG}
-        if "201" in responses:
+        if "201" in responses and answers_a_record:
             responses["201"]["headers"] = {
                 "ETag": ETAG,
                 "Location": {**ETAG, "description": "The new record's URL."},
@@ -555,6 +557,9 @@ class AutoSchema(SpectacularAutoSchema):
             "Forbidden",
             DETAIL,
         )
+        # An endpoint whose errors differ (the bulk write's) says how: {status: (text, name, shape)}.
+        for code, (text, name, shape) in getattr(self.view, "error_schemas", {}).items():
+            responses[code] = self.error_response(text, name, shape)
         if self.method == "POST":
             return
         responses["404"] = self.error_response("No record has this id.", "NotFound", DETAIL)

@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 from rest_framework.routers import DefaultRouter
 
-from detainees.api import changes, errors, export, views
+from detainees.api import bulk, changes, errors, export, views
 
 app_name = "api"
 
@@ -19,6 +19,7 @@ router.register("changes", changes.ChangeViewSet, basename="change")
 urlpatterns = [
     *router.urls,
     path("export.jsonl", export.ExportView.as_view(), name="export"),
+    path("bulk/", bulk.BulkView.as_view(), name="bulk"),
     # Last: anything else under the API is a JSON 404 (a write without its slash included).
     re_path(r"^(?P<rest>.*)$", errors.not_found, name="not-found"),
 ]
