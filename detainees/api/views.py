@@ -117,7 +117,8 @@ class ReadOnlyViewSet(RefuseEmptyParameters, viewsets.ReadOnlyModelViewSet):
         data = getattr(response, "data", None)
         if isinstance(data, dict) and data.get("next"):
             response["Link"] = f'<{data["next"]}>; rel="next"'
-        if self.action == "retrieve" and response.status_code == 200:
+        one = self.action == "retrieve" or (self.action == "by_key" and request.method == "GET")
+        if one and response.status_code == 200:
             response = with_etag(request, response)
         return response
 

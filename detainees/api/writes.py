@@ -581,8 +581,8 @@ class Duplicate(APIException):
 
 # The script's own identifiers: `system` names whose keys they are (as the importer's
 # `--system`), `key` the record's key in it. A key is one path segment: no `/`.
-SYSTEM = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
-KEY = re.compile(r"[^/\x00-\x1f\x7f]{1,300}")
+SYSTEM = re.compile(schema.SYSTEM_PATTERN)
+KEY = re.compile(schema.KEY_PATTERN)
 
 # The list parameter staff use to see records in other states than published. Not `status`:
 # the people list has a public filter of that name (detained, released...).
@@ -819,9 +819,10 @@ class WritableMixin:
             errors["system"] = [
                 "1 to 100 letters, digits, `.`, `_` or `-`, starting with a letter or digit."
             ]
-        if not KEY.fullmatch(key) or key != key.strip():
+        if not KEY.fullmatch(key):
             errors["key"] = [
-                "1 to 300 characters, without `/`, control characters or spaces at either end."
+                "1 to 300 characters, without `/`, control characters or spaces at either end, "
+                "and not `.` or `..`."
             ]
         if errors:
             raise ValidationError(errors)
@@ -908,9 +909,9 @@ class WritableMixin:
         record = self.keyed_record(external, lock=False)
         detail = self.detail_queryset(public=False).get(pk=record.pk)
         serializer_class = self.read_serializer_class()
-        response = Response(serializer_class(detail, context=self.get_serializer_context()).data)
-        response["ETag"] = self.current_etag(record)
-        return response
+        # Its ETag (and a 304 for `If-None-Match`) as a GET by id: see the viewset's
+        # finalize_response.
+        return Response(serializer_class(detail, context=self.get_serializer_context()).data)
 
     def read_serializer_class(self):
         """The serializer a GET of one record answers with."""
