@@ -8,6 +8,7 @@ from django.db import connection
 
 from detainees.api.writes import WritableMixin
 from detainees.domain.models import ExternalId, Organization, Person, Place, Source
+from detainees.write.services import merge_persons
 from tests import factories as f
 from tests.conftest import member_of
 
@@ -304,3 +305,32 @@ def test_a_draft_list_runs_a_constant_number_of_queries(as_researcher):
     add(range(2, 20))
     assert queries_of(as_researcher, path) == few
     assert len(as_researcher.get(path).json()["results"]) == 20
+
+
+@pytest.mark.django_db
+def test_a_key_follows_a_merged_person_and_a_deleted_records_key_is_gone(as_researcher, editor):
+    path = "/api/v1/persons/by-key/s/p1/"
+    removed = Person.objects.get(public_id=put(as_researcher, path, BILAL).json()["id"])
+    survivor = f.PersonFactory(name="Qari Bilal Survivor")
+    merge_persons(survivor=survivor, removed=removed, user=editor, reason="same man")
+    read = as_researcher.get(path)
+    assert read.status_code == 200 and read.json()["id"] == str(survivor.public_id)
+    assert as_researcher.get(path, HTTP_ACCEPT="text/csv")["Content-Type"].startswith("text/csv")
+
+    place = put(as_researcher, "/api/v1/organizations/by-key/s/o/", IMU).json()
+    Organization.objects.filter(public_id=place["id"]).delete()
+    assert as_researcher.get("/api/v1/organizations/by-key/s/o/").status_code == 410
+    assert put(as_researcher, "/api/v1/organizations/by-key/s/o/", IMU).status_code == 410
+    assert not Organization.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_edit_that_would_twin_another_record_is_a_409(as_researcher):
+    first = put(as_researcher, "/api/v1/organizations/by-key/s/a/", IMU).json()
+    other = {"name": "Haqqani network", "kind": "armed_group"}
+    second = put(as_researcher, "/api/v1/organizations/by-key/s/b/", other)
+    assert second.status_code == 201
+    response = put(as_researcher, "/api/v1/organizations/by-key/s/b/", IMU)
+    assert response.status_code == 409
+    assert response.json()["existing"]["id"] == first["id"]
+    assert Organization.objects.get(public_id=second.json()["id"]).name == "Haqqani network"

@@ -596,7 +596,7 @@ class KeyGone(APIException):
 
 
 def statuses_asked(request) -> list[str] | None:
-    """The states `?status=` asks for (repeated or comma-separated), None when not given; a 400
+    """The states `?publication_status=` asks for (repeated or comma-separated), None when not given; a 400
     naming the parameter for an unknown state."""
     values = request.query_params.getlist(STATUS_PARAMETER)
     if not values:
@@ -649,7 +649,8 @@ class WritableMixin:
     def list_statuses(self) -> list[str] | None:
         """The states a list shows beyond the published: `?status=` for signed-in users whose
         role may view the type's drafts; 401/403 naming the parameter for anyone else."""
-        asked = statuses_asked(self.request)
+        # (No request: the queryset asked for outside one, as the privacy crawl lists it.)
+        asked = statuses_asked(self.request) if self.request is not None else None
         if asked is None:
             return None
         if not self.request.user.is_authenticated:
@@ -855,9 +856,9 @@ class WritableMixin:
     )
     def by_key(self, request, *args, system=None, key=None, **kwargs):
         """Read or write the record a script knows by its own `key` in its `system`."""
-        system, key = self.external_key()
         if request.method == "GET":
-            return self.read_by_key(system, key)
+            return self.read_by_key()
+        system, key = self.external_key()
         model = self.write_serializer_class.Meta.model
         with transaction.atomic():
             external = self.find_key(system, key)
@@ -898,11 +899,13 @@ class WritableMixin:
             response["Location"] = request.build_absolute_uri(url)
         return response
 
-    def read_by_key(self, system: str, key: str):
+    def read_by_key(self):
+        # Who asks first: to anyone else, a key is not even checked.
         if not self.request.user.is_authenticated:
             raise NotAuthenticated("Keys are read by staff: sign in with a token.")
         if not self.may_view_unpublished():
             raise PermissionDenied("Your role may not see records of this type by key.")
+        system, key = self.external_key()
         external = self.find_key(system, key)
         if external is None:
             raise NotFound(f"No record has the key {key!r} of {system!r}.")
