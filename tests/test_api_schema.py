@@ -96,11 +96,34 @@ WRITES = (
     }
     | {("post", path) for path in WRITE_ONLY}
 )
+# Writes by the script's own key: create or replace, If-Match optional.
+BY_KEY = {("put", f"/api/v1/{name}/by-key/{{system}}/{{key}}/") for name in WRITABLE}
 
 
 def test_the_schema_covers_every_operation_of_the_api(document):
     operations = {(method, path) for path, item in document["paths"].items() for method in item}
-    assert operations == (api_operations() - LEFT_OUT) | WRITES
+    assert operations == (api_operations() - LEFT_OUT) | WRITES | BY_KEY
+
+
+def test_writes_by_key_document_creating_replacing_and_duplicates(document):
+    for method, path in BY_KEY:
+        operation = document["paths"][path][method]
+        assert {"200", "201", "400", "401", "403", "409", "410", "412"} <= set(
+            operation["responses"]
+        )
+        assert "428" not in operation["responses"]
+        headers = [p for p in operation["parameters"] if p["in"] == "header"]
+        assert [(p["name"], p["required"]) for p in headers] == [("If-Match", False)]
+        key = next(p for p in operation["parameters"] if p["name"] == "key")
+        assert key["schema"]["pattern"] and key["description"]
+        read = document["paths"][path]["get"]
+        assert {"200", "401", "403", "404", "410"} <= set(read["responses"])
+        assert "ETag" in read["responses"]["200"]["headers"]
+    for name in WRITABLE:
+        listed = document["paths"][f"/api/v1/{name}/"]
+        assert "publication_status" in [p["name"] for p in listed["get"]["parameters"]]
+        duplicate = listed["post"]["responses"]["409"]["content"]["application/json"]["schema"]
+        assert duplicate == {"$ref": "#/components/schemas/Duplicate"}
 
 
 def test_every_write_documents_its_errors_and_needs_if_match_to_edit(document):

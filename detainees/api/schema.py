@@ -274,6 +274,67 @@ IF_NONE_MATCH = {
     "description": "An `ETag` from an earlier GET: 304 without a body if the record is unchanged.",
     "schema": string(),
 }
+# A write by key's URL (detainees.api.writes): the script's system and its key for the record.
+SYSTEM_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}"
+KEY_PATTERN = r"(?!\.\.?$)[^/\s\x00-\x1f\x7f](?:[^/\x00-\x1f\x7f]{0,298}[^/\s\x00-\x1f\x7f])?"
+IF_MATCH_OPTIONAL = {
+    **IF_MATCH,
+    "required": False,
+    "description": (
+        "Optional on a write by key: without it the record the key names is replaced (the key "
+        "is the script's own, and a re-run writes what it wrote); with it, 412 when the record "
+        "has changed since that `ETag` was read."
+    ),
+}
+DUPLICATE = build_object_type(
+    description=(
+        "A unique rule the record would break (an organization's name, a source's URL, a "
+        "publisher's reference number, a place's name under its parent): `existing` is the "
+        "record that holds the values, to read or edit instead."
+    ),
+    properties={
+        "detail": string("The rule, in words."),
+        "existing": build_object_type(
+            properties={
+                "id": string("The existing record's id.", format="uuid"),
+                "url": string("The existing record's URL in this API.", format="uri"),
+            },
+            required=["id", "url"],
+        ),
+        "errors": build_object_type(
+            description="Every problem the values have, by field, as a 400 gives them.",
+            additionalProperties=True,
+        ),
+    },
+    required=["detail", "existing"],
+)
+PUBLICATION_STATUS = {
+    "in": "query",
+    "name": "publication_status",
+    "required": False,
+    "description": (
+        "Staff only: list records in these publication states instead of the published ones "
+        "(`draft`, `in_review`, `published`, `withdrawn`; repeat the parameter or separate "
+        "with commas). Needs a token whose role may view the type: 401 without one, 403 for "
+        "another role. Filters read from the public list's stored facets (the people's and "
+        "events' facets) match published records only."
+    ),
+    "schema": build_array_type(
+        {"type": "string", "enum": ["draft", "in_review", "published", "withdrawn"]}
+    ),
+    "style": "form",
+    "explode": True,
+}
+KEY_PARAMETERS = {
+    "system": (
+        "Whose keys these are, e.g. `lwj-desk`: 1 to 100 letters, digits, `.`, `_` or `-`, "
+        "starting with a letter or digit (the importer's `--system`)."
+    ),
+    "key": (
+        "The record's key in that system, e.g. `P-17`: 1 to 300 characters, no `/`, no control "
+        "characters, no space at either end, not `.` or `..`."
+    ),
+}
 ETAG = {
     "description": "A strong tag of the record's body; send it as `If-Match` to edit it.",
     "schema": string(),
@@ -454,6 +515,15 @@ class AutoSchema(SpectacularAutoSchema):
             self.add_read_responses(operation, responses)
         else:
             self.add_write_responses(operation, responses)
+        if getattr(self.view, "action", None) == "by_key":
+            self.by_key_operation(operation, responses)
+        elif self._is_list_view() and hasattr(self.view, "list_statuses"):
+            operation.setdefault("parameters", []).append(PUBLICATION_STATUS)
+            responses["403"] = self.error_response(
+                "`publication_status` from a role that may not see unpublished records.",
+                "Forbidden",
+                DETAIL,
+            )
         responses["401"] = self.error_response(
             "A token that is not valid (reads need none), or a write without credentials: send "
             "`Authorization: Token <key>`.",
@@ -557,6 +627,13 @@ class AutoSchema(SpectacularAutoSchema):
             "Forbidden",
             DETAIL,
         )
+        if self.method != "DELETE" and getattr(self.view, "answers_a_record", True):
+            responses["409"] = self.error_response(
+                "Another record already holds values a unique rule allows once; `existing` "
+                "names it.",
+                "Duplicate",
+                DUPLICATE,
+            )
         # An endpoint whose errors differ (the bulk write's) says how: {status: (text, name, shape)}.
         for code, (text, name, shape) in getattr(self.view, "error_schemas", {}).items():
             responses[code] = self.error_response(text, name, shape)
@@ -576,6 +653,51 @@ class AutoSchema(SpectacularAutoSchema):
                 "Other records still link to this one.", "Conflict", DETAIL
             )
         operation.setdefault("parameters", []).append(IF_MATCH)
+
+    def _is_list_view(self, serializer=None):
+        if getattr(self.view, "action", None) == "by_key":
+            return False  # one record
+        return super()._is_list_view(serializer)
+
+    def get_response_serializers(self):
+        if getattr(self.view, "action", None) == "by_key" and self.method == "GET":
+            return self.view.read_serializer_class()
+        return super().get_response_serializers()
+
+    def by_key_operation(self, operation, responses):
+        """A read or write by the script's own key: its parameters and the answers only it gives."""
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "path" and parameter["name"] in KEY_PARAMETERS:
+                parameter["description"] = KEY_PARAMETERS[parameter["name"]]
+                pattern = SYSTEM_PATTERN if parameter["name"] == "system" else KEY_PATTERN
+                parameter["schema"] = string(pattern=f"^{pattern}$")
+        gone = self.error_response(
+            "The record the key named was deleted; the key is not used again.", "KeyGone", DETAIL
+        )
+        if self.method == "GET":
+            responses["403"] = self.error_response(
+                "The user's role may not see unpublished records of this type.",
+                "Forbidden",
+                DETAIL,
+            )
+            responses["404"] = self.error_response("No record has this key.", "NotFound", DETAIL)
+            responses["410"] = gone
+            return
+        operation["parameters"] = [
+            IF_MATCH_OPTIONAL if p is IF_MATCH else p for p in operation["parameters"]
+        ]
+        responses.pop("428", None)
+        responses.pop("404", None)
+        responses["200"]["description"] = "The record the key named, replaced; `ETag` as saved."
+        responses["201"] = {
+            **responses["200"],
+            "description": "No record had the key: created, and the key kept for it.",
+            "headers": {
+                "ETag": ETAG,
+                "Location": {**ETAG, "description": "The new record's URL."},
+            },
+        }
+        responses["410"] = gone
 
     def links_to_the_record(self) -> dict:
         """OpenAPI links from a created record's `id` (and `ETag`) to its detail operations."""

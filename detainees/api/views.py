@@ -34,6 +34,7 @@ from detainees.domain.models import (
     EventPerson,
     Facility,
     Organization,
+    Person,
     PersonRedirect,
     Place,
     PublicationStatus,
@@ -51,6 +52,7 @@ from detainees.read.filters import (
     people_for_listing,
     person_facet_counts,
 )
+from detainees.read.listing import annotate_listing
 from detainees.read.pages import with_facility_parts
 from detainees.read.person import person_queryset
 from detainees.read.withdrawn import withdrawal
@@ -115,7 +117,8 @@ class ReadOnlyViewSet(RefuseEmptyParameters, viewsets.ReadOnlyModelViewSet):
         data = getattr(response, "data", None)
         if isinstance(data, dict) and data.get("next"):
             response["Link"] = f'<{data["next"]}>; rel="next"'
-        if self.action == "retrieve" and response.status_code == 200:
+        one = self.action == "retrieve" or (self.action == "by_key" and request.method == "GET")
+        if one and response.status_code == 200:
             response = with_etag(request, response)
         return response
 
@@ -169,6 +172,7 @@ class FacetCountsMixin:
 
 
 class PersonViewSet(FacetCountsMixin, WritableViewSet):
+    external_table = "persons"
     serializer_class = s.PersonListSerializer
     # The public site's names for what the API calls otherwise: refused, not silently ignored.
     site_parameters = {"q": "search", "sort": "ordering"}
@@ -205,6 +209,10 @@ class PersonViewSet(FacetCountsMixin, WritableViewSet):
 
     def list_queryset(self):
         return people_for_listing().prefetch_related("names")
+
+    def staff_list_queryset(self):
+        # The stored list holds published people only: the row's columns computed live.
+        return annotate_listing(Person.objects.all()).prefetch_related("nationalities", "names")
 
     def get_serializer_class(self):
         if self.action == "retrieve":
@@ -263,6 +271,7 @@ class EventFilterSet(EventFacetFilterSet, UpdatedSinceFilterSet):
 
 
 class EventViewSet(FacetCountsMixin, WritableViewSet):
+    external_table = "events"
     serializer_class = s.EventSerializer
     count_facets = staticmethod(event_facet_counts)
     write_serializer_class = EventWriteSerializer
@@ -285,6 +294,7 @@ def simple_filterset(model_class, **extra):
 
 
 class OrganizationViewSet(WritableViewSet):
+    external_table = "organizations"
     serializer_class = s.OrganizationSerializer
     write_serializer_class = OrganizationWriteSerializer
     filterset_class = simple_filterset(Organization, fields=["kind", "country"])
@@ -298,6 +308,7 @@ class OrganizationViewSet(WritableViewSet):
 
 
 class PlaceViewSet(WritableViewSet):
+    external_table = "places"
     serializer_class = s.PlaceSerializer
     write_serializer_class = PlaceWriteSerializer
     filterset_class = simple_filterset(Place, fields=["kind", "country"])
@@ -311,6 +322,7 @@ class PlaceViewSet(WritableViewSet):
 
 
 class FacilityViewSet(WritableViewSet):
+    external_table = "facilities"
     serializer_class = s.FacilitySerializer
     write_serializer_class = FacilityWriteSerializer
     filterset_class = simple_filterset(Facility, fields=["kind"])
@@ -332,6 +344,7 @@ class ReleaseBatchViewSet(ReadOnlyViewSet):
 
 
 class SourceViewSet(WritableViewSet):
+    external_table = "sources"
     serializer_class = s.SourceSerializer
     write_serializer_class = SourceWriteSerializer
     gone_lookup = {"is_confidential": False}

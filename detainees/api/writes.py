@@ -8,17 +8,27 @@ the record is locked while it is compared and written, so of two clients holding
 exactly one succeeds.
 """
 
+import re
 import uuid
 
 from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError
+from django.urls import reverse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django_countries.serializer_fields import CountryField
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
+from rest_framework.decorators import action
+from rest_framework.exceptions import (
+    APIException,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
+from rest_framework.validators import UniqueValidator
 
 from detainees.api import schema
 from detainees.api.conditional import json_etag, require_match
@@ -36,6 +46,7 @@ from detainees.domain.models import (
     Event,
     EventOrganization,
     EventPerson,
+    ExternalId,
     Facility,
     FacilityName,
     Nationality,
@@ -43,6 +54,7 @@ from detainees.domain.models import (
     OrganizationName,
     Person,
     PersonName,
+    PersonRedirect,
     Place,
     PublicationStatus,
     ReleaseBatch,
@@ -352,6 +364,14 @@ class RecordWriteSerializer(StrictSerializerMixin, serializers.ModelSerializer):
         # services.save_record, on the record as it will be saved; DRF's copies of them would
         # demand every field of a constraint even when the model lets it be empty.
         return []
+
+    def get_fields(self):
+        # Likewise a field's unique rule: services.save_record refuses a duplicate naming the
+        # record that exists (a 409), which DRF's UniqueValidator cannot.
+        fields = super().get_fields()
+        for field in fields.values():
+            field.validators = [v for v in field.validators if not isinstance(v, UniqueValidator)]
+        return fields
 
     # Reverse relations written as whole lists (see services.save_record).
     parts: tuple[str, ...] = ()
@@ -682,6 +702,51 @@ class Conflict(APIException):
     default_code = "conflict"
 
 
+class Duplicate(APIException):
+    """A create (or edit) that would repeat a record a unique rule allows once: the answer
+    names the record that exists, so a script can carry on with it."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "duplicate"
+
+
+# The script's own identifiers: `system` names whose keys they are (as the importer's
+# `--system`), `key` the record's key in it. A key is one path segment: no `/`.
+SYSTEM = re.compile(schema.SYSTEM_PATTERN)
+KEY = re.compile(schema.KEY_PATTERN)
+
+# The list parameter staff use to see records in other states than published. Not `status`:
+# the people list has a public filter of that name (detained, released...).
+STATUS_PARAMETER = "publication_status"
+
+
+class KeyGone(APIException):
+    status_code = status.HTTP_410_GONE
+    default_detail = "The record this key named was deleted; the key is not reused."
+    default_code = "gone"
+
+
+def statuses_asked(request) -> list[str] | None:
+    """The states `?publication_status=` asks for (repeated or comma-separated), None when not given; a 400
+    naming the parameter for an unknown state."""
+    values = request.query_params.getlist(STATUS_PARAMETER)
+    if not values:
+        return None
+    asked = [v.strip() for value in values for v in value.split(",") if v.strip()]
+    unknown = sorted(set(asked) - set(PublicationStatus.values))
+    if unknown or not asked:
+        raise ValidationError(
+            {
+                STATUS_PARAMETER: [
+                    "One or more of "
+                    + ", ".join(f"`{v}`" for v in PublicationStatus.values)
+                    + ", separated by commas or the parameter repeated."
+                ]
+            }
+        )
+    return [v for v in PublicationStatus.values if v in asked]
+
+
 def raise_for(exc: services.TrackerError):
     """The HTTP answer to a refused write."""
     if isinstance(exc, services.InvalidRecord):
@@ -703,6 +768,31 @@ class WritableMixin:
 
     write_serializer_class: type[RecordWriteSerializer]
     WRITE_ACTIONS = ("create", "update", "partial_update", "destroy")
+    # The data package's name of the type's table (detainees/write/exports/tables.py): the
+    # `table` of the ExternalIds a by-key write keeps, as the importer keeps them.
+    external_table: str
+
+    def may_view_unpublished(self) -> bool:
+        user = self.request.user
+        model = self.write_serializer_class.Meta.model
+        return user.is_authenticated and permissions.may(user, permissions.VIEW, model)
+
+    def list_statuses(self) -> list[str] | None:
+        """The states a list shows beyond the published: `?status=` for signed-in users whose
+        role may view the type's drafts; 401/403 naming the parameter for anyone else."""
+        # (No request: the queryset asked for outside one, as the privacy crawl lists it.)
+        asked = statuses_asked(self.request) if self.request is not None else None
+        if asked is None:
+            return None
+        if not self.request.user.is_authenticated:
+            raise NotAuthenticated(
+                f"`{STATUS_PARAMETER}` lists unpublished records: sign in with a token."
+            )
+        if not self.may_view_unpublished():
+            raise PermissionDenied(
+                f"`{STATUS_PARAMETER}`: your role may not see unpublished records of this type."
+            )
+        return asked
 
     def sees_unpublished(self) -> bool:
         """Signed-in staff whose role may view the type read any one record, drafts included."""
@@ -719,14 +809,24 @@ class WritableMixin:
             return self.write_serializer_class.Meta.model.objects.all()
         if self.action == "retrieve":
             return self.detail_queryset(public=not self.sees_unpublished())
+        if self.action == "list":
+            statuses = self.list_statuses()
+            if statuses is not None:
+                return self.staff_list_queryset().filter(status__in=statuses)
         return self.list_queryset()
+
+    def staff_list_queryset(self):
+        """The list's rows in any state, fetched as the public list fetches them."""
+        return self.detail_queryset(public=False)
 
     # The one query parameter a write reads: the format of its answer.
     WRITE_PARAMETERS = frozenset({"format"})
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        if self.action in self.WRITE_ACTIONS:
+        if self.action in self.WRITE_ACTIONS or (
+            self.action == "by_key" and request.method != "GET"
+        ):
             # A write takes its values from its body. A parameter it does not read is refused
             # rather than ignored: `?dry_run=1` must not write for real.
             unknown = sorted(set(request.query_params) - self.WRITE_PARAMETERS)
@@ -743,7 +843,7 @@ class WritableMixin:
         return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     def get_serializer_class(self):
-        if self.action in self.WRITE_ACTIONS:
+        if self.action in self.WRITE_ACTIONS or self.action == "by_key":
             return self.write_serializer_class
         return super().get_serializer_class()
 
@@ -762,11 +862,7 @@ class WritableMixin:
     def rendering(self, record) -> dict:
         """What a JSON GET of `record` answers now."""
         detail = self.detail_queryset(public=False).get(pk=record.pk)
-        self.action, action = "retrieve", self.action
-        try:
-            serializer_class = self.get_serializer_class()
-        finally:
-            self.action = action
+        serializer_class = self.read_serializer_class()
         return serializer_class(detail, context=self.get_serializer_context()).data
 
     def write(self, serializer, record):
@@ -780,11 +876,31 @@ class WritableMixin:
                 correction_note=note,
                 reason=f"API {self.request.method}",
             )
+        except services.DuplicateRecord as exc:
+            raise self.duplicate(exc.existing, exc.message, exc.errors) from exc
         except services.TrackerError as exc:
             raise_for(exc)
         except IntegrityError as exc:
-            # A rule only the database knows (a trigger, a race with another insert).
+            # A rule only the database knows (a trigger, a race with another insert). The
+            # write's own savepoint is undone, so the record now holding the values can be read.
+            found = services.existing_duplicate(record)
+            if found is not None:
+                raise self.duplicate(*found, {}) from exc
             raise ValidationError({"non_field_errors": [str(exc).splitlines()[0]]}) from exc
+
+    def duplicate(self, existing, message: str, errors: dict) -> Duplicate:
+        """The 409 naming the record that already holds a create's unique values."""
+        url = reverse(f"api:{self.basename}-detail", kwargs={"id": existing.public_id})
+        return Duplicate(
+            {
+                "detail": message,
+                "existing": {
+                    "id": str(existing.public_id),
+                    "url": self.request.build_absolute_uri(url),
+                },
+                "errors": errors,
+            }
+        )
 
     def written(self, serializer, record, status_code):
         record = type(record).objects.get(pk=record.pk)
@@ -831,6 +947,120 @@ class WritableMixin:
             except ProtectedError as exc:
                 raise Conflict() from exc
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    # --- By the script's own key ----------------------------------------------------------------
+
+    def external_key(self) -> tuple[str, str]:
+        """The URL's (system, key), or a 400 naming what is wrong with each."""
+        system, key = self.kwargs["system"], self.kwargs["key"]
+        errors = {}
+        if not SYSTEM.fullmatch(system):
+            errors["system"] = [
+                "1 to 100 letters, digits, `.`, `_` or `-`, starting with a letter or digit."
+            ]
+        if not KEY.fullmatch(key):
+            errors["key"] = [
+                "1 to 300 characters, without `/`, control characters or spaces at either end, "
+                "and not `.` or `..`."
+            ]
+        if errors:
+            raise ValidationError(errors)
+        return system, key
+
+    def find_key(self, system: str, key: str):
+        """The ExternalId of this type's `system`/`key`, or None."""
+        return ExternalId.objects.filter(table=self.external_table, system=system, key=key).first()
+
+    def keyed_record(self, external, *, lock: bool):
+        """The record `external` names (a merged person's survivor); 410 if it was deleted."""
+        model = self.write_serializer_class.Meta.model
+        records = model.objects.select_for_update(of=("self",)) if lock else model.objects
+        record = records.filter(public_id=external.public_id).first()
+        if record is None and model is Person:
+            survivor = PersonRedirect.objects.filter(old_public_id=external.public_id).first()
+            if survivor is not None:
+                record = records.filter(pk=survivor.person_id).first()
+        if record is None:
+            raise KeyGone()
+        return record
+
+    @action(
+        detail=False,
+        methods=["get", "put"],
+        url_path=r"by-key/(?P<system>[^/]+)/(?P<key>[^/]+)",
+        url_name="by-key",
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def by_key(self, request, *args, system=None, key=None, **kwargs):
+        """Read or write the record a script knows by its own `key` in its `system`."""
+        if request.method == "GET":
+            return self.read_by_key()
+        system, key = self.external_key()
+        model = self.write_serializer_class.Meta.model
+        with transaction.atomic():
+            external = self.find_key(system, key)
+            if external is None:
+                reason = permissions.refusal(request.user, permissions.ADD, model)
+                if reason:
+                    raise PermissionDenied(reason)
+                # The key first, in its own savepoint: of two scripts creating one key at once,
+                # the second waits on the unique index until the first commits, then finds the
+                # key taken and replaces the record the first made. Never two records.
+                public_id = uuid.uuid4()
+                try:
+                    with transaction.atomic():
+                        ExternalId.objects.create(
+                            table=self.external_table, system=system, key=key, public_id=public_id
+                        )
+                except IntegrityError:
+                    external = self.find_key(system, key)
+            if external is None:
+                serializer = self.get_serializer(data=request.data)
+                serializer.is_valid(raise_exception=True)
+                record = self.write(serializer, model(public_id=public_id))
+                code = status.HTTP_201_CREATED
+            else:
+                record = self.keyed_record(external, lock=True)
+                self.check_object_permissions(request, record)
+                if request.headers.get("If-Match"):
+                    # Optional here: the key is the script's own, and a re-run replaces what
+                    # it wrote; sent, it is compared as for any edit.
+                    require_match(request, self.current_etag(record))
+                serializer = self.get_serializer(record, data=request.data)
+                serializer.is_valid(raise_exception=True)
+                record = self.write(serializer, record)
+                code = status.HTTP_200_OK
+        response = self.written(serializer, record, code)
+        if code == status.HTTP_201_CREATED:
+            url = reverse(f"api:{self.basename}-detail", kwargs={"id": record.public_id})
+            response["Location"] = request.build_absolute_uri(url)
+        return response
+
+    def read_by_key(self):
+        # Who asks first: to anyone else, a key is not even checked.
+        if not self.request.user.is_authenticated:
+            raise NotAuthenticated("Keys are read by staff: sign in with a token.")
+        if not self.may_view_unpublished():
+            raise PermissionDenied("Your role may not see records of this type by key.")
+        system, key = self.external_key()
+        external = self.find_key(system, key)
+        if external is None:
+            raise NotFound(f"No record has the key {key!r} of {system!r}.")
+        record = self.keyed_record(external, lock=False)
+        detail = self.detail_queryset(public=False).get(pk=record.pk)
+        serializer_class = self.read_serializer_class()
+        # Its ETag (and a 304 for `If-None-Match`) as a GET by id: see the viewset's
+        # finalize_response.
+        return Response(serializer_class(detail, context=self.get_serializer_context()).data)
+
+    def read_serializer_class(self):
+        """The serializer a GET of one record answers with."""
+        self.action, action = "retrieve", self.action
+        try:
+            return self.get_serializer_class()
+        finally:
+            self.action = action
 
     def get_locked_object(self):
         """The record to change, locked (FOR UPDATE) until the transaction ends; 404 if none."""

@@ -343,6 +343,72 @@ class InvalidRecord(TrackerError):
         self.errors = errors
 
 
+class DuplicateRecord(InvalidRecord):
+    """The values would make a second record where a unique rule allows one (an organization's
+    name, a source's URL...): `existing` is the record already holding them, and `message`
+    the rule's own words."""
+
+    def __init__(self, errors: dict, *, existing, message: str):
+        super().__init__(errors)
+        self.existing = existing
+        self.message = message
+
+
+def _unique_rules(model):
+    """(fields, condition, nulls match, message) of each unique rule `model` keeps on editable
+    fields: its UniqueConstraints on plain fields and its `unique=True` fields."""
+    for constraint in model._meta.constraints:
+        if isinstance(constraint, models.UniqueConstraint) and constraint.fields:
+            fields = [model._meta.get_field(name) for name in constraint.fields]
+            if all(f.editable for f in fields):
+                yield (
+                    fields,
+                    constraint.condition,
+                    constraint.nulls_distinct is False,
+                    constraint.violation_error_message or "This record already exists.",
+                )
+    for f in model._meta.concrete_fields:
+        if f.unique and f.editable and not f.primary_key:
+            yield [f], None, False, f"A {model._meta.verbose_name} with this {f.name} exists."
+
+
+def existing_duplicate(record):
+    """(the other record, the rule's message) when `record`'s values break a unique rule of its
+    model; None when no other record holds them. One query per rule that applies."""
+    model = type(record)
+    for fields, condition, nulls_match, message in _unique_rules(model):
+        lookup = {}
+        for f in fields:
+            value = getattr(record, f.attname)
+            if value is None and not nulls_match:
+                break  # NULLs are distinct: no clash
+            if value is None:
+                lookup[f"{f.attname}__isnull"] = True
+            else:
+                lookup[f.attname] = value
+        else:
+            others = model._default_manager.filter(**lookup).exclude(pk=record.pk)
+            if condition is not None:
+                # As Django's own constraint check reads the record's values.
+                against = record._get_field_expression_map(meta=model._meta, exclude=set())
+                if not condition.check(against):
+                    continue
+                others = others.filter(condition)
+            other = others.order_by("pk").first()
+            if other is not None:
+                return other, str(message)
+    return None
+
+
+def duplicate_refusal(record, errors: dict) -> InvalidRecord:
+    """The refusal of an invalid `record`: a DuplicateRecord naming the record that holds its
+    unique values when there is one, else an InvalidRecord."""
+    found = existing_duplicate(record)
+    if found is None:
+        return InvalidRecord(errors)
+    return DuplicateRecord(errors, existing=found[0], message=found[1])
+
+
 def field_errors(exc: DjangoValidationError, row=None) -> dict:
     """`exc`'s messages by field; a rule of the whole row (a constraint) is told under the field
     it concerns when `row` is given and one can be named (see `constraint_field`)."""
@@ -624,7 +690,7 @@ def _save_record(*, record, values, parts, by, correction_note):
     try:
         record.full_clean()
     except DjangoValidationError as exc:
-        raise InvalidRecord(field_errors(exc, record)) from exc
+        raise duplicate_refusal(record, field_errors(exc, record)) from exc
     record.save()
     for relation, rows in (parts or {}).items():
         if not _new_rows(record, relation, rows):
