@@ -471,3 +471,15 @@ def token_client():
         return Client(HTTP_AUTHORIZATION=f"Token {token.key}")
 
     return make
+
+
+@pytest.fixture
+def as_researcher(researcher, token_client):
+    """A script's client, signed in by token as a Researcher."""
+    return token_client(researcher)
+
+
+@pytest.fixture
+def as_editor(editor, token_client):
+    """A script's client, signed in by token as an Editor."""
+    return token_client(editor)

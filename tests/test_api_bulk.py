@@ -52,16 +52,6 @@ def post_lines(client, body, **params):
     )
 
 
-@pytest.fixture
-def as_researcher(researcher, token_client):
-    return token_client(researcher)
-
-
-@pytest.fixture
-def as_editor(editor, token_client):
-    return token_client(editor)
-
-
 def test_json_array_creates_people_with_names_and_events(as_researcher):
     response = post_json(as_researcher, records(2))
 

@@ -23,16 +23,6 @@ def put(client, path, data, **headers):
     return client.put(path, data, content_type="application/json", **headers)
 
 
-@pytest.fixture
-def as_researcher(researcher, token_client):
-    return token_client(researcher)
-
-
-@pytest.fixture
-def as_editor(editor, token_client):
-    return token_client(editor)
-
-
 # --- By key --------------------------------------------------------------------------------------
 
 

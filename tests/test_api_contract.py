@@ -15,11 +15,6 @@ MISSING = "00000000-0000-4000-8000-000000000000"
 
 
 @pytest.fixture
-def as_editor(editor, token_client):
-    return token_client(editor)
-
-
-@pytest.fixture
 def document(client):
     return client.get("/api/schema/", HTTP_ACCEPT=SCHEMA).json()
 

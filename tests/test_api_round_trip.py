@@ -35,11 +35,6 @@ RECORDS = {
 }
 
 
-@pytest.fixture
-def as_editor(editor, token_client):
-    return token_client(editor)
-
-
 def got(client, path):
     response = client.get(path)
     assert response.status_code == 200, response.content[:300]

@@ -45,16 +45,6 @@ def etag_of(client, path) -> str:
     return response["ETag"]
 
 
-@pytest.fixture
-def as_researcher(researcher, token_client):
-    return token_client(researcher)
-
-
-@pytest.fixture
-def as_editor(editor, token_client):
-    return token_client(editor)
-
-
 # --- Creating ---------------------------------------------------------------------------------
 
 

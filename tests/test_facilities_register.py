@@ -163,11 +163,6 @@ def test_the_admin_shows_an_out_of_range_latitude_as_a_form_error(admin_client, 
     assert not Facility.objects.exists()
 
 
-@pytest.fixture
-def as_researcher(researcher, token_client):
-    return token_client(researcher)
-
-
 def test_the_api_creates_a_facility_with_rounded_coordinates_and_other_names(as_researcher):
     payload = {
         "name": "Pul-e-Charkhi Prison",

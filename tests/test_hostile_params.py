@@ -359,11 +359,6 @@ def test_facet_values_are_bounded_in_length_and_number(client):
 # --- Writes and imports -----------------------------------------------------------------------
 
 
-@pytest.fixture
-def as_editor(editor, token_client):
-    return token_client(editor)
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("value_name", HOSTILE)
 def test_the_write_api_refuses_hostile_dates_fast_and_writes_nothing(as_editor, value_name):

@@ -228,11 +228,6 @@ def test_the_admin_enters_an_age_at_the_event_and_refuses_200(admin_client):
 # --- API ----------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def as_researcher(researcher, token_client):
-    return token_client(researcher)
-
-
 def post(client, path, data):
     return client.post(path, data, content_type="application/json")
 

@@ -33,7 +33,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from detainees.api import schema
-from detainees.api.parsers import BodyTooLarge
+from detainees.api.parsers import BodyTooLarge, read_bounded
 from detainees.domain.fuzzydates import DATE_ORDERS, LOCALES, DateReading
 from detainees.write import services
 from detainees.write.exports.tables import BY_NAME
@@ -72,24 +72,13 @@ class BoundedBodyParser(BaseParser):
     """The body's bytes, unparsed (the importer reads them), at most `API_BULK_MAX_BYTES`."""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        request = (parser_context or {}).get("request")
-        limit = settings.API_BULK_MAX_BYTES
-        length = request.META.get("CONTENT_LENGTH") if request is not None else None
-        try:
-            length = int(length) if length else 0
-        except ValueError:
-            length = 0
-        if length > limit:
-            raise BodyOverLimit(
-                f"The request body is {length} bytes; API_BULK_MAX_BYTES is {limit}. "
-                "Send the records in several requests."
-            )
-        raw = stream.read(limit + 1) if stream is not None else b""
-        if len(raw) > limit:
-            raise BodyOverLimit(
-                f"The request body is larger than API_BULK_MAX_BYTES ({limit} bytes). "
-                "Send the records in several requests."
-            )
+        raw = read_bounded(
+            stream,
+            parser_context,
+            settings.API_BULK_MAX_BYTES,
+            refuse=BodyOverLimit,
+            setting="API_BULK_MAX_BYTES",
+        )
         return Body(self.media_type, raw)
 
 

@@ -38,20 +38,27 @@ def depth(value) -> int:
     return deepest
 
 
+def read_bounded(stream, parser_context, limit: int, refuse=BodyTooLarge, setting="") -> bytes:
+    """The body's bytes, refused (`refuse`, a 413) when its declared length is over `limit`,
+    before reading, or when more than `limit` bytes arrive; `setting` names the limit."""
+    request = (parser_context or {}).get("request")
+    length = request.META.get("CONTENT_LENGTH") if request is not None else None
+    try:
+        length = int(length) if length else 0
+    except ValueError:
+        length = 0
+    name = setting or "the limit"
+    if length > limit:
+        raise refuse(f"The request body is {length} bytes; {name} is {limit}.")
+    raw = stream.read(limit + 1) if stream is not None else b""
+    if len(raw) > limit:
+        raise refuse(f"The request body is larger than {name} ({limit} bytes).")
+    return raw
+
+
 class BoundedJSONParser(JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
-        request = (parser_context or {}).get("request")
-        limit = settings.API_MAX_BODY_BYTES
-        length = request.META.get("CONTENT_LENGTH") if request is not None else None
-        try:
-            length = int(length) if length else 0
-        except ValueError:
-            length = 0
-        if length > limit:
-            raise BodyTooLarge(f"The request body is {length} bytes; the limit is {limit}.")
-        raw = stream.read(limit + 1) if stream is not None else b""
-        if len(raw) > limit:
-            raise BodyTooLarge(f"The request body is larger than the limit of {limit} bytes.")
+        raw = read_bounded(stream, parser_context, settings.API_MAX_BODY_BYTES)
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
             # DRF's loads: NaN and Infinity are refused, as JSON has no such numbers.
