@@ -324,3 +324,14 @@ def test_an_edit_that_would_twin_another_record_is_a_409(as_researcher):
     assert response.status_code == 409
     assert response.json()["existing"]["id"] == first["id"]
     assert Organization.objects.get(public_id=second.json()["id"]).name == "Haqqani network"
+
+
+def test_an_if_match_on_a_key_that_names_nothing_fails_and_a_malformed_one_is_a_400(as_editor):
+    path = "/api/v1/sources/by-key/desk/S-404/"
+    body = {"kind": "other", "title": "Conditional"}
+    malformed = put(as_editor, path, body, HTTP_IF_MATCH=",[Qt(F>J3P")
+    assert malformed.status_code == 400 and "If-Match" in malformed.json()
+    stale = put(as_editor, path, body, HTTP_IF_MATCH='"abc"')
+    assert stale.status_code == 412
+    assert not Source.objects.filter(title="Conditional").exists()
+    assert put(as_editor, path, body).status_code == 201

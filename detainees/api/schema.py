@@ -283,7 +283,8 @@ IF_MATCH_OPTIONAL = {
     "description": (
         "Optional on a write by key: without it the record the key names is replaced (the key "
         "is the script's own, and a re-run writes what it wrote); with it, 412 when the record "
-        "has changed since that `ETag` was read."
+        "has changed since that `ETag` was read or when the key names no record yet, and 400 "
+        "when it holds no quoted ETag."
     ),
 }
 DUPLICATE = build_object_type(

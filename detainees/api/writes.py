@@ -31,7 +31,12 @@ from rest_framework.response import Response
 from rest_framework.validators import UniqueValidator
 
 from detainees.api import schema
-from detainees.api.conditional import json_etag, require_match
+from detainees.api.conditional import (
+    ETAG_LIST,
+    PreconditionFailed,
+    json_etag,
+    require_match,
+)
 from detainees.domain import permissions
 from detainees.domain.decimals import rounded
 from detainees.domain.fuzzydates import (
@@ -998,8 +1003,16 @@ class WritableMixin:
             return self.read_by_key()
         system, key = self.external_key()
         model = self.write_serializer_class.Meta.model
+        if_match = request.headers.get("If-Match", "").strip()
+        if if_match and if_match != "*" and not ETAG_LIST.fullmatch(if_match):
+            raise ValidationError(
+                {"If-Match": ["Not an ETag: send the quoted ETag a GET gave, or leave it out."]}
+            )
         with transaction.atomic():
             external = self.find_key(system, key)
+            if external is None and if_match:
+                # A condition on a record that does not exist fails (RFC 9110, If-Match).
+                raise PreconditionFailed()
             if external is None:
                 reason = permissions.refusal(request.user, permissions.ADD, model)
                 if reason:
