@@ -69,10 +69,47 @@ def test_a_researcher_creates_a_draft_person_with_names_and_nationalities(as_res
         "is_primary": False,
         "language": "",
         "claim_status": "reported",
+        "citations": [],
     }
     assert response["Location"].endswith(f"/api/v1/persons/{data['id']}/")
     # The ETag answered is the one a GET of the new record gives: edits can follow at once.
     assert response["ETag"] == etag_of(as_researcher, f"/api/v1/persons/{data['id']}/")
+
+
+def test_a_person_s_names_nationalities_and_identity_carry_their_sources(as_researcher):
+    source = f.SourceFactory(status=PUBLISHED, title="LWJ 2014")
+    cite = {"source": str(source.public_id), "quote": "Qari Bilal, an Uzbek", "aspect": "name"}
+    body = {
+        **BILAL,
+        "names": [{**BILAL["names"][0], "citations": [cite]}, BILAL["names"][1]],
+        "nationalities": [{"country": "UZ", "citations": [{**cite, "aspect": "nationality"}]}],
+        "citations": [{**cite, "aspect": "identity"}],
+    }
+
+    data = send(as_researcher, "post", "/api/v1/persons/", body, status=201).json()
+
+    person = Person.objects.get(public_id=data["id"])
+    name = person.names.get(is_primary=True)
+    assert [c.aspect for c in name.citations.all()] == ["name"]
+    assert [c.aspect for c in person.nationalities.get().citations.all()] == ["nationality"]
+    assert [c.aspect for c in person.citations.all()] == ["identity"]
+    assert data["names"][0]["citations"][0]["source"] == str(source.public_id)
+
+
+def test_a_bad_source_in_a_name_s_citation_is_named_at_its_position(as_researcher):
+    body = {
+        **BILAL,
+        "names": [BILAL["names"][0], {**BILAL["names"][1], "citations": [{"source": "nope"}]}],
+    }
+
+    response = send(as_researcher, "post", "/api/v1/persons/", body, status=400)
+
+    assert response.json() == {
+        "names": {
+            "1": {"citations": {"0": {"source": ["Not a record id: give the record's UUID."]}}}
+        }
+    }
+    assert not Person.objects.exists()
 
 
 def test_anonymous_writes_get_401_and_write_nothing(client):
@@ -334,8 +371,8 @@ def test_an_edit_costs_the_same_queries_however_many_names_the_person_has(as_edi
     assert counts[0] == counts[1]
     # Authentication and permissions (3), the locked read and the ETag's detail (1 + 11), the
     # model's checks (three queries per CHECK constraint, with the history context set around
-    # each) and the update, and the answer: the record and its new ETag.
-    assert counts[0] <= 61
+    # each) and the update, and the answer: the record with its parts and its new ETag.
+    assert counts[0] <= 63
 
 
 # --- Drafts and who sees them -----------------------------------------------------------------

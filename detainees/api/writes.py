@@ -257,7 +257,19 @@ class StrictSerializerMixin:
             return False
         if not isinstance(shown, list):
             return False
-        return getattr(self.instance, name).count() > len(shown)
+        rows = getattr(self.instance, name)
+        if rows.count() > len(shown):
+            return True
+        # A row's own parts (a name's citations) may be hidden as well.
+        child = self.fields[name].child
+        for part, field in child.fields.items():
+            if isinstance(field, serializers.ListSerializer):
+                model = field.child.Meta.model
+                parent = rows.model._meta.get_field(part).field.name
+                stored = model.objects.filter(**{f"{parent}__in": rows.all()}).count()
+                if stored > sum(len(row.get(part) or ()) for row in shown if isinstance(row, dict)):
+                    return True
+        return False
 
     def items_from_rendering(self, items, rendered):
         """A part's rows, their keys as a GET renders them read as written (see `aliases`);
@@ -394,18 +406,40 @@ class RecordWriteSerializer(StrictSerializerMixin, serializers.ModelSerializer):
 # --- Shapes -------------------------------------------------------------------------------------
 
 
+class CitationWrite(PartSerializer):
+    """The source that says it: any source, drafts and confidential ones included."""
+
+    source = RecordRef(queryset=Source.objects.all())
+
+    class Meta:
+        model = Citation
+        fields = ("source", "aspect", "quote", "locator", "attribution", "accessed_on")
+
+
 class PersonNameWrite(PartSerializer):
+    citations = CitationWrite(many=True, required=False, max_length=LIMITS["citations"])
+
     class Meta:
         model = PersonName
-        fields = ("name", "given", "family", "kind", "is_primary", "language", "claim_status")
+        fields = (
+            "name",
+            "given",
+            "family",
+            "kind",
+            "is_primary",
+            "language",
+            "claim_status",
+            "citations",
+        )
 
 
 class NationalityWrite(PartSerializer):
     country = CountryField()
+    citations = CitationWrite(many=True, required=False, max_length=LIMITS["citations"])
 
     class Meta:
         model = Nationality
-        fields = ("country", "claim_status")
+        fields = ("country", "claim_status", "citations")
 
 
 class PersonWriteSerializer(RecordWriteSerializer):
@@ -423,7 +457,13 @@ class PersonWriteSerializer(RecordWriteSerializer):
     )
     names = PersonNameWrite(many=True, required=False, max_length=LIMITS["names"])
     nationalities = NationalityWrite(many=True, required=False, max_length=LIMITS["nationalities"])
-    parts = ("names", "nationalities")
+    citations = CitationWrite(
+        many=True,
+        required=False,
+        max_length=LIMITS["citations"],
+        help_text="Sources of the person as a whole (identity, biography, birth).",
+    )
+    parts = ("names", "nationalities", "citations")
 
     class Meta:
         model = Person
@@ -440,6 +480,7 @@ class PersonWriteSerializer(RecordWriteSerializer):
             "fate_claim_status",
             "names",
             "nationalities",
+            "citations",
             *RecordWriteSerializer.audit_fields,
         )
         read_only_fields = ("slug",)
@@ -508,16 +549,6 @@ class EventOrganizationWrite(PartSerializer):
     class Meta:
         model = EventOrganization
         fields = ("organization", "role", "note")
-
-
-class CitationWrite(PartSerializer):
-    """The source that says it: any source, drafts and confidential ones included."""
-
-    source = RecordRef(queryset=Source.objects.all())
-
-    class Meta:
-        model = Citation
-        fields = ("source", "aspect", "quote", "locator", "attribution", "accessed_on")
 
 
 class EventWriteSerializer(RecordWriteSerializer):
@@ -752,6 +783,21 @@ def statuses_asked(request) -> list[str] | None:
     return [v for v in PublicationStatus.values if v in asked]
 
 
+def part_paths(serializer) -> list[str]:
+    """The prefetch paths of a write shape's parts and of their own parts (a name's
+    citations), so that answering a write costs the same queries however many rows it has."""
+    paths = []
+    for name in getattr(serializer, "parts", ()):
+        paths.append(name)
+        child = serializer.fields[name].child
+        paths += [
+            f"{name}__{part}"
+            for part, field in child.fields.items()
+            if isinstance(field, serializers.ListSerializer)
+        ]
+    return paths
+
+
 def raise_for(exc: services.TrackerError):
     """The HTTP answer to a refused write."""
     if isinstance(exc, services.InvalidRecord):
@@ -908,7 +954,7 @@ class WritableMixin:
         )
 
     def written(self, serializer, record, status_code):
-        record = type(record).objects.get(pk=record.pk)
+        record = type(record).objects.prefetch_related(*part_paths(serializer)).get(pk=record.pk)
         data = type(serializer)(record, context=self.get_serializer_context()).data
         response = Response(data, status=status_code)
         response["ETag"] = self.current_etag(record)

@@ -695,17 +695,8 @@ def _save_record(*, record, values, parts, by, correction_note):
     for relation, rows in (parts or {}).items():
         if not _new_rows(record, relation, rows):
             continue  # the rows it holds already, in this order: left as they are
-        manager = getattr(record, relation)
-        manager.all().delete()
-        errors = {}  # by the row's position, as DRF gives a list's errors
-        for index, row in enumerate(rows):
-            part = manager.model(**{manager.field.name: record}, **row)
-            try:
-                part.full_clean()
-            except DjangoValidationError as exc:
-                errors[str(index)] = field_errors(exc, part)
-                continue
-            part.save()
+        getattr(record, relation).all().delete()
+        errors = _create_rows(record, relation, rows)
         if errors:
             raise InvalidRecord({relation: errors})
     if hasattr(record, "refresh_slug"):
@@ -720,18 +711,54 @@ def _changes(record, values: dict) -> bool:
     return any(getattr(record, name) != value for name, value in values.items())
 
 
+def _nested(model, row: dict) -> tuple[dict, dict]:
+    """`row`'s own values and the lists of its own parts (a name's citations), apart."""
+    values, nested = {}, {}
+    for name, value in row.items():
+        field = model._meta.get_field(name)
+        (nested if field.one_to_many else values)[name] = value
+    return values, nested
+
+
+def _create_rows(record, relation: str, rows: list[dict]) -> dict:
+    """Create `rows` as `record`'s `relation`, in order, each with its own parts; the errors
+    found, by the row's position (as DRF gives a list's errors), nested as the rows are."""
+    manager = getattr(record, relation)
+    errors = {}
+    for index, row in enumerate(rows):
+        values, nested = _nested(manager.model, row)
+        part = manager.model(**{manager.field.name: record}, **values)
+        try:
+            part.full_clean()
+        except DjangoValidationError as exc:
+            errors[str(index)] = field_errors(exc, part)
+            continue
+        part.save()
+        found = {
+            name: problems
+            for name, rows_of_part in nested.items()
+            if (problems := _create_rows(part, name, rows_of_part))
+        }
+        if found:
+            errors[str(index)] = found
+    return errors
+
+
 def _new_rows(record, relation: str, rows: list[dict]) -> bool:
-    """Whether `rows` differ from the rows `record` holds in `relation` (values and order)."""
+    """Whether `rows` differ from the rows `record` holds in `relation` (values and order,
+    their own parts included)."""
     if record.pk is None:
         return True
     stored = list(getattr(record, relation).all().order_by("pk"))
     if len(stored) != len(rows):
         return True
-    return any(
-        _stored(old, name, value) != value
-        for old, row in zip(stored, rows, strict=True)
-        for name, value in row.items()
-    )
+    for old, row in zip(stored, rows, strict=True):
+        values, nested = _nested(type(old), row)
+        if any(_stored(old, name, value) != value for name, value in values.items()):
+            return True
+        if any(_new_rows(old, name, part_rows) for name, part_rows in nested.items()):
+            return True
+    return False
 
 
 def _stored(row, name: str, value):
