@@ -413,7 +413,17 @@ class CitationWrite(PartSerializer):
 
     class Meta:
         model = Citation
-        fields = ("source", "aspect", "quote", "locator", "attribution", "accessed_on")
+        # `internal_notes` is private: answered to the staff who write, never in public reads.
+        # A list of citations is replaced whole, so a row sent without it has none.
+        fields = (
+            "source",
+            "aspect",
+            "quote",
+            "locator",
+            "attribution",
+            "accessed_on",
+            "internal_notes",
+        )
 
 
 class PersonNameWrite(PartSerializer):
