@@ -17,8 +17,6 @@ From the shell (the token, for writes and drafts, from TRACKER_TOKEN):
     python tracker_client.py put-by-key organizations my-desk ORG-3 org.json
 """
 
-from __future__ import annotations
-
 import argparse
 import email.utils
 import json
@@ -36,15 +34,8 @@ from typing import Any, NamedTuple
 # The lists a mirror keeps, by their names in the URL.
 TYPES = ("persons", "events", "organizations", "places", "facilities", "batches", "sources")
 # The changes feed names a record's type in the singular.
-LIST_OF_CHANGE = {
-    "person": "persons",
-    "event": "events",
-    "organization": "organizations",
-    "place": "places",
-    "facility": "facilities",
-    "batch": "batches",
-    "source": "sources",
-}
+SINGULAR = ("person", "event", "organization", "place", "facility", "batch", "source")
+LIST_OF_CHANGE = dict(zip(SINGULAR, TYPES, strict=True))
 # A change is visible only once its transaction commits, so a run starts its next watermark a
 # few minutes before it started; seeing a change twice is harmless.
 SAFETY_MARGIN = timedelta(minutes=5)
@@ -201,9 +192,9 @@ class TrackerClient:
         moves its `updated` time. The watermark is when this run started, by the server's clock
         where its answers say it, less SAFETY_MARGIN.
 
-        A row's links (`{"id", "name"}`) hold the linked record's name as the row was last
-        changed: renaming or withdrawing the linked record alone does not move the row's
-        `updated`, so look names up by id in the mirror, or pull whole again now and then.
+        What a row shows of other records (a link's `name`, a person's `first_capture`,
+        `last_release` and `current_status`) is as of the row's own last change: editing only
+        the other record does not move the row's `updated`. Pull whole again now and then.
         """
         self.first_date = None
         started = datetime.now(UTC)
