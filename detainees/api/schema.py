@@ -518,7 +518,11 @@ class AutoSchema(SpectacularAutoSchema):
             self.add_write_responses(operation, responses)
         if getattr(self.view, "action", None) == "by_key":
             self.by_key_operation(operation, responses)
-        elif self._is_list_view() and hasattr(self.view, "list_statuses"):
+        elif (
+            self._is_list_view()
+            and hasattr(self.view, "list_statuses")
+            and getattr(self.view, "lists_unpublished", True)
+        ):
             operation.setdefault("parameters", []).append(PUBLICATION_STATUS)
             responses["403"] = self.error_response(
                 "`publication_status` from a role that may not see unpublished records.",

@@ -18,6 +18,7 @@ from detainees.domain.models import (
     Organization,
     Person,
     Place,
+    Relationship,
     ReleaseBatch,
     Source,
 )
@@ -294,6 +295,10 @@ class PersonListSerializer(serializers.ModelSerializer):
 
 
 class AffiliationSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(
+        source="public_id",
+        help_text="The affiliation's public id: it is written at /api/v1/affiliations/{id}/.",
+    )
     organization = Ref()
     start = FuzzyDateField("start")
     end = FuzzyDateField("end")
@@ -303,6 +308,7 @@ class AffiliationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Affiliation
         fields = (
+            "id",
             "organization",
             "role",
             "start",
@@ -313,6 +319,63 @@ class AffiliationSerializer(serializers.ModelSerializer):
             "claim_status",
             "citations",
         )
+
+
+class AffiliationRecordSerializer(AffiliationSerializer):
+    """An affiliation on its own: the person's tie as the person's record shows it, with the
+    person it is of and when it was entered and last changed."""
+
+    person = Ref()
+
+    class Meta:
+        model = Affiliation
+        fields = (
+            "id",
+            "person",
+            *AffiliationSerializer.Meta.fields[1:],
+            "created",
+            "updated",
+        )
+
+
+class RelationshipLabels(serializers.Serializer):
+    person = serializers.CharField(help_text="What the first person is to the other: `mother of`.")
+    other = serializers.CharField(help_text="What the other person is to the first: `son of`.")
+
+
+class RelationshipSerializer(serializers.ModelSerializer):
+    """A tie between two people, stored once; each side's words as the person pages give them."""
+
+    id = serializers.UUIDField(source="public_id")
+    person = Ref(help_text=str(Relationship._meta.get_field("person").help_text))
+    other = Ref(help_text=str(Relationship._meta.get_field("other").help_text))
+    labels = serializers.SerializerMethodField(
+        help_text="What each side is to the other, in words; gendered when the gender is known."
+    )
+    start = FuzzyDateField("start")
+    end = FuzzyDateField("end")
+    citations = PublicCitations()
+
+    class Meta:
+        model = Relationship
+        fields = (
+            "id",
+            "person",
+            "other",
+            "kind",
+            "labels",
+            "start",
+            "end",
+            "claim_status",
+            "note",
+            "citations",
+            "created",
+            "updated",
+        )
+
+    @extend_schema_field(RelationshipLabels)
+    def get_labels(self, obj) -> dict:
+        return {"person": obj.label_for(obj.person), "other": obj.label_for(obj.other)}
 
 
 class BatchMembershipSerializer(serializers.ModelSerializer):

@@ -47,6 +47,7 @@ from detainees.domain.fuzzydates import (
     to_edtf,
 )
 from detainees.domain.models import (
+    Affiliation,
     Citation,
     Event,
     EventOrganization,
@@ -62,6 +63,7 @@ from detainees.domain.models import (
     PersonRedirect,
     Place,
     PublicationStatus,
+    Relationship,
     ReleaseBatch,
     Source,
 )
@@ -540,6 +542,26 @@ class PersonWriteSerializer(RecordWriteSerializer):
             raise ValidationError("Each country only once.")
         return nationalities
 
+    # Lists a person's GET shows that are records of their own, each written at its endpoint.
+    written_elsewhere = {
+        "affiliations": "/api/v1/affiliations/",
+        "relationships": "/api/v1/relationships/",
+    }
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except ValidationError as exc:
+            if isinstance(exc.detail, dict):
+                for name, endpoint in self.written_elsewhere.items():
+                    if name in exc.detail:
+                        exc.detail[name] = [
+                            f"Read-only here: write each of a person's {name} at {endpoint} "
+                            "(by the `id` the GET gives it); send this list unchanged or leave "
+                            "it out."
+                        ]
+            raise
+
 
 class EventPersonWrite(PartSerializer):
     person = RecordRef(queryset=Person.objects.all())
@@ -737,6 +759,98 @@ class FacilityWriteSerializer(RecordWriteSerializer):
 
     def validate_names(self, names):
         return names_once(names)
+
+
+class AffiliationWriteSerializer(RecordWriteSerializer):
+    """A person's tie to an organization, with its own publication state and its citations."""
+
+    person = RecordRef(queryset=Person.objects.all())
+    organization = RecordRef(queryset=Organization.objects.all())
+    start = FuzzyDateInput()
+    end = FuzzyDateInput()
+    place = RecordRef(queryset=Place.objects.all(), allow_null=True, required=False)
+    citations = CitationWrite(many=True, required=False, max_length=LIMITS["citations"])
+    parts = ("citations",)
+
+    class Meta:
+        model = Affiliation
+        fields = (
+            *RecordWriteSerializer.record_fields,
+            "person",
+            "organization",
+            "role",
+            "start",
+            "end",
+            "place",
+            "strength_estimate",
+            "strength_note",
+            "claim_status",
+            "citations",
+            *RecordWriteSerializer.audit_fields,
+        )
+
+    def get_fields(self):
+        return links_kept_on_edit(self, super().get_fields(), ("person", "organization"))
+
+
+class RelationshipWriteSerializer(RecordWriteSerializer):
+    """A tie between two people, stored once and shown on both pages. It has no publication
+    state of its own: it is public when both people are and it is not retracted, and it is
+    content of both people's records (a published person's ties are the editors')."""
+
+    status = None
+    correction_note = None
+    person = RecordRef(
+        queryset=Person.objects.all(),
+        help_text=str(Relationship._meta.get_field("person").help_text),
+    )
+    other = RecordRef(
+        queryset=Person.objects.all(),
+        help_text=str(Relationship._meta.get_field("other").help_text),
+    )
+    start = FuzzyDateInput()
+    end = FuzzyDateInput()
+    citations = CitationWrite(many=True, required=False, max_length=LIMITS["citations"])
+    parts = ("citations",)
+
+    class Meta:
+        model = Relationship
+        fields = (
+            "id",
+            "person",
+            "other",
+            "kind",
+            "start",
+            "end",
+            "claim_status",
+            "note",
+            "internal_notes",
+            "citations",
+            *RecordWriteSerializer.audit_fields,
+        )
+
+    def get_fields(self):
+        return links_kept_on_edit(self, super().get_fields(), ("person", "other"))
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        tie = self.instance
+        person = attrs.get("person", tie.person if tie else None)
+        other = attrs.get("other", tie.other if tie else None)
+        if person is not None and person == other:
+            # Also a database rule; said here so the answer names the field before any write.
+            raise ValidationError({"other": ["A person cannot be related to themselves."]})
+        return attrs
+
+
+def links_kept_on_edit(serializer, fields: dict, names) -> dict:
+    """`fields` with the links `names` required only to create: a GET shows a link to a
+    record that is not public as null, so the body of a staff GET sent back holds null there,
+    and null equal to the GET's is no change (a link sent is still checked, and null refused)."""
+    if serializer.instance is not None:
+        for name in names:
+            fields[name].required = False
+    return fields
 
 
 # --- Endpoints ----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
 from django.db.models import F, Q
+from django.db.models.lookups import Exact
 
 from detainees.domain import permissions
 from detainees.domain.models import (
@@ -397,7 +398,27 @@ def existing_duplicate(record):
             other = others.order_by("pk").first()
             if other is not None:
                 return other, str(message)
+    for constraint in model._meta.constraints:
+        if isinstance(constraint, models.UniqueConstraint) and constraint.expressions:
+            other = _expression_twin(record, constraint)
+            if other is not None:
+                return other, str(constraint.violation_error_message)
     return None
+
+
+def _expression_twin(record, constraint):
+    """The other record holding the values of a unique rule on expressions (a relationship
+    once per pair of people, whichever is named first), compared as Django's own check
+    compares them; None when none does."""
+    model = type(record)
+    values = record._get_field_expression_map(meta=model._meta, exclude=set())
+    others = model._default_manager.exclude(pk=record.pk)
+    for expression in constraint.expressions:
+        stored = expression.replace_expressions({F(name): value for name, value in values.items()})
+        others = others.filter(Exact(expression, stored))
+    if constraint.condition is not None:
+        others = others.filter(constraint.condition)
+    return others.order_by("pk").first()
 
 
 def duplicate_refusal(record, errors: dict) -> InvalidRecord:
@@ -644,14 +665,18 @@ def record_correction(*, record: Publishable, note: str, by) -> Correction:
 @transaction.atomic
 def save_record(
     *,
-    record: Publishable,
+    record: Publishable | models.Model,
     values: dict,
     parts: dict[str, list[dict]] | None = None,
     by,
     correction_note: str = "",
     reason: str = "",
-) -> Publishable:
+) -> Publishable | models.Model:
     """Set `values` on `record` (new or not), replace the rows of each part, all or nothing.
+
+    `record` is a publishable record, or a row written on its own that belongs to records
+    (a relationship of two people): that one has no state to change, and is checked against
+    `by`'s role on the records it belongs to, as `save_row` checks it.
 
     `parts` maps a reverse relation (`names`, `people`) to the full list of rows it should hold:
     the old rows are deleted and these created, so the order entered is kept. The state change
@@ -666,11 +691,20 @@ def save_record(
 
 
 def _save_record(*, record, values, parts, by, correction_note):
-    old_status = record.status if record.pk else None
-    new_status = values.get("status", old_status or DRAFT)
-    check_edit(user=by, record=record, old_status=old_status)
-    check_transition(user=by, record=record, old=old_status, new=new_status)
-    check_confidential(user=by, record=record, values=values)
+    if isinstance(record, Publishable):
+        old_status = record.status if record.pk else None
+        new_status = values.get("status", old_status or DRAFT)
+        check_edit(user=by, record=record, old_status=old_status)
+        check_transition(user=by, record=record, old=old_status, new=new_status)
+        check_confidential(user=by, record=record, values=values)
+    else:
+        # A row with no state of its own (a relationship, content of both its people): the
+        # rule is the one save_row asks, on the records it belongs to now and will belong to.
+        old_status = None
+        action = permissions.ADD if record.pk is None else permissions.CHANGE
+        refused = permissions.refusal(by, action, record, values=values)
+        if refused:
+            raise RoleNotAllowed(refused)
     if correction_note and old_status != PUBLISHED:
         raise InvalidRecord({"correction_note": ["Only a published record is corrected."]})
     if record.pk and not correction_note and not _changes(record, values):
@@ -682,7 +716,7 @@ def _save_record(*, record, values, parts, by, correction_note):
             return record
     for name, value in values.items():
         setattr(record, name, value)
-    if record.status == WITHDRAWN and not record.withdrawal_reason.strip():
+    if getattr(record, "status", None) == WITHDRAWN and not record.withdrawal_reason.strip():
         # Also a database rule; said here so the answer names the field to fill in.
         raise InvalidRecord(
             {"withdrawal_reason": ["Give a public reason when withdrawing a record."]}
