@@ -309,3 +309,20 @@ def test_a_source_cited_by_every_row_is_read_once(as_editor):
     reads = [q["sql"] for q in queries if q["sql"].startswith(f'SELECT "{table}"')]
     # The links of the body, then the answer's citations: never one per row.
     assert 1 <= len(reads) <= 3
+
+
+def test_a_condition_is_judged_in_memory_as_the_database_judges_it():
+    from django.db.models import Q
+
+    from detainees.domain.constraints import holds, holds_in_database
+
+    plausible = Q(age__isnull=True) | Q(age__gte=0, age__lte=120)
+    rows = [EventPerson(age=None), EventPerson(age=130), EventPerson(age=40)]
+    in_memory = [holds(plausible, {"age": row.age}) for row in rows]
+    assert in_memory == [True, False, True]
+    assert holds_in_database(plausible, rows) == in_memory
+    # A comparison with NULL is unknown, which a CHECK lets pass: so does the database.
+    assert holds(Q(age__gte=0), {"age": None}) is None
+    assert holds(~Q(age__gte=0), {"age": None}) is None
+    assert holds_in_database(Q(age__gte=0), [EventPerson(age=None)]) == [True]
+    assert holds(Q(age=None), {"age": None}) is True

@@ -43,6 +43,8 @@ def _leaf(child, state: dict) -> bool | None:
     if name not in state:
         raise Unknown
     value = state[name]
+    if kind == "exact" and expected is None:
+        kind, expected = "isnull", True  # as Django reads `field=None`
     if isinstance(expected, F):
         if expected.name not in state:
             raise Unknown
