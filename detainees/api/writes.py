@@ -69,7 +69,7 @@ from detainees.domain.models.people import names_problem
 from detainees.write import services
 
 # The longest list a write may carry of each kind of part, checked before any part is validated
-# (each costs queries): generous for real records (Qari Bilal has 4 names; a release by decree
+# (each costs time): generous for real records (Qari Bilal has 4 names; a release by decree
 # may name a few hundred people), small enough that one request cannot hold a worker for long.
 LIMITS = {
     "names": 100,
@@ -367,7 +367,7 @@ class StrictSerializerMixin:
                     and isinstance(data[name], list)
                     and len(data[name]) > field.max_length
                 ):
-                    # Before any item is validated (each costs queries), under the list's name.
+                    # Before any item is validated (each costs time), under the list's name.
                     too_long[name] = [f"At most {field.max_length} items; {len(data[name])} sent."]
             if too_long:
                 raise ValidationError({**errors, **too_long})
