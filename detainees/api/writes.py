@@ -71,7 +71,7 @@ from detainees.domain.models.people import names_problem
 from detainees.write import services
 
 # The longest list a write may carry of each kind of part, checked before any part is validated
-# (each costs queries): generous for real records (Qari Bilal has 4 names; a release by decree
+# (each costs time): generous for real records (Qari Bilal has 4 names; a release by decree
 # may name a few hundred people), small enough that one request cannot hold a worker for long.
 LIMITS = {
     "names": 100,
@@ -98,17 +98,71 @@ class RecordRef(serializers.RelatedField):
         if isinstance(data, dict):
             # The link as a GET gives it ({"id", "name", "url"}): its id says which record.
             data = data.get("id")
-        try:
-            public_id = uuid.UUID(str(data))
-        except (TypeError, ValueError, AttributeError):
+        public_id = self.parse(data)
+        if public_id is None:
             self.fail("invalid")
-        record = self.get_queryset().filter(public_id=public_id).first()
+        found = self.context.get(LINKED, {}).get(self.cache_key())
+        if found is not None:
+            record = found.get(public_id)
+        else:
+            record = self.get_queryset().filter(public_id=public_id).first()
         if record is None:
             self.fail("does_not_exist", model=self.queryset.model._meta.verbose_name, value=data)
         return record
 
+    @staticmethod
+    def parse(data) -> uuid.UUID | None:
+        """The UUID `data` (or the link object a GET gives) names; None if it is not one."""
+        if isinstance(data, dict):
+            data = data.get("id")
+        try:
+            return uuid.UUID(str(data))
+        except (TypeError, ValueError, AttributeError):
+            return None
+
+    def cache_key(self) -> tuple:
+        """Which records this field may link to: fields of one model and one queryset share
+        what `fetch_links` read."""
+        if not hasattr(self, "_cache_key"):
+            self._cache_key = (self.queryset.model, str(self.queryset.query))
+        return self._cache_key
+
     def to_representation(self, value):
         return str(value.public_id)
+
+
+# Where the records a write's links name are kept, in its serializer's context.
+LINKED = "linked_records"
+
+
+def fetch_links(serializer, data) -> dict:
+    """The records every link of `data` names (the record's own and its parts' rows, at any
+    depth), read in one query per kind of record, keyed as `RecordRef.cache_key` says; so a
+    list of a thousand people costs one query, not a thousand. A link naming no record is
+    refused by its own field, at its position."""
+    wanted: dict = {}
+    _collect_links(serializer, data, wanted)
+    return {
+        key: {r.public_id: r for r in queryset.filter(public_id__in=ids)}
+        for key, (queryset, ids) in wanted.items()
+    }
+
+
+def _collect_links(serializer, data, wanted: dict) -> None:
+    if not isinstance(data, dict):
+        return
+    fields = serializer.fields
+    aliases = getattr(serializer, "aliases", {})
+    for key, value in data.items():
+        field = fields.get(key) or fields.get(aliases.get(key, key))
+        if isinstance(field, RecordRef):
+            public_id = RecordRef.parse(value)
+            if public_id is not None:
+                entry = wanted.setdefault(field.cache_key(), (field.get_queryset(), set()))
+                entry[1].add(public_id)
+        elif isinstance(field, serializers.ListSerializer) and isinstance(value, list):
+            for item in value:
+                _collect_links(field.child, item, wanted)
 
 
 @extend_schema_field(
@@ -315,10 +369,13 @@ class StrictSerializerMixin:
                     and isinstance(data[name], list)
                     and len(data[name]) > field.max_length
                 ):
-                    # Before any item is validated (each costs queries), under the list's name.
+                    # Before any item is validated (each costs time), under the list's name.
                     too_long[name] = [f"At most {field.max_length} items; {len(data[name])} sent."]
             if too_long:
                 raise ValidationError({**errors, **too_long})
+            if self.parent is None:
+                # Every record the body links to, read once for all its rows (see RecordRef).
+                self.context[LINKED] = fetch_links(self, data)
         try:
             value = super().to_internal_value(data)
         except ValidationError as exc:
@@ -525,12 +582,16 @@ class PersonWriteSerializer(RecordWriteSerializer):
             )
         ):
             raise ValidationError(problem)
-        seen = set()
-        for n in names:
-            key = (n["name"], n.get("kind", PersonName.Kind.COMMON))
-            if key in seen:
-                raise ValidationError(f"The name {n['name']!r} is given twice with one kind.")
-            seen.add(key)
+        repeated = repeats(
+            names,
+            lambda n: (n["name"], n.get("kind", PersonName.Kind.COMMON)),
+            "name",
+            lambda n, first: (
+                f"The name {n['name']!r} is given twice with one kind (first at {first})."
+            ),
+        )
+        if repeated:
+            raise ValidationError(repeated)
         return names
 
     def validate_withheld(self, withheld):
@@ -631,15 +692,27 @@ class EventWriteSerializer(RecordWriteSerializer):
         )
 
     def validate_people(self, people):
-        keys = [(p["person"].pk, p.get("role", EventPerson.Role.SUBJECT)) for p in people]
-        if len(set(keys)) != len(keys):
-            raise ValidationError("A person is listed twice in the same role.")
+        repeated = repeats(
+            people,
+            lambda p: (p["person"].pk, p.get("role", EventPerson.Role.SUBJECT)),
+            "person",
+            lambda p, first: f"A person is listed twice in the same role (first at {first}).",
+        )
+        if repeated:
+            raise ValidationError(repeated)
         return people
 
     def validate_organizations(self, organizations):
-        keys = [(o["organization"].pk, o["role"]) for o in organizations]
-        if len(set(keys)) != len(keys):
-            raise ValidationError("An organization is listed twice in the same role.")
+        repeated = repeats(
+            organizations,
+            lambda o: (o["organization"].pk, o["role"]),
+            "organization",
+            lambda o, first: (
+                f"An organization is listed twice in the same role (first at {first})."
+            ),
+        )
+        if repeated:
+            raise ValidationError(repeated)
         return organizations
 
 
@@ -664,6 +737,19 @@ class SourceWriteSerializer(RecordWriteSerializer):
             "summary",
             *RecordWriteSerializer.audit_fields,
         )
+
+
+def repeats(rows, key, field: str, message) -> dict:
+    """The rows of a list that repeat an earlier row's `key`, by position as DRF gives a list's
+    errors, each under `field` with `message(row, first position)`."""
+    first, found = {}, {}
+    for index, row in enumerate(rows):
+        value = key(row)
+        if value in first:
+            found[str(index)] = {field: [message(row, first[value])]}
+        else:
+            first[value] = index
+    return found
 
 
 def names_once(names):
@@ -908,17 +994,24 @@ def statuses_asked(request) -> list[str] | None:
 
 
 def part_paths(serializer) -> list[str]:
-    """The prefetch paths of a write shape's parts and of their own parts (a name's
-    citations), so that answering a write costs the same queries however many rows it has."""
+    """The prefetch paths of a write shape's parts, of their own parts (a name's citations)
+    and of the records their rows link to (a citation's source, an event's person), so that
+    answering a write costs the same queries however many rows it has."""
     paths = []
     for name in getattr(serializer, "parts", ()):
         paths.append(name)
-        child = serializer.fields[name].child
-        paths += [
-            f"{name}__{part}"
-            for part, field in child.fields.items()
-            if isinstance(field, serializers.ListSerializer)
-        ]
+        paths += _row_paths(serializer.fields[name].child, f"{name}__")
+    return paths
+
+
+def _row_paths(row, prefix: str) -> list[str]:
+    paths = []
+    for name, field in row.fields.items():
+        if isinstance(field, RecordRef):
+            paths.append(f"{prefix}{field.source}")
+        elif isinstance(field, serializers.ListSerializer):
+            paths.append(f"{prefix}{name}")
+            paths += _row_paths(field.child, f"{prefix}{name}__")
     return paths
 
 
