@@ -630,6 +630,8 @@ class SourceWriteSerializer(RecordWriteSerializer):
             "reference_number",
             "is_confidential",
             "summary",
+            "full_text",
+            "rights",
             *RecordWriteSerializer.audit_fields,
         )
 
