@@ -180,7 +180,8 @@ class FacilityControlSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = FacilityControl
-        fields = ("role", "controller", "start", "end", "claim_status", "citations")
+        # The note is public: the data package publishes it beside the period.
+        fields = ("role", "controller", "start", "end", "claim_status", "note", "citations")
 
 
 class FacilityNameSerializer(serializers.ModelSerializer):

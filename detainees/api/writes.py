@@ -53,6 +53,7 @@ from detainees.domain.models import (
     EventPerson,
     ExternalId,
     Facility,
+    FacilityControl,
     FacilityName,
     Nationality,
     Organization,
@@ -77,6 +78,8 @@ LIMITS = {
     "people": 1000,
     "organizations": 50,
     "citations": 100,
+    # A facility changes hands a few times; a list of its periods is short.
+    "controls": 100,
 }
 
 
@@ -704,12 +707,33 @@ class FacilityNameWrite(PartSerializer):
         fields = ("name", "kind", "language")
 
 
+class FacilityControlWrite(PartSerializer):
+    """A period in which an organization controlled, operated or owned the facility."""
+
+    controller = RecordRef(queryset=Organization.objects.all())
+    start = FuzzyDateInput()
+    end = FuzzyDateInput()
+    citations = CitationWrite(many=True, required=False, max_length=LIMITS["citations"])
+
+    class Meta:
+        model = FacilityControl
+        fields = ("role", "controller", "start", "end", "claim_status", "note", "citations")
+
+
 class FacilityWriteSerializer(RecordWriteSerializer):
-    """A facility with its other names; coordinates are rounded to five places (about 1 m)."""
+    """A facility with its other names and its periods of control; coordinates are rounded to
+    five places (about 1 m)."""
 
     place = RecordRef(queryset=Place.objects.all(), allow_null=True, required=False)
     names = FacilityNameWrite(many=True, required=False, max_length=LIMITS["names"])
-    parts = ("names",)
+    controls = FacilityControlWrite(
+        many=True,
+        required=False,
+        max_length=LIMITS["controls"],
+        help_text="Who controlled, operated or owned it, and when. Two organizations certainly "
+        "holding one role over the same days are refused, naming the later row.",
+    )
+    parts = ("names", "controls")
 
     class Meta:
         model = Facility
@@ -723,6 +747,7 @@ class FacilityWriteSerializer(RecordWriteSerializer):
             "longitude",
             "description",
             "names",
+            "controls",
             *RecordWriteSerializer.audit_fields,
         )
         read_only_fields = ("slug",)
