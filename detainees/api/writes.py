@@ -47,6 +47,7 @@ from detainees.domain.fuzzydates import (
     to_edtf,
 )
 from detainees.domain.models import (
+    BatchMembership,
     Citation,
     Event,
     EventOrganization,
@@ -754,6 +755,70 @@ class FacilityWriteSerializer(RecordWriteSerializer):
 
     def validate_names(self, names):
         return names_once(names)
+
+
+class BatchMembershipWrite(PartSerializer):
+    """A person named in the batch's decision: released in it, not released, or unknown."""
+
+    person = RecordRef(queryset=Person.objects.all())
+    citations = CitationWrite(many=True, required=False, max_length=LIMITS["citations"])
+
+    class Meta:
+        model = BatchMembership
+        fields = ("person", "inclusion", "note", "claim_status", "citations")
+
+
+class ReleaseBatchWriteSerializer(RecordWriteSerializer):
+    """A release batch with the people its decision names and the sources of the decision."""
+
+    date = FuzzyDateInput()
+    ordered_by = RecordRef(queryset=Organization.objects.all(), allow_null=True, required=False)
+    carried_out_by = RecordRef(queryset=Organization.objects.all(), allow_null=True, required=False)
+    memberships = BatchMembershipWrite(
+        many=True,
+        required=False,
+        max_length=LIMITS["people"],
+        help_text="The people the decision names, each once.",
+    )
+    citations = CitationWrite(
+        many=True,
+        required=False,
+        max_length=LIMITS["citations"],
+        help_text="Sources of the decision itself (its date, who ordered it, its totals).",
+    )
+    parts = ("memberships", "citations")
+
+    class Meta:
+        model = ReleaseBatch
+        fields = (
+            *RecordWriteSerializer.record_fields,
+            "slug",
+            "title",
+            "date",
+            "ordered_by",
+            "carried_out_by",
+            "declared_considered",
+            "declared_released",
+            "description",
+            "claim_status",
+            "memberships",
+            "citations",
+            *RecordWriteSerializer.audit_fields,
+        )
+        read_only_fields = ("slug",)
+
+    def validate_memberships(self, memberships):
+        # The database's rule too, said here at the row that repeats the person, beside the
+        # other fields' problems, rather than after the rows before it are written.
+        seen, errors = set(), {}
+        for index, membership in enumerate(memberships):
+            person = membership["person"].pk
+            if person in seen:
+                errors[str(index)] = {"person": ["This person is already listed in this batch."]}
+            seen.add(person)
+        if errors:
+            raise ValidationError(errors)
+        return memberships
 
 
 # --- Endpoints ----------------------------------------------------------------------------------
