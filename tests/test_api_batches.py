@@ -283,6 +283,15 @@ def test_a_batch_written_twice_by_key_is_one_batch_unchanged(as_researcher, name
     assert str(key.public_id) == first.json()["id"]
 
 
+def test_a_blank_if_match_by_key_is_a_400_naming_it_and_writes_nothing(as_researcher, named):
+    path = "/api/v1/batches/by-key/lwj-desk/B-2014-02/"
+
+    response = send(as_researcher, "put", path, decree(named), etag=" ", status=400)
+
+    assert list(response.json()) == ["If-Match"]
+    assert not ReleaseBatch.objects.exists() and not ExternalId.objects.exists()
+
+
 # --- Costs ---------------------------------------------------------------------------------------
 
 

@@ -86,7 +86,7 @@ def test_the_schema_is_openapi_3(document):
     assert "/api/schema/" not in document["paths"]
 
 
-WRITABLE = ("persons", "events", "organizations", "places", "facilities", "sources")
+WRITABLE = ("persons", "events", "organizations", "places", "facilities", "batches", "sources")
 WRITES = (
     {("post", f"/api/v1/{name}/") for name in WRITABLE}
     | {

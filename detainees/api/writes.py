@@ -1141,11 +1141,13 @@ class WritableMixin:
             return self.read_by_key()
         system, key = self.external_key()
         model = self.write_serializer_class.Meta.model
-        if_match = request.headers.get("If-Match", "").strip()
-        if if_match and if_match != "*" and not ETAG_LIST.fullmatch(if_match):
+        if_match = request.headers.get("If-Match")
+        # Sent blank, it holds no tag either: refused, not taken for no condition at all.
+        if if_match is not None and if_match.strip() != "*" and not ETAG_LIST.fullmatch(if_match):
             raise ValidationError(
                 {"If-Match": ["Not an ETag: send the quoted ETag a GET gave, or leave it out."]}
             )
+        if_match = (if_match or "").strip()
         with transaction.atomic():
             external = self.find_key(system, key)
             if external is None and if_match:
