@@ -103,7 +103,9 @@ def test_a_round_trip_of_a_facility_with_controls_is_a_no_op(demo, as_editor):
     before = history_rows()
 
     send(as_editor, "put", path, body, etag=etag, status=200)
-    # The controls changed in the GET's shape: only what changed is written.
+    assert got(as_editor, path) == (body, etag)
+    assert history_rows() == before
+    # A control changed in the GET's shape is written, its sources kept as the GET gave them.
     controls = [dict(c) for c in body["controls"]]
     controls[1]["claim_status"] = "disputed"
     send(as_editor, "put", path, {**body, "controls": controls}, etag=etag, status=200)
