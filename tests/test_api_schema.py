@@ -92,6 +92,7 @@ WRITABLE = (
     "organizations",
     "places",
     "facilities",
+    "batches",
     "sources",
     "affiliations",
     "relationships",

@@ -181,7 +181,8 @@ class FacilityControlSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = FacilityControl
-        fields = ("role", "controller", "start", "end", "claim_status", "citations")
+        # The note is public: the data package publishes it beside the period.
+        fields = ("role", "controller", "start", "end", "claim_status", "note", "citations")
 
 
 class FacilityNameSerializer(serializers.ModelSerializer):
@@ -543,11 +544,28 @@ class PersonDetailSerializer(serializers.ModelSerializer):
         return rows
 
 
+class BatchMemberSerializer(serializers.ModelSerializer):
+    """A person the batch's decision names, as its page lists them."""
+
+    person = Ref(help_text="The person named.")
+    citations = PublicCitations()
+
+    class Meta:
+        model = BatchMembership
+        # The note is public: the data package publishes it beside the membership.
+        fields = ("person", "inclusion", "note", "claim_status", "citations")
+
+
 class ReleaseBatchSerializer(serializers.ModelSerializer):
+    """A release batch with the public people its decision names (as
+    `detainees.read.pages.with_batch_parts()` prefetches them) and its public sources."""
+
     id = serializers.UUIDField(source="public_id")
     date = FuzzyDateField("date")
     ordered_by = Ref(allow_null=True)
     carried_out_by = Ref(allow_null=True)
+    memberships = BatchMemberSerializer(source="public_memberships", many=True, read_only=True)
+    citations = PublicCitations(help_text="Sources of the decision itself.")
 
     class Meta:
         model = ReleaseBatch
@@ -562,6 +580,8 @@ class ReleaseBatchSerializer(serializers.ModelSerializer):
             "declared_released",
             "description",
             "claim_status",
+            "memberships",
+            "citations",
             "created",
             "updated",
         )

@@ -27,6 +27,7 @@ from detainees.api.writes import (
     PersonWriteSerializer,
     PlaceWriteSerializer,
     RelationshipWriteSerializer,
+    ReleaseBatchWriteSerializer,
     SourceWriteSerializer,
     WritableMixin,
 )
@@ -57,7 +58,7 @@ from detainees.read.filters import (
     person_facet_counts,
 )
 from detainees.read.listing import annotate_listing
-from detainees.read.pages import with_facility_parts
+from detainees.read.pages import with_batch_parts, with_facility_parts
 from detainees.read.person import person_queryset
 from detainees.read.withdrawn import withdrawal
 
@@ -339,12 +340,18 @@ class FacilityViewSet(WritableViewSet):
         return self.detail_queryset()
 
 
-class ReleaseBatchViewSet(ReadOnlyViewSet):
+class ReleaseBatchViewSet(WritableViewSet):
+    external_table = "release_batches"
     serializer_class = s.ReleaseBatchSerializer
+    write_serializer_class = ReleaseBatchWriteSerializer
     filterset_class = simple_filterset(ReleaseBatch)
 
-    def get_queryset(self):
-        return ReleaseBatch.objects.public().select_related("ordered_by", "carried_out_by")
+    def detail_queryset(self, *, public=True):
+        batches = ReleaseBatch.objects.public() if public else ReleaseBatch.objects.all()
+        return with_batch_parts(batches.select_related("ordered_by", "carried_out_by"))
+
+    def list_queryset(self):
+        return self.detail_queryset()
 
 
 class SourceViewSet(WritableViewSet):

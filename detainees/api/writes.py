@@ -48,12 +48,14 @@ from detainees.domain.fuzzydates import (
 )
 from detainees.domain.models import (
     Affiliation,
+    BatchMembership,
     Citation,
     Event,
     EventOrganization,
     EventPerson,
     ExternalId,
     Facility,
+    FacilityControl,
     FacilityName,
     Nationality,
     Organization,
@@ -79,6 +81,8 @@ LIMITS = {
     "people": 1000,
     "organizations": 50,
     "citations": 100,
+    # A facility changes hands a few times; a list of its periods is short.
+    "controls": 100,
 }
 
 
@@ -735,6 +739,8 @@ class SourceWriteSerializer(RecordWriteSerializer):
             "reference_number",
             "is_confidential",
             "summary",
+            "full_text",
+            "rights",
             *RecordWriteSerializer.audit_fields,
         )
 
@@ -820,12 +826,33 @@ class FacilityNameWrite(PartSerializer):
         fields = ("name", "kind", "language")
 
 
+class FacilityControlWrite(PartSerializer):
+    """A period in which an organization controlled, operated or owned the facility."""
+
+    controller = RecordRef(queryset=Organization.objects.all())
+    start = FuzzyDateInput()
+    end = FuzzyDateInput()
+    citations = CitationWrite(many=True, required=False, max_length=LIMITS["citations"])
+
+    class Meta:
+        model = FacilityControl
+        fields = ("role", "controller", "start", "end", "claim_status", "note", "citations")
+
+
 class FacilityWriteSerializer(RecordWriteSerializer):
-    """A facility with its other names; coordinates are rounded to five places (about 1 m)."""
+    """A facility with its other names and its periods of control; coordinates are rounded to
+    five places (about 1 m)."""
 
     place = RecordRef(queryset=Place.objects.all(), allow_null=True, required=False)
     names = FacilityNameWrite(many=True, required=False, max_length=LIMITS["names"])
-    parts = ("names",)
+    controls = FacilityControlWrite(
+        many=True,
+        required=False,
+        max_length=LIMITS["controls"],
+        help_text="Who controlled, operated or owned it, and when. Two organizations certainly "
+        "holding one role over the same days are refused, naming the later row.",
+    )
+    parts = ("names", "controls")
 
     class Meta:
         model = Facility
@@ -839,6 +866,7 @@ class FacilityWriteSerializer(RecordWriteSerializer):
             "longitude",
             "description",
             "names",
+            "controls",
             *RecordWriteSerializer.audit_fields,
         )
         read_only_fields = ("slug",)
@@ -937,6 +965,70 @@ def links_kept_on_edit(serializer, fields: dict, names) -> dict:
         for name in names:
             fields[name].required = False
     return fields
+
+
+class BatchMembershipWrite(PartSerializer):
+    """A person named in the batch's decision: released in it, not released, or unknown."""
+
+    person = RecordRef(queryset=Person.objects.all())
+    citations = CitationWrite(many=True, required=False, max_length=LIMITS["citations"])
+
+    class Meta:
+        model = BatchMembership
+        fields = ("person", "inclusion", "note", "claim_status", "citations")
+
+
+class ReleaseBatchWriteSerializer(RecordWriteSerializer):
+    """A release batch with the people its decision names and the sources of the decision."""
+
+    date = FuzzyDateInput()
+    ordered_by = RecordRef(queryset=Organization.objects.all(), allow_null=True, required=False)
+    carried_out_by = RecordRef(queryset=Organization.objects.all(), allow_null=True, required=False)
+    memberships = BatchMembershipWrite(
+        many=True,
+        required=False,
+        max_length=LIMITS["people"],
+        help_text="The people the decision names, each once.",
+    )
+    citations = CitationWrite(
+        many=True,
+        required=False,
+        max_length=LIMITS["citations"],
+        help_text="Sources of the decision itself (its date, who ordered it, its totals).",
+    )
+    parts = ("memberships", "citations")
+
+    class Meta:
+        model = ReleaseBatch
+        fields = (
+            *RecordWriteSerializer.record_fields,
+            "slug",
+            "title",
+            "date",
+            "ordered_by",
+            "carried_out_by",
+            "declared_considered",
+            "declared_released",
+            "description",
+            "claim_status",
+            "memberships",
+            "citations",
+            *RecordWriteSerializer.audit_fields,
+        )
+        read_only_fields = ("slug",)
+
+    def validate_memberships(self, memberships):
+        # The database's rule too, said here at the row that repeats the person, beside the
+        # other fields' problems, rather than after the rows before it are written.
+        seen, errors = set(), {}
+        for index, membership in enumerate(memberships):
+            person = membership["person"].pk
+            if person in seen:
+                errors[str(index)] = {"person": ["This person is already listed in this batch."]}
+            seen.add(person)
+        if errors:
+            raise ValidationError(errors)
+        return memberships
 
 
 # --- Endpoints ----------------------------------------------------------------------------------
@@ -1266,11 +1358,13 @@ class WritableMixin:
             return self.read_by_key()
         system, key = self.external_key()
         model = self.write_serializer_class.Meta.model
-        if_match = request.headers.get("If-Match", "").strip()
-        if if_match and if_match != "*" and not ETAG_LIST.fullmatch(if_match):
+        if_match = request.headers.get("If-Match")
+        # Sent blank, it holds no tag either: refused, not taken for no condition at all.
+        if if_match is not None and if_match.strip() != "*" and not ETAG_LIST.fullmatch(if_match):
             raise ValidationError(
                 {"If-Match": ["Not an ETag: send the quoted ETag a GET gave, or leave it out."]}
             )
+        if_match = (if_match or "").strip()
         with transaction.atomic():
             external = self.find_key(system, key)
             if external is None and if_match:
