@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from detainees.domain.fuzzydates import humanize
 from detainees.domain.models import (
     Citation,
     ClaimStatus,
@@ -19,7 +20,7 @@ from detainees.domain.models import (
 )
 from detainees.read.listing import CurrentStatus
 from detainees.read.person import Footnotes, letter, passage_key, person_page, person_queryset
-from detainees.read.timeline import custodians
+from detainees.read.timeline import custodians, span_text
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -321,3 +322,32 @@ def test_the_page_runs_the_same_queries_whatever_the_number_of_events_and_notes(
     assert (one[1], ten[1]) == (2, 20)
     assert one[0] == ten[0]
     assert Source.objects.filter(publisher=publisher).count() == 10
+
+
+# --- The API's person detail says what the page's summary says ---------------------------------
+
+
+def test_the_api_gives_the_summary_the_page_shows(client, bilal):
+    html = get(client)
+    data = client.get(f"/api/v1/persons/{bilal.public_id}/").json()["summary"]
+    glance = main_text(html).split("At a glance", 1)[1].split("Status: ", 1)[0]
+    summary = html.split('class="summary"', 1)[1].split("</section>", 1)[0]
+
+    assert f"Status {CurrentStatus(data['status']).label}" in glance
+    assert f"Since {humanize(data['since'])}" in glance
+    assert f'<span class="claim claim-{data["claim_status"]}">' in summary
+    deciding = Event.objects.get(public_id=data["event"])
+    assert f'href="#event-{deciding.pk}"' in summary
+
+    custody = data["custody"]
+    episode = Event.objects.get(public_id=custody["event"])
+    assert f'href="#event-{episode.pk}"' in summary
+    assert f'<span class="claim claim-{custody["claim_status"]}">' in summary
+    held_by = "Held by" if custody["current"] else "Last known custodian"
+    span = custody["custodian"]
+    assert f"{held_by} {span['name']}, {span_text(span['start'], span['end'])}" in glance
+    assert custody["facility"]["name"] in glance
+    assert (
+        f"{data['sources']} sources from {data['independent_sources']} independent publishers"
+        in glance
+    )
