@@ -147,7 +147,7 @@ def test_someone_still_held_is_summarised_as_held_by_the_facilitys_controller(cl
 def test_a_person_with_no_events_is_summarised_as_status_unknown(client):
     person = f.PersonFactory(name="Unknown Fate", status=PUBLISHED)
     glance = main_text(get(client, person.get_absolute_url())).split("At a glance")[1]
-    assert "Status Unknown" in glance
+    assert "Status Not known" in glance
     assert "Since" not in glance.split("Sources")[0]
     assert "custodian" not in glance.split("Sources")[0]
 
@@ -279,7 +279,7 @@ def test_inferred_and_disputed_marks_say_what_they_mean_and_link_to_the_explanat
 
 @pytest.mark.parametrize("path", [PATH, None])
 def test_the_page_reads_without_typographic_slips(client, bilal, path):
-    if path is None:  # a sparse record: no dates, no sources
+    if path is None:  # a sparse record: no dates, hardly any sources, disputed accounts
         person = f.PersonFactory(name="Sparse Record", status=PUBLISHED)
         org = f.OrganizationFactory(status=PUBLISHED)
         f.AffiliationFactory(
@@ -287,6 +287,14 @@ def test_the_page_reads_without_typographic_slips(client, bilal, path):
         )
         event = f.EventFactory(kind=Event.Kind.CAPTURE, date="", status=PUBLISHED)
         f.EventPersonFactory(event=event, person=person)
+        for date in ("2012", "2013"):  # two accounts, shown side by side as well
+            release = f.EventFactory(
+                kind=Event.Kind.RELEASE, date=date, claim_status="disputed", status=PUBLISHED
+            )
+            f.EventPersonFactory(event=release, person=person)
+            f.CitationFactory(
+                event=release, source=f.SourceFactory(status=PUBLISHED), attribution="an official"
+            )
         path = person.get_absolute_url()
     html = get(client, path)
     text = main_text(html)
@@ -351,3 +359,26 @@ def test_the_api_gives_the_summary_the_page_shows(client, bilal):
         f"{data['sources']} sources from {data['independent_sources']} independent publishers"
         in glance
     )
+
+
+def test_a_custody_episode_that_ended_gives_the_status_from_its_end(client):
+    person = f.PersonFactory(name="Freed From Custody", status=PUBLISHED)
+    camp = f.FacilityFactory(name="Example Prison", status=PUBLISHED)
+    held = f.EventFactory(
+        kind=Event.Kind.CUSTODY,
+        date="2009-06",
+        end_date="2012-01-15",
+        custody_end_reason="release",
+        facility=camp,
+        claim_status="confirmed",
+        status=PUBLISHED,
+    )
+    f.EventPersonFactory(event=held, person=person)
+    glance = main_text(get(client, person.get_absolute_url())).split("At a glance")[1]
+    assert "Status Released Confirmed" in glance
+    assert "Since 15 January 2012" in glance
+    assert "Last known custodian not known" in glance
+    assert "Last known facility Example Prison" in glance
+    data = client.get(f"/api/v1/persons/{person.public_id}/").json()["summary"]
+    assert (data["status"], data["since"]) == ("released", "2012-01-15")
+    assert data["custody"]["custodian"] is None

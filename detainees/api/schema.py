@@ -249,7 +249,10 @@ SUMMARY = build_object_type(
             format="uuid",
             nullable=True,
         ),
-        "since": string("EDTF: the date of that event (empty if unknown or none)."),
+        "since": string(
+            "EDTF: from when the status holds: that event's date, or the end of a custody "
+            "episode that ended (empty if unknown or none)."
+        ),
         "claim_status": {
             **CLAIM_STATUS,
             "enum": [*CLAIM_STATUS["enum"], ""],

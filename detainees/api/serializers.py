@@ -414,7 +414,7 @@ class PersonDetailSerializer(serializers.ModelSerializer):
         return {
             "status": status.status,
             "event": str(status.entry.obj.public_id) if status.entry else None,
-            "since": status.entry.obj.date if status.entry else "",
+            "since": status.since_edtf,
             "claim_status": status.claim_status,
             "custody": custody
             and {

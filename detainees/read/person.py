@@ -3,9 +3,10 @@
 `person_queryset()` loads a person with every public fact either shows in a fixed number of
 queries, and `person_record()` assembles them: names, nationalities, affiliations, the timeline
 with custodians, batches, relatives and associates, the sources of each name and of the person,
-footnotes, the status (read from SQL, as the lists give it) and the
-status line. The page (`person_page`) and `detainees.api.serializers.PersonDetailSerializer`
-both read this record, so they cannot disagree.
+the notes (one per source passage, each knowing the facts it supports), the status (read from
+SQL, as the lists give it), the status line, and the summary the page opens with. The page
+(`person_page`) and `detainees.api.serializers.PersonDetailSerializer` both read this record,
+so they cannot disagree.
 
 Only public records (each model's `public()`) and public fields are read here; citations whose
 source is not public are left out, and a fact left without a public citation is shown as
@@ -107,10 +108,6 @@ class Footnotes:
             if note.number not in numbers:
                 numbers.append(note.number)
         return numbers
-
-    @property
-    def citations(self) -> list:
-        return [c for note in self.notes for c in note.citations]
 
     def sources(self) -> "SourceCount":
         return SourceCount.of(note.source for note in self.notes)
@@ -368,13 +365,25 @@ class StatusSummary:
 
     @property
     def label(self) -> str:
+        # "Not known", as the status line says "Status unknown": the page keeps "Unknown" for
+        # nothing, so that it never reads as a value a source gave.
+        if self.status == CurrentStatus.UNKNOWN:
+            return "Not known"
         return CurrentStatus(self.status).label
 
     @property
+    def since_edtf(self) -> str:
+        """From when the status holds: the deciding event's date; for a custody episode, its
+        start while it lasts and its end once it has ended (a release, a death)."""
+        if self.entry is None:
+            return ""
+        event = self.entry.obj
+        ended = event.kind == Event.Kind.CUSTODY and event.custody_end_reason
+        return event.end_date if ended else event.date
+
+    @property
     def since(self) -> str:
-        """From when the status holds: the deciding event's date, or for a custody episode
-        still open, its start."""
-        return timeline.date_text(self.entry.obj.date) if self.entry else ""
+        return timeline.date_text(self.since_edtf) if self.entry else ""
 
     @property
     def claim_status(self) -> str:
