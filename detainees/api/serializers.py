@@ -413,6 +413,11 @@ class PersonDetailSerializer(serializers.ModelSerializer):
         "page's and the exports' one derivation."
     )
     status_line = serializers.SerializerMethodField()
+    summary = serializers.SerializerMethodField(
+        help_text="What the person page shows first: the status with the event that decided "
+        "it, the current or last custodian and facility, and how many sources and independent "
+        "publishers the record rests on."
+    )
     affiliations = AffiliationSerializer(many=True)
     timeline = serializers.SerializerMethodField()
     batches = BatchMembershipSerializer(source="batch_memberships", many=True)
@@ -441,6 +446,7 @@ class PersonDetailSerializer(serializers.ModelSerializer):
             "nationalities",
             "current_status",
             "status_line",
+            "summary",
             "affiliations",
             "timeline",
             "batches",
@@ -463,6 +469,36 @@ class PersonDetailSerializer(serializers.ModelSerializer):
 
     def get_status_line(self, obj) -> str:
         return self._record.status_line
+
+    @extend_schema_field(schema.SUMMARY)
+    def get_summary(self, obj) -> dict:
+        summary = self._record.summary
+        status, custody = summary.status, summary.custody
+        span = custody.custodian if custody else None
+        return {
+            "status": status.status,
+            "event": str(status.entry.obj.public_id) if status.entry else None,
+            "since": status.since_edtf,
+            "claim_status": status.claim_status,
+            "custody": custody
+            and {
+                "current": custody.current,
+                "event": str(custody.entry.obj.public_id),
+                "claim_status": custody.entry.obj.claim_status,
+                "custodian": span
+                and {
+                    "id": str(span.organization.public_id),
+                    "name": span.organization.name,
+                    "start": span.start,
+                    "end": span.end,
+                    "via_facility": span.via_facility,
+                },
+                "facility": custody.facility
+                and {"id": str(custody.facility.public_id), "name": custody.facility.name},
+            },
+            "sources": summary.sources.sources,
+            "independent_sources": summary.sources.independent,
+        }
 
     @extend_schema_field(schema.WITHHELD)
     def get_withheld(self, obj) -> list[str]:
