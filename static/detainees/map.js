@@ -1,0 +1,87 @@
+/* The map panel (templates/detainees/_map.html): draws the GeoJSON points of the selection on
+ * a Leaflet map, clustered, each linking to its page. The table under the map holds the same
+ * points, so without this script (or without tiles) nothing is lost. */
+(function () {
+  "use strict";
+
+  var AFGHANISTAN = [34.5, 66.5];
+
+  function plural(n, one, many) {
+    return n + " " + (n === 1 ? one : many);
+  }
+
+  function popup(properties) {
+    var box = document.createElement("div");
+    var link = document.createElement("a");
+    link.href = properties.url;
+    link.textContent = properties.name;
+    box.appendChild(link);
+    var facts = document.createElement("div");
+    facts.textContent = [
+      properties.kind,
+      plural(properties.people, "person", "people"),
+      plural(properties.events, "event", "events"),
+    ].join(" · ");
+    box.appendChild(facts);
+    return box;
+  }
+
+  function clusterIcon(cluster) {
+    var n = cluster.getChildCount();
+    var size = n < 10 ? "small" : n < 100 ? "medium" : "large";
+    // The count is the cluster's text, and so the accessible name Leaflet's button role needs.
+    return L.divIcon({
+      html: "<div><span>" + n + '<span class="visually-hidden"> places</span></span></div>',
+      className: "marker-cluster marker-cluster-" + size,
+      iconSize: L.point(40, 40),
+    });
+  }
+
+  function draw(element, map, collection) {
+    var clusters = L.markerClusterGroup({ iconCreateFunction: clusterIcon, showCoverageOnHover: false });
+    collection.features.forEach(function (feature) {
+      var at = feature.geometry.coordinates;
+      var properties = feature.properties;
+      var marker = L.marker([at[1], at[0]], { title: properties.name, alt: properties.name });
+      marker.bindPopup(popup(properties));
+      clusters.addLayer(marker);
+    });
+    map.addLayer(clusters);
+    if (collection.features.length) {
+      map.fitBounds(clusters.getBounds(), { maxZoom: 8, padding: [24, 24] });
+    }
+    element.setAttribute("data-points", String(collection.features.length));
+  }
+
+  function setUp(element) {
+    if (!window.L || !L.markerClusterGroup) {
+      return;
+    }
+    var map = L.map(element, { scrollWheelZoom: false }).setView(AFGHANISTAN, 5);
+    var credit = document.createElement("a");
+    credit.href = element.getAttribute("data-attribution-url");
+    credit.textContent = element.getAttribute("data-attribution");
+    L.tileLayer(element.getAttribute("data-tile-url"), {
+      maxZoom: 18,
+      attribution: credit.outerHTML,
+    }).addTo(map);
+    fetch(element.getAttribute("data-geojson"), { headers: { Accept: "application/geo+json" } })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("HTTP " + response.status);
+        }
+        return response.json();
+      })
+      .then(function (collection) {
+        draw(element, map, collection);
+      })
+      .catch(function () {
+        var note = document.createElement("p");
+        note.className = "map-failed";
+        note.textContent = "The map's points could not be loaded; the table below lists them.";
+        element.parentNode.insertBefore(note, element.nextSibling);
+      });
+  }
+
+  document.querySelectorAll(".map[data-geojson]").forEach(setUp);
+})();
