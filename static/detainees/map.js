@@ -48,7 +48,12 @@
     });
     map.addLayer(clusters);
     if (collection.features.length) {
-      map.fitBounds(clusters.getBounds(), { maxZoom: 8, padding: [24, 24] });
+      var fit = function () {
+        map.fitBounds(clusters.getBounds(), { maxZoom: 8, padding: [24, 24] });
+      };
+      fit();
+      // A phone turned sideways: the points stay in view.
+      window.addEventListener("resize", fit);
     }
     element.setAttribute("data-points", String(collection.features.length));
   }
