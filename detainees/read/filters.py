@@ -427,7 +427,9 @@ class EventFacetFilterSet(FacetFilterSet):
         field_name="facility__public_id", method="filter_link", label="Facility (id)"
     )
     within = django_filters.UUIDFilter(
-        method="filter_within", label="Place or anywhere inside it (id)"
+        field_name="place__public_id",  # a place's id, as `place` takes
+        method="filter_within",
+        label="Place or anywhere inside it (id)",
     )
 
     class Meta:

@@ -455,7 +455,8 @@ def data_archive(request):
 # tests send hostile values to every one of these, and the README's "Limits" lists them.
 for _view in (person_list, person_list_csv, figures_view):
     _view.filterset_class = PersonFilterSet
-for _view in (event_list, event_list_csv):
+# The map reads the events list's filters, or with `?for=people` the people list's.
+for _view in (event_list, event_list_csv, map_page):
     _view.filterset_class = EventFacetFilterSet
 facility_detail.date_params = ("on",)
 search.text_params = ("q",)
