@@ -62,6 +62,14 @@
     if (!window.L || !L.markerClusterGroup) {
       return;
     }
+    // The marker images by their collected names: Leaflet would guess them from leaflet.css's
+    // address, which the static files' manifest changes.
+    L.Icon.Default.imagePath = "";
+    L.Icon.Default.mergeOptions({
+      iconUrl: element.getAttribute("data-icon"),
+      iconRetinaUrl: element.getAttribute("data-icon-2x"),
+      shadowUrl: element.getAttribute("data-shadow"),
+    });
     var map = L.map(element, { scrollWheelZoom: false }).setView(AFGHANISTAN, 5);
     var credit = document.createElement("a");
     credit.href = element.getAttribute("data-attribution-url");

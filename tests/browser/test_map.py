@@ -78,6 +78,11 @@ def check_map(page, geojson_url_of_page: str) -> None:
     expect(page.locator(".map[data-points]")).to_have_attribute("data-points", str(features))
     expect(page.locator(".map .leaflet-marker-icon").first).to_be_visible()
     assert drawn_points(page) == features
+    # The marker images load (from their collected names, whatever the static storage).
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.map img.leaflet-marker-icon')]"
+        ".every(image => image.complete && image.naturalWidth > 0)"
+    )
     # The fallback table is there, with a row per point, whether or not the script ran.
     assert page.locator("table.map-points tbody tr").count() == features
     # text_content: on the lists the table is folded away in its <details>.
