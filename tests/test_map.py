@@ -423,3 +423,44 @@ def test_a_place_with_places_inside_it_can_be_edited(demo):
     kunduz.kind = "district"  # no longer larger than the districts inside it
     with pytest.raises(ValidationError, match="not smaller"):
         kunduz.full_clean()
+
+
+def test_the_isaf_import_gives_places_the_files_coordinates_and_keeps_their_own(db):
+    from detainees.write.importers.isaf import ImportReport, _Registry
+
+    afghanistan = f.CountryFactory(name="Afghanistan", country="AF", status=PUBLISHED)
+    kunduz = f.PlaceFactory(name="Kunduz", parent=afghanistan, status=PUBLISHED)
+    kandahar = f.PlaceFactory(
+        name="Kandahar", parent=afghanistan, latitude="31.5", longitude="65.5", status=PUBLISHED
+    )
+    report = ImportReport()
+    registry = _Registry(report)
+    shipped = read_isaf_coordinates()
+
+    found = registry.province("kunduz")
+    assert found == kunduz
+    kunduz.refresh_from_db()
+    expected = shipped[("Kunduz", "")]
+    assert (kunduz.latitude, kunduz.longitude) == (expected.latitude, expected.longitude)
+    assert report.tallies["places"].updated == 1
+    # Coordinates a place has are never changed.
+    registry.province("kandahar")
+    kandahar.refresh_from_db()
+    assert (kandahar.latitude, kandahar.longitude) == (Decimal("31.5"), Decimal("65.5"))
+    # A district the import creates gets its own; one the file lacks gets none.
+    khanabad = registry.place(kunduz, Place.Kind.DISTRICT, "Khanabad")
+    expected = shipped[("Kunduz", "Khanabad")]
+    assert (khanabad.latitude, khanabad.longitude) == (expected.latitude, expected.longitude)
+    chahar_darah = registry.place(kunduz, Place.Kind.DISTRICT, "Chahar Darah")
+    assert chahar_darah.latitude is None
+
+
+def test_a_province_spelled_otherwise_in_the_database_finds_its_coordinates(db):
+    from detainees.write.importers.isaf import ImportReport, _Registry
+
+    afghanistan = f.CountryFactory(name="Afghanistan", country="AF", status=PUBLISHED)
+    paktiya = f.PlaceFactory(name="Paktiya", parent=afghanistan, status=PUBLISHED)
+    assert _Registry(ImportReport()).province("paktya") == paktiya
+    paktiya.refresh_from_db()
+    expected = read_isaf_coordinates()[("Paktia", "")]
+    assert (paktiya.latitude, paktiya.longitude) == (expected.latitude, expected.longitude)
