@@ -42,6 +42,8 @@ class MapPanel(HTMLParser):
     def __init__(self):
         super().__init__()
         self.geojson_url = None
+        self.links: list[str] = []  # the panel's links under the map: its table, its GeoJSON
+        self._in_links = False
         self.rows: list[dict] = []
         self.unplaced: list[dict] = []
         self._row = None
@@ -58,10 +60,16 @@ class MapPanel(HTMLParser):
             self._cell = []
         elif tag == "span" and "data-id" in attrs:
             self._span = {"id": attrs["data-id"], "kind": attrs["data-kind"]}
+        elif tag == "p" and attrs.get("class") == "map-links":
+            self._in_links = True
+        elif tag == "a" and self._in_links:
+            self.links.append(attrs["href"])
         elif tag == "a" and (self._row is not None or self._span is not None):
             (self._row if self._row is not None else self._span)["url"] = attrs["href"]
 
     def handle_endtag(self, tag):
+        if tag == "p":
+            self._in_links = False
         if tag in ("th", "td") and self._cell is not None:
             self._row["cells"].append("".join(self._cell).strip())
             self._cell = None
@@ -236,7 +244,7 @@ def test_an_event_at_a_facility_counts_at_the_facility_and_at_its_place(client, 
     assert ids(collection) == {str(place.public_id)}
     (unplaced,) = collection["not_on_map"]
     assert unplaced["kind"] == "facility" and unplaced["name"] == facility.name
-    page = client.get(facility.get_absolute_url()).content.decode()
+    page = client.get(f"/map/?facility={facility.public_id}").content.decode()
     assert "Not on the map, for want of coordinates" in page
 
 
@@ -282,13 +290,39 @@ def test_the_table_under_each_map_is_its_geojson(client, demo):
     for url in (
         "/map/",
         "/map/?for=people",
+        "/map/?for=people&q=Qari+Bilal&sort=-name&size=5",
+        f"/map/?province={kunduz.slug}",
+        f"/map/?within={kunduz.public_id}",
+    ):
+        assert_table_is_the_geojson(client, url)
+
+
+def test_each_lists_map_links_to_the_table_of_its_points(client, demo):
+    """The lists and record pages draw the map from the GeoJSON and link to /map/ for the
+    table: the same selection, so the same points."""
+    kunduz = Place.objects.get(name="Kunduz", kind="province")
+    parwan = Facility.objects.get(name="Parwan Detention Facility")
+    for url in (
         "/people/",
-        "/people/?q=Qari+Bilal&sort=-name&size=5",
+        "/people/?q=Qari+Bilal&sort=-name&size=5&after=",
         "/events/",
         f"/events/?province={kunduz.slug}",
         kunduz.get_absolute_url(),
+        parwan.get_absolute_url(),
     ):
-        assert_table_is_the_geojson(client, url)
+        page = panel(client, url)
+        assert page.geojson_url and not page.rows, url
+        table_url, geojson_url = page.links
+        assert geojson_url == page.geojson_url
+        assert table_url.startswith("/map/")
+        on_map_page = panel(client, table_url)
+        assert on_map_page.links[-1] == page.geojson_url, url  # its GeoJSON link
+        collection = geojson(client, geojson_url)
+        if collection["features"]:
+            assert_table_is_the_geojson(client, table_url)
+        else:  # the facility's events are at places without coordinates
+            unplaced = [p["id"] for p in collection["not_on_map"]]
+            assert unplaced and [p["id"] for p in on_map_page.unplaced] == unplaced
 
 
 def test_the_map_page_without_points_says_so(client, db):

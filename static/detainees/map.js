@@ -1,6 +1,6 @@
 /* The map panel (templates/detainees/_map.html): draws the GeoJSON points of the selection on
- * a Leaflet map, clustered, each linking to its page. The table under the map holds the same
- * points, so without this script (or without tiles) nothing is lost. */
+ * a Leaflet map, clustered, each linking to its page. The map stays hidden without this script;
+ * the table on /map/ (under the map there, a link away elsewhere) holds the same points. */
 (function () {
   "use strict";
 
@@ -56,12 +56,38 @@
       window.addEventListener("resize", fit);
     }
     element.setAttribute("data-points", String(collection.features.length));
+    if (element.hasAttribute("data-list-missing")) {
+      listMissing(element, collection);
+    }
+  }
+
+  // Where the page has no table (the lists, record pages): the points that have no coordinates,
+  // as /map/ lists them.
+  function listMissing(element, collection) {
+    var note = document.createElement("p");
+    note.className = "not-on-map";
+    if (!collection.features.length && !collection.not_on_map.length) {
+      note.textContent = "None of these records names a place or facility.";
+    } else if (collection.not_on_map.length) {
+      note.appendChild(document.createTextNode("Not on the map, for want of coordinates: "));
+      collection.not_on_map.forEach(function (point, index) {
+        var link = document.createElement("a");
+        link.href = point.url;
+        link.textContent = point.name;
+        note.appendChild(link);
+        note.appendChild(document.createTextNode(index + 1 < collection.not_on_map.length ? "; " : "."));
+      });
+    } else {
+      return;
+    }
+    element.parentNode.insertBefore(note, element.nextSibling);
   }
 
   function setUp(element) {
     if (!window.L || !L.markerClusterGroup) {
       return;
     }
+    element.hidden = false;
     // The marker images by their collected names: Leaflet would guess them from leaflet.css's
     // address, which the static files' manifest changes.
     L.Icon.Default.imagePath = "";
