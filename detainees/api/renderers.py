@@ -8,7 +8,7 @@ import csv
 import io
 
 from rest_framework import serializers
-from rest_framework.renderers import BaseRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 from detainees.read.csvcells import csv_cell
 
@@ -63,3 +63,10 @@ class CSVRenderer(BaseRenderer):
                 ]
             )
         return out.getvalue().encode(self.charset)
+
+
+class GeoJSONRenderer(JSONRenderer):
+    """GeoJSON (RFC 7946) under its own media type, for the map's points."""
+
+    media_type = "application/geo+json"
+    format = "geojson"

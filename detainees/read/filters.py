@@ -426,6 +426,11 @@ class EventFacetFilterSet(FacetFilterSet):
     facility = django_filters.UUIDFilter(
         field_name="facility__public_id", method="filter_link", label="Facility (id)"
     )
+    within = django_filters.UUIDFilter(
+        field_name="place__public_id",  # a place's id, as `place` takes
+        method="filter_within",
+        label="Place or anywhere inside it (id)",
+    )
 
     class Meta:
         model = Event
@@ -433,6 +438,14 @@ class EventFacetFilterSet(FacetFilterSet):
 
     def filter_link(self, queryset, name, value):
         return queryset.filter(linked_to(name, value))
+
+    def filter_within(self, queryset, name, value):
+        """Events at the place or at a place inside it (a district of a province, a locality
+        of a district), as a place's page lists them; none for a hidden place's id."""
+        places = Place.objects.public().filter(public_id=value)
+        return queryset.filter(
+            Q(place__in=places) | Q(place__parent__in=places) | Q(place__parent__parent__in=places)
+        )
 
     @property
     def narrows(self) -> bool:

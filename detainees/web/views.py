@@ -6,8 +6,9 @@ from pathlib import Path
 from django.conf import settings
 from django.db import router
 from django.db.models import F
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from detainees.domain.fuzzydates import FuzzyDate, FuzzyDateError
@@ -31,6 +32,7 @@ from detainees.read.filters import (
     people_for_listing,
     person_facet_counts,
 )
+from detainees.read.geo import event_points, people_points
 from detainees.read.pages import (
     batch_page,
     facility_page,
@@ -127,6 +129,7 @@ def person_list(request):
         return bad_request(request, {"size": [exc]})
     counts = person_facet_counts(filterset.qs, everyone=not filterset.narrows)
     context = faceted_page(request, filterset, page, counts, total_from="status")
+    context["map"] = people_map(request.GET, filterset)
     return render(request, "detainees/person_list.html", context)
 
 
@@ -165,7 +168,112 @@ def event_list(request):
         return bad_request(request, {"size": [exc]})
     counts = event_facet_counts(filterset.qs, everyone=not filterset.narrows)
     context = faceted_page(request, filterset, page, counts, total_from="kind")
+    context["map"] = events_map(request.GET, filterset)
     return render(request, "detainees/event_list.html", context)
+
+
+# --- The map ----------------------------------------------------------------------------------
+# A selection on the map: static/detainees/map.js draws the points of its GeoJSON (a request of
+# its own, after the page), and /map/ lists the same points as a table, drawn here, which is the
+# whole of the map without JavaScript. The lists and record pages carry the map and a link to
+# that table rather than the table itself: over every event, the points take a grouped scan
+# (about 1.5 s at 200,000 events) that the list pages must not wait for.
+
+# A list's parameters that page or order it, and never change what is on the map.
+NOT_SELECTING = {"after", "size", "sort"}
+
+
+def query(params, *, renamed=None, dropped=NOT_SELECTING, **extra) -> str:
+    """`params` as a query string for the map's links: without paging and ordering, without
+    empty values (the API refuses them), with the site's names `renamed` to the API's."""
+    out = QueryDict(mutable=True)
+    for name, values in params.lists():
+        kept = [v for v in values if v != ""]
+        if name not in dropped and kept:
+            out.setlist((renamed or {}).get(name, name), kept)
+    for name, value in extra.items():
+        out[name] = value
+    return out.urlencode()
+
+
+def with_query(url: str, query_string: str) -> str:
+    return f"{url}?{query_string}" if query_string else url
+
+
+def map_panel(selection, api_url: str, map_params: str, heading: str) -> dict:
+    """`selection`: the points (a MapSelection) for /map/'s table, or None elsewhere."""
+    return {
+        "points": selection,
+        "geojson_url": with_query(api_url, map_params),
+        "heading": heading,
+        "tiles": {
+            "url": settings.MAP_TILE_URL,
+            "attribution": settings.MAP_TILE_ATTRIBUTION,
+            "attribution_url": settings.MAP_TILE_ATTRIBUTION_URL,
+        },
+    }
+
+
+def people_map(params, filterset, heading="Where these people's events happened", table=False):
+    panel = map_panel(
+        people_points(filterset.qs) if table else None,
+        reverse("api:person-places"),
+        # The API's people filters name the site's `q` `search` (detainees.api.views).
+        query(params, renamed={"q": "search"}, dropped=NOT_SELECTING | {"for"}),
+        heading,
+    )
+    panel["page_url"] = with_query(reverse("detainees:map"), query(params, **{"for": "people"}))
+    return panel
+
+
+def events_map(params, filterset, heading="Where these events happened", table=False):
+    panel = map_panel(
+        event_points(filterset.qs) if table else None,
+        reverse("api:event-places"),
+        query(params, dropped=NOT_SELECTING | {"for"}),
+        heading,
+    )
+    panel["page_url"] = with_query(
+        reverse("detainees:map"), query(params, dropped=NOT_SELECTING | {"for"})
+    )
+    return panel
+
+
+MAP_SELECTIONS = ("events", "people")
+
+
+@require_GET
+def map_page(request):
+    """The map of a list's selection: `?for=events` (the default) with the events list's
+    filters, or `?for=people` with the people list's."""
+    selection = request.GET.get("for") or "events"
+    if selection not in MAP_SELECTIONS:
+        return bad_request(request, {"for": ["Either events or people."]})
+    params = request.GET.copy()
+    params.pop("for", None)
+    if selection == "people":
+        filterset = PersonFilterSet(params, queryset=people_for_listing())
+    else:
+        filterset = EventFacetFilterSet(params, queryset=events_for_listing())
+    if not filterset.is_valid():
+        return bad_request(request, filterset.errors)
+    if selection == "people":
+        panel = people_map(params, filterset, "People's events on the map", table=True)
+        list_url = reverse("detainees:person-list")
+    else:
+        panel = events_map(params, filterset, "Events on the map", table=True)
+        list_url = reverse("detainees:event-list")
+    context = {
+        "map": panel,
+        "selection": selection,
+        "narrowed": filterset.narrows,
+        "list_url": with_query(list_url, query(params)),
+        "other": {
+            "events": reverse("detainees:map"),
+            "people": f"{reverse('detainees:map')}?for=people",
+        },
+    }
+    return render(request, "detainees/map.html", context)
 
 
 @require_GET
@@ -284,6 +392,11 @@ def facility_detail(request, slug):
     except BadCursor as exc:
         return bad_request(request, {exc.param: [exc]})
     context.update({"on_text": request.GET.get("on", ""), "on_error": error})
+    params = QueryDict(mutable=True)
+    params["facility"] = str(facility.public_id)
+    filterset = EventFacetFilterSet(params, queryset=events_for_listing())
+    filterset.is_valid()  # an id of a public facility: always valid
+    context["map"] = events_map(params, filterset, f"{facility.name} and its events on the map")
     return render(request, "detainees/facility_detail.html", context, status=status)
 
 
@@ -313,7 +426,17 @@ def batch_detail(request, slug):
 @answers_gone
 def place_detail(request, slug):
     place = published_or_gone(Place.objects.public().select_related("parent__parent"), slug=slug)
-    return record_page(request, place_page, place, "place_detail.html")
+    return record_page(request, place_page_with_map, place, "place_detail.html")
+
+
+def place_page_with_map(place, cursors) -> dict:
+    """The place's page, with its events (there and anywhere inside it) on the map."""
+    params = QueryDict(mutable=True)
+    params["within"] = str(place.public_id)
+    filterset = EventFacetFilterSet(params, queryset=events_for_listing())
+    filterset.is_valid()  # an id of a public place: always valid
+    heading = f"Where events in {place.name} happened"
+    return {**place_page(place, cursors), "map": events_map(params, filterset, heading)}
 
 
 @require_GET
@@ -336,7 +459,8 @@ def data_archive(request):
 # tests send hostile values to every one of these, and the README's "Limits" lists them.
 for _view in (person_list, person_list_csv, figures_view):
     _view.filterset_class = PersonFilterSet
-for _view in (event_list, event_list_csv):
+# The map reads the events list's filters, or with `?for=people` the people list's.
+for _view in (event_list, event_list_csv, map_page):
     _view.filterset_class = EventFacetFilterSet
 facility_detail.date_params = ("on",)
 search.text_params = ("q",)
