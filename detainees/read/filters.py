@@ -236,8 +236,11 @@ class PersonFilterSet(FacetFilterSet):
     sort = django_filters.ChoiceFilter(
         choices=SORT_CHOICES, label="Sort by", method="noop", empty_label=None
     )
-    detainee = django_filters.BooleanFilter(
-        field_name="is_detainee",
+    # A choice rather than a BooleanFilter, which reads "maybe" as absent: a value that is
+    # neither is refused (400), not silently ignored.
+    detainee = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        method="filter_detainee",
         label="Detainees only (true) or everyone else (false); everyone when absent",
     )
 
@@ -247,6 +250,9 @@ class PersonFilterSet(FacetFilterSet):
 
     def noop(self, queryset, name, value):
         return queryset
+
+    def filter_detainee(self, queryset, name, value):
+        return queryset.filter(is_detainee=value == "true")
 
     def filter_search(self, queryset, name, value):
         return search_people(value, queryset=queryset)
@@ -270,7 +276,7 @@ class PersonFilterSet(FacetFilterSet):
         detainee, for a selection of detainees: see `subset`)."""
         ignored = {"sort", "captured_reading", "released_reading", "detainee"}
         return narrows(self, ignored=ignored) or (
-            self.is_bound and self.is_valid() and self.form.cleaned_data.get("detainee") is False
+            self.is_bound and self.is_valid() and self.form.cleaned_data.get("detainee") == "false"
         )
 
     @property
@@ -278,7 +284,7 @@ class PersonFilterSet(FacetFilterSet):
         """ "detainees" when the selection is of detainees only, whose unfiltered counts are
         the stored totals' `detainees`; None when it is of everyone."""
         data = self.form.cleaned_data if self.is_bound and self.is_valid() else {}
-        return "detainees" if data.get("detainee") is True else None
+        return "detainees" if data.get("detainee") == "true" else None
 
     @property
     def ordering(self) -> str:
