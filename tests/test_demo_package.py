@@ -128,8 +128,8 @@ TIMELINE = [
 ]
 
 STATUS_LINE = (
-    "Released (between 20 April 2011 and 2014, ordered by Hamid Karzai (President of "
-    "Afghanistan)); re-engaged, confirmed 2014"
+    "Released (between 20 April 2011 and 2014, ordered by Hamid Karzai, President of "
+    "Afghanistan); re-engaged, confirmed 2014"
 )
 
 # (organization, role, start, end, strength, footnote numbers), in the page's order.

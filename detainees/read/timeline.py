@@ -163,7 +163,8 @@ def timeline(person) -> list[TimelineEntry]:
 
 def ordered_by_text(event: Event) -> str:
     people = [
-        f"{p.person} ({p.capacity})" if p.capacity else str(p.person)
+        # "Hamid Karzai, President of Afghanistan": the line around it is in brackets already.
+        f"{p.person}, {p.capacity}" if p.capacity else str(p.person)
         for p in event.people_in(EventPerson.Role.ORDERED_BY)
     ]
     names = people or [str(o) for o in event.organizations_in(EventOrganization.Role.ORDERED_BY)]
