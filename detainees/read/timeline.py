@@ -162,8 +162,8 @@ def timeline(person) -> list[TimelineEntry]:
 
 
 def ordered_by_text(event: Event) -> str:
+    # The capacity after a comma: the status line puts this text in parentheses already.
     people = [
-        # "Hamid Karzai, President of Afghanistan": the line around it is in brackets already.
         f"{p.person}, {p.capacity}" if p.capacity else str(p.person)
         for p in event.people_in(EventPerson.Role.ORDERED_BY)
     ]
