@@ -169,7 +169,10 @@ class FacetCountsMixin:
         filterset = DjangoFilterBackend().get_filterset(request, self.list_queryset(), self)
         if not filterset.is_valid():
             raise exceptions.ValidationError(filterset.errors)
-        counts = type(self).count_facets(filterset.qs, everyone=not filterset.narrows)
+        # The people's `?detainee=true` counts among detainees, from their own stored totals.
+        subset = getattr(filterset, "subset", None)
+        extra = {"subset": subset} if subset else {}
+        counts = type(self).count_facets(filterset.qs, everyone=not filterset.narrows, **extra)
         data = {
             name: [{"value": v, "label": label, "count": n} for v, label, n in rows]
             for name, rows in counts.items()

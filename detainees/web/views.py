@@ -26,7 +26,9 @@ from detainees.read.figures import figures
 from detainees.read.filters import (
     SORTS,
     EventFacetFilterSet,
+    PeoplePageFilterSet,
     PersonFilterSet,
+    Who,
     event_facet_counts,
     events_for_listing,
     people_for_listing,
@@ -43,6 +45,7 @@ from detainees.read.pages import (
 from detainees.read.pagination import BadCursor, keyset_page
 from detainees.read.person import person_page, person_queryset
 from detainees.read.search import search_all
+from detainees.read.unnamed import describe_people_in, describe_unnamed
 from detainees.read.withdrawn import Gone, published_or_gone
 from detainees.web.badrequest import bad_request
 from detainees.web.streams import events_csv, people_csv
@@ -109,11 +112,11 @@ def home(request):
 
 @require_GET
 def person_list(request):
-    filterset = PersonFilterSet(request.GET, queryset=people_for_listing())
+    filterset = PeoplePageFilterSet(request.GET, queryset=people_for_listing())
     if not filterset.is_valid():
-        return render(
-            request, "detainees/person_list.html", {"filter": filterset, "page": None}, status=400
-        )
+        context = {"filter": filterset, "page": None, "filters_open": True}
+        context.update(who_links(request, filterset))
+        return render(request, "detainees/person_list.html", context, status=400)
     field, descending = sort_for(filterset)
     try:
         page = keyset_page(
@@ -127,10 +130,28 @@ def person_list(request):
         return bad_request(request, {"after": [exc]})
     except BadSize as exc:
         return bad_request(request, {"size": [exc]})
-    counts = person_facet_counts(filterset.qs, everyone=not filterset.narrows)
+    counts = person_facet_counts(
+        filterset.qs, everyone=not filterset.narrows, subset=filterset.subset
+    )
     context = faceted_page(request, filterset, page, counts, total_from="status")
     context["map"] = people_map(request.GET, filterset)
+    context.update(who_links(request, filterset))
+    describe_unnamed(page.rows)
     return render(request, "detainees/person_list.html", context)
+
+
+def who_links(request, filterset) -> dict:
+    """Whom the people list shows (`who`), and the link to the same filters for the others."""
+    params = request.GET.copy()
+    params.pop("after", None)
+    params.pop("who", None)
+    detainees_only = params.urlencode()
+    params["who"] = Who.ALL
+    return {
+        "who": filterset.who_value,
+        "detainees_query": detainees_only,
+        "everyone_query": params.urlencode(),
+    }
 
 
 def faceted_page(request, filterset, page, counts, *, total_from: str) -> dict:
@@ -144,6 +165,8 @@ def faceted_page(request, filterset, page, counts, *, total_from: str) -> dict:
         "facets": [(filterset.form[name], counts[name]) for name in counts],
         "total": sum(n for _, _, n in counts[total_from]),
         "query_string": params.urlencode(),
+        # The filters panel starts open while filters are in use, showing what is applied.
+        "filters_open": filterset.narrows,
     }
 
 
@@ -169,6 +192,7 @@ def event_list(request):
     counts = event_facet_counts(filterset.qs, everyone=not filterset.narrows)
     context = faceted_page(request, filterset, page, counts, total_from="kind")
     context["map"] = events_map(request.GET, filterset)
+    describe_people_in(page.rows)
     return render(request, "detainees/event_list.html", context)
 
 
@@ -279,7 +303,7 @@ def map_page(request):
 @require_GET
 def person_list_csv(request):
     """Exactly the current selection, in the list's order, streamed."""
-    filterset = PersonFilterSet(request.GET, queryset=people_for_listing())
+    filterset = PeoplePageFilterSet(request.GET, queryset=people_for_listing())
     if not filterset.is_valid():
         return bad_request(request, filterset.errors)
     field, descending = sort_for(filterset)
@@ -300,18 +324,22 @@ def event_list_csv(request):
 
 @require_GET
 def figures_view(request):
-    filterset = PersonFilterSet(request.GET, queryset=people_for_listing())
+    filterset = PeoplePageFilterSet(request.GET, queryset=people_for_listing())
     if not filterset.is_valid():
         return bad_request(request, filterset.errors)
     params = request.GET.copy()
     params.pop("after", None)
-    counts = person_facet_counts(filterset.qs, everyone=not filterset.narrows)
+    counts = person_facet_counts(
+        filterset.qs, everyone=not filterset.narrows, subset=filterset.subset
+    )
     context = {
         "filter": filterset,
         "facets": [(filterset.form[name], counts[name]) for name in counts],
         "figures": figures(filterset.qs),
-        "filtered": bool(params),
+        "filtered": filterset.narrows,
+        "filters_open": filterset.narrows,
         "query_string": params.urlencode(),
+        **who_links(request, filterset),
     }
     return render(request, "detainees/figures.html", context)
 
@@ -348,6 +376,7 @@ def search(request):
         context = {"q": "", "results": {}, "error": too_long(MAX_SEARCH_LENGTH, len(q))}
         return render(request, "detainees/search.html", context, status=400)
     results = search_all(q) if q else {}
+    describe_unnamed(results.get("people", []))
     return render(request, "detainees/search.html", {"q": q, "results": results})
 
 
@@ -458,7 +487,7 @@ def data_archive(request):
 # What each page reads from its query string (besides `size` and the cursor `after`): the bounds
 # tests send hostile values to every one of these, and the README's "Limits" lists them.
 for _view in (person_list, person_list_csv, figures_view):
-    _view.filterset_class = PersonFilterSet
+    _view.filterset_class = PeoplePageFilterSet
 # The map reads the events list's filters, or with `?for=people` the people list's.
 for _view in (event_list, event_list_csv, map_page):
     _view.filterset_class = EventFacetFilterSet
