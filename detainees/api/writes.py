@@ -248,6 +248,10 @@ class RoundedDecimalField(serializers.DecimalField):
         return value
 
 
+# Text fields that take text only (DRF's own would turn a number into its digits).
+STRICT_TEXT = (serializers.CharField, serializers.URLField, serializers.EmailField)
+
+
 class StrictSerializerMixin:
     """Rejects fields it does not know and fields that may not be written, naming each one.
 
@@ -367,6 +371,13 @@ class StrictSerializerMixin:
                     errors[name] = ["Unknown field."]
                 elif field.read_only:
                     errors[name] = ["Read-only: set by the tracker, not by clients."]
+                elif (
+                    type(field) in STRICT_TEXT
+                    and data[name] is not None
+                    and not isinstance(data[name], str)
+                ):
+                    # DRF would take 12 for "12"; a number or a list is a mistake to name.
+                    errors[name] = ["Not a valid string."]
                 elif (
                     isinstance(field, serializers.ListSerializer)
                     and field.max_length is not None
