@@ -27,9 +27,11 @@ from dataclasses import dataclass, replace
 
 import pgtrigger
 
-# Not part of what a row shows: `updated` itself, and the search columns derived from names
-# (history.NOT_RECORDED leaves out the same columns, so a touch records no history either).
-NOT_SHOWN = ("updated", "search_key", "search_vector")
+from .history import NOT_RECORDED
+
+# Not part of what a row shows: `updated` itself, and the search columns derived from names.
+# The columns history leaves out, so that a touch records no history either.
+NOT_SHOWN = tuple(sorted(NOT_RECORDED))
 
 # The rows the API serves and mirrors sync, each with its own `updated` time.
 ROWS = ("person", "event", "organization", "place", "facility", "releasebatch", "source")
