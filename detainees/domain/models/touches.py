@@ -34,7 +34,17 @@ from .history import NOT_RECORDED
 NOT_SHOWN = tuple(sorted(NOT_RECORDED))
 
 # The rows the API serves and mirrors sync, each with its own `updated` time.
-ROWS = ("person", "event", "organization", "place", "facility", "releasebatch", "source")
+ROWS = (
+    "person",
+    "event",
+    "organization",
+    "place",
+    "facility",
+    "releasebatch",
+    "source",
+    "affiliation",
+    "relationship",
+)
 
 
 # Each table's primary key, where it is not `id`.
@@ -91,7 +101,9 @@ def shown(row: str, start: str, *hops: Hop, columns: tuple[str, ...] = (), only:
 # who is not published shows nothing. A relative's link also shows the page's address (slug).
 PERSON_AS_NAMED = ("status", "withheld", "public_id")
 PERSON_AS_RELATIVE = (*PERSON_AS_NAMED, "slug")
+PERSON_AS_TIED = (*PERSON_AS_NAMED, "gender")
 EVENTS_OF_PERSON = via("eventperson", "person_id", "event_id")
+MEMBERSHIPS = via("batchmembership", "person_id", "batch_id")
 PEOPLE_OF_EVENT = via("eventperson", "event_id", "person_id")
 RELATIVES = (
     via("relationship", "person_id", "other_id"),
@@ -111,6 +123,10 @@ CITED_IN = (
     shown("person", "batch_membership_id", via("batchmembership", "id", "person_id")),
     shown("person", "relationship_id", via("relationship", "id", "person_id")),
     shown("person", "relationship_id", via("relationship", "id", "other_id")),
+    shown("affiliation", "affiliation_id"),
+    shown("relationship", "relationship_id"),
+    shown("releasebatch", "batch_id"),
+    shown("releasebatch", "batch_membership_id", via("batchmembership", "id", "batch_id")),
     shown("event", "event_id"),
     shown("facility", "facility_control_id", via("facilitycontrol", "id", "facility_id")),
 )
@@ -124,6 +140,13 @@ SHOWN_IN: dict[str, tuple[Shown, ...]] = {
     "person": (
         shown("event", "id", EVENTS_OF_PERSON, columns=PERSON_AS_NAMED),
         *(shown("person", "id", hop, columns=PERSON_AS_RELATIVE) for hop in RELATIVES),
+        shown("affiliation", "id", via("affiliation", "person_id", "id"), columns=PERSON_AS_NAMED),
+        shown("releasebatch", "id", MEMBERSHIPS, columns=PERSON_AS_NAMED),
+        # A relationship's labels ("son of") read the people's gender.
+        *(
+            shown("relationship", "id", via("relationship", side, "id"), columns=PERSON_AS_TIED)
+            for side in ("person_id", "other_id")
+        ),
     ),
     "personlisting": (
         shown(
@@ -143,11 +166,17 @@ SHOWN_IN: dict[str, tuple[Shown, ...]] = {
         shown("person", "person_id"),
         shown("event", "person_id", EVENTS_OF_PERSON),
         *(shown("person", "person_id", hop) for hop in RELATIVES),
+        shown("affiliation", "person_id", via("affiliation", "person_id", "id")),
+        shown("releasebatch", "person_id", MEMBERSHIPS),
+        *(
+            shown("relationship", "person_id", via("relationship", side, "id"))
+            for side in ("person_id", "other_id")
+        ),
     ),
     "nationality": (shown("person", "person_id"),),
     "affiliation": (shown("person", "person_id"),),
     "relationship": (shown("person", "person_id"), shown("person", "other_id")),
-    "batchmembership": (shown("person", "person_id"),),
+    "batchmembership": (shown("person", "person_id"), shown("releasebatch", "batch_id")),
     "correction": (shown("person", "object_id", only=CORRECTION_OF_PERSON),),
     # Events: their people, organizations and citations are parts of the row.
     "eventperson": (shown("event", "event_id"), shown("person", "person_id")),
@@ -162,6 +191,7 @@ SHOWN_IN: dict[str, tuple[Shown, ...]] = {
     "organization": (
         shown("event", "id", via("eventorganization", "organization_id", "event_id")),
         shown("person", "id", via("affiliation", "organization_id", "person_id")),
+        shown("affiliation", "id", via("affiliation", "organization_id", "id")),
         shown("organization", "id", via("organization", "parent_id", "id")),
         shown("facility", "id", via("facilitycontrol", "controller_id", "facility_id")),
         shown("releasebatch", "id", via("releasebatch", "ordered_by_id", "id")),
@@ -181,6 +211,7 @@ SHOWN_IN: dict[str, tuple[Shown, ...]] = {
         shown("event", "id", via("event", "place_id", "id")),
         shown("person", "id", via("person", "birthplace_id", "id")),
         shown("person", "id", via("affiliation", "place_id", "person_id")),
+        shown("affiliation", "id", via("affiliation", "place_id", "id")),
         shown("place", "id", via("place", "parent_id", "id")),
         shown("facility", "id", via("facility", "place_id", "id")),
     ),
