@@ -54,7 +54,7 @@ BACKWARD = "".join(
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('detainees', '0038_import_job_column_date_orders'),
+        ('detainees', '0039_listing_detainees_and_unnamed'),
     ]
 
     operations = [
