@@ -1376,6 +1376,8 @@ class WritableMixin:
                 {"If-Match": ["Not an ETag: send the quoted ETag a GET gave, or leave it out."]}
             )
         if_match = (if_match or "").strip()
+        # A body that is not JSON (or too long) is a 400 before any condition is judged.
+        request.data  # noqa: B018 (parsed here for its errors)
         with transaction.atomic():
             external = self.find_key(system, key)
             if external is None and if_match:
