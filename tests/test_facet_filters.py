@@ -44,7 +44,7 @@ def test_the_class_has_a_filter_for_every_facet(filterset, declared):
 
 def test_the_facets_follow_the_class_own_filters_in_their_order():
     assert list(PersonFilterSet.base_filters) == [*OWN_PERSON_FILTERS, *FACETS]
-    own = ["person", "organization", "place", "facility"]
+    own = ["person", "organization", "place", "facility", "within"]
     assert list(EventFacetFilterSet.base_filters) == [*own, *EVENT_FACETS]
 
 
