@@ -1,5 +1,8 @@
 """CSV for every list: the list's JSON rows, flattened, with the serializer's fields as columns.
 
+A row's `citations` become the numbered source columns at its end (`source_1_title`, ...,
+`sources_more`: `detainees.read.citing`), so that every row can be cited from a spreadsheet.
+A person or organization in an event reads as its name and its part: "ISAF (capturing_force)".
 Text cells go through `csv_cell` (formula injection); the serializer's number fields are
 numbers, written as they are, even where the JSON gives a decimal as a string ("-58.40000").
 """
@@ -10,6 +13,7 @@ import io
 from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer
 
+from detainees.read.citing import csv_columns, source_cells
 from detainees.read.csvcells import csv_cell
 
 NUMBER_FIELDS = (serializers.IntegerField, serializers.FloatField, serializers.DecimalField)
@@ -26,7 +30,10 @@ def flatten(value):
     if isinstance(value, dict):
         if "edtf" in value:  # a fuzzy date: its EDTF text (earliest/latest are in the JSON)
             return value["edtf"]
-        return value.get("name") or value.get("id") or value.get("country") or ""
+        name = value.get("name") or value.get("id") or value.get("country") or ""
+        if name and value.get("role"):  # a person or organization in an event, and its part
+            return f"{name} ({value['role']})"
+        return name
     if value is None:
         return ""
     return value
@@ -49,17 +56,21 @@ class CSVRenderer(BaseRenderer):
         out = io.StringIO()
         fields = serializer_fields((renderer_context or {}).get("view"))
         if rows and isinstance(rows[0], dict):
-            columns = list(rows[0].keys())
+            keys = list(rows[0].keys())
         else:
-            columns = list(fields)
-        numbers = {c for c in columns if isinstance(fields.get(c), NUMBER_FIELDS)}
+            keys = list(fields)
+        cited = "citations" in keys
+        if cited:
+            keys.remove("citations")
+        numbers = {c for c in keys if isinstance(fields.get(c), NUMBER_FIELDS)}
         writer = csv.writer(out)
-        writer.writerow([csv_cell(c) for c in columns])
+        writer.writerow([csv_cell(c) for c in csv_columns([*keys, *(["citations"] * cited)])])
         for row in rows:
-            writer.writerow(
-                [
-                    flatten(row.get(c)) if c in numbers else csv_cell(flatten(row.get(c)))
-                    for c in columns
-                ]
-            )
+            cells = [
+                flatten(row.get(c)) if c in numbers else csv_cell(flatten(row.get(c))) for c in keys
+            ]
+            if cited:
+                sources = source_cells(row.get("citations") or [], row.get("claim_status") or "")
+                cells += [csv_cell(cell) for cell in sources[:-1]] + [sources[-1]]
+            writer.writerow(cells)
         return out.getvalue().encode(self.charset)
