@@ -108,15 +108,18 @@ def first_captures():
     """The person's own captures, disappearances and custody episodes, earliest first: the first
     is the list's "first capture". A disappearance is a deprivation of liberty too, whoever
     denies it."""
+    # Same earliest day: the first in timeline order, so the row's date and the event whose
+    # sources it cites are the same one on every read.
     return own_events([Event.Kind.CAPTURE, Event.Kind.DISAPPEARANCE, Event.Kind.CUSTODY]).order_by(
-        F("event__date_earliest").asc(nulls_last=True)
+        F("event__date_earliest").asc(nulls_last=True), *timeline_order("event__")
     )
 
 
 def last_releases():
     """The person's own releases, latest first: the first is the list's "last release"."""
     return own_events([Event.Kind.RELEASE]).order_by(
-        F("event__date_earliest").desc(nulls_last=True)
+        F("event__date_earliest").desc(nulls_last=True),
+        *timeline_order("event__", descending=True),
     )
 
 
