@@ -17,6 +17,7 @@ from detainees.domain.models import (
     Event,
     EventOrganization,
     EventPerson,
+    FacilityControl,
     Person,
     PublicationStatus,
     Source,
@@ -298,3 +299,33 @@ def test_the_imu_in_kunduz_includes_qari_bilals_capture_in_the_list_and_its_csv(
     assert [r["id"] for r in rows] == [str(e.public_id) for e in listed]
     row = next(r for r in rows if r["id"] == str(event.public_id))
     assert "Islamic Movement of Uzbekistan (group)" in row["organizations"]
+
+
+def test_the_facilities_csv_cites_the_sources_of_each_period_of_control(client, demo):
+    control = FacilityControl.objects.get(
+        facility__slug="parwan-detention-facility", controller__abbreviation="USFOR-A"
+    )
+    confidential = f.SourceFactory(title=f"{MARKER} informant", is_confidential=True)
+    Citation.objects.create(source=confidential, facility_control=control, quote=MARKER)
+
+    response = client.get("/api/v1/facilities/", {"format": "csv", "page_size": 500})
+    assert MARKER not in response.content.decode()
+    row = next(r for r in csv_rows(response) if r["slug"] == "parwan-detention-facility")
+
+    assert row["controls"] == (
+        "United States Forces – Afghanistan (USFOR-A) (controller); "
+        "Government of Afghanistan (controller)"
+    )
+    groups = slots(row)
+    assert [g["supports"] for g in groups] == [
+        "United States Forces – Afghanistan (USFOR-A) (controller) — end of US control",
+        "Government of Afghanistan (controller) — start of Afghan control",
+    ]
+    assert {(g["title"], g["publisher"], g["date"]) for g in groups} == {
+        (
+            "Senior IMU leader captured by ISAF in 2011 now leads fight in northern Afghanistan",
+            "FDD's Long War Journal (LWJ)",
+            "2014",
+        )
+    }
+    assert all(g["quote"].startswith("The US transferred control") for g in groups)
