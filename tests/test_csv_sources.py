@@ -329,3 +329,20 @@ def test_the_facilities_csv_cites_the_sources_of_each_period_of_control(client, 
         )
     }
     assert all(g["quote"].startswith("The US transferred control") for g in groups)
+
+
+def test_the_batches_csv_cites_the_batch_decisions_sources(client, demo):
+    response = client.get("/api/v1/batches/", {"format": "csv"})
+    (row,) = csv_rows(response)
+    groups = slots(row)
+    assert len(groups) == 2 and row["sources_more"] == "0"
+    assert [g["supports"] for g in groups] == [
+        "65 of 88 released, February 2014",
+        "some of those freed may have been behind insider attacks",
+    ]
+    assert {g["publisher"] for g in groups} == {"FDD's Long War Journal (LWJ)"}
+    assert all(g["claim_status"] == row["claim_status"] for g in groups)
+    data = client.get("/api/v1/batches/").json()["results"][0]
+    assert [(c["source"]["name"], c["quote"]) for c in data["citations"]] == [
+        (g["title"], g["quote"]) for g in groups
+    ]

@@ -536,6 +536,7 @@ class ReleaseBatchSerializer(serializers.ModelSerializer):
     date = FuzzyDateField("date")
     ordered_by = Ref(allow_null=True)
     carried_out_by = Ref(allow_null=True)
+    citations = PublicCitations(help_text="Sources of the batch decision.")
 
     class Meta:
         model = ReleaseBatch
@@ -550,6 +551,7 @@ class ReleaseBatchSerializer(serializers.ModelSerializer):
             "declared_released",
             "description",
             "claim_status",
+            "citations",
             "created",
             "updated",
         )

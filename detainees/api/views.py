@@ -340,7 +340,11 @@ class ReleaseBatchViewSet(ReadOnlyViewSet):
     filterset_class = simple_filterset(ReleaseBatch)
 
     def get_queryset(self):
-        return ReleaseBatch.objects.public().select_related("ordered_by", "carried_out_by")
+        return (
+            ReleaseBatch.objects.public()
+            .select_related("ordered_by", "carried_out_by")
+            .prefetch_related(citations_prefetch())
+        )
 
 
 class SourceViewSet(WritableViewSet):
