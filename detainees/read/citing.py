@@ -28,7 +28,8 @@ from detainees.domain.models import Citation, ClaimStatus, Person, Source
 from detainees.read.listing import deciding_events
 
 # Citations per CSV row, in numbered groups of columns; `sources_more` counts the rest. Six hold
-# every citation of the ISAF data's events (at most four) and of the demo case's people rows.
+# every citation of every event of the ISAF data and of the demo case (at most four); a people
+# row, which cites several facts, can have more.
 SOURCE_SLOTS = 6
 SOURCES_MORE = "sources_more"
 # Each group's columns, in order, and what each holds.
