@@ -66,7 +66,7 @@ def test_the_body_of_a_get_is_put_back_as_a_no_op(demo, as_editor, kind):
         ("events", "id", "00000000-0000-0000-0000-000000000000"),
         ("organizations", "other_names", ["Somebody else"]),
         ("places", "slug", "elsewhere"),
-        ("facilities", "controls", []),
+        ("facilities", "created", "2001-01-01T00:00:00Z"),
         ("sources", "updated", "2001-01-01T00:00:00Z"),
     ],
 )

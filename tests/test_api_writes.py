@@ -567,3 +567,58 @@ def test_a_write_refuses_a_query_parameter_it_does_not_read(as_editor):
         {"kind": "other", "title": "Written"},
         status=201,
     )
+
+
+# --- A source's text and its confidentiality ----------------------------------------------------
+
+
+def test_a_source_s_full_text_and_rights_are_written_and_published(
+    as_researcher, as_editor, client
+):
+    body = {
+        "kind": "news_report",
+        "title": "Karzai frees IMU commander",
+        "full_text": "Qari Bilal, the IMU leader, was freed by the Afghan government.",
+        "rights": "TOLOnews; quoted under fair use.",
+    }
+    data = send(as_researcher, "post", "/api/v1/sources/", body, status=201).json()
+    source = Source.objects.get(public_id=data["id"])
+    assert (source.full_text, source.rights) == (body["full_text"], body["rights"])
+    path = f"/api/v1/sources/{source.public_id}/"
+
+    send(as_editor, "patch", path, {"status": PUBLISHED}, etag=etag_of(as_editor, path), status=200)
+
+    public = client.get(path).json()
+    assert (public["full_text"], public["rights"]) == (body["full_text"], body["rights"])
+
+
+def test_a_researcher_marks_a_draft_source_confidential_but_only_an_editor_clears_it(
+    as_researcher, as_editor
+):
+    source = f.SourceFactory(title="Informant report")
+    path = f"/api/v1/sources/{source.public_id}/"
+    send(
+        as_researcher,
+        "patch",
+        path,
+        {"is_confidential": True},
+        etag=etag_of(as_researcher, path),
+        status=200,
+    )
+
+    response = send(
+        as_researcher, "patch", path, {"is_confidential": False}, etag=etag_of(as_researcher, path)
+    )
+
+    assert response.status_code == 403
+    assert "confidential" in response.json()["detail"]
+    source.refresh_from_db()
+    assert source.is_confidential
+    send(
+        as_editor,
+        "patch",
+        path,
+        {"is_confidential": False},
+        etag=etag_of(as_editor, path),
+        status=200,
+    )

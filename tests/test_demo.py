@@ -103,7 +103,7 @@ def test_the_status_line_reads_released_and_reengaged_confirmed(bilal):
     line = status_line(bilal)
 
     assert line.startswith("Released")
-    assert "ordered by Hamid Karzai (President of Afghanistan)" in line
+    assert "ordered by Hamid Karzai, President of Afghanistan" in line
     assert line.endswith("re-engaged, confirmed 2014")
 
 

@@ -176,7 +176,7 @@ def test_a_relationships_citation_is_a_footnote_on_both_pages_and_in_the_api(
     Citation.objects.create(source=secret, relationship=tie, quote="SECRET-QUOTE")
 
     for html in (page(client, mother), page(client, child)):
-        assert 'id="ref-1-rel"' in html
+        assert f'id="ref-1-relationship-{tie.pk}"' in html
         assert "“her son, born in the prison”" in html
         assert "SECRET-QUOTE" not in html and "Informant file" not in html
     # The source's page lists the fact it supports.
@@ -220,7 +220,7 @@ def test_the_names_and_the_persons_own_citations_are_shown_and_a_confidential_so
 
     assert "Names and identity: where they come from" in html
     assert "“known as Abu Example”" in html and "“born in Kunduz”" in html
-    assert 'id="ref-1-name"' in html and 'id="ref-2-person"' in html
+    assert f'id="ref-1-name-{alias.pk}"' in html and 'id="ref-2-identity"' in html
     names = {n["name"]: n["citations"] for n in data["names"]}
     assert [c["quote"] for c in names["Abu Example"]] == ["known as Abu Example"]
     assert names["Qari Example"] == []

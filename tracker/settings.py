@@ -373,6 +373,7 @@ SPECTACULAR_SETTINGS = {
         "OrganizationKindEnum": "detainees.domain.models.organizations.OrganizationKind",
         "OrganizationNameKindEnum": "detainees.domain.models.organizations.OrganizationNameKind",
         "PersonNameKindEnum": "detainees.domain.models.people.PersonNameKind",
+        "RelationshipKindEnum": "detainees.domain.models.people.RelationshipKind",
         "PlaceKindEnum": "detainees.domain.models.places.PlaceKind",
         "FacilityKindEnum": "detainees.domain.models.places.FacilityKind",
         "FacilityNameKindEnum": "detainees.domain.models.places.FacilityNameKind",

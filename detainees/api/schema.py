@@ -25,6 +25,7 @@ from detainees.domain.models import (
     Relationship,
 )
 from detainees.read.filters import FacetFilter, FuzzyBoundFilter
+from detainees.read.listing import CurrentStatus
 
 # --- Shapes -------------------------------------------------------------------------------------
 
@@ -233,6 +234,75 @@ TIMELINE = build_array_type(
             ),
         ]
     }
+)
+
+CLAIM_STATUS = string(
+    "How sure the record is of the fact.",
+    enum=["confirmed", "reported", "inferred", "disputed", "retracted"],
+)
+
+SUMMARY = build_object_type(
+    properties={
+        "status": string("The person's status: `current_status`.", enum=CurrentStatus.values),
+        "event": string(
+            "The timeline event that decided the status (its id); null when none did.",
+            format="uuid",
+            nullable=True,
+        ),
+        "since": string(
+            "EDTF: from when the status holds: that event's date, or the end of a custody "
+            "episode that ended (empty if unknown or none)."
+        ),
+        "claim_status": {
+            **CLAIM_STATUS,
+            "enum": [*CLAIM_STATUS["enum"], ""],
+            "description": "How sure the record is of that event (empty when none).",
+        },
+        "custody": build_object_type(
+            description=(
+                "The last custody episode on the timeline (null when there is none), its last "
+                "custodian as the timeline derives it, and its facility."
+            ),
+            nullable=True,
+            properties={
+                "current": {
+                    "type": "boolean",
+                    "description": "The person is in custody and this episode has not ended.",
+                },
+                "event": string("The custody episode (its id).", format="uuid"),
+                "claim_status": CLAIM_STATUS,
+                "custodian": {
+                    **CUSTODIANS["items"],
+                    "nullable": True,
+                    "description": "Null when no custodian is known.",
+                },
+                "facility": build_object_type(
+                    properties={"id": string(format="uuid"), "name": string()},
+                    required=["id", "name"],
+                    nullable=True,
+                ),
+            },
+            required=["current", "event", "claim_status", "custodian", "facility"],
+        ),
+        "sources": {"type": "integer", "minimum": 0, "description": "Distinct public sources."},
+        "independent_sources": {
+            "type": "integer",
+            "minimum": 0,
+            "description": (
+                "Distinct publishers among them: sources from one publisher count once, a "
+                "source with no known publisher on its own."
+            ),
+        },
+    },
+    required=[
+        "status",
+        "event",
+        "since",
+        "claim_status",
+        "custody",
+        "sources",
+        "independent_sources",
+    ],
 )
 
 ERRORS = build_object_type(
@@ -518,7 +588,11 @@ class AutoSchema(SpectacularAutoSchema):
             self.add_write_responses(operation, responses)
         if getattr(self.view, "action", None) == "by_key":
             self.by_key_operation(operation, responses)
-        elif self._is_list_view() and hasattr(self.view, "list_statuses"):
+        elif (
+            self._is_list_view()
+            and hasattr(self.view, "list_statuses")
+            and getattr(self.view, "lists_unpublished", True)
+        ):
             operation.setdefault("parameters", []).append(PUBLICATION_STATUS)
             responses["403"] = self.error_response(
                 "`publication_status` from a role that may not see unpublished records.",

@@ -19,6 +19,7 @@ from detainees.domain.models import (
     Organization,
     Person,
     Place,
+    Relationship,
     ReleaseBatch,
     Source,
 )
@@ -217,7 +218,8 @@ class FacilityControlSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = FacilityControl
-        fields = ("role", "controller", "start", "end", "claim_status", "citations")
+        # The note is public: the data package publishes it beside the period.
+        fields = ("role", "controller", "start", "end", "claim_status", "note", "citations")
 
 
 class FacilityNameSerializer(serializers.ModelSerializer):
@@ -345,6 +347,10 @@ class PersonListSerializer(serializers.ModelSerializer):
 
 
 class AffiliationSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(
+        source="public_id",
+        help_text="The affiliation's public id: it is written at /api/v1/affiliations/{id}/.",
+    )
     organization = Ref()
     start = FuzzyDateField("start")
     end = FuzzyDateField("end")
@@ -354,6 +360,7 @@ class AffiliationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Affiliation
         fields = (
+            "id",
             "organization",
             "role",
             "start",
@@ -364,6 +371,63 @@ class AffiliationSerializer(serializers.ModelSerializer):
             "claim_status",
             "citations",
         )
+
+
+class AffiliationRecordSerializer(AffiliationSerializer):
+    """An affiliation on its own: the person's tie as the person's record shows it, with the
+    person it is of and when it was entered and last changed."""
+
+    person = Ref()
+
+    class Meta:
+        model = Affiliation
+        fields = (
+            "id",
+            "person",
+            *AffiliationSerializer.Meta.fields[1:],
+            "created",
+            "updated",
+        )
+
+
+class RelationshipLabels(serializers.Serializer):
+    person = serializers.CharField(help_text="What the first person is to the other: `mother of`.")
+    other = serializers.CharField(help_text="What the other person is to the first: `son of`.")
+
+
+class RelationshipSerializer(serializers.ModelSerializer):
+    """A tie between two people, stored once; each side's words as the person pages give them."""
+
+    id = serializers.UUIDField(source="public_id")
+    person = Ref(help_text=str(Relationship._meta.get_field("person").help_text))
+    other = Ref(help_text=str(Relationship._meta.get_field("other").help_text))
+    labels = serializers.SerializerMethodField(
+        help_text="What each side is to the other, in words; gendered when the gender is known."
+    )
+    start = FuzzyDateField("start")
+    end = FuzzyDateField("end")
+    citations = PublicCitations()
+
+    class Meta:
+        model = Relationship
+        fields = (
+            "id",
+            "person",
+            "other",
+            "kind",
+            "labels",
+            "start",
+            "end",
+            "claim_status",
+            "note",
+            "citations",
+            "created",
+            "updated",
+        )
+
+    @extend_schema_field(RelationshipLabels)
+    def get_labels(self, obj) -> dict:
+        return {"person": obj.label_for(obj.person), "other": obj.label_for(obj.other)}
 
 
 class BatchMembershipSerializer(serializers.ModelSerializer):
@@ -400,6 +464,11 @@ class PersonDetailSerializer(serializers.ModelSerializer):
         "page's and the exports' one derivation."
     )
     status_line = serializers.SerializerMethodField()
+    summary = serializers.SerializerMethodField(
+        help_text="What the person page shows first: the status with the event that decided "
+        "it, the current or last custodian and facility, and how many sources and independent "
+        "publishers the record rests on."
+    )
     affiliations = AffiliationSerializer(many=True)
     timeline = serializers.SerializerMethodField()
     batches = BatchMembershipSerializer(source="batch_memberships", many=True)
@@ -428,6 +497,7 @@ class PersonDetailSerializer(serializers.ModelSerializer):
             "nationalities",
             "current_status",
             "status_line",
+            "summary",
             "affiliations",
             "timeline",
             "batches",
@@ -450,6 +520,36 @@ class PersonDetailSerializer(serializers.ModelSerializer):
 
     def get_status_line(self, obj) -> str:
         return self._record.status_line
+
+    @extend_schema_field(schema.SUMMARY)
+    def get_summary(self, obj) -> dict:
+        summary = self._record.summary
+        status, custody = summary.status, summary.custody
+        span = custody.custodian if custody else None
+        return {
+            "status": status.status,
+            "event": str(status.entry.obj.public_id) if status.entry else None,
+            "since": status.since_edtf,
+            "claim_status": status.claim_status,
+            "custody": custody
+            and {
+                "current": custody.current,
+                "event": str(custody.entry.obj.public_id),
+                "claim_status": custody.entry.obj.claim_status,
+                "custodian": span
+                and {
+                    "id": str(span.organization.public_id),
+                    "name": span.organization.name,
+                    "start": span.start,
+                    "end": span.end,
+                    "via_facility": span.via_facility,
+                },
+                "facility": custody.facility
+                and {"id": str(custody.facility.public_id), "name": custody.facility.name},
+            },
+            "sources": summary.sources.sources,
+            "independent_sources": summary.sources.independent,
+        }
 
     @extend_schema_field(schema.WITHHELD)
     def get_withheld(self, obj) -> list[str]:
@@ -531,12 +631,28 @@ class PersonDetailSerializer(serializers.ModelSerializer):
         return rows
 
 
+class BatchMemberSerializer(serializers.ModelSerializer):
+    """A person the batch's decision names, as its page lists them."""
+
+    person = Ref(help_text="The person named.")
+    citations = PublicCitations()
+
+    class Meta:
+        model = BatchMembership
+        # The note is public: the data package publishes it beside the membership.
+        fields = ("person", "inclusion", "note", "claim_status", "citations")
+
+
 class ReleaseBatchSerializer(serializers.ModelSerializer):
+    """A release batch with the public people its decision names (as
+    `detainees.read.pages.with_batch_parts()` prefetches them) and its public sources."""
+
     id = serializers.UUIDField(source="public_id")
     date = FuzzyDateField("date")
     ordered_by = Ref(allow_null=True)
     carried_out_by = Ref(allow_null=True)
-    citations = PublicCitations(help_text="Sources of the batch decision.")
+    memberships = BatchMemberSerializer(source="public_memberships", many=True, read_only=True)
+    citations = PublicCitations(help_text="Sources of the decision itself.")
 
     class Meta:
         model = ReleaseBatch
@@ -551,6 +667,7 @@ class ReleaseBatchSerializer(serializers.ModelSerializer):
             "declared_released",
             "description",
             "claim_status",
+            "memberships",
             "citations",
             "created",
             "updated",

@@ -14,6 +14,8 @@ router.register("places", views.PlaceViewSet, basename="place")
 router.register("facilities", views.FacilityViewSet, basename="facility")
 router.register("batches", views.ReleaseBatchViewSet, basename="batch")
 router.register("sources", views.SourceViewSet, basename="source")
+router.register("affiliations", views.AffiliationViewSet, basename="affiliation")
+router.register("relationships", views.RelationshipViewSet, basename="relationship")
 router.register("changes", changes.ChangeViewSet, basename="change")
 
 urlpatterns = [

@@ -20,15 +20,19 @@ from detainees.api.errors import RefuseEmptyParameters
 from detainees.api.pagination import KeysetPagination
 from detainees.api.renderers import CSVRenderer
 from detainees.api.writes import (
+    AffiliationWriteSerializer,
     EventWriteSerializer,
     FacilityWriteSerializer,
     OrganizationWriteSerializer,
     PersonWriteSerializer,
     PlaceWriteSerializer,
+    RelationshipWriteSerializer,
+    ReleaseBatchWriteSerializer,
     SourceWriteSerializer,
     WritableMixin,
 )
 from detainees.domain.models import (
+    Affiliation,
     Event,
     EventOrganization,
     EventPerson,
@@ -38,6 +42,7 @@ from detainees.domain.models import (
     PersonRedirect,
     Place,
     PublicationStatus,
+    Relationship,
     ReleaseBatch,
     Source,
 )
@@ -53,7 +58,7 @@ from detainees.read.filters import (
     person_facet_counts,
 )
 from detainees.read.listing import annotate_listing
-from detainees.read.pages import with_facility_parts
+from detainees.read.pages import with_batch_parts, with_facility_parts
 from detainees.read.person import person_queryset
 from detainees.read.withdrawn import withdrawal
 
@@ -335,16 +340,18 @@ class FacilityViewSet(WritableViewSet):
         return self.detail_queryset()
 
 
-class ReleaseBatchViewSet(ReadOnlyViewSet):
+class ReleaseBatchViewSet(WritableViewSet):
+    external_table = "release_batches"
     serializer_class = s.ReleaseBatchSerializer
+    write_serializer_class = ReleaseBatchWriteSerializer
     filterset_class = simple_filterset(ReleaseBatch)
 
-    def get_queryset(self):
-        return (
-            ReleaseBatch.objects.public()
-            .select_related("ordered_by", "carried_out_by")
-            .prefetch_related(citations_prefetch())
-        )
+    def detail_queryset(self, *, public=True):
+        batches = ReleaseBatch.objects.public() if public else ReleaseBatch.objects.all()
+        return with_batch_parts(batches.select_related("ordered_by", "carried_out_by"))
+
+    def list_queryset(self):
+        return self.detail_queryset()
 
 
 class SourceViewSet(WritableViewSet):
@@ -361,3 +368,70 @@ class SourceViewSet(WritableViewSet):
 
     def list_queryset(self):
         return self.detail_queryset()
+
+
+class AffiliationFilterSet(UpdatedSinceFilterSet):
+    person = django_filters.UUIDFilter(field_name="person__public_id", label="The person's id")
+    organization = django_filters.UUIDFilter(
+        field_name="organization__public_id", label="The organization's id"
+    )
+
+    class Meta:
+        model = Affiliation
+        fields = ["person", "organization", "updated_since"]
+
+
+class AffiliationViewSet(WritableViewSet):
+    """People's ties to organizations. Each has its own publication state; a public one is
+    published, not retracted, and between a public person and a public organization."""
+
+    external_table = "affiliations"
+    serializer_class = s.AffiliationRecordSerializer
+    write_serializer_class = AffiliationWriteSerializer
+    filterset_class = AffiliationFilterSet
+
+    def detail_queryset(self, *, public=True):
+        affiliations = Affiliation.objects.all()
+        if public:
+            affiliations = affiliations.filter(Affiliation.public_q())
+        return affiliations.select_related("person", "organization", "place").prefetch_related(
+            "person__names", citations_prefetch()
+        )
+
+    def list_queryset(self):
+        return self.detail_queryset()
+
+
+class RelationshipFilterSet(UpdatedSinceFilterSet):
+    class Meta:
+        model = Relationship
+        fields = ["updated_since"]
+
+
+class RelationshipViewSet(WritableViewSet):
+    """Ties between two people. A relationship has no publication state: it is public when
+    both people are and it is not retracted; staff read any one by id."""
+
+    external_table = "relationships"
+    serializer_class = s.RelationshipSerializer
+    write_serializer_class = RelationshipWriteSerializer
+    filterset_class = RelationshipFilterSet
+    lists_unpublished = False  # no state to list by: `publication_status` is not a parameter
+
+    def detail_queryset(self, *, public=True):
+        ties = Relationship.objects.all()
+        if public:
+            ties = ties.filter(Relationship.public_q())
+        return ties.select_related("person", "other").prefetch_related(
+            "person__names", "other__names", citations_prefetch()
+        )
+
+    def list_queryset(self):
+        return self.detail_queryset()
+
+    def list_statuses(self):
+        return None
+
+    def get_object(self):
+        # Never withdrawn (it has no state), so a relationship not found is simply 404.
+        return super(ReadOnlyViewSet, self).get_object()

@@ -47,12 +47,15 @@ from detainees.domain.fuzzydates import (
     to_edtf,
 )
 from detainees.domain.models import (
+    Affiliation,
+    BatchMembership,
     Citation,
     Event,
     EventOrganization,
     EventPerson,
     ExternalId,
     Facility,
+    FacilityControl,
     FacilityName,
     Nationality,
     Organization,
@@ -62,6 +65,7 @@ from detainees.domain.models import (
     PersonRedirect,
     Place,
     PublicationStatus,
+    Relationship,
     ReleaseBatch,
     Source,
 )
@@ -69,7 +73,7 @@ from detainees.domain.models.people import names_problem
 from detainees.write import services
 
 # The longest list a write may carry of each kind of part, checked before any part is validated
-# (each costs queries): generous for real records (Qari Bilal has 4 names; a release by decree
+# (each costs time): generous for real records (Qari Bilal has 4 names; a release by decree
 # may name a few hundred people), small enough that one request cannot hold a worker for long.
 LIMITS = {
     "names": 100,
@@ -77,6 +81,8 @@ LIMITS = {
     "people": 1000,
     "organizations": 50,
     "citations": 100,
+    # A facility changes hands a few times; a list of its periods is short.
+    "controls": 100,
 }
 
 
@@ -96,17 +102,71 @@ class RecordRef(serializers.RelatedField):
         if isinstance(data, dict):
             # The link as a GET gives it ({"id", "name", "url"}): its id says which record.
             data = data.get("id")
-        try:
-            public_id = uuid.UUID(str(data))
-        except (TypeError, ValueError, AttributeError):
+        public_id = self.parse(data)
+        if public_id is None:
             self.fail("invalid")
-        record = self.get_queryset().filter(public_id=public_id).first()
+        found = self.context.get(LINKED, {}).get(self.cache_key())
+        if found is not None:
+            record = found.get(public_id)
+        else:
+            record = self.get_queryset().filter(public_id=public_id).first()
         if record is None:
             self.fail("does_not_exist", model=self.queryset.model._meta.verbose_name, value=data)
         return record
 
+    @staticmethod
+    def parse(data) -> uuid.UUID | None:
+        """The UUID `data` (or the link object a GET gives) names; None if it is not one."""
+        if isinstance(data, dict):
+            data = data.get("id")
+        try:
+            return uuid.UUID(str(data))
+        except (TypeError, ValueError, AttributeError):
+            return None
+
+    def cache_key(self) -> tuple:
+        """Which records this field may link to: fields of one model and one queryset share
+        what `fetch_links` read."""
+        if not hasattr(self, "_cache_key"):
+            self._cache_key = (self.queryset.model, str(self.queryset.query))
+        return self._cache_key
+
     def to_representation(self, value):
         return str(value.public_id)
+
+
+# Where the records a write's links name are kept, in its serializer's context.
+LINKED = "linked_records"
+
+
+def fetch_links(serializer, data) -> dict:
+    """The records every link of `data` names (the record's own and its parts' rows, at any
+    depth), read in one query per kind of record, keyed as `RecordRef.cache_key` says; so a
+    list of a thousand people costs one query, not a thousand. A link naming no record is
+    refused by its own field, at its position."""
+    wanted: dict = {}
+    _collect_links(serializer, data, wanted)
+    return {
+        key: {r.public_id: r for r in queryset.filter(public_id__in=ids)}
+        for key, (queryset, ids) in wanted.items()
+    }
+
+
+def _collect_links(serializer, data, wanted: dict) -> None:
+    if not isinstance(data, dict):
+        return
+    fields = serializer.fields
+    aliases = getattr(serializer, "aliases", {})
+    for key, value in data.items():
+        field = fields.get(key) or fields.get(aliases.get(key, key))
+        if isinstance(field, RecordRef):
+            public_id = RecordRef.parse(value)
+            if public_id is not None:
+                entry = wanted.setdefault(field.cache_key(), (field.get_queryset(), set()))
+                entry[1].add(public_id)
+        elif isinstance(field, serializers.ListSerializer) and isinstance(value, list):
+            for item in value:
+                _collect_links(field.child, item, wanted)
 
 
 @extend_schema_field(
@@ -313,10 +373,13 @@ class StrictSerializerMixin:
                     and isinstance(data[name], list)
                     and len(data[name]) > field.max_length
                 ):
-                    # Before any item is validated (each costs queries), under the list's name.
+                    # Before any item is validated (each costs time), under the list's name.
                     too_long[name] = [f"At most {field.max_length} items; {len(data[name])} sent."]
             if too_long:
                 raise ValidationError({**errors, **too_long})
+            if self.parent is None:
+                # Every record the body links to, read once for all its rows (see RecordRef).
+                self.context[LINKED] = fetch_links(self, data)
         try:
             value = super().to_internal_value(data)
         except ValidationError as exc:
@@ -523,12 +586,16 @@ class PersonWriteSerializer(RecordWriteSerializer):
             )
         ):
             raise ValidationError(problem)
-        seen = set()
-        for n in names:
-            key = (n["name"], n.get("kind", PersonName.Kind.COMMON))
-            if key in seen:
-                raise ValidationError(f"The name {n['name']!r} is given twice with one kind.")
-            seen.add(key)
+        repeated = repeats(
+            names,
+            lambda n: (n["name"], n.get("kind", PersonName.Kind.COMMON)),
+            "name",
+            lambda n, first: (
+                f"The name {n['name']!r} is given twice with one kind (first at {first})."
+            ),
+        )
+        if repeated:
+            raise ValidationError(repeated)
         return names
 
     def validate_withheld(self, withheld):
@@ -539,6 +606,26 @@ class PersonWriteSerializer(RecordWriteSerializer):
         if len(set(countries)) != len(countries):
             raise ValidationError("Each country only once.")
         return nationalities
+
+    # Lists a person's GET shows that are records of their own, each written at its endpoint.
+    written_elsewhere = {
+        "affiliations": "/api/v1/affiliations/",
+        "relationships": "/api/v1/relationships/",
+    }
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except ValidationError as exc:
+            if isinstance(exc.detail, dict):
+                for name, endpoint in self.written_elsewhere.items():
+                    if name in exc.detail:
+                        exc.detail[name] = [
+                            f"Read-only here: write each of a person's {name} at {endpoint} "
+                            "(by the `id` the GET gives it); send this list unchanged or leave "
+                            "it out."
+                        ]
+            raise
 
 
 class EventPersonWrite(PartSerializer):
@@ -609,15 +696,27 @@ class EventWriteSerializer(RecordWriteSerializer):
         )
 
     def validate_people(self, people):
-        keys = [(p["person"].pk, p.get("role", EventPerson.Role.SUBJECT)) for p in people]
-        if len(set(keys)) != len(keys):
-            raise ValidationError("A person is listed twice in the same role.")
+        repeated = repeats(
+            people,
+            lambda p: (p["person"].pk, p.get("role", EventPerson.Role.SUBJECT)),
+            "person",
+            lambda p, first: f"A person is listed twice in the same role (first at {first}).",
+        )
+        if repeated:
+            raise ValidationError(repeated)
         return people
 
     def validate_organizations(self, organizations):
-        keys = [(o["organization"].pk, o["role"]) for o in organizations]
-        if len(set(keys)) != len(keys):
-            raise ValidationError("An organization is listed twice in the same role.")
+        repeated = repeats(
+            organizations,
+            lambda o: (o["organization"].pk, o["role"]),
+            "organization",
+            lambda o, first: (
+                f"An organization is listed twice in the same role (first at {first})."
+            ),
+        )
+        if repeated:
+            raise ValidationError(repeated)
         return organizations
 
 
@@ -640,8 +739,23 @@ class SourceWriteSerializer(RecordWriteSerializer):
             "reference_number",
             "is_confidential",
             "summary",
+            "full_text",
+            "rights",
             *RecordWriteSerializer.audit_fields,
         )
+
+
+def repeats(rows, key, field: str, message) -> dict:
+    """The rows of a list that repeat an earlier row's `key`, by position as DRF gives a list's
+    errors, each under `field` with `message(row, first position)`."""
+    first, found = {}, {}
+    for index, row in enumerate(rows):
+        value = key(row)
+        if value in first:
+            found[str(index)] = {field: [message(row, first[value])]}
+        else:
+            first[value] = index
+    return found
 
 
 def names_once(names):
@@ -712,12 +826,33 @@ class FacilityNameWrite(PartSerializer):
         fields = ("name", "kind", "language")
 
 
+class FacilityControlWrite(PartSerializer):
+    """A period in which an organization controlled, operated or owned the facility."""
+
+    controller = RecordRef(queryset=Organization.objects.all())
+    start = FuzzyDateInput()
+    end = FuzzyDateInput()
+    citations = CitationWrite(many=True, required=False, max_length=LIMITS["citations"])
+
+    class Meta:
+        model = FacilityControl
+        fields = ("role", "controller", "start", "end", "claim_status", "note", "citations")
+
+
 class FacilityWriteSerializer(RecordWriteSerializer):
-    """A facility with its other names; coordinates are rounded to five places (about 1 m)."""
+    """A facility with its other names and its periods of control; coordinates are rounded to
+    five places (about 1 m)."""
 
     place = RecordRef(queryset=Place.objects.all(), allow_null=True, required=False)
     names = FacilityNameWrite(many=True, required=False, max_length=LIMITS["names"])
-    parts = ("names",)
+    controls = FacilityControlWrite(
+        many=True,
+        required=False,
+        max_length=LIMITS["controls"],
+        help_text="Who controlled, operated or owned it, and when. Two organizations certainly "
+        "holding one role over the same days are refused, naming the later row.",
+    )
+    parts = ("names", "controls")
 
     class Meta:
         model = Facility
@@ -731,12 +866,169 @@ class FacilityWriteSerializer(RecordWriteSerializer):
             "longitude",
             "description",
             "names",
+            "controls",
             *RecordWriteSerializer.audit_fields,
         )
         read_only_fields = ("slug",)
 
     def validate_names(self, names):
         return names_once(names)
+
+
+class AffiliationWriteSerializer(RecordWriteSerializer):
+    """A person's tie to an organization, with its own publication state and its citations."""
+
+    person = RecordRef(queryset=Person.objects.all())
+    organization = RecordRef(queryset=Organization.objects.all())
+    start = FuzzyDateInput()
+    end = FuzzyDateInput()
+    place = RecordRef(queryset=Place.objects.all(), allow_null=True, required=False)
+    citations = CitationWrite(many=True, required=False, max_length=LIMITS["citations"])
+    parts = ("citations",)
+
+    class Meta:
+        model = Affiliation
+        fields = (
+            *RecordWriteSerializer.record_fields,
+            "person",
+            "organization",
+            "role",
+            "start",
+            "end",
+            "place",
+            "strength_estimate",
+            "strength_note",
+            "claim_status",
+            "citations",
+            *RecordWriteSerializer.audit_fields,
+        )
+
+    def get_fields(self):
+        return links_kept_on_edit(self, super().get_fields(), ("person", "organization"))
+
+
+class RelationshipWriteSerializer(RecordWriteSerializer):
+    """A tie between two people, stored once and shown on both pages. It has no publication
+    state of its own: it is public when both people are and it is not retracted, and it is
+    content of both people's records (a published person's ties are the editors')."""
+
+    status = None
+    correction_note = None
+    person = RecordRef(
+        queryset=Person.objects.all(),
+        help_text=str(Relationship._meta.get_field("person").help_text),
+    )
+    other = RecordRef(
+        queryset=Person.objects.all(),
+        help_text=str(Relationship._meta.get_field("other").help_text),
+    )
+    start = FuzzyDateInput()
+    end = FuzzyDateInput()
+    citations = CitationWrite(many=True, required=False, max_length=LIMITS["citations"])
+    parts = ("citations",)
+
+    class Meta:
+        model = Relationship
+        fields = (
+            "id",
+            "person",
+            "other",
+            "kind",
+            "start",
+            "end",
+            "claim_status",
+            "note",
+            "internal_notes",
+            "citations",
+            *RecordWriteSerializer.audit_fields,
+        )
+
+    def get_fields(self):
+        return links_kept_on_edit(self, super().get_fields(), ("person", "other"))
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        tie = self.instance
+        person = attrs.get("person", tie.person if tie else None)
+        other = attrs.get("other", tie.other if tie else None)
+        if person is not None and person == other:
+            # Also a database rule; said here so the answer names the field before any write.
+            raise ValidationError({"other": ["A person cannot be related to themselves."]})
+        return attrs
+
+
+def links_kept_on_edit(serializer, fields: dict, names) -> dict:
+    """`fields` with the links `names` required only to create: a GET shows a link to a
+    record that is not public as null, so the body of a staff GET sent back holds null there,
+    and null equal to the GET's is no change (a link sent is still checked, and null refused)."""
+    if serializer.instance is not None:
+        for name in names:
+            fields[name].required = False
+    return fields
+
+
+class BatchMembershipWrite(PartSerializer):
+    """A person named in the batch's decision: released in it, not released, or unknown."""
+
+    person = RecordRef(queryset=Person.objects.all())
+    citations = CitationWrite(many=True, required=False, max_length=LIMITS["citations"])
+
+    class Meta:
+        model = BatchMembership
+        fields = ("person", "inclusion", "note", "claim_status", "citations")
+
+
+class ReleaseBatchWriteSerializer(RecordWriteSerializer):
+    """A release batch with the people its decision names and the sources of the decision."""
+
+    date = FuzzyDateInput()
+    ordered_by = RecordRef(queryset=Organization.objects.all(), allow_null=True, required=False)
+    carried_out_by = RecordRef(queryset=Organization.objects.all(), allow_null=True, required=False)
+    memberships = BatchMembershipWrite(
+        many=True,
+        required=False,
+        max_length=LIMITS["people"],
+        help_text="The people the decision names, each once.",
+    )
+    citations = CitationWrite(
+        many=True,
+        required=False,
+        max_length=LIMITS["citations"],
+        help_text="Sources of the decision itself (its date, who ordered it, its totals).",
+    )
+    parts = ("memberships", "citations")
+
+    class Meta:
+        model = ReleaseBatch
+        fields = (
+            *RecordWriteSerializer.record_fields,
+            "slug",
+            "title",
+            "date",
+            "ordered_by",
+            "carried_out_by",
+            "declared_considered",
+            "declared_released",
+            "description",
+            "claim_status",
+            "memberships",
+            "citations",
+            *RecordWriteSerializer.audit_fields,
+        )
+        read_only_fields = ("slug",)
+
+    def validate_memberships(self, memberships):
+        # The database's rule too, said here at the row that repeats the person, beside the
+        # other fields' problems, rather than after the rows before it are written.
+        seen, errors = set(), {}
+        for index, membership in enumerate(memberships):
+            person = membership["person"].pk
+            if person in seen:
+                errors[str(index)] = {"person": ["This person is already listed in this batch."]}
+            seen.add(person)
+        if errors:
+            raise ValidationError(errors)
+        return memberships
 
 
 # --- Endpoints ----------------------------------------------------------------------------------
@@ -794,17 +1086,24 @@ def statuses_asked(request) -> list[str] | None:
 
 
 def part_paths(serializer) -> list[str]:
-    """The prefetch paths of a write shape's parts and of their own parts (a name's
-    citations), so that answering a write costs the same queries however many rows it has."""
+    """The prefetch paths of a write shape's parts, of their own parts (a name's citations)
+    and of the records their rows link to (a citation's source, an event's person), so that
+    answering a write costs the same queries however many rows it has."""
     paths = []
     for name in getattr(serializer, "parts", ()):
         paths.append(name)
-        child = serializer.fields[name].child
-        paths += [
-            f"{name}__{part}"
-            for part, field in child.fields.items()
-            if isinstance(field, serializers.ListSerializer)
-        ]
+        paths += _row_paths(serializer.fields[name].child, f"{name}__")
+    return paths
+
+
+def _row_paths(row, prefix: str) -> list[str]:
+    paths = []
+    for name, field in row.fields.items():
+        if isinstance(field, RecordRef):
+            paths.append(f"{prefix}{field.source}")
+        elif isinstance(field, serializers.ListSerializer):
+            paths.append(f"{prefix}{name}")
+            paths += _row_paths(field.child, f"{prefix}{name}__")
     return paths
 
 
@@ -1059,11 +1358,13 @@ class WritableMixin:
             return self.read_by_key()
         system, key = self.external_key()
         model = self.write_serializer_class.Meta.model
-        if_match = request.headers.get("If-Match", "").strip()
-        if if_match and if_match != "*" and not ETAG_LIST.fullmatch(if_match):
+        if_match = request.headers.get("If-Match")
+        # Sent blank, it holds no tag either: refused, not taken for no condition at all.
+        if if_match is not None and if_match.strip() != "*" and not ETAG_LIST.fullmatch(if_match):
             raise ValidationError(
                 {"If-Match": ["Not an ETag: send the quoted ETag a GET gave, or leave it out."]}
             )
+        if_match = (if_match or "").strip()
         with transaction.atomic():
             external = self.find_key(system, key)
             if external is None and if_match:

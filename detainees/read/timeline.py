@@ -162,8 +162,9 @@ def timeline(person) -> list[TimelineEntry]:
 
 
 def ordered_by_text(event: Event) -> str:
+    # The capacity after a comma: the status line puts this text in parentheses already.
     people = [
-        f"{p.person} ({p.capacity})" if p.capacity else str(p.person)
+        f"{p.person}, {p.capacity}" if p.capacity else str(p.person)
         for p in event.people_in(EventPerson.Role.ORDERED_BY)
     ]
     names = people or [str(o) for o in event.organizations_in(EventOrganization.Role.ORDERED_BY)]

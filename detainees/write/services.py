@@ -14,10 +14,19 @@ from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
+from django.db.models.lookups import Exact
 
 from detainees.domain import permissions
+from detainees.domain.constraints import (
+    Unknown,
+    comparable,
+    holds,
+    holds_in_database,
+    row_state,
+    unique_rules,
+)
 from detainees.domain.models import (
     Correction,
     Person,
@@ -28,6 +37,8 @@ from detainees.domain.models import (
     Relationship,
     ReviewComment,
 )
+from detainees.domain.models.common import OtherName
+from detainees.domain.names import fill_search_key
 from detainees.domain.roles import PUBLISHABLE
 from detainees.write.history import acting
 
@@ -397,7 +408,27 @@ def existing_duplicate(record):
             other = others.order_by("pk").first()
             if other is not None:
                 return other, str(message)
+    for constraint in model._meta.constraints:
+        if isinstance(constraint, models.UniqueConstraint) and constraint.expressions:
+            other = _expression_twin(record, constraint)
+            if other is not None:
+                return other, str(constraint.violation_error_message)
     return None
+
+
+def _expression_twin(record, constraint):
+    """The other record holding the values of a unique rule on expressions (a relationship
+    once per pair of people, whichever is named first), compared as Django's own check
+    compares them; None when none does."""
+    model = type(record)
+    values = record._get_field_expression_map(meta=model._meta, exclude=set())
+    others = model._default_manager.exclude(pk=record.pk)
+    for expression in constraint.expressions:
+        stored = expression.replace_expressions({F(name): value for name, value in values.items()})
+        others = others.filter(Exact(expression, stored))
+    if constraint.condition is not None:
+        others = others.filter(constraint.condition)
+    return others.order_by("pk").first()
 
 
 def duplicate_refusal(record, errors: dict) -> InvalidRecord:
@@ -644,14 +675,18 @@ def record_correction(*, record: Publishable, note: str, by) -> Correction:
 @transaction.atomic
 def save_record(
     *,
-    record: Publishable,
+    record: Publishable | models.Model,
     values: dict,
     parts: dict[str, list[dict]] | None = None,
     by,
     correction_note: str = "",
     reason: str = "",
-) -> Publishable:
+) -> Publishable | models.Model:
     """Set `values` on `record` (new or not), replace the rows of each part, all or nothing.
+
+    `record` is a publishable record, or a row written on its own that belongs to records
+    (a relationship of two people): that one has no state to change, and is checked against
+    `by`'s role on the records it belongs to, as `save_row` checks it.
 
     `parts` maps a reverse relation (`names`, `people`) to the full list of rows it should hold:
     the old rows are deleted and these created, so the order entered is kept. The state change
@@ -666,11 +701,20 @@ def save_record(
 
 
 def _save_record(*, record, values, parts, by, correction_note):
-    old_status = record.status if record.pk else None
-    new_status = values.get("status", old_status or DRAFT)
-    check_edit(user=by, record=record, old_status=old_status)
-    check_transition(user=by, record=record, old=old_status, new=new_status)
-    check_confidential(user=by, record=record, values=values)
+    if isinstance(record, Publishable):
+        old_status = record.status if record.pk else None
+        new_status = values.get("status", old_status or DRAFT)
+        check_edit(user=by, record=record, old_status=old_status)
+        check_transition(user=by, record=record, old=old_status, new=new_status)
+        check_confidential(user=by, record=record, values=values)
+    else:
+        # A row with no state of its own (a relationship, content of both its people): the
+        # rule is the one save_row asks, on the records it belongs to now and will belong to.
+        old_status = None
+        action = permissions.ADD if record.pk is None else permissions.CHANGE
+        refused = permissions.refusal(by, action, record, values=values)
+        if refused:
+            raise RoleNotAllowed(refused)
     if correction_note and old_status != PUBLISHED:
         raise InvalidRecord({"correction_note": ["Only a published record is corrected."]})
     if record.pk and not correction_note and not _changes(record, values):
@@ -682,7 +726,7 @@ def _save_record(*, record, values, parts, by, correction_note):
             return record
     for name, value in values.items():
         setattr(record, name, value)
-    if record.status == WITHDRAWN and not record.withdrawal_reason.strip():
+    if getattr(record, "status", None) == WITHDRAWN and not record.withdrawal_reason.strip():
         # Also a database rule; said here so the answer names the field to fill in.
         raise InvalidRecord(
             {"withdrawal_reason": ["Give a public reason when withdrawing a record."]}
@@ -722,42 +766,323 @@ def _nested(model, row: dict) -> tuple[dict, dict]:
 
 def _create_rows(record, relation: str, rows: list[dict]) -> dict:
     """Create `rows` as `record`'s `relation`, in order, each with its own parts; the errors
-    found, by the row's position (as DRF gives a list's errors), nested as the rows are."""
-    manager = getattr(record, relation)
-    errors = {}
-    for index, row in enumerate(rows):
-        values, nested = _nested(manager.model, row)
-        part = manager.model(**{manager.field.name: record}, **values)
-        try:
-            part.full_clean()
-        except DjangoValidationError as exc:
-            errors[str(index)] = field_errors(exc, part)
-            continue
-        part.save()
-        found = {
-            name: problems
-            for name, rows_of_part in nested.items()
-            if (problems := _create_rows(part, name, rows_of_part))
+    found, by the row's position (as DRF gives a list's errors), nested as the rows are.
+
+    Validated as `full_clean` would, but level by level for all the rows at once (the names,
+    then every citation of every name), and written with one insert a level: the queries are
+    as many however long the lists. The record's old rows are deleted first, so a rule of
+    uniqueness within the record holds among these rows only.
+    """
+    errors: dict = {}
+    level = [_PendingList(record, relation, rows, errors)]
+    try:
+        while level:
+            level = _create_level(level)
+    except IntegrityError as exc:
+        # A rule these checks could not see (another write at the same moment, a rule on
+        # expressions): named for the list, never a server error.
+        raise InvalidRecord({relation: [_integrity_message(exc)]}) from exc
+    return _pruned(errors)
+
+
+@dataclass
+class _PendingList:
+    """A list of rows to create under `parent`'s `relation`; errors go into `errors`."""
+
+    parent: models.Model
+    relation: str
+    rows: list[dict]
+    errors: dict
+
+
+@dataclass
+class _PendingRow:
+    part: models.Model
+    parent_field: str  # the key to the record or row it is a part of
+    index: int
+    nested: dict
+    errors: dict  # its list's
+    failed: set = field(default_factory=set)  # fields with an error already
+
+    def refuse(self, problems: dict) -> None:
+        slot = self.errors.setdefault(str(self.index), {})
+        for name, messages in problems.items():
+            slot.setdefault(name, []).extend(messages)
+            self.failed.add(name)
+
+
+# Filled by save() or the database, never by the rows given: not checked for uniqueness.
+_NOT_GIVEN = ("public_id", "slug", "search_key")
+
+
+def _create_level(lists: list[_PendingList]) -> list[_PendingList]:
+    """Validate and create the rows of `lists`, model by model; the lists of their parts."""
+    by_model: dict = {}
+    for pending in lists:
+        manager = getattr(pending.parent, pending.relation)
+        model, parent_field = manager.model, manager.field.name
+        for index, row in enumerate(pending.rows):
+            values, nested = _nested(model, row)
+            part = model(**{parent_field: pending.parent}, **values)
+            by_model.setdefault(model, []).append(
+                _PendingRow(
+                    part=part,
+                    parent_field=parent_field,
+                    index=index,
+                    nested=nested,
+                    errors=pending.errors,
+                )
+            )
+    following = []
+    for model, rows in by_model.items():
+        _validate_rows(model, rows)
+        valid = [row for row in rows if not row.failed]
+        _write_rows(model, [row.part for row in valid])
+        for row in valid:
+            for name, part_rows in row.nested.items():
+                slot = row.errors.setdefault(str(row.index), {}).setdefault(name, {})
+                following.append(_PendingList(row.part, name, part_rows, slot))
+    return following
+
+
+def _validate_rows(model, rows: list[_PendingRow]) -> None:
+    """Each row held to what `full_clean` checks, its errors kept on it: its fields and
+    `clean()` one by one, in memory (a link given as a record is not fetched again); the
+    model's constraints for all the rows together (see detainees/domain/constraints.py)."""
+    prepare = getattr(model, "prepare_clean", None)
+    if prepare is not None:
+        prepare([row.part for row in rows])
+    for row in rows:
+        fetched = {
+            f.name
+            for f in model._meta.concrete_fields
+            if f.is_relation and isinstance(getattr(row.part, f.name, None), models.Model)
         }
-        if found:
-            errors[str(index)] = found
-    return errors
+        try:
+            row.part.full_clean(exclude=fetched, validate_unique=False, validate_constraints=False)
+        except DjangoValidationError as exc:
+            row.refuse(field_errors(exc, row.part))
+    _check_constraints(model, rows)
+    _check_uniques(model, rows)
+
+
+def _constraint_fields(model, constraint) -> set[str]:
+    """The fields `constraint` reads: a row with an error on one of them is not held to it
+    (as `full_clean` leaves out the constraints on fields already in error)."""
+    names = set(getattr(constraint, "fields", ()) or ())
+    condition = getattr(constraint, "condition", None)
+    if condition is not None:
+        names.update(_referenced(condition))
+    fields = set()
+    for name in names:
+        try:
+            fields.add(model._meta.get_field(name.split("__")[0]).name)
+        except FieldDoesNotExist:
+            fields.add(name.split("__")[0].removesuffix("_id"))
+    return fields
+
+
+def _referenced(expression) -> set[str]:
+    """The field names a condition (a Q, a lookup, a function) refers to."""
+    names = set()
+    for child in getattr(expression, "children", ()):
+        if isinstance(child, tuple):
+            names.add(child[0].split("__")[0])
+            if isinstance(child[1], F):
+                names.add(child[1].name)
+        else:
+            names |= _referenced(child)
+    if isinstance(expression, F):
+        names.add(expression.name)
+    for source in getattr(expression, "get_source_expressions", lambda: [])():
+        if source is not None:
+            names |= _referenced(source)
+    return names
+
+
+def _check_constraints(model, rows: list[_PendingRow]) -> None:
+    """The model's CHECK constraints on every row: in memory where Python can read the
+    condition, else in one query for all the rows."""
+    for constraint in model._meta.constraints:
+        if not isinstance(constraint, models.CheckConstraint):
+            continue
+        reads = _constraint_fields(model, constraint)
+        judged = [row for row in rows if not (row.failed & reads)]
+        results = []
+        try:
+            results = [holds(constraint.condition, row_state(row.part)) for row in judged]
+        except Unknown:
+            parts = [row.part for row in judged]
+            results = holds_in_database(constraint.condition, parts) if parts else []
+        for row, result in zip(judged, results, strict=True):
+            if result is False:
+                message = DjangoValidationError(constraint.get_violation_error_message())
+                row.refuse(field_errors(message, row.part))
+
+
+@dataclass
+class _UniqueRule:
+    fields: tuple
+    columns: list
+    condition: object
+    nulls_distinct: bool
+    message: str
+    applies: set = field(default_factory=set)  # the rows (by id) its condition covers
+    held: set = field(default_factory=set)  # the keys rows written before hold
+    across: list = field(default_factory=list)  # (row, key) to compare with the table
+
+
+def _check_uniques(model, rows: list[_PendingRow]) -> None:
+    """The model's unique rules, row after row in the order given: a row repeating the values
+    of an earlier row that is written is refused, as it was when each row was written in
+    turn. A rule without the parent's key also holds against the rows stored (the old rows of
+    the list are deleted first, so a rule with it holds among the new ones only): one query a
+    rule."""
+    rules = []
+    for fields, condition, nulls_distinct, _name, message in unique_rules(model, _NOT_GIVEN):
+        rule = _UniqueRule(
+            fields=fields,
+            columns=[model._meta.get_field(f).attname for f in fields],
+            condition=condition,
+            nulls_distinct=nulls_distinct,
+            message=str(message),
+        )
+        covered = [row for row in rows if not (row.failed & set(fields))]
+        if condition is not None and covered:
+            try:
+                applies = [holds(condition, row_state(row.part)) for row in covered]
+            except Unknown:
+                applies = holds_in_database(condition, [row.part for row in covered])
+            covered = [row for row, yes in zip(covered, applies, strict=True) if yes]
+        rule.applies = {id(row) for row in covered}
+        rules.append(rule)
+    for row in rows:
+        keys = []
+        for rule in rules:
+            if id(row) not in rule.applies or row.failed & set(rule.fields):
+                continue
+            key = tuple(comparable(getattr(row.part, c)) for c in rule.columns)
+            if rule.nulls_distinct and None in key:
+                continue
+            if key in rule.held:
+                row.refuse(_unique_error(row.part, rule.message))
+            else:
+                keys.append((rule, key))
+        if not row.failed:
+            for rule, key in keys:
+                rule.held.add(key)
+                if row.parent_field not in rule.fields:
+                    rule.across.append((row, key))
+    for rule in rules:
+        if rule.across:
+            keys = [key for _row, key in rule.across]
+            stored = _stored_keys(model, rule.columns, rule.condition, keys)
+            for row, key in rule.across:
+                if key in stored:
+                    row.refuse(_unique_error(row.part, rule.message))
+
+
+def _unique_error(part, message: str) -> dict:
+    """A unique rule's refusal, under the field it concerns (see `field_errors`)."""
+    return field_errors(DjangoValidationError(message), part)
+
+
+def _stored_keys(model, columns: list[str], condition, keys: list[tuple]) -> set[tuple]:
+    """Which of `keys` (values of `columns`) rows stored already hold, in one query."""
+    wanted = Q()
+    for key in keys:
+        wanted |= Q(
+            **{
+                (c if v is not None else f"{c}__isnull"): (v if v is not None else True)
+                for c, v in zip(columns, key, strict=True)
+            }
+        )
+    query = model._default_manager.filter(wanted)
+    if condition is not None:
+        query = query.filter(condition)
+    return {tuple(comparable(v) for v in values) for values in query.values_list(*columns)}
+
+
+# Parts whose save() sets no more than a name's search key, which `_write_rows` sets itself.
+_SEARCH_KEYED = (PersonName, OtherName)
+
+
+def _write_rows(model, parts: list) -> None:
+    """Insert `parts` in one statement (PostgreSQL gives back their keys, so their own parts
+    can point at them); a part whose save() does more than set a search key is saved alone."""
+    if not parts:
+        return
+    if issubclass(model, _SEARCH_KEYED):
+        for part in parts:
+            fill_search_key(part)
+    elif model.save is not models.Model.save:
+        for part in parts:
+            part.save()
+        return
+    model._default_manager.bulk_create(parts)
+
+
+def _integrity_message(exc: IntegrityError) -> str:
+    """The rule a refused insert broke, in the model's words when the database names it."""
+    name = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+    if name:
+        for model in apps.get_app_config("detainees").get_models():
+            for constraint in model._meta.constraints:
+                if constraint.name == name:
+                    return str(constraint.get_violation_error_message())
+    return str(exc).splitlines()[0]
+
+
+def _pruned(errors: dict) -> dict:
+    """`errors` without the empty slots left for rows whose parts were all valid."""
+    pruned = {}
+    for key, value in errors.items():
+        if isinstance(value, dict):
+            value = _pruned(value)
+        if value:
+            pruned[key] = value
+    return pruned
 
 
 def _new_rows(record, relation: str, rows: list[dict]) -> bool:
     """Whether `rows` differ from the rows `record` holds in `relation` (values and order,
-    their own parts included)."""
+    their own parts included). The stored rows and their parts are read in one query a
+    level, however many there are."""
     if record.pk is None:
         return True
-    stored = list(getattr(record, relation).all().order_by("pk"))
+    manager = getattr(record, relation)
+    stored = list(
+        manager.all().order_by("pk").prefetch_related(*_stored_parts(manager.model, rows))
+    )
+    return _differ(stored, rows)
+
+
+def _stored_parts(model, rows: list[dict]) -> list[models.Prefetch]:
+    """Prefetches, in the order entered, of the parts `rows` carry lists of, and of theirs."""
+    lists: dict = {}
+    for row in rows:
+        if isinstance(row, dict):
+            for name, value in _nested(model, row)[1].items():
+                lists.setdefault(name, []).extend(value)
+    prefetches = []
+    for name, part_rows in lists.items():
+        part_model = model._meta.get_field(name).related_model
+        queryset = part_model._default_manager.order_by("pk")
+        queryset = queryset.prefetch_related(*_stored_parts(part_model, part_rows))
+        prefetches.append(models.Prefetch(name, queryset=queryset))
+    return prefetches
+
+
+def _differ(stored: list, rows: list[dict]) -> bool:
     if len(stored) != len(rows):
         return True
     for old, row in zip(stored, rows, strict=True):
         values, nested = _nested(type(old), row)
         if any(_stored(old, name, value) != value for name, value in values.items()):
             return True
-        if any(_new_rows(old, name, part_rows) for name, part_rows in nested.items()):
-            return True
+        for name, part_rows in nested.items():
+            if _differ(list(getattr(old, name).all()), part_rows):
+                return True
     return False
 
 

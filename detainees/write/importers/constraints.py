@@ -16,8 +16,10 @@ import operator
 from collections import defaultdict
 from functools import reduce
 
-from django.db.models import CheckConstraint, F, Q, UniqueConstraint
+from django.db.models import CheckConstraint, Q
 
+from detainees.domain.constraints import Unknown, evaluate, unique_rules
+from detainees.domain.constraints import comparable as _comparable
 from detainees.domain.models import Place
 
 CHUNK = 1000
@@ -28,17 +30,6 @@ NOT_FROM_FILE = ("public_id", "slug", "search_key")
 # Within the files, the importer's names rule says it first, naming every primary name
 # (`generic._check_names`); against stored names it is checked here.
 IN_FILE_ELSEWHERE = frozenset({"personname_one_primary_per_person"})
-COMPARISONS = {
-    "exact": operator.eq,
-    "gt": operator.gt,
-    "gte": operator.ge,
-    "lt": operator.lt,
-    "lte": operator.le,
-}
-
-
-class Unknown(Exception):
-    """A condition this module cannot evaluate from the row alone."""
 
 
 def _line(where: str) -> str:
@@ -80,74 +71,6 @@ def row_state(row, ids) -> dict | None:
     return state
 
 
-def evaluate(condition, state: dict) -> bool:
-    """A Q of exact, isnull and comparison lookups (against values or F()) over `state`."""
-    if not isinstance(condition, Q):
-        raise Unknown
-    results = []
-    for child in condition.children:
-        if isinstance(child, Q):
-            results.append(evaluate(child, state))
-            continue
-        lookup, expected = child
-        name, _, kind = lookup.partition("__")
-        kind = kind or "exact"
-        if name not in state:
-            raise Unknown
-        value = state[name]
-        if isinstance(expected, F):
-            if expected.name not in state:
-                raise Unknown
-            expected = state[expected.name]
-        elif not isinstance(expected, str | int | float | bool | type(None) | list | tuple):
-            raise Unknown
-        if kind == "isnull":
-            results.append((value is None) == bool(expected))
-        elif kind == "in":
-            results.append(value in expected)
-        elif kind in COMPARISONS:
-            if value is None or expected is None:
-                results.append(False)  # SQL: a comparison with NULL is not true
-            else:
-                try:
-                    results.append(COMPARISONS[kind](_comparable(value), _comparable(expected)))
-                except TypeError:
-                    raise Unknown from None
-        else:
-            raise Unknown
-    combined = all(results) if condition.connector == Q.AND else any(results)
-    return not combined if condition.negated else combined
-
-
-def _comparable(value):
-    return getattr(value, "code", value)  # a Country compares by its code
-
-
-def _uniques(model) -> list[tuple[tuple[str, ...], Q | None, bool, str, str]]:
-    """(fields, condition, nulls_distinct, name, message) of each unique rule of `model`."""
-    out = []
-    for f in model._meta.concrete_fields:
-        if f.unique and not f.primary_key and f.name not in NOT_FROM_FILE:
-            message = f"{model._meta.verbose_name} with this {f.verbose_name} already exists."
-            out.append(((f.name,), None, True, f.name, message))
-    for constraint in model._meta.constraints:
-        if isinstance(constraint, UniqueConstraint) and constraint.fields:
-            if constraint.expressions or constraint.include:
-                continue
-            out.append(
-                (
-                    tuple(constraint.fields),
-                    constraint.condition,
-                    constraint.nulls_distinct is not False,
-                    constraint.name,
-                    constraint.get_violation_error_message(),
-                )
-            )
-    for together in model._meta.unique_together:
-        out.append((tuple(together), None, True, "_".join(together), "already exists"))
-    return out
-
-
 def _lookup(model, name: str) -> str:
     field = model._meta.get_field(name)
     return f"{name}__public_id" if field.is_relation else name
@@ -168,7 +91,9 @@ def unique_problems(rows, ids) -> list[tuple[object, str]]:
     for table_rows in by_table.values():
         table = table_rows[0].table
         model = table.model
-        for fields, condition, nulls_distinct, name, message in _uniques(model):
+        for fields, condition, nulls_distinct, name, message in unique_rules(
+            model, skip=NOT_FROM_FILE
+        ):
             if any(f not in _fields(table) for f in fields):
                 continue
             keyed = []
