@@ -133,3 +133,23 @@ bench-smoke: $(STAMP)
 		$(PY) manage.py generate_dataset --quiet --persons 2000 --events 20000 --seed 1 && \
 		$(PY) -m bench.run --repeat 10 --warmup 2 --export-types persons --label "smoke: 2,000 people / 20,000 events"'
 .PHONY: bench bench-smoke
+
+## vendor: re-copy the browser libraries pinned in vendor/package.json (Leaflet and its marker
+## clusters, for the map) from the npm registry into static/vendor/, with their licences. The
+## copies are committed, so `make run` and CI need no npm; run this only to change a version.
+VENDOR_STATIC := static/vendor/leaflet
+vendor:
+	cd vendor && npm ci --ignore-scripts --no-audit --no-fund
+	rm -rf $(VENDOR_STATIC) && mkdir -p $(VENDOR_STATIC)/images
+	# The source maps too: the scripts name them, and collectstatic's manifest follows the names.
+	cp vendor/node_modules/leaflet/dist/leaflet.js vendor/node_modules/leaflet/dist/leaflet.js.map \
+		vendor/node_modules/leaflet/dist/leaflet.css $(VENDOR_STATIC)/
+	cp vendor/node_modules/leaflet/dist/images/*.png $(VENDOR_STATIC)/images/
+	cp vendor/node_modules/leaflet/LICENSE $(VENDOR_STATIC)/LICENSE-leaflet
+	cp vendor/node_modules/leaflet.markercluster/dist/leaflet.markercluster.js \
+		vendor/node_modules/leaflet.markercluster/dist/leaflet.markercluster.js.map \
+		vendor/node_modules/leaflet.markercluster/dist/MarkerCluster.css \
+		vendor/node_modules/leaflet.markercluster/dist/MarkerCluster.Default.css $(VENDOR_STATIC)/
+	cp vendor/node_modules/leaflet.markercluster/MIT-LICENCE.txt $(VENDOR_STATIC)/LICENSE-leaflet.markercluster
+	cd vendor && node -e 'const l=require("./package-lock.json").packages;for(const [k,v] of Object.entries(l))if(k)console.log(k.replace("node_modules/",""),v.version,v.integrity)' > ../$(VENDOR_STATIC)/VERSIONS
+.PHONY: vendor

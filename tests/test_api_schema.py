@@ -184,6 +184,8 @@ def test_errors_and_csv_are_documented(document):
         responses = item["get"]["responses"]
         if path.endswith("/facets/"):  # counts, in JSON only
             assert list(responses["200"]["content"]) == ["application/json"]
+        elif path.endswith("/places.geojson"):  # the map's points, GeoJSON only
+            assert list(responses["200"]["content"]) == ["application/geo+json"]
         else:
             assert responses["200"]["content"]["text/csv"]["schema"]["type"] == "string"
         errors = {"400", "401", "406", "429", "503"}

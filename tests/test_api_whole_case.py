@@ -71,16 +71,16 @@ def without_ids(text: str, labels: dict[str, str]) -> str:
 
 
 def without_keys(page: str) -> str:
-    seen: dict[str, str] = {}
+    """`page` with each number in an anchor renumbered by its first appearance after the same
+    word (`batch-11` and `note-11` are different things, and stay so)."""
+    seen: dict[tuple[str, str], str] = {}
 
-    def renumber(anchor: re.Match) -> str:
-        return re.sub(
-            r"([A-Za-z]+-)(\d+)",
-            lambda n: n.group(1) + seen.setdefault(n.group(1, 2), f"n{len(seen)}"),
-            anchor.group(0),
-        )
+    def number(part: re.Match) -> str:
+        word, value = part.group(1), part.group(2)
+        index = seen.setdefault((word, value), str(sum(w == word for w, _ in seen)))
+        return f"{word}-#{index}"
 
-    return ANCHOR.sub(renumber, page)
+    return ANCHOR.sub(lambda a: re.sub(r"([A-Za-z]+)-(\d+)", number, a.group(0)), page)
 
 
 def without_times(value):

@@ -169,12 +169,14 @@ def test_people_csv_rows_are_the_apis_rows_in_list_order(client, demo):
         {"sort": "-captured"},
         {"sort": "released"},
         {"q": "Bilal"},
+        {"who": "all"},
+        {"who": "all", "sort": "-name"},
     ):
         header, *body = rows(streamed(client, "/people.csv", **params))
         api_header, api = api_rows(client, "/api/v1/persons/")
         assert header == api_header == csv_columns(PersonListSerializer().fields)
         assert body and [row for row in body] == [api[row[0]] for row in body], params
-    _, *body = rows(streamed(client, "/people.csv", sort="name"))
+    _, *body = rows(streamed(client, "/people.csv", sort="name", who="all"))
     zia = next(row for row in body if row[0] == str(person.public_id))
     assert zia[3:5] == ["Alias A; Alias B", "PK; AF"]
 

@@ -22,6 +22,7 @@ OWN_PERSON_FILTERS = [
     "released_to",
     "released_reading",
     "sort",
+    "detainee",
 ]
 
 

@@ -47,12 +47,16 @@ LISTS = [
     ("/api/v1/events/", EventViewSet.filterset_class, {}),
     ("/api/v1/events/", EventViewSet.filterset_class, {"format": "csv"}),
     ("/api/v1/events/facets/", EventViewSet.filterset_class, {}),
+    ("/api/v1/places.geojson", EventViewSet.filterset_class, {}),
+    ("/map/", EventFacetFilterSet, {}),
     ("/people/", PersonFilterSet, {}),
     ("/people.csv", PersonFilterSet, {}),
     ("/figures/", PersonFilterSet, {}),
     ("/api/v1/persons/", PersonViewSet.filterset_class, {}),
     ("/api/v1/persons/", PersonViewSet.filterset_class, {"format": "csv"}),
     ("/api/v1/persons/facets/", PersonViewSet.filterset_class, {}),
+    ("/api/v1/persons/places.geojson", PersonViewSet.filterset_class, {}),
+    ("/map/", PersonFilterSet, {"for": "people"}),
 ]
 
 

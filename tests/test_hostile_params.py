@@ -205,7 +205,7 @@ def params_read(pattern):
     if view_class is not None:  # a DRF view: the list and its facets apply the FilterSet
         actions = set(getattr(callback, "actions", {}).values())
         filterset_class = getattr(view_class, "filterset_class", None)
-        if filterset_class is None or not actions & {"list", "facets"}:
+        if filterset_class is None or not actions & {"list", "facets", "places"}:
             return [], []
     else:
         filterset_class = getattr(callback, "filterset_class", None)

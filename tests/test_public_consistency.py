@@ -49,14 +49,14 @@ def follow(client, url) -> list[dict]:
     return rows
 
 
-def html_list(client, path) -> tuple[int, list]:
+def html_list(client, path, **params) -> tuple[int, list]:
     """The total a list page states, and every row of it, following its pages."""
-    response = client.get(path, {"size": 200})
+    response = client.get(path, {"size": 200, **params})
     assert response.status_code == 200
     total = int(re.search(rb"<strong>(\d+)</strong>", response.content).group(1))
     rows, after = list(response.context["page"].rows), response.context["page"].next_cursor
     while after:
-        response = client.get(path, {"size": 200, "after": after})
+        response = client.get(path, {"size": 200, "after": after, **params})
         rows += response.context["page"].rows
         after = response.context["page"].next_cursor
     return total, rows
@@ -166,14 +166,15 @@ def test_every_people_reader_lists_the_same_people(client, edited):
     expected = {str(p.public_id) for p in Person.objects.public()}
     assert str(edited["hidden_person"].public_id) not in expected
 
-    total, rows = html_list(client, "/people/")
+    # Everyone: the site's "all people", the API's default.
+    total, rows = html_list(client, "/people/", who="all")
     assert total == len(rows) == len(expected)
     assert {str(p.public_id) for p in rows} == expected
 
     api_rows = follow(client, "/api/v1/persons/?page_size=3")
     assert {r["id"] for r in api_rows} == expected and len(api_rows) == total
 
-    page = client.get("/people/")
+    page = client.get("/people/", {"who": "all"})
     facets = html_facets(page)
     assert facets == api_facets(client, "/api/v1/persons/facets/")
     assert sum(facets["status"].values()) == total
@@ -181,8 +182,22 @@ def test_every_people_reader_lists_the_same_people(client, edited):
     # The retracted capture is not counted under its force, nor its subject as in custody.
     assert edited["force"].slug not in facets["capturing_force"]
 
-    ids = csv_ids(client, "/people.csv")
+    ids = csv_ids(client, "/people.csv?who=all")
     assert set(ids) == expected and len(ids) == total
+
+    # The detainees: the site's default list, the API's `detainee=true`, the CSV.
+    detainees = {
+        str(p.public_id) for p in Person.objects.public().filter(listing__is_detainee=True)
+    }
+    shown, rows = html_list(client, "/people/")
+    assert shown == len(rows) == len(detainees) < total
+    assert {str(p.public_id) for p in rows} == detainees
+    api_rows = follow(client, "/api/v1/persons/?page_size=3&detainee=true")
+    assert {r["id"] for r in api_rows} == detainees
+    assert html_facets(client.get("/people/")) == api_facets(
+        client, "/api/v1/persons/facets/?detainee=true"
+    )
+    assert set(csv_ids(client, "/people.csv")) == detainees
 
     lines = [
         json.loads(line)

@@ -108,6 +108,53 @@ def env_cache(name: str) -> dict:
     }
 
 
+TILE_PLACEHOLDERS = re.compile(r"\{([a-z]+)\}")
+
+
+def env_tile_url(name: str, default: str) -> str:
+    """A Leaflet tile URL template: http(s), a host, and {z}, {x} and {y} (optionally {s} for
+    the server's subdomains and {r} for retina tiles), nothing else in braces."""
+    raw = (os.environ.get(name) or "").strip() or default
+    url = urlsplit(raw.replace("{s}", "a"))
+    placeholders = set(TILE_PLACEHOLDERS.findall(raw))
+    if url.scheme not in {"http", "https"} or not url.hostname:
+        raise ImproperlyConfigured(f"{name} must be an http(s) URL with a host, not {raw!r}.")
+    if not {"z", "x", "y"} <= placeholders or placeholders - {"z", "x", "y", "s", "r"}:
+        raise ImproperlyConfigured(
+            f"{name} must contain {{z}}, {{x}} and {{y}} (and may contain {{s}} and {{r}}), "
+            f"not {raw!r}."
+        )
+    if "{s}" in raw and "{s}" not in raw.split("/")[2]:
+        raise ImproperlyConfigured(f"{name}: {{s}} belongs in the host name, not {raw!r}.")
+    return raw
+
+
+def tile_origin(template: str) -> str:
+    """The origin the tiles come from, for the Content-Security-Policy: `*.` for {s}."""
+    host = template.split("/")[2]
+    return f"{template.split(':', 1)[0]}://{host.replace('{s}', '*')}"
+
+
+def env_text(name: str, default: str, max_length: int = 300) -> str:
+    """Plain text shown on pages (escaped there): one line, no markup."""
+    raw = os.environ.get(name)
+    value = default if raw is None or raw.strip() == "" else raw.strip()
+    if len(value) > max_length or any(c in value for c in "<>\n\r"):
+        raise ImproperlyConfigured(
+            f"{name} must be one line of plain text (no < or >) of at most {max_length} "
+            f"characters, not {raw!r}."
+        )
+    return value
+
+
+def env_url(name: str, default: str) -> str:
+    raw = (os.environ.get(name) or "").strip() or default
+    url = urlsplit(raw)
+    if url.scheme not in {"http", "https"} or not url.hostname:
+        raise ImproperlyConfigured(f"{name} must be an http(s) URL with a host, not {raw!r}.")
+    return raw
+
+
 DEBUG = env_bool("DEBUG", default=False)
 # The proxies in front (a TLS terminator, a load balancer), by address. Only a request whose
 # connection comes from one of them may carry X-Forwarded-For/-Proto/-Host
@@ -413,16 +460,26 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# The map's background (Leaflet, static/detainees/map.js): a tile server's URL template and the
+# credit its licence asks for, shown on the map as a link. OpenStreetMap's by default; its tile
+# usage policy suits a small site, a busy one should use its own or a commercial server.
+MAP_TILE_URL = env_tile_url("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = env_text("MAP_TILE_ATTRIBUTION", "© OpenStreetMap contributors")
+MAP_TILE_ATTRIBUTION_URL = env_url(
+    "MAP_TILE_ATTRIBUTION_URL", "https://www.openstreetmap.org/copyright"
+)
+
 # Content-Security-Policy (django-csp): scripts, and everything else, from this site only; no
 # inline or injected script. Inline style attributes stay allowed (the figures' bar widths and
 # the admin use them); they cannot run code. Swagger UI's start-up script is a separate file
-# (SpectacularSwaggerSplitView) and its icons are data: images.
+# (SpectacularSwaggerSplitView) and its icons are data: images. Images may also come from the
+# map's tile server (MAP_TILE_URL), and from nowhere else.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'", "'unsafe-inline'"],
-        "img-src": ["'self'", "data:"],
+        "img-src": ["'self'", "data:", tile_origin(MAP_TILE_URL)],
         "font-src": ["'self'", "data:"],
         "connect-src": ["'self'"],
         "object-src": ["'none'"],

@@ -76,8 +76,9 @@ class RefuseEmptyParameters:
         super().initial(request, *args, **kwargs)
         known = {api_settings.URL_FORMAT_OVERRIDE}
         filterset_class = getattr(self, "filterset_class", None)
-        if self.action in ("list", "facets"):
-            known.update(PAGING_PARAMETERS)
+        if self.action in ("list", "facets", "places"):
+            if self.action != "places":  # the map's points come whole, unpaged
+                known.update(PAGING_PARAMETERS)
             if filterset_class is not None:
                 model = filterset_class._meta.model
                 known.update(filterset_class(queryset=model.objects.none()).filters)

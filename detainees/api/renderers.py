@@ -14,7 +14,7 @@ import csv
 import io
 
 from rest_framework import serializers
-from rest_framework.renderers import BaseRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 
 from detainees.read.citing import csv_columns, source_cells, supports
 from detainees.read.csvcells import csv_cell
@@ -113,3 +113,10 @@ class CSVRenderer(BaseRenderer):
                 cells += [csv_cell(cell) for cell in sources[:-1]] + [sources[-1]]
             writer.writerow(cells)
         return out.getvalue().encode(self.charset)
+
+
+class GeoJSONRenderer(JSONRenderer):
+    """GeoJSON (RFC 7946) under its own media type, for the map's points."""
+
+    media_type = "application/geo+json"
+    format = "geojson"

@@ -633,6 +633,12 @@ class AutoSchema(SpectacularAutoSchema):
             )
             responses["400"] = invalid
             return
+        if getattr(self.view, "action", None) == "places":
+            responses["200"]["description"] = (
+                "The selection's places and facilities, as a GeoJSON FeatureCollection."
+            )
+            responses["400"] = invalid
+            return
         if "200" in responses and not responses["200"].get("description"):
             responses["200"]["description"] = (
                 "A page of rows; `next` is the following page's URL, null on the last."
@@ -728,6 +734,12 @@ class AutoSchema(SpectacularAutoSchema):
                 "Other records still link to this one.", "Conflict", DETAIL
             )
         operation.setdefault("parameters", []).append(IF_MATCH)
+
+    def get_operation_id(self):
+        # The map's points, `places.geojson` under each list: named after the list.
+        if getattr(self.view, "action", None) == "places":
+            return f"v1_{self.view.external_table}_places_geojson"
+        return super().get_operation_id()
 
     def _is_list_view(self, serializer=None):
         if getattr(self.view, "action", None) == "by_key":

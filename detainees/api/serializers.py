@@ -684,3 +684,50 @@ class FacetCountsSerializer(serializers.Serializer):
     """Per facet, its values among the selected records, most common first."""
 
     facets = serializers.DictField(child=FacetValueSerializer(many=True))
+
+
+# --- The map (GeoJSON) -----------------------------------------------------------------------
+# Read-only shapes for the schema: the view writes `detainees.read.geo.MapSelection.geojson()`.
+
+
+class MapPointSerializer(serializers.Serializer):
+    """A place or facility where the selection's events happened."""
+
+    id = serializers.UUIDField(help_text="The place's or facility's id.")
+    name = serializers.CharField()
+    kind = serializers.CharField(
+        help_text="The place's kind (country, province, district, locality), or `facility`."
+    )
+    url = serializers.CharField(help_text="Path of its public page on this site.")
+    people = serializers.IntegerField(
+        min_value=0, help_text="People of the selection with an event here, as its subject."
+    )
+    events = serializers.IntegerField(min_value=1, help_text="Events of the selection here.")
+
+
+class PointGeometrySerializer(serializers.Serializer):
+    type = serializers.CharField(help_text="Always `Point`.")
+    coordinates = serializers.ListField(
+        child=serializers.FloatField(),
+        min_length=2,
+        max_length=2,
+        help_text="Longitude, latitude (WGS 84 decimal degrees), in GeoJSON's order.",
+    )
+
+
+class MapFeatureSerializer(serializers.Serializer):
+    type = serializers.CharField(help_text="Always `Feature`.")
+    id = serializers.UUIDField()
+    geometry = PointGeometrySerializer()
+    properties = MapPointSerializer()
+
+
+class MapSerializer(serializers.Serializer):
+    """An RFC 7946 FeatureCollection: one Point per place or facility with coordinates, most
+    people first, then most events; those without coordinates in `not_on_map`."""
+
+    type = serializers.CharField(help_text="Always `FeatureCollection`.")
+    features = MapFeatureSerializer(many=True)
+    not_on_map = MapPointSerializer(
+        many=True, help_text="Places and facilities of the selection that have no coordinates."
+    )

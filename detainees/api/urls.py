@@ -18,7 +18,15 @@ router.register("affiliations", views.AffiliationViewSet, basename="affiliation"
 router.register("relationships", views.RelationshipViewSet, basename="relationship")
 router.register("changes", changes.ChangeViewSet, basename="change")
 
+
+def map_view(viewset):
+    return viewset.as_view({"get": "places"}, **viewset.map_view_options)
+
+
 urlpatterns = [
+    # The map's points: where the selected events happened, or the selected people's events.
+    path("places.geojson", map_view(views.EventViewSet), name="event-places"),
+    path("persons/places.geojson", map_view(views.PersonViewSet), name="person-places"),
     *router.urls,
     path("export.jsonl", export.ExportView.as_view(), name="export"),
     path("bulk/", bulk.BulkView.as_view(), name="bulk"),

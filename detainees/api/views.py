@@ -18,7 +18,7 @@ from detainees.api import serializers as s
 from detainees.api.conditional import with_etag
 from detainees.api.errors import RefuseEmptyParameters
 from detainees.api.pagination import KeysetPagination
-from detainees.api.renderers import CSVRenderer
+from detainees.api.renderers import CSVRenderer, GeoJSONRenderer
 from detainees.api.writes import (
     AffiliationWriteSerializer,
     EventWriteSerializer,
@@ -57,6 +57,7 @@ from detainees.read.filters import (
     people_for_listing,
     person_facet_counts,
 )
+from detainees.read.geo import event_points, people_points
 from detainees.read.listing import annotate_listing
 from detainees.read.pages import with_batch_parts, with_facility_parts
 from detainees.read.person import person_queryset
@@ -108,7 +109,7 @@ class ReadOnlyViewSet(RefuseEmptyParameters, viewsets.ReadOnlyModelViewSet):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        if self.action in ("list", "facets"):
+        if self.action in ("list", "facets", "places"):
             used = {
                 name: [f"Not an API parameter: use `{api_name}`."]
                 for name, api_name in self.site_parameters.items()
@@ -168,7 +169,10 @@ class FacetCountsMixin:
         filterset = DjangoFilterBackend().get_filterset(request, self.list_queryset(), self)
         if not filterset.is_valid():
             raise exceptions.ValidationError(filterset.errors)
-        counts = type(self).count_facets(filterset.qs, everyone=not filterset.narrows)
+        # The people's `?detainee=true` counts among detainees, from their own stored totals.
+        subset = getattr(filterset, "subset", None)
+        extra = {"subset": subset} if subset else {}
+        counts = type(self).count_facets(filterset.qs, everyone=not filterset.narrows, **extra)
         data = {
             name: [{"value": v, "label": label, "count": n} for v, label, n in rows]
             for name, rows in counts.items()
@@ -176,13 +180,41 @@ class FacetCountsMixin:
         return Response({"facets": data})
 
 
-class PersonViewSet(FacetCountsMixin, WritableViewSet):
+# `GET <list>/places.geojson?<the list's filters>` (routed in detainees.api.urls): the places
+# and facilities of the selected records, as GeoJSON points for the map. A comment, not a
+# docstring: the schema would take a docstring as every operation's description.
+class MapPointsMixin:
+    map_points = None  # a function (selection) -> detainees.read.geo.MapSelection
+
+    # No pagination and no CSV: every point of the selection, as one FeatureCollection.
+    map_view_options = {"renderer_classes": [GeoJSONRenderer], "pagination_class": None}
+
+    @extend_schema(
+        responses={200: s.MapSerializer},
+        description=(
+            "Where the records the filters select happened: each public place and facility "
+            "their public events name, with coordinates, as a GeoJSON Point (longitude, "
+            "latitude) with the selection's people and events there; those without "
+            "coordinates in `not_on_map`, never placed by guess. Provinces and districts are "
+            "points at their own coordinates."
+        ),
+        filters=True,
+    )
+    def places(self, request):
+        filterset = DjangoFilterBackend().get_filterset(request, self.list_queryset(), self)
+        if not filterset.is_valid():
+            raise exceptions.ValidationError(filterset.errors)
+        return Response(type(self).map_points(filterset.qs).geojson())
+
+
+class PersonViewSet(MapPointsMixin, FacetCountsMixin, WritableViewSet):
     external_table = "persons"
     serializer_class = s.PersonListSerializer
     # The public site's names for what the API calls otherwise: refused, not silently ignored.
     site_parameters = {"q": "search", "sort": "ordering"}
     redirects_merged = True  # a merged person's old id answers 301 (see `retrieve`)
     count_facets = staticmethod(person_facet_counts)
+    map_points = staticmethod(people_points)
     filterset_class = PersonAPIFilterSet
     write_serializer_class = PersonWriteSerializer
     orderings = {**SORTS, **BY_CREATED, **BY_UPDATED}
@@ -275,10 +307,11 @@ class EventFilterSet(EventFacetFilterSet, UpdatedSinceFilterSet):
         fields = ["kind", "claim_status", "updated_since"]
 
 
-class EventViewSet(FacetCountsMixin, WritableViewSet):
+class EventViewSet(MapPointsMixin, FacetCountsMixin, WritableViewSet):
     external_table = "events"
     serializer_class = s.EventSerializer
     count_facets = staticmethod(event_facet_counts)
+    map_points = staticmethod(event_points)
     write_serializer_class = EventWriteSerializer
     filterset_class = EventFilterSet
 

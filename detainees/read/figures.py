@@ -33,6 +33,11 @@ class Figure:
     def total(self) -> int:
         return sum(b.value for b in self.bars)
 
+    @property
+    def top(self) -> int:
+        """The largest value: the end of the chart's count axis (the longest bar)."""
+        return max((b.value for b in self.bars), default=0)
+
 
 def bars(pairs) -> list[Bar]:
     pairs = list(pairs)

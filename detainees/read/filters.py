@@ -135,8 +135,9 @@ class UpdatedSinceFilter(django_filters.IsoDateTimeFilter):
 SORTS = {
     # Best match first (`search_rank`, from detainees.read.search), with a name searched only.
     "relevance": ("search_rank", True),
-    "name": ("sort_name", False),
-    "-name": ("sort_name", True),
+    # Unnamed people last in both directions (detainees.read.listing.name_key).
+    "name": ("name_asc", False),
+    "-name": ("name_desc", True),
     "captured": ("first_capture", False),
     "-captured": ("first_capture", True),
     "released": ("last_release", False),
@@ -235,6 +236,13 @@ class PersonFilterSet(FacetFilterSet):
     sort = django_filters.ChoiceFilter(
         choices=SORT_CHOICES, label="Sort by", method="noop", empty_label=None
     )
+    # A choice rather than a BooleanFilter, which reads "maybe" as absent: a value that is
+    # neither is refused (400), not silently ignored.
+    detainee = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        method="filter_detainee",
+        label="Detainees only (true) or everyone else (false); everyone when absent",
+    )
 
     class Meta:
         model = Person
@@ -242,6 +250,9 @@ class PersonFilterSet(FacetFilterSet):
 
     def noop(self, queryset, name, value):
         return queryset
+
+    def filter_detainee(self, queryset, name, value):
+        return queryset.filter(is_detainee=value == "true")
 
     def filter_search(self, queryset, name, value):
         return search_people(value, queryset=queryset)
@@ -261,8 +272,19 @@ class PersonFilterSet(FacetFilterSet):
 
     @property
     def narrows(self) -> bool:
-        """Whether the selection may be smaller than every published person."""
-        return narrows(self, ignored={"sort", "captured_reading", "released_reading"})
+        """Whether the selection may be smaller than every published person (or than every
+        detainee, for a selection of detainees: see `subset`)."""
+        ignored = {"sort", "captured_reading", "released_reading", "detainee"}
+        return narrows(self, ignored=ignored) or (
+            self.is_bound and self.is_valid() and self.form.cleaned_data.get("detainee") == "false"
+        )
+
+    @property
+    def subset(self) -> str | None:
+        """ "detainees" when the selection is of detainees only, whose unfiltered counts are
+        the stored totals' `detainees`; None when it is of everyone."""
+        data = self.form.cleaned_data if self.is_bound and self.is_valid() else {}
+        return "detainees" if data.get("detainee") == "true" else None
 
     @property
     def ordering(self) -> str:
@@ -273,6 +295,43 @@ class PersonFilterSet(FacetFilterSet):
         if sort == "relevance" and not data.get("q"):
             return "name"
         return sort
+
+
+class Who(models.TextChoices):
+    DETAINEES = "detainees", "Detainees"
+    ALL = "all", "All people"
+
+
+class PeoplePageFilterSet(PersonFilterSet):
+    """The site's people list, its CSV and its figures: detainees (`DETAINEE_EVENT_KINDS`) by
+    default, everyone with `?who=all` (the officials who ordered releases, relatives, people
+    named in a decision and nothing else). The API's list keeps everyone by default and takes
+    `?detainee=true` instead: a script reading every person must not lose any by an upgrade."""
+
+    detainee = None
+    who = django_filters.ChoiceFilter(
+        choices=Who.choices, label="Show", method="noop", empty_label=None
+    )
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if self.subset == "detainees":
+            queryset = queryset.filter(is_detainee=True)
+        return queryset
+
+    @property
+    def who_value(self) -> str:
+        data = self.form.cleaned_data if self.is_bound and self.is_valid() else {}
+        return data.get("who") or Who.DETAINEES
+
+    @property
+    def subset(self) -> str | None:
+        return "detainees" if self.who_value == Who.DETAINEES else None
+
+    @property
+    def narrows(self) -> bool:
+        ignored = {"sort", "captured_reading", "released_reading", "who"}
+        return narrows(self, ignored=ignored)
 
 
 def people_for_listing():
@@ -289,9 +348,14 @@ def people_for_listing():
 LABEL_MODELS = {"organization": Organization, "facility": Facility, "place": Place}
 
 
-def person_facet_counts(selection, *, everyone=False) -> dict[str, list[tuple[str, str, int]]]:
-    """`facet_counts` for a selection from `people_for_listing()`, read from the stored list."""
-    return stored_facet_counts(selection, FACETS, FacetTotal, "people", everyone=everyone)
+def person_facet_counts(
+    selection, *, everyone=False, subset: str | None = None
+) -> dict[str, list[tuple[str, str, int]]]:
+    """`facet_counts` for a selection from `people_for_listing()`, read from the stored list.
+    With `everyone`, the selection is every listed person, or every detainee when `subset` is
+    "detainees"."""
+    column = "detainees" if subset == "detainees" else "people"
+    return stored_facet_counts(selection, FACETS, FacetTotal, column, everyone=everyone)
 
 
 def event_facet_counts(selection, *, everyone=False) -> dict[str, list[tuple[str, str, int]]]:
@@ -307,7 +371,11 @@ def stored_facet_counts(selection, facets, totals, count_column, *, everyone=Fal
     (or reading the stored totals, when the selection is `everyone` listed), and one for the
     names of the records whose slugs the values are."""
     if everyone:
-        rows = list(totals.objects.values_list("token", count_column))
+        rows = [
+            (token, n)
+            for token, n in totals.objects.values_list("token", count_column)
+            if n  # a value only people outside the subset have
+        ]
     else:
         tokens = selection.order_by().values(tokens=F("listing__facets"))
         sql, params = tokens.query.sql_with_params()
@@ -426,6 +494,11 @@ class EventFacetFilterSet(FacetFilterSet):
     facility = django_filters.UUIDFilter(
         field_name="facility__public_id", method="filter_link", label="Facility (id)"
     )
+    within = django_filters.UUIDFilter(
+        field_name="place__public_id",  # a place's id, as `place` takes
+        method="filter_within",
+        label="Place or anywhere inside it (id)",
+    )
 
     class Meta:
         model = Event
@@ -433,6 +506,14 @@ class EventFacetFilterSet(FacetFilterSet):
 
     def filter_link(self, queryset, name, value):
         return queryset.filter(linked_to(name, value))
+
+    def filter_within(self, queryset, name, value):
+        """Events at the place or at a place inside it (a district of a province, a locality
+        of a district), as a place's page lists them; none for a hidden place's id."""
+        places = Place.objects.public().filter(public_id=value)
+        return queryset.filter(
+            Q(place__in=places) | Q(place__parent__in=places) | Q(place__parent__parent__in=places)
+        )
 
     @property
     def narrows(self) -> bool:

@@ -5,7 +5,7 @@ the same number of queries for one row or fifty.
 """
 
 from django.db import models
-from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Concat
 
 from detainees.domain.models import Event, EventPerson, PersonName
@@ -140,8 +140,40 @@ def deciding_events() -> dict:
     }
 
 
+# What makes a person a detainee: being the subject of an event that only happens to someone
+# deprived of liberty. Captures, custody and disappearances say so directly; a transfer, a
+# release, an escape or a birth in captivity presuppose it, and release registers often record
+# nothing else about a person (leaving them out would drop released detainees from a release
+# tracker's detainee list). Deaths, strikes, re-engagements and appropriations do not: a strike's
+# target, an official or a relative appears in those without ever being held.
+DETAINEE_EVENT_KINDS = [
+    Event.Kind.CAPTURE,
+    Event.Kind.CUSTODY,
+    Event.Kind.DISAPPEARANCE,
+    Event.Kind.BIRTH_IN_CAPTIVITY,
+    Event.Kind.TRANSFER,
+    Event.Kind.RELEASE,
+    Event.Kind.ESCAPE,
+]
+
+# Unnamed people (placeholders, names withheld or not known) sort after every named person,
+# in both directions of the name sort: a one-letter prefix puts each group first or last, and
+# within a group compares exactly as the names do.
+FIRST, LAST = Value("a"), Value("z")
+
+
+def name_key(unnamed: Q, *, descending: bool):
+    first, last = (LAST, FIRST) if descending else (FIRST, LAST)
+    return Concat(
+        Case(When(unnamed, then=last), default=first, output_field=models.TextField()),
+        F("sort_name"),
+        output_field=models.TextField(),
+    )
+
+
 def annotate_listing(queryset):
-    """Add sort_name, first_capture, last_release and current_status to a Person queryset."""
+    """Add sort_name, first_capture, last_release, current_status, is_detainee, unnamed and the
+    name sort keys (name_asc, name_desc) to a Person queryset."""
     primary = PersonName.objects.filter(person=OuterRef("pk")).order_by("-is_primary", "pk")
     primary = primary.annotate(sort_name=sort_name())
     captures = first_captures()
@@ -153,4 +185,13 @@ def annotate_listing(queryset):
         last_release=Subquery(releases.values("event__date_earliest")[:1]),
         last_release_date=Subquery(releases.values("event__date")[:1]),
         current_status=current_status(),
+        is_detainee=Exists(own_events(DETAINEE_EVENT_KINDS)),
+    ).annotate(
+        unnamed=Case(
+            When(Q(is_placeholder=True) | Q(sort_name=""), then=Value(True)),
+            default=Value(False),
+            output_field=models.BooleanField(),
+        ),
+        name_asc=name_key(Q(is_placeholder=True) | Q(sort_name=""), descending=False),
+        name_desc=name_key(Q(is_placeholder=True) | Q(sort_name=""), descending=True),
     )

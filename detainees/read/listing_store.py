@@ -51,6 +51,10 @@ COLUMNS = (
     "last_release",
     "last_release_date",
     "current_status",
+    "is_detainee",
+    "unnamed",
+    "name_asc",
+    "name_desc",
 )
 
 
@@ -74,6 +78,17 @@ class Store:
     stale: type
     # A facet whose value is one of `columns` (computed with them), not from its pairs.
     column_facet: tuple[str, str] | None = None
+    # (boolean column, totals column): the totals also count the rows with the column true,
+    # the counts of a list that shows only those by default (the detainees among people).
+    subset: tuple[str, str] | None = None
+
+    def counts(self, alias: str) -> list[tuple[str, str]]:
+        """The totals' count columns, each with the SQL counting it from the rows `alias`."""
+        found = [(self.count_column, "count(*)")]
+        if self.subset:
+            column, counted = self.subset
+            found.append((counted, f"count(*) FILTER (WHERE {alias}.{column})"))
+        return found
 
     @property
     def function(self) -> str:
@@ -95,6 +110,7 @@ PEOPLE = Store(
     count_column="people",
     stale=StaleListing,
     column_facet=("status", "current_status"),
+    subset=("is_detainee", "detainees"),
 )
 EVENTS = Store(
     name="events",
@@ -174,17 +190,22 @@ def all_rows_sql(store: Store = PEOPLE, using="default", *, ids: str = "") -> st
 def function_sql(store: Store = PEOPLE, using="default") -> str:
     table, key = store.model._meta.db_table, store.key
     totals, n = store.totals._meta.db_table, store.count_column
+    counts = store.counts("l")
     columns = ", ".join((key, *store.columns, "facets"))
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in (*store.columns, "facets"))
+    counted_columns = ", ".join(f"{sql} AS {name}" for name, sql in counts)
     counted = (
-        f"SELECT token, count(*) AS n FROM {table} l, unnest(l.facets) token "  # noqa: S608 (built from facet definitions in code)
+        f"SELECT token, {counted_columns} FROM {table} l, unnest(l.facets) token "  # noqa: S608 (built from facet definitions in code)
         f"WHERE l.{key} = ANY(ids) GROUP BY token"
     )
+    names = ", ".join(name for name, _ in counts)
+    less = ", ".join(f"{name} = t.{name} - d.{name}" for name, _ in counts)
+    more = ", ".join(f"{name} = {totals}.{name} + EXCLUDED.{name}" for name, _ in counts)
     return f"""
 CREATE OR REPLACE FUNCTION {store.function.replace("bigint[]", "ids bigint[]")}
 RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
-    UPDATE {totals} t SET {n} = t.{n} - d.n FROM ({counted}) d WHERE t.token = d.token;
+    UPDATE {totals} t SET {less} FROM ({counted}) d WHERE t.token = d.token;
     WITH fresh AS (
         INSERT INTO {table} ({columns})
         SELECT * FROM ({all_rows_sql(store, using, ids="ids")}) r
@@ -192,8 +213,8 @@ BEGIN
         RETURNING {key}
     )
     DELETE FROM {table} WHERE {key} = ANY(ids) AND {key} NOT IN (SELECT {key} FROM fresh);
-    INSERT INTO {totals} (token, {n}) {counted}
-    ON CONFLICT (token) DO UPDATE SET {n} = {totals}.{n} + EXCLUDED.{n};
+    INSERT INTO {totals} (token, {names}) {counted}
+    ON CONFLICT (token) DO UPDATE SET {more};
     DELETE FROM {totals} WHERE {n} = 0;
 END;
 $fn$;
@@ -231,15 +252,18 @@ def rebuild(store: Store | None = None, using="default") -> None:
     the triggers off."""
     for each in [store] if store else STORES:
         table, key = each.model._meta.db_table, each.key
-        totals, n = each.totals._meta.db_table, each.count_column
+        totals = each.totals._meta.db_table
         with transaction.atomic(using=using), connections[using].cursor() as cursor:
             cursor.execute(f"TRUNCATE {table}, {totals}, {each.stale._meta.db_table}")
             columns = ", ".join((key, *each.columns, "facets"))
             cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute(f"INSERT INTO {table} ({columns}) {all_rows_sql(each, using)}")
+            counts = each.counts(table)
+            names = ", ".join(name for name, _ in counts)
+            counted = ", ".join(sql for _, sql in counts)
             cursor.execute(
-                f"INSERT INTO {totals} (token, {n}) "  # noqa: S608 (built from facet definitions in code)
-                f"SELECT token, count(*) FROM {table}, unnest(facets) token GROUP BY token"
+                f"INSERT INTO {totals} (token, {names}) "  # noqa: S608 (built from facet definitions in code)
+                f"SELECT token, {counted} FROM {table}, unnest(facets) token GROUP BY token"
             )
             cursor.execute(f"ANALYZE {table}, {totals}")
 
@@ -270,10 +294,13 @@ def is_exact(store: Store | None = None, using="default") -> bool:
         table, key = each.model._meta.db_table, each.key
         fresh = rows_sql(each, using)
         stored = f"SELECT {', '.join((key, *each.columns, 'facets'))} FROM {table}"  # noqa: S608 (built from facet definitions in code)
+        counts = each.counts("r")
+        counted = ", ".join(f"{sql}::int" for _, sql in counts)
         fresh_totals = (
-            f"SELECT token, count(*)::int FROM ({fresh}) r, unnest(r.facets) token GROUP BY token"  # noqa: S608 (built from facet definitions in code)
+            f"SELECT token, {counted} FROM ({fresh}) r, unnest(r.facets) token GROUP BY token"  # noqa: S608 (built from facet definitions in code)
         )
-        stored_totals = f"SELECT token, {each.count_column} FROM {each.totals._meta.db_table}"  # noqa: S608 (built from facet definitions in code)
+        names = ", ".join(name for name, _ in counts)
+        stored_totals = f"SELECT token, {names} FROM {each.totals._meta.db_table}"  # noqa: S608 (built from facet definitions in code)
         with connections[using].cursor() as cursor:
             cursor.execute(
                 f"SELECT NOT EXISTS (({fresh}) EXCEPT ({stored})) "

@@ -23,6 +23,7 @@ from detainees.domain.models import (
 from detainees.domain.models.sources import citations_prefetch
 from detainees.read.filters import events_for_listing
 from detainees.read.pagination import BadCursor, keyset_page
+from detainees.read.unnamed import describe_people_in
 
 PUBLISHED = PublicationStatus.PUBLISHED
 
@@ -39,7 +40,7 @@ def section(queryset, cursors, name: str, field: str, *, descending: bool = Fals
     """One page of a list on a record's page, from the cursor `cursors[name]` (the request's
     `<name>_after`). Raises BadCursor for a cursor that is not one."""
     try:
-        return keyset_page(
+        page = keyset_page(
             queryset,
             field=field,
             descending=descending,
@@ -49,6 +50,8 @@ def section(queryset, cursors, name: str, field: str, *, descending: bool = Fals
     except BadCursor as exc:
         exc.param = f"{name}_after"
         raise
+    describe_people_in(page.rows)
+    return page
 
 
 def organization_page(organization, cursors=None) -> dict:
@@ -157,12 +160,14 @@ def facility_page(facility, on=None, *, after=None, held_after=None) -> dict:
 
 def latest_first(events, after, param: str = "after"):
     try:
-        return keyset_page(
+        page = keyset_page(
             events, field="date_earliest", descending=True, after=after, size=FACILITY_PAGE_SIZE
         )
     except BadCursor as exc:
         exc.param = param
         raise
+    describe_people_in(page.rows)
+    return page
 
 
 def source_page(source) -> dict:

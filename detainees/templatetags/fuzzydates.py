@@ -19,6 +19,18 @@ def fuzzydate(value) -> str:
     return humanize("" if value is None else str(value))
 
 
+@register.simple_tag
+def date_span(start="", start_as_written="", end="", end_as_written="", unknown="dates unknown"):
+    """A period as words: "from 2011 until 20 April 2011", "until 20 April 2011", "from 2014",
+    or `unknown` when neither end is known (never a dangling "( until")."""
+    parts = []
+    if start:
+        parts.append(f"from {fuzzydate(start)}{as_written(start_as_written)}")
+    if end:
+        parts.append(f"until {fuzzydate(end)}{as_written(end_as_written)}")
+    return " ".join(parts) or unknown
+
+
 @register.filter
 def as_written(value) -> str:
     """` (source: “principios de MAR/1976”)` after a date read from words; "" for plain EDTF.

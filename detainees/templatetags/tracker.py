@@ -20,6 +20,18 @@ def short_label(label: str) -> str:
     return str(label).split(" (")[0]
 
 
+@register.filter
+def person_name(person) -> str:
+    """How a person is named in a list: the name, or, for someone unnamed, the description
+    `detainees.read.unnamed.describe_unnamed` gave them ("unnamed associate, captured with
+    ..."); never empty."""
+    described = getattr(person, "described_as", "")
+    if described:
+        return described
+    # A list row's name reads surname first (its `sort_name`), as the list sorts it.
+    return getattr(person, "sort_name", None) or person.display_name
+
+
 @register.simple_tag
 def facet_options(field, counts):
     """A facet's checkboxes with their counts, built in one pass: a list page can hold hundreds

@@ -13,6 +13,7 @@ urlpatterns = [
     path("people/<slug:slug>/", views.person_detail, name="person-detail"),
     path("events/", views.event_list, name="event-list"),
     path("events.csv", views.event_list_csv, name="event-list-csv"),
+    path("map/", views.map_page, name="map"),
     path("figures/", views.figures_view, name="figures"),
     path("data/", views.data_download, name="data"),
     path("data/tracker-data.zip", views.data_archive, name="data-archive"),

@@ -6,8 +6,9 @@ from pathlib import Path
 from django.conf import settings
 from django.db import router
 from django.db.models import F
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from detainees.domain.fuzzydates import FuzzyDate, FuzzyDateError
@@ -25,12 +26,15 @@ from detainees.read.figures import figures
 from detainees.read.filters import (
     SORTS,
     EventFacetFilterSet,
+    PeoplePageFilterSet,
     PersonFilterSet,
+    Who,
     event_facet_counts,
     events_for_listing,
     people_for_listing,
     person_facet_counts,
 )
+from detainees.read.geo import event_points, people_points
 from detainees.read.pages import (
     batch_page,
     facility_page,
@@ -41,6 +45,7 @@ from detainees.read.pages import (
 from detainees.read.pagination import BadCursor, keyset_page
 from detainees.read.person import person_page, person_queryset
 from detainees.read.search import search_all
+from detainees.read.unnamed import describe_people_in, describe_unnamed
 from detainees.read.withdrawn import Gone, published_or_gone
 from detainees.web.badrequest import bad_request
 from detainees.web.streams import events_csv, people_csv
@@ -107,11 +112,11 @@ def home(request):
 
 @require_GET
 def person_list(request):
-    filterset = PersonFilterSet(request.GET, queryset=people_for_listing())
+    filterset = PeoplePageFilterSet(request.GET, queryset=people_for_listing())
     if not filterset.is_valid():
-        return render(
-            request, "detainees/person_list.html", {"filter": filterset, "page": None}, status=400
-        )
+        context = {"filter": filterset, "page": None, "filters_open": True}
+        context.update(who_links(request, filterset))
+        return render(request, "detainees/person_list.html", context, status=400)
     field, descending = sort_for(filterset)
     try:
         page = keyset_page(
@@ -125,9 +130,28 @@ def person_list(request):
         return bad_request(request, {"after": [exc]})
     except BadSize as exc:
         return bad_request(request, {"size": [exc]})
-    counts = person_facet_counts(filterset.qs, everyone=not filterset.narrows)
+    counts = person_facet_counts(
+        filterset.qs, everyone=not filterset.narrows, subset=filterset.subset
+    )
     context = faceted_page(request, filterset, page, counts, total_from="status")
+    context["map"] = people_map(request.GET, filterset)
+    context.update(who_links(request, filterset))
+    describe_unnamed(page.rows)
     return render(request, "detainees/person_list.html", context)
+
+
+def who_links(request, filterset) -> dict:
+    """Whom the people list shows (`who`), and the link to the same filters for the others."""
+    params = request.GET.copy()
+    params.pop("after", None)
+    params.pop("who", None)
+    detainees_only = params.urlencode()
+    params["who"] = Who.ALL
+    return {
+        "who": filterset.who_value,
+        "detainees_query": detainees_only,
+        "everyone_query": params.urlencode(),
+    }
 
 
 def faceted_page(request, filterset, page, counts, *, total_from: str) -> dict:
@@ -141,6 +165,8 @@ def faceted_page(request, filterset, page, counts, *, total_from: str) -> dict:
         "facets": [(filterset.form[name], counts[name]) for name in counts],
         "total": sum(n for _, _, n in counts[total_from]),
         "query_string": params.urlencode(),
+        # The filters panel starts open while filters are in use, showing what is applied.
+        "filters_open": filterset.narrows,
     }
 
 
@@ -165,13 +191,119 @@ def event_list(request):
         return bad_request(request, {"size": [exc]})
     counts = event_facet_counts(filterset.qs, everyone=not filterset.narrows)
     context = faceted_page(request, filterset, page, counts, total_from="kind")
+    context["map"] = events_map(request.GET, filterset)
+    describe_people_in(page.rows)
     return render(request, "detainees/event_list.html", context)
+
+
+# --- The map ----------------------------------------------------------------------------------
+# A selection on the map: static/detainees/map.js draws the points of its GeoJSON (a request of
+# its own, after the page), and /map/ lists the same points as a table, drawn here, which is the
+# whole of the map without JavaScript. The lists and record pages carry the map and a link to
+# that table rather than the table itself: over every event, the points take a grouped scan
+# (about 1.5 s at 200,000 events) that the list pages must not wait for.
+
+# A list's parameters that page or order it, and never change what is on the map.
+NOT_SELECTING = {"after", "size", "sort"}
+
+
+def query(params, *, renamed=None, dropped=NOT_SELECTING, **extra) -> str:
+    """`params` as a query string for the map's links: without paging and ordering, without
+    empty values (the API refuses them), with the site's names `renamed` to the API's."""
+    out = QueryDict(mutable=True)
+    for name, values in params.lists():
+        kept = [v for v in values if v != ""]
+        if name not in dropped and kept:
+            out.setlist((renamed or {}).get(name, name), kept)
+    for name, value in extra.items():
+        out[name] = value
+    return out.urlencode()
+
+
+def with_query(url: str, query_string: str) -> str:
+    return f"{url}?{query_string}" if query_string else url
+
+
+def map_panel(selection, api_url: str, map_params: str, heading: str) -> dict:
+    """`selection`: the points (a MapSelection) for /map/'s table, or None elsewhere."""
+    return {
+        "points": selection,
+        "geojson_url": with_query(api_url, map_params),
+        "heading": heading,
+        "tiles": {
+            "url": settings.MAP_TILE_URL,
+            "attribution": settings.MAP_TILE_ATTRIBUTION,
+            "attribution_url": settings.MAP_TILE_ATTRIBUTION_URL,
+        },
+    }
+
+
+def people_map(params, filterset, heading="Where these people's events happened", table=False):
+    panel = map_panel(
+        people_points(filterset.qs) if table else None,
+        reverse("api:person-places"),
+        # The API's people filters name the site's `q` `search` (detainees.api.views).
+        query(params, renamed={"q": "search"}, dropped=NOT_SELECTING | {"for"}),
+        heading,
+    )
+    panel["page_url"] = with_query(reverse("detainees:map"), query(params, **{"for": "people"}))
+    return panel
+
+
+def events_map(params, filterset, heading="Where these events happened", table=False):
+    panel = map_panel(
+        event_points(filterset.qs) if table else None,
+        reverse("api:event-places"),
+        query(params, dropped=NOT_SELECTING | {"for"}),
+        heading,
+    )
+    panel["page_url"] = with_query(
+        reverse("detainees:map"), query(params, dropped=NOT_SELECTING | {"for"})
+    )
+    return panel
+
+
+MAP_SELECTIONS = ("events", "people")
+
+
+@require_GET
+def map_page(request):
+    """The map of a list's selection: `?for=events` (the default) with the events list's
+    filters, or `?for=people` with the people list's."""
+    selection = request.GET.get("for") or "events"
+    if selection not in MAP_SELECTIONS:
+        return bad_request(request, {"for": ["Either events or people."]})
+    params = request.GET.copy()
+    params.pop("for", None)
+    if selection == "people":
+        filterset = PersonFilterSet(params, queryset=people_for_listing())
+    else:
+        filterset = EventFacetFilterSet(params, queryset=events_for_listing())
+    if not filterset.is_valid():
+        return bad_request(request, filterset.errors)
+    if selection == "people":
+        panel = people_map(params, filterset, "People's events on the map", table=True)
+        list_url = reverse("detainees:person-list")
+    else:
+        panel = events_map(params, filterset, "Events on the map", table=True)
+        list_url = reverse("detainees:event-list")
+    context = {
+        "map": panel,
+        "selection": selection,
+        "narrowed": filterset.narrows,
+        "list_url": with_query(list_url, query(params)),
+        "other": {
+            "events": reverse("detainees:map"),
+            "people": f"{reverse('detainees:map')}?for=people",
+        },
+    }
+    return render(request, "detainees/map.html", context)
 
 
 @require_GET
 def person_list_csv(request):
     """Exactly the current selection, in the list's order, streamed."""
-    filterset = PersonFilterSet(request.GET, queryset=people_for_listing())
+    filterset = PeoplePageFilterSet(request.GET, queryset=people_for_listing())
     if not filterset.is_valid():
         return bad_request(request, filterset.errors)
     field, descending = sort_for(filterset)
@@ -192,18 +324,22 @@ def event_list_csv(request):
 
 @require_GET
 def figures_view(request):
-    filterset = PersonFilterSet(request.GET, queryset=people_for_listing())
+    filterset = PeoplePageFilterSet(request.GET, queryset=people_for_listing())
     if not filterset.is_valid():
         return bad_request(request, filterset.errors)
     params = request.GET.copy()
     params.pop("after", None)
-    counts = person_facet_counts(filterset.qs, everyone=not filterset.narrows)
+    counts = person_facet_counts(
+        filterset.qs, everyone=not filterset.narrows, subset=filterset.subset
+    )
     context = {
         "filter": filterset,
         "facets": [(filterset.form[name], counts[name]) for name in counts],
         "figures": figures(filterset.qs),
-        "filtered": bool(params),
+        "filtered": filterset.narrows,
+        "filters_open": filterset.narrows,
         "query_string": params.urlencode(),
+        **who_links(request, filterset),
     }
     return render(request, "detainees/figures.html", context)
 
@@ -240,6 +376,7 @@ def search(request):
         context = {"q": "", "results": {}, "error": too_long(MAX_SEARCH_LENGTH, len(q))}
         return render(request, "detainees/search.html", context, status=400)
     results = search_all(q) if q else {}
+    describe_unnamed(results.get("people", []))
     return render(request, "detainees/search.html", {"q": q, "results": results})
 
 
@@ -284,6 +421,11 @@ def facility_detail(request, slug):
     except BadCursor as exc:
         return bad_request(request, {exc.param: [exc]})
     context.update({"on_text": request.GET.get("on", ""), "on_error": error})
+    params = QueryDict(mutable=True)
+    params["facility"] = str(facility.public_id)
+    filterset = EventFacetFilterSet(params, queryset=events_for_listing())
+    filterset.is_valid()  # an id of a public facility: always valid
+    context["map"] = events_map(params, filterset, f"{facility.name} and its events on the map")
     return render(request, "detainees/facility_detail.html", context, status=status)
 
 
@@ -313,7 +455,17 @@ def batch_detail(request, slug):
 @answers_gone
 def place_detail(request, slug):
     place = published_or_gone(Place.objects.public().select_related("parent__parent"), slug=slug)
-    return record_page(request, place_page, place, "place_detail.html")
+    return record_page(request, place_page_with_map, place, "place_detail.html")
+
+
+def place_page_with_map(place, cursors) -> dict:
+    """The place's page, with its events (there and anywhere inside it) on the map."""
+    params = QueryDict(mutable=True)
+    params["within"] = str(place.public_id)
+    filterset = EventFacetFilterSet(params, queryset=events_for_listing())
+    filterset.is_valid()  # an id of a public place: always valid
+    heading = f"Where events in {place.name} happened"
+    return {**place_page(place, cursors), "map": events_map(params, filterset, heading)}
 
 
 @require_GET
@@ -335,8 +487,9 @@ def data_archive(request):
 # What each page reads from its query string (besides `size` and the cursor `after`): the bounds
 # tests send hostile values to every one of these, and the README's "Limits" lists them.
 for _view in (person_list, person_list_csv, figures_view):
-    _view.filterset_class = PersonFilterSet
-for _view in (event_list, event_list_csv):
+    _view.filterset_class = PeoplePageFilterSet
+# The map reads the events list's filters, or with `?for=people` the people list's.
+for _view in (event_list, event_list_csv, map_page):
     _view.filterset_class = EventFacetFilterSet
 facility_detail.date_params = ("on",)
 search.text_params = ("q",)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.constraints import ExclusionConstraint
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
@@ -837,7 +838,10 @@ def _create_level(lists: list[_PendingList]) -> list[_PendingList]:
     for model, rows in by_model.items():
         _validate_rows(model, rows)
         valid = [row for row in rows if not row.failed]
-        _write_rows(model, [row.part for row in valid])
+        if _exclusions(model):
+            valid = _write_excluding(model, valid)
+        else:
+            _write_rows(model, [row.part for row in valid])
         for row in valid:
             for name, part_rows in row.nested.items():
                 slot = row.errors.setdefault(str(row.index), {}).setdefault(name, {})
@@ -1020,6 +1024,33 @@ def _write_rows(model, parts: list) -> None:
             part.save()
         return
     model._default_manager.bulk_create(parts)
+
+
+def _exclusions(model) -> dict:
+    """The model's exclusion constraints (no two rows overlapping), by name."""
+    return {c.name: c for c in model._meta.constraints if isinstance(c, ExclusionConstraint)}
+
+
+def _write_excluding(model, rows: list[_PendingRow]) -> list[_PendingRow]:
+    """Insert `rows` one by one, each in a savepoint, so that a row overlapping one written
+    before it (a rule only the database can judge among rows not yet stored) is refused at its
+    own position; the rows written. Such lists are short: a facility's periods of control."""
+    exclusions = _exclusions(model)
+    written = []
+    for row in rows:
+        try:
+            with transaction.atomic():
+                _write_rows(model, [row.part])
+        except IntegrityError as exc:
+            name = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+            if name not in exclusions:
+                raise
+            row.part.pk = None
+            message = DjangoValidationError(exclusions[name].get_violation_error_message())
+            row.refuse(field_errors(message, row.part))
+            continue
+        written.append(row)
+    return written
 
 
 def _integrity_message(exc: IntegrityError) -> str:

@@ -36,7 +36,15 @@ def blocked(page):
 
 def test_the_public_pages_run_under_the_policy(page, demo, blocked):
     person = Person.objects.get(names__name=PERSON_NAME, names__is_primary=True)
-    for path in ["/", "/people/", "/events/", "/figures/", person.get_absolute_url(), "/data/"]:
+    for path in [
+        "/",
+        "/people/",
+        "/events/",
+        "/map/",
+        "/figures/",
+        person.get_absolute_url(),
+        "/data/",
+    ]:
         response = page.goto(path)
         assert response is not None and response.ok, path
         assert "script-src 'self'" in response.headers["content-security-policy"]

@@ -35,13 +35,25 @@ class PersonListing(models.Model):
     last_release = models.DateField(null=True)
     last_release_date = models.TextField(null=True)  # noqa: DJ001
     current_status = models.TextField()
+    # Subject of a capture, custody, disappearance, transfer, release, escape or birth in
+    # captivity (detainees.read.listing.DETAINEE_EVENT_KINDS): the public list's default.
+    is_detainee = models.BooleanField(default=False, db_default=False)
+    # No name to show (a placeholder, a name withheld or not known): shown by a description.
+    unnamed = models.BooleanField(default=False, db_default=False)
+    # The name sorts' keys: unnamed people last in both directions (see annotate_listing).
+    name_asc = models.TextField(default="", db_default="")
+    name_desc = models.TextField(default="", db_default="")
     # Every facet value the person has, as "facet=value" (e.g. "nationality=AF").
     facets = ArrayField(models.TextField(), default=list)
 
     class Meta:
         indexes = [
             GinIndex(fields=["facets"], name="listing_facets_gin"),
-            models.Index(fields=["sort_name", "person"], name="listing_name_idx"),
+            models.Index(fields=["name_asc", "person"], name="listing_name_asc_idx"),
+            models.Index(fields=["name_desc", "person"], name="listing_name_desc_idx"),
+            # Detainees are most of the list, whose sorts read the indexes above; this one
+            # finds the few who are not (the API's `?detainee=false`).
+            models.Index(fields=["is_detainee"], name="listing_detainee_idx"),
             models.Index(
                 Coalesce(F("first_capture"), Value(LATEST, output_field=models.DateField())),
                 F("person"),
@@ -80,10 +92,12 @@ class StaleListing(models.Model):
 
 class FacetTotal(models.Model):
     """How many published people have each facet value: the list's counts when nothing is
-    selected, kept exact by the same triggers as the rows."""
+    selected, kept exact by the same triggers as the rows; `detainees` counts those of them
+    that are detainees (the default list's counts)."""
 
     token = models.TextField(primary_key=True)
     people = models.PositiveIntegerField()
+    detainees = models.PositiveIntegerField(default=0, db_default=0)
 
     def __str__(self):
         return f"{self.token}: {self.people}"

@@ -235,7 +235,9 @@ class Place(Publishable):
             )
         if self.pk is not None and self.kind in PLACE_KIND_ORDER:
             rank = PLACE_KIND_ORDER.index(self.kind)
-            larger = PLACE_KIND_ORDER[rank:]
+            # This kind and the larger ones (PLACE_KIND_ORDER is largest first), as the
+            # database's trigger has it: a child of one of them would not be smaller.
+            larger = PLACE_KIND_ORDER[: rank + 1]
             if Place.objects.filter(parent_id=self.pk, kind__in=larger).exists():
                 raise ValidationError(
                     {"kind": "Some places inside this one are not smaller than this kind."}

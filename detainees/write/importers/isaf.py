@@ -48,6 +48,7 @@ from detainees.domain.models import (
 )
 from detainees.read.search import name_key
 from detainees.write import services
+from detainees.write.gazetteer import read_isaf_coordinates
 
 DEFAULT_PATH = Path(settings.BASE_DIR) / "data" / "isaf-press-releases" / "isaf_press_releases.csv"
 
@@ -388,6 +389,25 @@ PROVINCE_KEYS = {
 }
 
 
+# Any spelling of a province -> the skeleton of its name in PROVINCES.
+PROVINCE_BY_SPELLING = {
+    spelling: _key(PROVINCES[code][0]) for code, keys in PROVINCE_KEYS.items() for spelling in keys
+}
+
+
+def places_named(rows: list[Row]) -> set[tuple[str, str]]:
+    """(province, district or "") for every place the rows put events at, as the import names
+    them: what data/isaf-press-releases/place_coordinates.csv gives coordinates for."""
+    places = set()
+    for row in rows:
+        if row.province:
+            province = PROVINCES[row.province][0]
+            district = district_in(row)
+            places.add((province, district[0] if district else ""))
+            places.add((province, ""))
+    return places
+
+
 def sentences(text: str) -> list[str]:
     """The text's sentences, each on one line; a line break always ends one."""
     out = []
@@ -456,10 +476,16 @@ def forces_in(row: Row) -> tuple[bool, bool]:
 
 
 class _Registry:
-    """Organizations and places, found by spelling skeleton or created, never modified."""
+    """Organizations and places, found by spelling skeleton or created, never renamed. A place
+    gets the coordinates of data/isaf-press-releases/place_coordinates.csv when it is created,
+    or when it is found without any; coordinates it has are never changed."""
 
     def __init__(self, report: ImportReport):
         self.report = report
+        self.coordinates = {
+            (PROVINCE_BY_SPELLING.get(_key(province), _key(province)), _key(district)): found
+            for (province, district), found in read_isaf_coordinates().items()
+        }
         self.orgs = list(Organization.objects.prefetch_related("names"))
         self._org_cache: dict[str, Organization] = {}
         self.afghanistan = self._country()
@@ -478,15 +504,38 @@ class _Registry:
 
     def _new_place(self, **values) -> Place:
         place = Place(status=PublicationStatus.PUBLISHED, **values)
+        found = self._coordinates_of(place)
+        if found is not None:
+            place.latitude, place.longitude = found.latitude, found.longitude
         place.save()
         self.report.count("places", "created")
         return place
+
+    def _located(self, place: Place) -> Place:
+        """The place, given its coordinates from the ISAF data's file if it has none."""
+        if place.latitude is None and (found := self._coordinates_of(place)) is not None:
+            place.latitude, place.longitude = found.latitude, found.longitude
+            place.save(update_fields=["latitude", "longitude"])
+            self.report.count("places", "updated")
+        return place
+
+    def _coordinates_of(self, place: Place):
+        """Its row of the coordinates file, by province (under any of its spellings) and
+        district; none for a country."""
+        if place.kind == Place.Kind.COUNTRY:
+            return None
+        if place.kind == Place.Kind.PROVINCE:
+            province, district = place.name, ""
+        else:
+            province, district = place.parent.name, place.name
+        province_key = PROVINCE_BY_SPELLING.get(_key(province), _key(province))
+        return self.coordinates.get((province_key, _key(district)))
 
     def place(self, parent: Place, kind: str, name: str) -> Place:
         key = (parent.pk, _key(name))
         if key not in self._places:
             self._places[key] = self._new_place(name=name, kind=kind, parent=parent)
-        return self._places[key]
+        return self._located(self._places[key])
 
     def province(self, code: str) -> Place:
         if not code:
@@ -495,7 +544,7 @@ class _Registry:
         for alias in (name, *aliases):
             found = self._places.get((self.afghanistan.pk, _key(alias)))
             if found and found.kind == Place.Kind.PROVINCE:
-                return found
+                return self._located(found)
         return self.place(self.afghanistan, Place.Kind.PROVINCE, name)
 
     def organization(
