@@ -335,3 +335,15 @@ def test_an_if_match_on_a_key_that_names_nothing_fails_and_a_malformed_one_is_a_
     assert stale.status_code == 412
     assert not Source.objects.filter(title="Conditional").exists()
     assert put(as_editor, path, body).status_code == 201
+
+
+def test_a_body_that_is_not_json_is_a_400_before_a_condition_on_a_missing_key(as_editor):
+    response = as_editor.put(
+        "/api/v1/sources/by-key/desk/S-404/",
+        "i",
+        content_type="application/json",
+        HTTP_IF_MATCH='"abc"',
+    )
+
+    assert response.status_code == 400
+    assert not ExternalId.objects.filter(key="S-404").exists()

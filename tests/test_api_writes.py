@@ -622,3 +622,15 @@ def test_a_researcher_marks_a_draft_source_confidential_but_only_an_editor_clear
         etag=etag_of(as_editor, path),
         status=200,
     )
+
+
+def test_a_number_or_a_list_where_text_is_expected_is_named_not_taken_as_its_digits(as_editor):
+    body = {"kind": "news_report", "title": "Report", "full_text": 12, "summary": ["a"]}
+
+    response = send(as_editor, "post", "/api/v1/sources/", body, status=400)
+
+    assert response.json() == {
+        "full_text": ["Not a valid string."],
+        "summary": ["Not a valid string."],
+    }
+    assert not Source.objects.exists()

@@ -248,6 +248,10 @@ class RoundedDecimalField(serializers.DecimalField):
         return value
 
 
+# Text fields that take text only (DRF's own would turn a number into its digits).
+STRICT_TEXT = (serializers.CharField, serializers.URLField, serializers.EmailField)
+
+
 class StrictSerializerMixin:
     """Rejects fields it does not know and fields that may not be written, naming each one.
 
@@ -367,6 +371,13 @@ class StrictSerializerMixin:
                     errors[name] = ["Unknown field."]
                 elif field.read_only:
                     errors[name] = ["Read-only: set by the tracker, not by clients."]
+                elif (
+                    type(field) in STRICT_TEXT
+                    and data[name] is not None
+                    and not isinstance(data[name], str)
+                ):
+                    # DRF would take 12 for "12"; a number or a list is a mistake to name.
+                    errors[name] = ["Not a valid string."]
                 elif (
                     isinstance(field, serializers.ListSerializer)
                     and field.max_length is not None
@@ -1365,6 +1376,8 @@ class WritableMixin:
                 {"If-Match": ["Not an ETag: send the quoted ETag a GET gave, or leave it out."]}
             )
         if_match = (if_match or "").strip()
+        # A body that is not JSON (or too long) is a 400 before any condition is judged.
+        request.data  # noqa: B018 (parsed here for its errors)
         with transaction.atomic():
             external = self.find_key(system, key)
             if external is None and if_match:

@@ -192,9 +192,9 @@ class TrackerClient:
         moves its `updated` time. The watermark is when this run started, by the server's clock
         where its answers say it, less SAFETY_MARGIN.
 
-        What a row shows of other records (a link's `name`, a person's `first_capture`,
-        `last_release` and `current_status`) is as of the row's own last change: editing only
-        the other record does not move the row's `updated`. Pull whole again now and then.
+        A row's `updated` moves whenever anything it shows changes, other records' names and
+        a person's dates from their events included, so those rows come back in the second
+        step too.
         """
         self.first_date = None
         started = datetime.now(UTC)

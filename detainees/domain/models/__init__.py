@@ -62,5 +62,31 @@ __all__ = [
     "Tombstone",
 ]
 
-# Imported last: it generates the history models of all the above (PersonHistory, ...).
-from . import history  # noqa: E402, F401  (registers the event models)
+# Imported last: `history` generates the history models of all the above (PersonHistory, ...),
+# `touches` the triggers moving a row's `updated` when a record it shows changes.
+from . import history, touches  # noqa: E402, F401  (registers the event models)
+
+touches.register(
+    [
+        Affiliation,
+        BatchMembership,
+        Citation,
+        Correction,
+        Event,
+        EventOrganization,
+        EventPerson,
+        Facility,
+        FacilityControl,
+        FacilityName,
+        Nationality,
+        Organization,
+        OrganizationName,
+        Person,
+        PersonListing,
+        PersonName,
+        Place,
+        Relationship,
+        ReleaseBatch,
+        Source,
+    ]
+)
