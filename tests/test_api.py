@@ -54,7 +54,8 @@ def test_the_qari_bilal_record_comes_whole_in_one_response(client, demo):
         "as_written": "",
     }
     assert capture["unnamed_count"] == 2
-    assert {o["role"] for o in capture["organizations"]} == {"capturing_force", "partner_force"}
+    roles = {o["role"] for o in capture["organizations"]}
+    assert roles == {"capturing_force", "partner_force", "group"}
     assert len(capture["citations"]) >= 2
     parwan = data["timeline"][3]
     assert parwan["claim_status"] == "inferred"

@@ -105,7 +105,14 @@ def test_an_editor_publishes_and_the_public_sees_only_public_people_and_sources(
         "claim_status": "reported",
         "citations": [
             {
-                "source": {"id": str(named["source"].public_id), "name": "TOLOnews, 2014"},
+                "source": {
+                    "id": str(named["source"].public_id),
+                    "name": "TOLOnews, 2014",
+                    "publisher": None,
+                    "published": None,
+                    "url": "",
+                    "archived_url": "",
+                },
                 "aspect": "named among the released",
                 "quote": "65 of the 88 were freed",
                 "locator": "",

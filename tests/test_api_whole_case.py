@@ -29,8 +29,10 @@ pytestmark = pytest.mark.django_db
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?")
 NONCE = re.compile(r'nonce="[^"]*"')
-# A page's anchors may be made of database keys (`id="ref-12-49"`), which differ between two
-# loads: each number in an anchor is renumbered by its first appearance on the page.
+# A page's anchors may be made of database keys (`id="ref-12-event-49"`), which differ between
+# two loads: each key in an anchor is renumbered by its first appearance on the page, keyed by
+# the word before it, so that two kinds of record sharing a key in one load only are not read
+# as one.
 ANCHOR = re.compile(r'(?:id|href|for|aria-describedby)="#?[A-Za-z][\w-]*"')
 TIMES = {"created", "updated"}
 ARTIFACT = Path(__file__).resolve().parents[1] / "test-artifacts" / "whole-case.diff"

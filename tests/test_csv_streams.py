@@ -17,6 +17,7 @@ from detainees.domain.models import (
     PersonName,
     PublicationStatus,
 )
+from detainees.read.citing import csv_columns
 from detainees.read.listing_store import deferred
 from tests import factories as f
 
@@ -76,10 +77,12 @@ def busy_event(*, date="2012-03-04", **kwargs):
         (f.OrganizationFactory(name=f"{MARKER} {n}"), "group"),  # a draft organization
     ):
         EventOrganization.objects.create(event=event, organization=org, role=role)
-    for status, confidential in ((PUBLISHED, False), (PUBLISHED, False), ("draft", True)):
-        source = f.SourceFactory(status=status, is_confidential=confidential, title=MARKER)
-        f.CitationFactory(source=source, event=event, quote=MARKER)
-    f.CitationFactory(event=event, quote=MARKER)  # a draft source
+    for i in (1, 2):
+        source = f.SourceFactory(status=PUBLISHED, title=f"Report {i} on {n}")
+        f.CitationFactory(source=source, event=event, quote=f"Passage {i}")
+    confidential = f.SourceFactory(status="draft", is_confidential=True, title=MARKER)
+    f.CitationFactory(source=confidential, event=event, quote=MARKER)
+    f.CitationFactory(source=f.SourceFactory(title=MARKER), event=event, quote=MARKER)  # a draft
     return event
 
 
@@ -93,7 +96,7 @@ def test_events_csv_rows_are_the_apis_rows_of_the_listed_events_in_list_order(cl
     header, *body = rows(streamed(client, "/events.csv"))
 
     api_header, api = api_rows(client, "/api/v1/events/")
-    assert header == api_header == list(EventSerializer().fields)
+    assert header == api_header == csv_columns(EventSerializer().fields)
     assert [row for row in body] == [api[row[0]] for row in body]
     listed = client.get("/events/", {"size": 200}).context["page"].rows
     assert [row[0] for row in body] == [str(e.public_id) for e in listed]
@@ -122,9 +125,14 @@ def test_drafts_retracted_events_and_private_fields_stay_out_of_events_csv(clien
     header, row = rows(text)
     assert row[0] == str(shown.public_id)
     cells = dict(zip(header, row, strict=True))
-    assert cells["people"].startswith("Mullah Shown; Unnamed person ")
-    assert cells["organizations"] == "ISAF 0"
-    assert cells["citations"] == "; "  # two public citations, as the API's CSV flattens them
+    assert cells["people"].startswith("Mullah Shown (subject); Unnamed person ")
+    assert cells["people"].endswith(" (related)")
+    assert cells["organizations"] == "ISAF 0 (capturing_force)"
+    # The two public citations, each with its source; the draft and confidential ones nowhere.
+    cited = [(cells[f"source_{i}_title"], cells[f"source_{i}_quote"]) for i in (1, 2, 3)]
+    assert cited == [("Report 1 on 0", "Passage 1"), ("Report 2 on 0", "Passage 2"), ("", "")]
+    assert cells["source_1_claim_status"] == shown.claim_status
+    assert cells["sources_more"] == "0"
     assert cells["place"] == "Kunar 0 (province)"
     assert cells["description"] == 'Two lines,\nand "quotes"'
 
@@ -166,7 +174,7 @@ def test_people_csv_rows_are_the_apis_rows_in_list_order(client, demo):
     ):
         header, *body = rows(streamed(client, "/people.csv", **params))
         api_header, api = api_rows(client, "/api/v1/persons/")
-        assert header == api_header == list(PersonListSerializer().fields)
+        assert header == api_header == csv_columns(PersonListSerializer().fields)
         assert body and [row for row in body] == [api[row[0]] for row in body], params
     _, *body = rows(streamed(client, "/people.csv", sort="name", who="all"))
     zia = next(row for row in body if row[0] == str(person.public_id))
@@ -176,9 +184,21 @@ def test_people_csv_rows_are_the_apis_rows_in_list_order(client, demo):
 def test_people_csv_runs_the_same_queries_for_one_person_and_forty(client):
     def add(n):
         person = f.PersonFactory(name=f"Person {n}", status=PUBLISHED)
-        PersonName.objects.create(person=person, name=f"Alias {n}")
-        f.NationalityFactory(person=person)
-        f.EventPersonFactory(event=f.EventFactory(status=PUBLISHED), person=person)
+        alias = PersonName.objects.create(person=person, name=f"Alias {n}")
+        nationality = f.NationalityFactory(person=person)
+        event = f.EventFactory(status=PUBLISHED, kind=Event.Kind.CAPTURE, date="2012")
+        f.EventPersonFactory(event=event, person=person)
+        # The sources of the row's name, nationality and capture, each in its own columns.
+        public = f.SourceFactory(
+            status=PUBLISHED, publisher=f.OrganizationFactory(status=PUBLISHED)
+        )
+        for fact in (
+            {"person_name": alias, "event": None},
+            {"nationality": nationality, "event": None},
+            {"event": event},
+        ):
+            f.CitationFactory(source=public, **fact)
+        f.CitationFactory(source=f.SourceFactory(title=MARKER), event=event)  # a draft source
 
     add(0)
     one = queries(client, "/people.csv")
@@ -188,3 +208,6 @@ def test_people_csv_runs_the_same_queries_for_one_person_and_forty(client):
     forty = queries(client, "/people.csv")
     assert (one[1], forty[1]) == (1, 40)
     assert one[0] == forty[0]
+    header, *body = rows(streamed(client, "/people.csv"))
+    assert MARKER not in str(body)
+    assert all(row[header.index("source_3_title")] for row in body)  # three sources each

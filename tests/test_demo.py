@@ -202,8 +202,9 @@ def test_the_capture_has_two_sources_one_of_which_carries_an_attribution(bilal):
     assert capture.claim_status == ClaimStatus.CONFIRMED
     assert (capture.place.name, capture.place.parent.name) == ("Khanabad", "Kunduz")
     assert (capture.unnamed_count, capture.unnamed_description) == (2, "associates")
-    forces = {(o.organization.abbreviation, o.role) for o in capture.organizations.all()}
-    assert forces == {("ISAF", "capturing_force"), ("ANSF", "partner_force")}
+    parts = {(o.organization.abbreviation, o.role) for o in capture.organizations.all()}
+    # The forces that made the capture, and the group whose leader they came for.
+    assert parts == {("ISAF", "capturing_force"), ("ANSF", "partner_force"), ("IMU", "group")}
     related = capture.people_in(EventPerson.Role.RELATED)
     assert [(p.person.display_name, p.note) for p in related] == [
         ("Qari Sibghatullah", "seized at his home")

@@ -187,6 +187,10 @@ def test_a_relationships_citation_is_a_footnote_on_both_pages_and_in_the_api(
             "source": {
                 "id": str(source.public_id),
                 "name": "Register of the disappeared",
+                "publisher": None,
+                "published": None,
+                "url": "",
+                "archived_url": "",
             },
             "aspect": "",
             "quote": "her son, born in the prison",

@@ -1,5 +1,11 @@
 """CSV for every list: the list's JSON rows, flattened, with the serializer's fields as columns.
 
+A row's `citations` become the numbered source columns at its end (`source_1_title`, ...,
+`sources_more`: `detainees.read.citing`), so that every row can be cited from a spreadsheet; a
+row whose citations are on its parts (a facility's periods of control) cites those, each with
+the part's claim status and, in `supports`, the part. A person or organization in an event
+reads as its name and its part ("ISAF (capturing_force)"), a part naming a record as that
+record's name and its role ("US Forces (controller)").
 Text cells go through `csv_cell` (formula injection); the serializer's number fields are
 numbers, written as they are, even where the JSON gives a decimal as a string ("-58.40000").
 """
@@ -10,6 +16,7 @@ import io
 from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 
+from detainees.read.citing import csv_columns, source_cells, supports
 from detainees.read.csvcells import csv_cell
 
 NUMBER_FIELDS = (serializers.IntegerField, serializers.FloatField, serializers.DecimalField)
@@ -26,10 +33,46 @@ def flatten(value):
     if isinstance(value, dict):
         if "edtf" in value:  # a fuzzy date: its EDTF text (earliest/latest are in the JSON)
             return value["edtf"]
-        return value.get("name") or value.get("id") or value.get("country") or ""
+        name = value.get("name") or value.get("id") or value.get("country") or linked_name(value)
+        if name and value.get("role"):  # a person or organization in an event, and its part
+            return f"{name} ({value['role']})"
+        return name
     if value is None:
         return ""
     return value
+
+
+def linked_name(value: dict) -> str:
+    """The name of the first record a part links to (a control period's controller), or ""."""
+    return next((v["name"] for v in value.values() if isinstance(v, dict) and v.get("name")), "")
+
+
+def cited_parts(fields: dict, keys: list[str]) -> list[str]:
+    """The columns that are lists of parts with their own citations (a facility's controls)."""
+    return [
+        key
+        for key in keys
+        if isinstance(fields.get(key), serializers.ListSerializer)
+        and "citations" in getattr(fields[key].child, "fields", {})
+    ]
+
+
+def parts_citations(row: dict, parts: list[str]) -> list[dict]:
+    """The citations of a row's parts, each saying which part it supports and how sure the
+    record is of it."""
+    found = []
+    for key in parts:
+        for part in row.get(key) or []:
+            label = flatten(part)
+            for citation in part.get("citations") or []:
+                found.append(
+                    {
+                        **citation,
+                        "claim_status": part.get("claim_status") or "",
+                        "supports": supports(label, citation.get("aspect") or ""),
+                    }
+                )
+    return found
 
 
 class CSVRenderer(BaseRenderer):
@@ -49,19 +92,26 @@ class CSVRenderer(BaseRenderer):
         out = io.StringIO()
         fields = serializer_fields((renderer_context or {}).get("view"))
         if rows and isinstance(rows[0], dict):
-            columns = list(rows[0].keys())
+            keys = list(rows[0].keys())
         else:
-            columns = list(fields)
-        numbers = {c for c in columns if isinstance(fields.get(c), NUMBER_FIELDS)}
+            keys = list(fields)
+        cited = "citations" in keys
+        parts = [] if cited else cited_parts(fields, keys)
+        if cited:
+            keys.remove("citations")
+        cited = cited or bool(parts)
+        numbers = {c for c in keys if isinstance(fields.get(c), NUMBER_FIELDS)}
         writer = csv.writer(out)
-        writer.writerow([csv_cell(c) for c in columns])
+        writer.writerow([csv_cell(c) for c in csv_columns([*keys, *(["citations"] * cited)])])
         for row in rows:
-            writer.writerow(
-                [
-                    flatten(row.get(c)) if c in numbers else csv_cell(flatten(row.get(c)))
-                    for c in columns
-                ]
-            )
+            cells = [
+                flatten(row.get(c)) if c in numbers else csv_cell(flatten(row.get(c))) for c in keys
+            ]
+            if cited:
+                citations = parts_citations(row, parts) if parts else row.get("citations") or []
+                sources = source_cells(citations, row.get("claim_status") or "")
+                cells += [csv_cell(cell) for cell in sources[:-1]] + [sources[-1]]
+            writer.writerow(cells)
         return out.getvalue().encode(self.charset)
 
 

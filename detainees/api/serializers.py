@@ -10,6 +10,7 @@ from detainees.domain.models import (
     Affiliation,
     BatchMembership,
     Citation,
+    ClaimStatus,
     Correction,
     Event,
     Facility,
@@ -22,9 +23,18 @@ from detainees.domain.models import (
     ReleaseBatch,
     Source,
 )
+from detainees.read.citing import citation_row, cited_source
 from detainees.read.listing import CurrentStatus
 from detainees.read.person import person_record, public_citations
-from detainees.read.rows import EVENT_ROW, PERSON_ROW, nationality_codes, other_names, person_row
+from detainees.read.rows import (
+    EVENT_ROW,
+    PERSON_ROW,
+    nationality_codes,
+    other_names,
+    person_row,
+    row_citations,
+    with_row_citations,
+)
 
 
 class FuzzyDateField(serializers.Field):
@@ -91,22 +101,49 @@ class SourceSerializer(serializers.ModelSerializer):
         )
 
 
+class CitedSourceSerializer(Ref):
+    """A cited source: its id and title (`name`), and what a reader needs to cite it, so that
+    every row and CSV made of citations can name the source in full."""
+
+    publisher = Ref(allow_null=True, help_text="Who published it; null when not recorded.")
+    published = serializers.CharField(
+        allow_null=True, help_text="When it was published, in EDTF; null when unknown."
+    )
+    url = serializers.URLField(allow_blank=True)
+    archived_url = serializers.URLField(allow_blank=True)
+
+    def to_representation(self, instance):
+        return cited_source(instance)
+
+
 class CitationSerializer(serializers.ModelSerializer):
-    source = Ref()
+    source = CitedSourceSerializer()
 
     class Meta:
         model = Citation
         fields = ("source", "aspect", "quote", "locator", "attribution", "accessed_on")
 
+    def to_representation(self, instance):
+        # Written directly (`detainees.read.citing.citation_row`), the one shape the list rows
+        # and their CSVs read too; tests/test_api.py compares it with the fields' output.
+        return citation_row(instance)
 
-# One serializer for every citation: building a serializer's fields costs far more than using
-# them, and an export serializes a citation for almost every fact.
-CITATION = CitationSerializer()
+
+class RowCitationSerializer(CitationSerializer):
+    """A citation in a people list row: also which of the row's facts it supports, and how
+    sure the record is of that fact."""
+
+    supports = serializers.CharField()
+    claim_status = serializers.ChoiceField(choices=ClaimStatus.choices)
+
+    class Meta(CitationSerializer.Meta):
+        fields = (*CitationSerializer.Meta.fields, "supports", "claim_status")
 
 
 def citation_rows(citations) -> list[dict]:
-    """What CitationSerializer(citations, many=True).data gives, from one shared serializer."""
-    return [CITATION.to_representation(citation) for citation in citations]
+    """What CitationSerializer(citations, many=True).data gives, without building a serializer
+    per fact: an export serializes a citation for almost every fact."""
+    return [citation_row(citation) for citation in citations]
 
 
 class PublicCitations(serializers.Field):
@@ -263,6 +300,14 @@ class EventSerializer(serializers.ModelSerializer):
         ]
 
 
+class PersonRowsSerializer(serializers.ListSerializer):
+    """A page of people rows, their citations read for the whole page at once."""
+
+    def to_representation(self, data):
+        people = data.all() if hasattr(data, "all") else data
+        return [self.child.to_representation(person) for person in with_row_citations(people)]
+
+
 @extend_schema_serializer(component_name="PersonSummary")
 class PersonListSerializer(serializers.ModelSerializer):
     """One flat row per person: what the list and its CSV show."""
@@ -276,10 +321,12 @@ class PersonListSerializer(serializers.ModelSerializer):
     first_capture_earliest = serializers.DateField(source="first_capture", allow_null=True)
     last_release = serializers.CharField(source="last_release_date", allow_null=True)
     last_release_earliest = serializers.DateField(source="last_release", allow_null=True)
+    citations = serializers.SerializerMethodField()
 
     class Meta:
         model = Person
         fields = PERSON_ROW.names  # the people list's row (detainees.read.rows)
+        list_serializer_class = PersonRowsSerializer
 
     def to_representation(self, obj):
         # The row as the spec builds it, not through the fields above: a list page holds 50 to
@@ -293,6 +340,10 @@ class PersonListSerializer(serializers.ModelSerializer):
     @extend_schema_field(schema.COUNTRY_CODES)
     def get_nationalities(self, obj) -> list[str]:
         return nationality_codes(obj)
+
+    @extend_schema_field(RowCitationSerializer(many=True))
+    def get_citations(self, obj) -> list[dict]:
+        return row_citations(obj)
 
 
 class AffiliationSerializer(serializers.ModelSerializer):

@@ -89,11 +89,7 @@ def status_of_event():
 def current_status():
     """The person's (OuterRef("pk")) status after the last status-changing public event, in
     timeline order (`detainees.read.timeline.sort_key`), or unknown."""
-    last = (
-        own_events(STATUS_EVENT_KINDS)
-        .annotate(after=status_of_event())
-        .order_by(*timeline_order("event__", descending=True))
-    )
+    last = status_events().annotate(after=status_of_event())
     return Coalesce(Subquery(last.values("after")[:1]), Value(CurrentStatus.UNKNOWN))
 
 
@@ -106,6 +102,42 @@ def sort_name():
         default=F("name"),
         output_field=models.CharField(),
     )
+
+
+def first_captures():
+    """The person's own captures, disappearances and custody episodes, earliest first: the first
+    is the list's "first capture". A disappearance is a deprivation of liberty too, whoever
+    denies it."""
+    # Same earliest day: the first in timeline order, so the row's date and the event whose
+    # sources it cites are the same one on every read.
+    return own_events([Event.Kind.CAPTURE, Event.Kind.DISAPPEARANCE, Event.Kind.CUSTODY]).order_by(
+        F("event__date_earliest").asc(nulls_last=True), *timeline_order("event__")
+    )
+
+
+def last_releases():
+    """The person's own releases, latest first: the first is the list's "last release"."""
+    return own_events([Event.Kind.RELEASE]).order_by(
+        F("event__date_earliest").desc(nulls_last=True),
+        *timeline_order("event__", descending=True),
+    )
+
+
+def status_events():
+    """The person's own status-changing events, the one deciding the current status first."""
+    return own_events(STATUS_EVENT_KINDS).order_by(*timeline_order("event__", descending=True))
+
+
+def deciding_events() -> dict:
+    """Annotations naming, by primary key, the events a list row's dates and status come from:
+    the first capture, the last release and the status-deciding event (None where there is
+    none). The same subqueries as the row's own columns, so the sources a row cites are those
+    of the very facts it shows."""
+    return {
+        "first_capture_event": Subquery(first_captures().values("event_id")[:1]),
+        "last_release_event": Subquery(last_releases().values("event_id")[:1]),
+        "status_event": Subquery(status_events().values("event_id")[:1]),
+    }
 
 
 # What makes a person a detainee: being the subject of an event that only happens to someone
@@ -144,13 +176,8 @@ def annotate_listing(queryset):
     name sort keys (name_asc, name_desc) to a Person queryset."""
     primary = PersonName.objects.filter(person=OuterRef("pk")).order_by("-is_primary", "pk")
     primary = primary.annotate(sort_name=sort_name())
-    # A disappearance is a deprivation of liberty too, whoever denies it.
-    captures = own_events(
-        [Event.Kind.CAPTURE, Event.Kind.DISAPPEARANCE, Event.Kind.CUSTODY]
-    ).order_by(F("event__date_earliest").asc(nulls_last=True))
-    releases = own_events([Event.Kind.RELEASE]).order_by(
-        F("event__date_earliest").desc(nulls_last=True)
-    )
+    captures = first_captures()
+    releases = last_releases()
     return queryset.annotate(
         sort_name=Coalesce(Subquery(primary.values("sort_name")[:1]), Value("")),
         first_capture=Subquery(captures.values("event__date_earliest")[:1]),

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from detainees.domain.fuzzydates import EDTFField
 from detainees.domain.models import Event, Person
+from detainees.read.citing import people_row_citations
 from detainees.read.listing import CurrentStatus
 
 # Column types. A LIST is several values (JSON: a list; CSV: joined by "; "); a REF a link to a
@@ -157,6 +158,13 @@ PERSON_ROW = RowSpec(
         RowColumn("first_capture_earliest", DATE, "Its earliest day.", source="first_capture"),
         RowColumn("last_release", EDTF, "The last release, in EDTF.", source="last_release_date"),
         RowColumn("last_release_earliest", DATE, "Its earliest day.", source="last_release"),
+        RowColumn(
+            "citations",
+            LIST,
+            "The public sources of the facts the row shows: the events deciding its first "
+            "capture, last release and current status, then its names and nationalities; each "
+            "says which fact it supports and how sure the record is of it.",
+        ),
         field("created", "When the record was created.", Person),
         field("updated", "When the record last changed.", Person),
     ),
@@ -172,6 +180,27 @@ def nationality_codes(person) -> list[str]:
     return [n.country.code for n in person.nationalities.all()]
 
 
+# Where a list of people keeps each person's row citations, read for the whole list at once
+# (`with_row_citations`).
+ROW_CITATIONS = "row_citations"
+
+
+def with_row_citations(people) -> list:
+    """`people` with their row citations, read for all of them in a fixed number of queries."""
+    people = list(people)
+    found = people_row_citations([person.pk for person in people])
+    for person in people:
+        setattr(person, ROW_CITATIONS, found[person.pk])
+    return people
+
+
+def row_citations(person) -> list[dict]:
+    """The person's row citations: read with the list's, else (one person alone) now."""
+    if not hasattr(person, ROW_CITATIONS):
+        with_row_citations([person])
+    return getattr(person, ROW_CITATIONS)
+
+
 def person_row(person) -> dict:
     """A person of `people_for_listing()` (annotated, names prefetched) as its list row."""
     row = {}
@@ -180,6 +209,8 @@ def person_row(person) -> dict:
             row[column.name] = other_names(person)
         elif column.name == "nationalities":
             row[column.name] = nationality_codes(person)
+        elif column.name == "citations":
+            row[column.name] = row_citations(person)
         else:
             row[column.name] = formatter(column)(getattr(person, column.source))
     return row
@@ -214,7 +245,12 @@ EVENT_ROW = RowSpec(
         field("claim_status", "How sure the record is of the fact.", Event),
         RowColumn("people", LIST, "The named people and their part."),
         RowColumn("organizations", LIST, "The organizations and their part."),
-        RowColumn("citations", LIST, "The public citations."),
+        RowColumn(
+            "citations",
+            LIST,
+            "The public sources of the event: each source's title, publisher, date and "
+            "address, and the passage quoted.",
+        ),
         field("created", "When the record was created.", Event),
         field("updated", "When the record last changed.", Event),
     ),

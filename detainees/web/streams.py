@@ -7,6 +7,8 @@ are built here from plain `values_list()` tuples instead. Scalar cells go throug
 `formatter`, as the API's rows do, so dates, timestamps and ids read exactly as in the API; the
 columns made of related records (names, people, organizations, citations) are read CHUNK_SIZE
 rows at a time, one query per relation, with the same public-only conditions as the serializers.
+The citations become the numbered source columns at the end of the row
+(`detainees.read.citing`), from the same JSON the API gives.
 
 The main query runs on a server-side cursor; memory holds one chunk, and the number of queries
 grows with the number of chunks, never with the number of rows. Tests compare every row with
@@ -17,7 +19,7 @@ import csv
 from collections import defaultdict
 from itertools import islice
 
-from django.db.models import Count, F, Lookup, TextField, Value
+from django.db.models import F, Lookup, TextField, Value
 from django.http import StreamingHttpResponse
 
 from detainees.domain.models import (
@@ -32,6 +34,7 @@ from detainees.domain.models import (
     PublicationStatus,
     Source,
 )
+from detainees.read.citing import citation_row, csv_columns, people_row_citations, source_cells
 from detainees.read.csvcells import csv_cell
 from detainees.read.rows import EVENT_ROW, FUZZY, LIST, PERSON_ROW, REF, formatter
 from tracker.streaming import download
@@ -81,6 +84,11 @@ def joined(values) -> str:
     return "; ".join(values)
 
 
+def with_role(name: str, role: str) -> str:
+    """A person or organization in an event, as flatten() writes one: its name and its part."""
+    return f"{name} ({role})"
+
+
 def write_lines(columns: list[str], rows):
     """The header and each row (a list of cells), as CSV lines, a chunk of rows per string.
 
@@ -98,15 +106,16 @@ def write_lines(columns: list[str], rows):
 
 # --- People ----------------------------------------------------------------------------------
 
-# The people row's columns read from the row itself, and those made of its names.
+# The people row's columns read from the row itself, those made of its names, and its sources.
 PERSON_SCALARS = [c for c in PERSON_ROW.columns if c.is_scalar]
 PERSON_LISTS = ("other_names", "nationalities")
-assert {c.name for c in PERSON_ROW.columns if c.type == LIST} == set(PERSON_LISTS)
+assert {c.name for c in PERSON_ROW.columns if c.type == LIST} == {*PERSON_LISTS, "citations"}
 
 
 def person_rows(queryset):
     """People of `queryset` (annotated by annotate_listing, in its order) as CSV rows."""
-    columns = list(PERSON_ROW.names)
+    columns = csv_columns(PERSON_ROW.names)
+    sources_at = columns.index("source_1_title")
     sources = ["pk", *(c.source for c in PERSON_SCALARS)]
     scalars = [
         (columns.index(c.name), formatter(c), sources.index(c.source)) for c in PERSON_SCALARS
@@ -131,6 +140,7 @@ def person_rows(queryset):
             .values_list("person_id", "country")
         ):
             nationalities[person_id].append(country)
+        citations = people_row_citations(ids)
         for row in chunk:
             out = [""] * len(columns)
             for i, represent, j in scalars:
@@ -138,11 +148,12 @@ def person_rows(queryset):
                 out[i] = "" if value is None else represent(value)
             out[names_at] = joined(other_names.get(row[0], ()))
             out[nationalities_at] = joined(nationalities.get(row[0], ()))
+            out[sources_at:] = source_cells(citations[row[0]])
             yield out
 
 
 def people_csv(queryset, order) -> StreamingHttpResponse:
-    columns = list(PERSON_ROW.names)
+    columns = csv_columns(PERSON_ROW.names)
     rows = person_rows(queryset.order_by(*order))
     return csv_response(write_lines(columns, rows), "people.csv")
 
@@ -181,7 +192,7 @@ def ref_labels() -> dict:
 
 def event_rows(queryset):
     """Events of `queryset`, in its order, as CSV rows with EVENT_ROW's columns."""
-    columns = list(EVENT_ROW.names)
+    columns = csv_columns(EVENT_ROW.names)
     sources = ["pk", *(c.source for c in EVENT_SCALARS), *EVENT_DATES]
     for ref, names in EVENT_REFS.items():
         sources += [f"{ref}__status", f"{ref}__public_id", *(f"{ref}__{n}" for n in names)]
@@ -198,30 +209,29 @@ def event_rows(queryset):
         )
         for (ref, names), label in zip(EVENT_REFS.items(), ref_labels().values(), strict=True)
     ]
-    people_at, organizations_at, citations_at = (
-        columns.index(c) for c in ("people", "organizations", "citations")
-    )
+    people_at, organizations_at = (columns.index(c) for c in ("people", "organizations"))
+    sources_at, claim_status_at = columns.index("source_1_title"), at["claim_status"]
     values = queryset.prefetch_related(None).values_list(*sources)
     for chunk in chunks(values.iterator(chunk_size=CHUNK_SIZE)):
         ids = [row[0] for row in chunk]
         people = event_people(ids)
         organizations = defaultdict(list)
-        for event_id, name, public_id in (
+        for event_id, name, public_id, role in (
             EventOrganization.objects.filter(
                 among("event_id", ids), Organization.public_q("organization__")
             )
             .order_by("event_id", "pk")
-            .values_list("event_id", "organization__name", "organization__public_id")
+            .values_list("event_id", "organization__name", "organization__public_id", "role")
         ):
-            organizations[event_id].append(name or str(public_id))
-        # A citation's row has no name, id or country: flatten() makes each an empty string.
-        citations = dict(
+            organizations[event_id].append(with_role(name or str(public_id), role))
+        # Each citation as the API writes it, its source and publisher joined in.
+        citations = defaultdict(list)
+        for citation in (
             Citation.objects.filter(among("event_id", ids), Source.public_q("source__"))
-            .order_by()
-            .values("event_id")
-            .annotate(n=Count("pk"))
-            .values_list("event_id", "n")
-        )
+            .select_related("source__publisher")
+            .order_by("event_id", "pk")
+        ):
+            citations[citation.event_id].append(citation_row(citation))
         for row in chunk:
             out = [""] * len(columns)
             for i, represent, j in scalars:
@@ -234,32 +244,33 @@ def event_rows(queryset):
                     out[i] = label(*(row[n] for n in names)) or str(row[public_id])
             out[people_at] = joined(people.get(row[0], ()))
             out[organizations_at] = joined(organizations.get(row[0], ()))
-            out[citations_at] = joined([""] * citations.get(row[0], 0))
+            out[sources_at:] = source_cells(citations.get(row[0], []), row[claim_status_at])
             yield out
 
 
 def event_people(event_ids) -> dict[int, list[str]]:
-    """Each event's published people's display names, in the order they were entered."""
+    """Each event's published people's display names and parts, in the order they were
+    entered."""
     links = list(
         EventPerson.objects.filter(among("event_id", event_ids), Person.public_q("person__"))
         .order_by("event_id", "pk")
-        .values_list("event_id", "person_id", "person__public_id")
+        .values_list("event_id", "person_id", "person__public_id", "role")
     )
     # Person.display_name: the primary name, else the first in PersonName's order.
     display = dict(
-        PersonName.objects.filter(among("person_id", {person_id for _, person_id, _ in links}))
+        PersonName.objects.filter(among("person_id", {link[1] for link in links}))
         .order_by("person_id", "-is_primary", "name", "pk")
         .distinct("person_id")
         .values_list("person_id", "name")
     )
     people = defaultdict(list)
-    for event_id, person_id, public_id in links:
+    for event_id, person_id, public_id, role in links:
         name = display.get(person_id, f"Unnamed person {public_id.hex[:8]}")
-        people[event_id].append(name or str(public_id))
+        people[event_id].append(with_role(name or str(public_id), role))
     return people
 
 
 def events_csv(queryset, order) -> StreamingHttpResponse:
-    columns = list(EVENT_ROW.names)
+    columns = csv_columns(EVENT_ROW.names)
     rows = event_rows(queryset.order_by(*order))
     return csv_response(write_lines(columns, rows), "events.csv")

@@ -1,0 +1,229 @@
+"""What a list row cites: the public sources of the facts a row shows, as JSON and as CSV cells.
+
+A journalist who downloads a list needs to cite each row, so every list row carries its
+citations, and so does every CSV made of them (`/people.csv`, `/events.csv`, the API's CSVs).
+
+JSON: `citations` is a list of citations, each as the API writes one anywhere (`citation_row`):
+the source (its id, title, publisher, publication date and addresses), the passage quoted, and
+where and by whom it was said. A people row's citations also say which fact of the row each one
+supports and how sure the record is of that fact (`supports`, `claim_status`); an event row's
+support the event, whose `claim_status` is the row's.
+
+CSV: a spreadsheet reads one value per cell best, so the citations become numbered groups of
+columns at the end of the row, `source_1_title` ... `source_1_supports`, then `source_2_...`,
+up to SOURCE_SLOTS, and `sources_more` counts the citations beyond them (the JSON, the JSON
+Lines export and the data package have them all). One value per cell, so each cell takes the
+formula guard on its own (`detainees.read.csvcells`) and reads back exactly, with no separator
+inside a cell to escape. A row with fewer citations leaves the rest of its groups empty.
+
+Only citations of published, non-confidential sources are read (`Source.public_q`), so a draft
+or confidential source never reaches a row.
+"""
+
+from collections import defaultdict
+
+from django.db.models import Q
+
+from detainees.domain.models import Citation, ClaimStatus, Person, Source
+from detainees.read.listing import deciding_events
+
+# Citations per CSV row, in numbered groups of columns; `sources_more` counts the rest. Six hold
+# every citation of every event of the ISAF data and of the demo case (at most four); a people
+# row, which cites several facts, can have more.
+SOURCE_SLOTS = 6
+SOURCES_MORE = "sources_more"
+# Each group's columns, in order, and what each holds.
+SOURCE_FIELDS = (
+    ("title", "The source's title."),
+    ("publisher", "Who published it (an organization); empty when not recorded."),
+    ("date", "When it was published, as a fuzzy date in EDTF (2011-04, 2014); empty when unknown."),
+    (
+        "url",
+        "Its address, or where only an archived copy's address is recorded, that one; empty "
+        "when neither is recorded.",
+    ),
+    ("quote", "The passage, word for word."),
+    (
+        "claim_status",
+        "How sure the record is of the fact the passage supports (the event's, the name's, the "
+        "nationality's).",
+    ),
+    (
+        "supports",
+        "What the passage supports. Events: the part of the event (the citation's aspect). "
+        "People: the fact of the row, `name: ...`, `nationality: ...`, or the event deciding "
+        "`first capture`, `last release` or `current status`, then the aspect after ` — `.",
+    ),
+)
+
+
+def source_columns() -> list[str]:
+    """The CSV columns the citations become: SOURCE_SLOTS numbered groups, then the count."""
+    return [
+        f"source_{slot}_{name}" for slot in range(1, SOURCE_SLOTS + 1) for name, _ in SOURCE_FIELDS
+    ] + [SOURCES_MORE]
+
+
+def csv_columns(names) -> list[str]:
+    """A row's CSV header from its JSON keys: `citations` becomes the source columns, last."""
+    names = list(names)
+    if "citations" not in names:
+        return names
+    return [n for n in names if n != "citations"] + source_columns()
+
+
+def source_cells(citations: list[dict], claim_status: str = "") -> list:
+    """The source columns' cells for a row's citations (JSON, as `citation_row` writes them);
+    `claim_status` is the row's, for citations that do not carry their own."""
+    cells = []
+    for citation in citations[:SOURCE_SLOTS]:
+        source = citation.get("source") or {}
+        publisher = source.get("publisher") or {}
+        cells += [
+            source.get("name") or "",
+            publisher.get("name") or "",
+            source.get("published") or "",
+            source.get("url") or source.get("archived_url") or "",
+            citation.get("quote") or "",
+            citation.get("claim_status", claim_status) or "",
+            citation.get("supports", citation.get("aspect")) or "",
+        ]
+    cells += [""] * (SOURCE_SLOTS * len(SOURCE_FIELDS) - len(cells))
+    cells.append(max(len(citations) - SOURCE_SLOTS, 0))
+    return cells
+
+
+def cited_source(source: Source) -> dict:
+    """A cited source as a citation gives it: enough to cite it without another request."""
+    publisher = source.publisher
+    return {
+        "id": str(source.public_id),
+        "name": str(source),
+        "publisher": (
+            {"id": str(publisher.public_id), "name": str(publisher)}
+            if publisher is not None and publisher.is_public
+            else None
+        ),
+        "published": source.published or None,
+        "url": source.url,
+        "archived_url": source.archived_url,
+    }
+
+
+def citation_row(citation: Citation) -> dict:
+    """A citation as the API writes it everywhere (its source and publisher loaded)."""
+    return {
+        "source": cited_source(citation.source),
+        "aspect": citation.aspect,
+        "quote": citation.quote,
+        "locator": citation.locator,
+        "attribution": citation.attribution,
+        "accessed_on": citation.accessed_on.isoformat() if citation.accessed_on else None,
+    }
+
+
+# --- A people row's citations -------------------------------------------------------------------
+
+# The events a people row's dates and status come from, as its `supports` names them.
+DECIDING = (
+    ("first_capture_event", "first capture"),
+    ("last_release_event", "last release"),
+    ("status_event", "current status"),
+)
+DECIDING_ORDER = {label: i for i, (_, label) in enumerate(DECIDING)}
+
+
+def supports(label: str, aspect: str) -> str:
+    return f"{label} — {aspect}" if aspect else label
+
+
+def people_row_citations(person_ids) -> dict[int, list[dict]]:
+    """Each person's row citations, by primary key, in two queries whatever the number: the
+    sources of the facts the people list shows of them, which are
+
+    - the events deciding its dates and status (its first capture, its last release and the
+      event after which it has its current status), in that order, each once; then
+    - its names (primary first, in the order the row lists the others), then its nationalities.
+
+    The sources of the person as a whole (biography, birth) and of the rest of the timeline
+    are on the person page and in the exports, not in the row.
+    """
+    person_ids = list(person_ids)
+    if not person_ids:
+        return {}
+    deciding = {
+        person_id: events
+        for person_id, *events in Person.objects.filter(pk__in=person_ids)
+        .annotate(**deciding_events())
+        .values_list("pk", *(name for name, _ in DECIDING))
+    }
+    roles = defaultdict(list)  # event id: (person id, what it decides)
+    for person_id, events in deciding.items():
+        for event_id, (_, label) in zip(events, DECIDING, strict=True):
+            if event_id is not None:
+                roles[event_id].append((person_id, label))
+    citations = (
+        Citation.objects.filter(Source.public_q("source__"))
+        .filter(
+            Q(event_id__in=list(roles))
+            | Q(person_name__person_id__in=person_ids)
+            | (
+                Q(nationality__person_id__in=person_ids)
+                & ~Q(nationality__claim_status=ClaimStatus.RETRACTED)
+            )
+        )
+        .select_related("source__publisher", "person_name", "nationality", "event")
+        .order_by("pk")
+    )
+    # Per person: (position in the row's order, citation JSON).
+    found = defaultdict(list)
+    for citation in citations:
+        row = citation_row(citation)
+        if citation.event_id is not None:
+            event = citation.event
+            by_person = defaultdict(list)
+            for person_id, label in roles[citation.event_id]:
+                by_person[person_id].append(label)
+            for person_id, labels in by_person.items():
+                first = min(DECIDING_ORDER[label] for label in labels)
+                fact = f"{' and '.join(labels)} ({event.kind}, {event.date or 'undated'})"
+                found[person_id].append(
+                    (
+                        (0, first, citation.event_id, citation.pk),
+                        {
+                            **row,
+                            "supports": supports(fact, citation.aspect),
+                            "claim_status": event.claim_status,
+                        },
+                    )
+                )
+        elif citation.person_name_id is not None:
+            name = citation.person_name
+            found[name.person_id].append(
+                (
+                    (1, not name.is_primary, name.name, name.pk, citation.pk),
+                    {
+                        **row,
+                        "supports": supports(f"name: {name.name}", citation.aspect),
+                        "claim_status": name.claim_status,
+                    },
+                )
+            )
+        else:
+            nationality = citation.nationality
+            found[nationality.person_id].append(
+                (
+                    (2, nationality.pk, citation.pk),
+                    {
+                        **row,
+                        "supports": supports(
+                            f"nationality: {nationality.country.code}", citation.aspect
+                        ),
+                        "claim_status": nationality.claim_status,
+                    },
+                )
+            )
+    return {
+        person_id: [row for _, row in sorted(found.get(person_id, ()), key=lambda item: item[0])]
+        for person_id in person_ids
+    }
