@@ -289,3 +289,55 @@ def test_a_primary_failure_is_not_retried(two_replicas):
     middleware = ReplicaMiddleware(lambda request: None)
     with replica_reads():
         assert middleware.process_exception(requests.get("/"), OperationalError("x")) is None
+
+
+def settings_of(env: dict[str, str]) -> subprocess.CompletedProcess:
+    script = (
+        "import json, django; django.setup(); from django.conf import settings; "
+        "print(json.dumps([settings.DATABASE_REPLICA_MAX_LAG_SECONDS, "
+        "settings.DATABASE_REPLICA_CHECK_SECONDS, "
+        "{k: v['OPTIONS'].get('connect_timeout') for k, v in settings.DATABASES.items()}]))"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        env={
+            **os.environ,
+            "DATABASE_URL": "postgresql://u@primary:5432/tracker",
+            "DEBUG": "1",
+            "DJANGO_SETTINGS_MODULE": "tracker.settings",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_replica_limits_and_timeouts_are_read_from_the_environment():
+    out = settings_of(
+        {
+            "DATABASE_REPLICA_URLS": "postgresql://u@r1/tracker, postgresql://u@r2/t?connect_timeout=7",
+            "DATABASE_REPLICA_MAX_LAG_SECONDS": "0.5",
+            "DATABASE_REPLICA_CHECK_SECONDS": "10",
+        }
+    )
+    assert out.returncode == 0, out.stderr
+    lag, check, timeouts = json.loads(out.stdout)
+    assert (lag, check) == (0.5, 10.0)
+    # Replicas give up connecting after 2 s unless their URL says otherwise; the primary waits.
+    assert timeouts == {"default": None, "replica1": 2, "replica2": 7}
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DATABASE_REPLICA_MAX_LAG_SECONDS", "soon"),
+        ("DATABASE_REPLICA_MAX_LAG_SECONDS", "-1"),
+        ("DATABASE_REPLICA_MAX_LAG_SECONDS", "nan"),
+        ("DATABASE_REPLICA_CHECK_SECONDS", "0"),
+        ("DATABASE_REPLICA_CHECK_SECONDS", "inf"),
+    ],
+)
+def test_a_bad_replica_limit_stops_start_up(name, value):
+    out = settings_of({name: value})
+    assert out.returncode != 0
+    assert f"{name} must be a number of seconds" in out.stderr
