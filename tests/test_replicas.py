@@ -341,3 +341,55 @@ def test_a_bad_replica_limit_stops_start_up(name, value):
     out = settings_of({name: value})
     assert out.returncode != 0
     assert f"{name} must be a number of seconds" in out.stderr
+
+
+class ScriptedConnection:
+    """A connection whose queries answer, in turn, the rows given."""
+
+    def __init__(self, *rows):
+        self.rows = list(rows)
+        self.queries = []
+
+    def cursor(self):
+        return self
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def execute(self, sql, params=None):
+        self.queries.append(params)
+
+    def fetchone(self):
+        return self.rows.pop(0)
+
+
+LSN = "0/3000060"
+
+
+@pytest.mark.parametrize(
+    ("rows", "lag"),
+    [
+        # (in recovery, WAL receiver runs, all received is replayed, received, age) [, reached]
+        pytest.param([(False, False, None, None, None)], 0.0, id="not a replica (promoted)"),
+        pytest.param([(True, True, True, LSN, 600.0)], 0.0, id="caught up, idle primary"),
+        pytest.param(
+            [(True, True, False, LSN, 600.0), (True,)], 0.0, id="replays what arrives at once"
+        ),
+        pytest.param([(True, True, False, LSN, 7.5), (False,)], 7.5, id="replay behind"),
+        pytest.param([(True, False, True, LSN, 42.0)], 42.0, id="cut off from the primary"),
+    ],
+)
+def test_how_far_behind_a_replica_is(rows, lag):
+    connection = ScriptedConnection(*rows)
+    assert routers.probe(connection, sleep=lambda seconds: None) == lag
+    if len(rows) == 2:
+        assert connection.queries[1] == [LSN]  # replay checked against what had arrived
+
+
+def test_a_replica_that_cannot_tell_its_lag_is_left_out():
+    connection = ScriptedConnection((True, True, False, LSN, None), (False,))
+    with pytest.raises(routers.ReplicaLagUnknown):
+        routers.probe(connection, sleep=lambda seconds: None)

@@ -21,9 +21,10 @@ A replica that is down or behind is left out, so readers never wait for it nor s
   whose replay is more than `DATABASE_REPLICA_MAX_LAG_SECONDS` behind, gets no reads until a
   later check finds it well; while no replica is usable, the primary serves every read.
 - The lag is 0 when the replica has replayed all the WAL it has received and its WAL receiver is
-  streaming: an idle primary sends nothing, so the time since the last replayed transaction
-  says nothing then. Otherwise it is the time since that transaction committed on the primary
-  (an over-estimate after a quiet spell, which errs towards the primary).
+  streaming, or replays what it had received within 50 ms: an idle primary writes no
+  transactions (only checkpoints and vacuum now and then), so the time since the last replayed
+  one says nothing then. Otherwise it is the time since that transaction committed on the
+  primary (an over-estimate after a quiet spell, which errs towards the primary).
 - A replica that fails during a request (it stops, or the connection is cut: OperationalError or
   InterfaceError from a request that read from a replica) is checked again at once, and the
   whole request is run again on the primary, once. Only safe, anonymous requests read from a
@@ -60,16 +61,21 @@ REPLICA_FAILURES = (OperationalError, InterfaceError)
 # Longest a health check's query may run on a replica that answers but hangs.
 CHECK_STATEMENT_TIMEOUT_MS = 2000
 
-# How far behind the primary a replica is, in seconds (see the module's docstring); NULL when
-# it cannot tell (nothing replayed since it started, yet WAL is waiting).
-LAG_SQL = """
-SELECT CASE
-    WHEN NOT pg_is_in_recovery() THEN 0
-    WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()
-        AND EXISTS (SELECT FROM pg_stat_wal_receiver) THEN 0
-    ELSE greatest(0, extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()))
-END::float8
+# Where the replica stands: whether it is a replica at all, whether its WAL receiver runs,
+# whether it has replayed all it has received, what it has received, and the age of the last
+# transaction it replayed (NULL if none since it started).
+STANDING_SQL = """
+SELECT pg_is_in_recovery(),
+    EXISTS (SELECT FROM pg_stat_wal_receiver),
+    pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn(),
+    pg_last_wal_receive_lsn()::text,
+    greatest(0, extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()))::float8
 """
+# Whether replay has reached a position received a moment ago.
+REACHED_SQL = "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn"
+# How long a replica with WAL still to replay is given to replay it before its lag is taken to
+# be the age of its last replayed transaction.
+KEEPING_UP_SECONDS = 0.05
 
 
 @dataclass
@@ -119,14 +125,27 @@ class ReplicaLagUnknown(Exception):
     """The replica cannot say how far behind it is."""
 
 
-def probe(connection) -> float:
-    """The replica's lag in seconds, on `connection` (a database wrapper of its own)."""
+def probe(connection, sleep=time.sleep) -> float:
+    """The replica's lag in seconds, on `connection` (a database wrapper of its own).
+
+    0 when it has replayed all it has received, or does within KEEPING_UP_SECONDS: a primary
+    that writes no transactions (idle, or only checkpoints and vacuum) still sends WAL now and
+    then, and the age of the last replayed transaction says nothing then. Otherwise that age."""
     with connection.cursor() as cursor:
-        cursor.execute(LAG_SQL)
-        (lag,) = cursor.fetchone()
-    if lag is None:
+        cursor.execute(STANDING_SQL)
+        in_recovery, streaming, caught_up, received, age = cursor.fetchone()
+        if not in_recovery:
+            return 0.0
+        if streaming and caught_up:
+            return 0.0
+        if streaming and received is not None:
+            sleep(KEEPING_UP_SECONDS)
+            cursor.execute(REACHED_SQL, [received])
+            if cursor.fetchone()[0]:
+                return 0.0
+    if age is None:
         raise ReplicaLagUnknown("nothing replayed since it started, and WAL is waiting")
-    return float(lag)
+    return float(age)
 
 
 @dataclass(frozen=True)
