@@ -44,7 +44,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from tracker.replica_pair import ReplicaPair, free_port
+from tracker.replica_pair import ReplicaPair, free_port, sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -255,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         for key, value in os.environ.items()
         if not key.startswith(("DATABASE_", "GUNICORN_", "DB_"))
     }
+    sweep()  # the servers of a run killed outright
     pair = ReplicaPair()
     server = None
     phases: list[Phase] = []

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from tracker.replica_pair import NoServerPrograms, ReplicaPair, server_bin_dir
+from tracker.replica_pair import NoServerPrograms, ReplicaPair, server_bin_dir, sweep
 
 pytestmark = [pytest.mark.localdb, pytest.mark.replica]
 
@@ -37,6 +37,7 @@ def pair(django_db_setup, django_db_blocker, tmp_path):
         bin_dir = server_bin_dir()
     except NoServerPrograms as exc:
         pytest.skip(f"no PostgreSQL server programs to start a primary and a replica: {exc}")
+    sweep()  # the servers of a run killed outright
     pair = ReplicaPair(bin_dir=bin_dir)
     try:
         pair.start()
