@@ -12,7 +12,8 @@ a request (management commands, importers, migrations, the test runner) uses the
 Whatever the request, tables that a request can write while serving a read (sessions, users,
 tokens, login attempts, history) are read from the primary, and every write goes there.
 
-A replica that is down or behind is left out, so readers never wait for it nor see old data:
+A replica that is down or behind is left out, so readers get no error from it and no data older
+than the limit:
 
 - Each process checks each replica at most every `DATABASE_REPLICA_CHECK_SECONDS`, on a
   connection of its own (`ReplicaHealth`), in whichever request comes first once the last check
