@@ -177,20 +177,23 @@ def sample_paths(pair: ReplicaPair) -> list[str]:
 
 
 class Server:
-    """gunicorn as production runs it; its log is kept for the replica events."""
+    """gunicorn as production runs it; its log lines are kept with the time each arrived."""
 
     def __init__(self, env: dict[str, str], workdir: Path):
         self.port = free_port()
         self.log_path = workdir / "gunicorn.log"
-        self.log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop())
-        self.started = time.monotonic()
+        self.lines: list[tuple[float, str]] = []
         self.process = subprocess.Popen(
             [PY, "-m", "gunicorn", "-c", "tracker/gunicorn.conf.py", "tracker.wsgi"],
             cwd=ROOT,
             env={**env, "GUNICORN_BIND": f"127.0.0.1:{self.port}"},
             stdout=subprocess.DEVNULL,  # the access log
-            stderr=self.log,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
         )
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
         deadline = time.monotonic() + 120
         while True:
             try:
@@ -201,12 +204,17 @@ class Server:
             except OSError:
                 pass
             if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not start:\n{self.log_path.read_text()}")
+                raise RuntimeError("gunicorn did not start:\n" + "".join(self.log()))
             time.sleep(0.5)
 
-    def log_text(self) -> str:
-        self.log.flush()
-        return self.log_path.read_text(errors="replace")
+    def _read(self) -> None:
+        with open(self.log_path, "w") as log:
+            for line in self.process.stderr:
+                self.lines.append((time.monotonic(), line))
+                log.write(line)
+
+    def log(self) -> list[str]:
+        return [line for _, line in self.lines]
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
@@ -215,7 +223,7 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        self.log.close()
+        self.reader.join(10)
 
 
 REPLICA_EVENTS = re.compile(
@@ -223,10 +231,14 @@ REPLICA_EVENTS = re.compile(
 )
 
 
-def events_between(log: str, start: int, end: int) -> list[str]:
-    """The replica lines the workers logged in log[start:end], counted by kind."""
-    counts: dict[str, int] = {}
-    for match in REPLICA_EVENTS.finditer(log, start, end):
+def events_between(lines: list[tuple[float, str]], start: float, end: float) -> list[str]:
+    """The replica lines the workers logged between `start` and `end` (monotonic times),
+    counted by kind, each with when it was first logged after `start`."""
+    counts: dict[str, list] = {}
+    for at, line in lines:
+        match = REPLICA_EVENTS.search(line)
+        if match is None or not start <= at < end:
+            continue
         text = match.group(0)
         if text.startswith("Replica read failed"):
             kind = "read failed, run again on the primary"
@@ -236,8 +248,8 @@ def events_between(log: str, start: int, end: int) -> list[str]:
             kind = f"replica {reason}"
         else:
             kind = "replica is back"
-        counts[kind] = counts.get(kind, 0) + 1
-    return [f"{kind} x{n}" for kind, n in counts.items()]
+        counts.setdefault(kind, [0, at - start])[0] += 1
+    return [f"{kind} x{n} (first at +{first:.1f} s)" for kind, (n, first) in counts.items()]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -318,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
                 pair.start_replica()
             replica_before = transactions(pair, "replica")
             primary_before = transactions(pair, "primary")
-            log_start = len(server.log_text())
+            phase_start = time.monotonic()
             print(f"Phase {phase.name}...", file=sys.stderr)
             load.run_phase(phase, args.seconds, actions)
             if phase is lag_phase:
@@ -331,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
             phase.primary_queries -= phase.writes + (1 if phase is lag_phase else 0)
             if phase.name != "stopped":
                 phase.replica_queries = transactions(pair, "replica") - replica_before - 1
-            phase.events = events_between(server.log_text(), log_start, len(server.log_text()))
+            phase.events = events_between(server.lines, phase_start, time.monotonic())
             if phase is lag_phase:
                 pair.resume_replay()
                 pair.wait_caught_up()

@@ -4,20 +4,21 @@ from argparse import Namespace
 
 from bench import replica
 
-LOG = """\
-[2026-12-06 02:40:01 +0000] [12] [INFO] Booting worker with pid: 12
-Replica replica1 taken out: 6.2 s behind (limit 5 s); its reads go to the primary until it recovers.
-Replica replica1 taken out: 5.4 s behind (limit 5 s); its reads go to the primary until it recovers.
-Replica read failed, GET /people/ run again on the primary: terminating connection
-Replica replica1 is back: anonymous reads go to it again.
-"""
+LOG = [
+    (99.0, "[2026-12-06 02:40:01 +0000] [12] [INFO] Booting worker with pid: 12\n"),
+    (108.2, "Replica replica1 taken out: 6.2 s behind (limit 5 s); its reads go to the primary"),
+    (109.0, "Replica replica1 taken out: 5.4 s behind (limit 5 s); its reads go to the primary"),
+    (110.5, "Replica read failed, GET /people/ run again on the primary: terminating connection"),
+    (112.0, "Replica replica1 is back: anonymous reads go to it again."),
+    (130.0, "Replica replica1 is back: anonymous reads go to it again."),
+]
 
 
 def test_the_workers_replica_lines_are_counted_by_kind():
-    assert replica.events_between(LOG, 0, len(LOG)) == [
-        "replica taken out: N s behind (limit 5 s) x2",
-        "read failed, run again on the primary x1",
-        "replica is back x1",
+    assert replica.events_between(LOG, 100.0, 120.0) == [
+        "replica taken out: N s behind (limit 5 s) x2 (first at +8.2 s)",
+        "read failed, run again on the primary x1 (first at +10.5 s)",
+        "replica is back x1 (first at +12.0 s)",
     ]
 
 
