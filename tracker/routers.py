@@ -46,7 +46,7 @@ import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, connections
+from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpResponse
 
 logger = logging.getLogger("tracker.replicas")
@@ -218,7 +218,7 @@ class ReplicaHealth:
         max_lag = settings.DATABASE_REPLICA_MAX_LAG_SECONDS
         try:
             lag = self.probe(self._connection(alias))
-        except (DatabaseError, ReplicaLagUnknown) as exc:
+        except Exception as exc:  # DatabaseError, ReplicaLagUnknown, or anything: never a 500
             self._drop_connection(alias)
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             reason = f"{type(exc).__name__}: {first_line}" if first_line else type(exc).__name__
