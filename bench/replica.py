@@ -32,6 +32,7 @@ import http.client
 import os
 import random
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -352,6 +353,7 @@ def main(argv: list[str] | None = None) -> int:
         if server is not None:
             server.stop()
         pair.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
     write_results(args, phases)
     return 0 if all(phase.errors == 0 for phase in phases) else 1
 
