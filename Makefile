@@ -130,6 +130,19 @@ bench: $(STAMP)
 		{ [ -n "$(BENCH_KEEP_DATA)" ] || $(PY) manage.py generate_dataset --quiet \
 			--persons $(PERSONS) --events $(EVENTS) --seed $(SEED); } && \
 		$(PY) -m bench.run --repeat $(BENCH_REPEAT) --export-types $(BENCH_EXPORT_TYPES)'
+	$(MAKE) bench-replica
+
+## replica-pair: a PostgreSQL primary and a streaming replica of it on free loopback ports, under
+## .data/ (tracker/replica_pair.py): prints DATABASE_URL and DATABASE_REPLICA_URLS, holds until
+## Ctrl-C, then stops both and deletes their data. CMD="..." runs a command against them instead.
+replica-pair: $(STAMP)
+	$(PY) -m tracker.replica_pair $(if $(CMD),-- sh -c '$(CMD)')
+
+## bench-replica: anonymous reads under load through gunicorn while the replica is healthy,
+## lagging, stopped and back (bench/replica.py), into bench/replica-results.md; part of `make bench`
+bench-replica: $(STAMP)
+	$(PY) -m bench.replica
+.PHONY: replica-pair bench-replica
 
 ## bench-smoke: the same at 2,000 people / 20,000 events on a throwaway database (a few minutes,
 ## most of them the JSON Lines export of the people)
