@@ -17,8 +17,10 @@ unless published.
 
 from collections import defaultdict
 
-from django.db.models import CharField
+from django.conf import settings
+from django.db.models import CharField, Func
 from django.db.models.functions import Cast
+from django.utils import timezone
 
 from detainees.domain.fuzzydates import humanize
 from detainees.domain.models import (
@@ -33,7 +35,8 @@ from detainees.domain.models import (
     PublicationStatus,
     Source,
 )
-from detainees.read.rows import EVENT_ROW, FUZZY, REF, UUID, formatter
+from detainees.read.rows import DATE as DATE_TYPE
+from detainees.read.rows import DATETIME, EVENT_ROW, FUZZY, REF, UUID, formatter
 from detainees.web.streams import among
 
 PUBLISHED = PublicationStatus.PUBLISHED
@@ -102,84 +105,126 @@ def event_columns() -> list[str]:
     return columns
 
 
+class IsoUTC(Func):
+    """A timestamp as `detainees.read.rows.iso_datetime` writes it when the time zone is UTC:
+    ISO 8601, the microseconds only when there are any, and Z."""
+
+    output_field = CharField()
+    template = (
+        "(to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
+        "CASE WHEN date_trunc('second', %(expressions)s) = %(expressions)s THEN '' "
+        "ELSE to_char(%(expressions)s AT TIME ZONE 'UTC', '.US') END || 'Z')"
+    )
+
+
+def utc() -> bool:
+    """Whether timestamps are written in UTC, so that PostgreSQL can write them."""
+    return settings.USE_TZ and timezone.get_current_timezone_name() == "UTC"
+
+
 UUID_COLUMNS = {c.source for c in SCALARS if c.type == UUID} | {f"{r}__public_id" for r in REFS}
+DATETIME_COLUMNS = {c.source for c in SCALARS if c.type == DATETIME}
+# A fuzzy date's bounds: read as text, which is what date.isoformat() writes.
+DATE_COLUMNS = {f"{name}_{bound}" for name in DATES for bound in ("earliest", "latest")}
 
 
-def selected(columns: list[str]) -> list:
-    """`columns` as the query selects them: uuids as text."""
-    return [as_text(c) if c in UUID_COLUMNS else c for c in columns]
+def selected(columns: list[str], *, in_utc: bool) -> list:
+    """`columns` as the query selects them: uuids and dates as text, and timestamps too when
+    the time zone is UTC."""
+    out = []
+    for column in columns:
+        if column in UUID_COLUMNS or column in DATE_COLUMNS:
+            out.append(as_text(column))
+        elif column in DATETIME_COLUMNS and in_utc:
+            out.append(IsoUTC(column))
+        else:
+            out.append(column)
+    return out
 
 
-def scalar_formats(column):
-    """The JSON value of a scalar's stored value, as `formatter` gives it: uuids come as text."""
-    if column.type == UUID:
-        return str
-    return formatter(column)
+def scalar_formats(column, *, in_utc: bool):
+    """The JSON value of a scalar's value as selected: uuids come as text, and timestamps too
+    when the time zone is UTC; the rest as `formatter` gives it."""
+    if column.type == DATETIME and not in_utc or column.type == DATE_TYPE:
+        return formatter(column)
+    return None  # as selected: formatter() would give the value itself
 
 
 def event_chunks(events=None, chunk_size: int = CHUNK_SIZE):
     """Lists of event rows (dicts as EventSerializer gives them) of the public events of
     `events` (default: all), by primary key, `chunk_size` per list."""
     events = Event.objects.public() if events is None else events.filter(Event.public_q())
-    columns = event_columns()
-    values = events.order_by("pk").values_list(*selected(columns))
+    columns, in_utc = event_columns(), utc()
+    values = events.order_by("pk").values_list(*selected(columns, in_utc=in_utc))
     last = 0
     while True:
         chunk = list(values.filter(pk__gt=last)[:chunk_size])
         if not chunk:
             return
         last = chunk[-1][0]
-        yield event_dicts(chunk, columns)
+        yield event_dicts(chunk, columns, in_utc=in_utc)
 
 
-def event_dicts(chunk: list[tuple], columns: list[str]) -> list[dict]:
-    """The rows of `chunk` (tuples of `event_columns()`), with their related rows read in one
-    query per relation."""
+def event_dicts(chunk: list[tuple], columns: list[str], *, in_utc: bool) -> list[dict]:
+    """The rows of `chunk` (tuples of `event_columns()` as `selected()` reads them), with their
+    related rows read in one query per relation."""
     if LABELS["place"] is None:
         LABELS["place"] = place_label()
     at = {name: i for i, name in enumerate(columns)}
-    scalars = [(c.name, scalar_formats(c), at[c.source]) for c in SCALARS]
-    dates = [(name, at[name]) for name in DATES]
-    refs = [
-        (ref, at[f"{ref}__status"], at[f"{ref}__public_id"], [at[f"{ref}__{n}"] for n in names])
-        for ref, names in REFS.items()
-    ]
+    # One step per key, in the serializer's order (EVENT_ROW's).
+    steps = []
+    for column in EVENT_ROW.columns:
+        name = column.name
+        if column.is_scalar:
+            steps.append((SCALAR, name, at[column.source], scalar_formats(column, in_utc=in_utc)))
+        elif name in DATES:
+            steps.append((DATE, name, at[name], None))
+        elif name in REFS:
+            ref = (
+                at[f"{name}__status"],
+                at[f"{name}__public_id"],
+                [at[f"{name}__{n}"] for n in REFS[name]],
+                LABELS[name],
+            )
+            steps.append((LINK, name, ref, None))
+        else:
+            steps.append((RELATED, name, None, None))
     ids = [row[0] for row in chunk]
-    people = event_people(ids)
-    organizations = event_organizations(ids)
-    citations = event_citations(ids)
+    related = {
+        "people": event_people(ids),
+        "organizations": event_organizations(ids),
+        "citations": event_citations(ids),
+    }
     text = HUMANIZED
-    # The serializer's key order: EVENT_ROW's.
-    order = EVENT_ROW.names
     rows = []
     for row in chunk:
         out = {}
-        for name, represent, j in scalars:
-            value = row[j]
-            out[name] = None if value is None else represent(value)
-        for name, j in dates:
-            edtf, earliest, latest = row[j], row[j + 1], row[j + 2]
-            out[name] = {
-                "edtf": edtf,
-                "earliest": earliest.isoformat() if earliest else None,
-                "latest": latest.isoformat() if latest else None,
-                "text": text[edtf],
-                "as_written": row[j + 3],
-            }
-        for ref, status, public_id, names in refs:
-            if row[public_id] is None or row[status] != PUBLISHED:
-                out[ref] = None
+        for kind, name, j, represent in steps:
+            if kind is SCALAR:
+                value = row[j]
+                out[name] = value if represent is None or value is None else represent(value)
+            elif kind is DATE:
+                edtf = row[j]
+                out[name] = {
+                    "edtf": edtf,
+                    "earliest": row[j + 1],
+                    "latest": row[j + 2],
+                    "text": text[edtf],
+                    "as_written": row[j + 3],
+                }
+            elif kind is LINK:
+                status, public_id, names, label = j
+                if row[public_id] is None or row[status] != PUBLISHED:
+                    out[name] = None
+                else:
+                    out[name] = {"id": row[public_id], "name": label(*(row[n] for n in names))}
             else:
-                label = LABELS[ref](*(row[n] for n in names))
-                out[ref] = {"id": row[public_id], "name": label}
-        pk = row[0]
-        out["people"] = people.get(pk, [])
-        out["organizations"] = organizations.get(pk, [])
-        out["citations"] = citations.get(pk, [])
-        rows.append({name: out[name] for name in order})
+                out[name] = related[name].get(row[0], [])
+        rows.append(out)
     return rows
 
 
+SCALAR, DATE, LINK, RELATED = "scalar", "date", "link", "related"
 HUMANIZED = Humanized()
 
 
@@ -320,7 +365,7 @@ def event_citations(event_ids) -> dict[int, list[dict]]:
     rows = list(
         Citation.objects.filter(among("event_id", event_ids))
         .order_by("event_id", "pk")
-        .values_list(*CITATION_COLUMNS)
+        .values_list(*(as_text(c) if c == "accessed_on" else c for c in CITATION_COLUMNS))
     )
     sources = cited_sources({row[1] for row in rows})
     citations = defaultdict(list)
@@ -335,7 +380,7 @@ def event_citations(event_ids) -> dict[int, list[dict]]:
                 "quote": quote,
                 "locator": locator,
                 "attribution": attribution,
-                "accessed_on": accessed_on.isoformat() if accessed_on else None,
+                "accessed_on": accessed_on,
             }
         )
     return citations
