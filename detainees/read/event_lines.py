@@ -35,12 +35,12 @@ from detainees.domain.models import (
     PublicationStatus,
     Source,
 )
+from detainees.read.chunks import among
 from detainees.read.rows import DATE as DATE_TYPE
 from detainees.read.rows import DATETIME, EVENT_ROW, FUZZY, REF, UUID, formatter
-from detainees.web.streams import among
 
 PUBLISHED = PublicationStatus.PUBLISHED
-CHUNK_SIZE = 5000
+CHUNK_SIZE = 2000
 
 # The row's columns read from the event's own row, and their JSON formats.
 SCALARS = [c for c in EVENT_ROW.columns if c.is_scalar]
