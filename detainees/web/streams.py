@@ -10,8 +10,10 @@ rows at a time, one query per relation, with the same public-only conditions as 
 The citations become the numbered source columns at the end of the row
 (`detainees.read.citing`), from the same JSON the API gives.
 
-The main query runs on a server-side cursor; memory holds one chunk, and the number of queries
-grows with the number of chunks, never with the number of rows. Tests compare every row with
+`/people.csv` reads its main query on a server-side cursor; `/events.csv`, a million rows at
+full size, by keyset along the events list's index (`latest_first`), so that PostgreSQL never
+sorts and holds the whole result. Memory holds one chunk, and the number of queries grows with
+the number of chunks, never with the number of rows. Tests compare every row with
 the API's CSV, so the two cannot drift apart.
 """
 
