@@ -182,6 +182,9 @@ def test_a_stream_failing_part_way_raises_and_logs_instead_of_ending_cleanly(
 ):
     for n in range(3):
         f.PersonFactory(name=f"Person {n}", status=PUBLISHED)
+    # Lines go out a chunk at a time: two people per chunk, so the first chunk is sent whole
+    # and the failure comes in the second.
+    monkeypatch.setattr(export, "PERSON_CHUNK_SIZE", 2)
     failing_json_line(monkeypatch, after=2)
     response = client.get("/api/v1/export.jsonl", {"types": "persons"})
     assert response.status_code == 200

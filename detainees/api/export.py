@@ -6,11 +6,12 @@ birth, biography, affiliations, batches, the timeline), because the export stand
 fetching every record: the list row is a summary of that, and affiliations are in no list.
 Everything else comes in its list shape, which for those types is also the detail shape.
 
-Rows are read with a server-side cursor, `CHUNK_SIZE` at a time, with each chunk's related rows
-prefetched in one query per relation: the number of queries grows with the number of chunks,
-never with the number of rows, and memory holds one chunk. A person's chunk holds the whole
-timeline of each of its people (every event with its people, organizations, facility and
-citations), so people come `PERSON_CHUNK_SIZE` at a time. The export is not a snapshot: a record changed while it
+Rows are read by keyset (`pk > last`), `CHUNK_SIZE` at a time, with each chunk's related rows
+read in one query per relation: the number of queries grows with the number of chunks, never
+with the number of rows, and memory holds one chunk. Events, most of the export, are built
+from plain tuples (`detainees.read.event_lines`); the other types go through their serializer.
+A person's chunk holds the whole timeline of each of its people (every event with its people,
+organizations, facility and citations), so people come `PERSON_CHUNK_SIZE` at a time. The export is not a snapshot: a record changed while it
 streams may come in its old or new state, so start the next incremental sync (see
 `detainees.api.changes`) from the time the export started.
 
@@ -28,10 +29,11 @@ from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import APIView
 
 from detainees.api import views
+from detainees.read.event_lines import event_chunks
 from tracker.streaming import download
 
-CHUNK_SIZE = 500
-PERSON_CHUNK_SIZE = 100
+CHUNK_SIZE = 1000
+PERSON_CHUNK_SIZE = 200
 MEDIA_TYPE = "application/x-ndjson"
 # The last line's "type": it closes a complete export (see export_lines).
 END_TYPE = "end"
@@ -77,20 +79,57 @@ class JSONLinesRenderer(BaseRenderer):
 
 
 def export_lines(request, names: list[str]):
-    """Yield each published record of each type in `names` as a JSON line, by primary key,
-    then the trailer line: `{"type": "end", "counts": {<type>: <records>, ...}}`, every
-    requested type in `counts` (0 if none), in the order they came."""
+    """Yield each published record of each type in `names` as JSON lines, by primary key, a
+    chunk of lines per string, then the trailer line: `{"type": "end", "counts": {<type>:
+    <records>, ...}}`, every requested type in `counts` (0 if none), in the order they came.
+
+    Events, a million at full size, are built from plain tuples (`detainees.read.event_lines`);
+    the other types through their viewset's serializer (`serializer_lines`), which the tests
+    hold the events' lines to."""
     counts = {EXPORTS[name][0]: 0 for name in names}
     for name in names:
-        record_type, viewset_class, action = EXPORTS[name]
-        view = viewset_class(request=request, action=action, format_kwarg=None, args=(), kwargs={})
-        # One serializer for all rows: its fields are built once, not per record.
-        serializer = view.get_serializer_class()(context=view.get_serializer_context())
-        chunk_size = min(CHUNK_SIZE, PERSON_CHUNK_SIZE) if name == "persons" else CHUNK_SIZE
-        records = view.get_queryset().order_by("pk").iterator(chunk_size=chunk_size)
-        for record in records:
-            yield json_line({"type": record_type, **serializer.to_representation(record)})
-            counts[record_type] += 1
+        record_type = EXPORTS[name][0]
+        if name == "events":
+            chunks = ([{"type": record_type, **row} for row in rows] for rows in event_chunks())
+            for chunk in chunks:
+                yield "".join(map(json_line, chunk))
+                counts[record_type] += len(chunk)
+            continue
+        for chunk in serializer_chunks(request, name):
+            yield "".join(map(json_line, chunk))
+            counts[record_type] += len(chunk)
+    yield json_line({"type": END_TYPE, "counts": counts})
+
+
+def serializer_chunks(request, name: str):
+    """Lists of the records of `EXPORTS[name]` as its viewset's serializer gives them, by
+    primary key: each chunk read by keyset (`pk > last`), its related rows prefetched in one
+    query per relation. No cursor is held across chunks: a held cursor makes PostgreSQL
+    materialize the whole result (with every annotation) before the first row."""
+    record_type, viewset_class, action = EXPORTS[name]
+    view = viewset_class(request=request, action=action, format_kwarg=None, args=(), kwargs={})
+    # One serializer for all rows: its fields are built once, not per record.
+    serializer = view.get_serializer_class()(context=view.get_serializer_context())
+    chunk_size = PERSON_CHUNK_SIZE if name == "persons" else CHUNK_SIZE
+    records = view.get_queryset().order_by("pk")
+    last = 0
+    while True:
+        chunk = list(records.filter(pk__gt=last)[:chunk_size])
+        if not chunk:
+            return
+        last = chunk[-1].pk
+        yield [{"type": record_type, **serializer.to_representation(r)} for r in chunk]
+
+
+def serializer_lines(request, names: list[str]):
+    """The export as the serializers alone write it, a line per string: the reference the
+    tests compare `export_lines` with."""
+    counts = {EXPORTS[name][0]: 0 for name in names}
+    for name in names:
+        for chunk in serializer_chunks(request, name):
+            for record in chunk:
+                yield json_line(record)
+                counts[record["type"]] += 1
     yield json_line({"type": END_TYPE, "counts": counts})
 
 

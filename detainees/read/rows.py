@@ -111,6 +111,17 @@ def iso_datetime(value) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
+def iso_datetimes():
+    """`iso_datetime` with the current time zone looked up once, for a whole list or stream."""
+    zone = timezone.get_current_timezone() if settings.USE_TZ else None
+
+    def represent(value) -> str:
+        text = (value.astimezone(zone) if zone else value).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return represent
+
+
 def iso_date(value) -> str | None:
     return None if value is None else value.isoformat()
 
@@ -122,7 +133,7 @@ def formatter(column: RowColumn):
     if column.type == DATE:
         return iso_date
     if column.type == DATETIME:
-        return iso_datetime
+        return iso_datetimes()
     return lambda value: value
 
 

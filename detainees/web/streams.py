@@ -10,20 +10,23 @@ rows at a time, one query per relation, with the same public-only conditions as 
 The citations become the numbered source columns at the end of the row
 (`detainees.read.citing`), from the same JSON the API gives.
 
-The main query runs on a server-side cursor; memory holds one chunk, and the number of queries
-grows with the number of chunks, never with the number of rows. Tests compare every row with
+`/people.csv` reads its main query on a server-side cursor; `/events.csv`, a million rows at
+full size, by keyset along the events list's index (`latest_first`), so that PostgreSQL never
+sorts and holds the whole result. Memory holds one chunk, and the number of queries grows with
+the number of chunks, never with the number of rows. Tests compare every row with
 the API's CSV, so the two cannot drift apart.
 """
 
 import csv
 from collections import defaultdict
+from datetime import date
 from itertools import islice
 
-from django.db.models import F, Lookup, TextField, Value
+from django.db.models import DateField, F, Q, Value
+from django.db.models.functions import Coalesce
 from django.http import StreamingHttpResponse
 
 from detainees.domain.models import (
-    Citation,
     EventOrganization,
     EventPerson,
     Nationality,
@@ -32,10 +35,11 @@ from detainees.domain.models import (
     PersonName,
     Place,
     PublicationStatus,
-    Source,
 )
-from detainees.read.citing import citation_row, csv_columns, people_row_citations, source_cells
+from detainees.read.chunks import among
+from detainees.read.citing import csv_columns, people_row_citations, source_cells
 from detainees.read.csvcells import csv_cell
+from detainees.read.event_lines import event_citations
 from detainees.read.rows import EVENT_ROW, FUZZY, LIST, PERSON_ROW, REF, formatter
 from tracker.streaming import download
 
@@ -54,24 +58,6 @@ def chunks(rows, size: int = CHUNK_SIZE):
     rows = iter(rows)
     while chunk := list(islice(rows, size)):
         yield chunk
-
-
-class AnyOf(Lookup):
-    """`column = ANY(array)`."""
-
-    lookup_name = "any_of"
-
-    def as_sql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} = ANY({rhs}::bigint[])", [*lhs_params, *rhs_params]
-
-
-def among(column: str, ids):
-    """`column` is one of a chunk's `ids`, sent as one array parameter rather than thousands,
-    each prepared and quoted by Django and the driver."""
-    array = "{" + ",".join(map(str, ids)) + "}"
-    return AnyOf(F(column), Value(array, output_field=TextField()))
 
 
 def csv_response(lines, filename: str) -> StreamingHttpResponse:
@@ -190,8 +176,28 @@ def ref_labels() -> dict:
     }
 
 
-def event_rows(queryset):
-    """Events of `queryset`, in its order, as CSV rows with EVENT_ROW's columns."""
+def latest_first(values, size: int = CHUNK_SIZE):
+    """Chunks of `values` (a values_list() of events, the pk first), latest first and undated
+    last, as `detainees.read.pagination.keyset_page` orders the events list: each chunk read
+    by keyset, starting after the last row of the one before, along event_latest_first_idx.
+    No cursor is held open: a held cursor makes PostgreSQL sort and keep every row before it
+    sends the first."""
+    key = Coalesce(F("date_earliest"), Value(date.min), output_field=DateField())
+    values = values.annotate(latest_first_key=key).order_by("-latest_first_key", "-pk")
+    chunk = list(values[:size])
+    while chunk:
+        last, pk = chunk[-1][-1], chunk[-1][0]
+        yield [row[:-1] for row in chunk]
+        # The first condition bounds the index scan, as keyset_page's does.
+        after = values.filter(latest_first_key__lte=last).filter(
+            Q(latest_first_key__lt=last) | Q(latest_first_key=last, pk__lt=pk)
+        )
+        chunk = list(after[:size])
+
+
+def event_rows(queryset, chunked=None):
+    """Events of `queryset`, in its order, as CSV rows with EVENT_ROW's columns; `chunked`,
+    when given, reads the values_list() in chunks in its own order instead."""
     columns = csv_columns(EVENT_ROW.names)
     sources = ["pk", *(c.source for c in EVENT_SCALARS), *EVENT_DATES]
     for ref, names in EVENT_REFS.items():
@@ -212,7 +218,8 @@ def event_rows(queryset):
     people_at, organizations_at = (columns.index(c) for c in ("people", "organizations"))
     sources_at, claim_status_at = columns.index("source_1_title"), at["claim_status"]
     values = queryset.prefetch_related(None).values_list(*sources)
-    for chunk in chunks(values.iterator(chunk_size=CHUNK_SIZE)):
+    read = chunked(values) if chunked else chunks(values.iterator(chunk_size=CHUNK_SIZE))
+    for chunk in read:
         ids = [row[0] for row in chunk]
         people = event_people(ids)
         organizations = defaultdict(list)
@@ -224,14 +231,9 @@ def event_rows(queryset):
             .values_list("event_id", "organization__name", "organization__public_id", "role")
         ):
             organizations[event_id].append(with_role(name or str(public_id), role))
-        # Each citation as the API writes it, its source and publisher joined in.
-        citations = defaultdict(list)
-        for citation in (
-            Citation.objects.filter(among("event_id", ids), Source.public_q("source__"))
-            .select_related("source__publisher")
-            .order_by("event_id", "pk")
-        ):
-            citations[citation.event_id].append(citation_row(citation))
+        # Each citation as the API writes it (`citation_row`), its source and publisher read
+        # by their own index (see `detainees.read.event_lines.event_citations`).
+        citations = event_citations(ids)
         for row in chunk:
             out = [""] * len(columns)
             for i, represent, j in scalars:
@@ -251,14 +253,26 @@ def event_rows(queryset):
 def event_people(event_ids) -> dict[int, list[str]]:
     """Each event's published people's display names and parts, in the order they were
     entered."""
+    # The links, then their public people, each by its own index: joined in one statement,
+    # PostgreSQL merges a chunk's links with a scan of the whole people table.
     links = list(
-        EventPerson.objects.filter(among("event_id", event_ids), Person.public_q("person__"))
+        EventPerson.objects.filter(among("event_id", event_ids))
         .order_by("event_id", "pk")
-        .values_list("event_id", "person_id", "person__public_id", "role")
+        .values_list("event_id", "person_id", "role")
     )
+    public = dict(
+        Person.objects.filter(
+            among("pk", {link[1] for link in links}), Person.public_q()
+        ).values_list("pk", "public_id")
+    )
+    links = [
+        (event_id, person_id, public[person_id], role)
+        for event_id, person_id, role in links
+        if person_id in public
+    ]
     # Person.display_name: the primary name, else the first in PersonName's order.
     display = dict(
-        PersonName.objects.filter(among("person_id", {link[1] for link in links}))
+        PersonName.objects.filter(among("person_id", list(public)))
         .order_by("person_id", "-is_primary", "name", "pk")
         .distinct("person_id")
         .values_list("person_id", "name")
@@ -270,7 +284,8 @@ def event_people(event_ids) -> dict[int, list[str]]:
     return people
 
 
-def events_csv(queryset, order) -> StreamingHttpResponse:
+def events_csv(queryset) -> StreamingHttpResponse:
+    """The events of `queryset`, latest first and undated last, as the events list orders them."""
     columns = csv_columns(EVENT_ROW.names)
-    rows = event_rows(queryset.order_by(*order))
+    rows = event_rows(queryset, chunked=latest_first)
     return csv_response(write_lines(columns, rows), "events.csv")

@@ -319,7 +319,7 @@ def event_list_csv(request):
     if not filterset.is_valid():
         return bad_request(request, filterset.errors)
     # As keyset_page orders the list: undated events last, then the newest row first.
-    return events_csv(filterset.qs, (F("date_earliest").desc(nulls_last=True), "-pk"))
+    return events_csv(filterset.qs)
 
 
 @require_GET
