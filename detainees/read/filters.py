@@ -197,7 +197,8 @@ class FacetFilter(django_filters.MultipleChoiceFilter):
         if not value:
             return qs
         tokens = [f"{self.facet.name}={v}" for v in value]
-        return qs.filter(listing__facets__overlap=tokens)
+        qs = qs.filter(listing__facets__overlap=tokens)
+        return qs.filter(self.facet.implied(list(value))) if self.facet.implied else qs
 
 
 class FacetFilterSet(django_filters.FilterSet):
