@@ -22,7 +22,7 @@ from detainees.domain.models import (
     Source,
 )
 from detainees.read.bounds import MAX_SEARCH_LENGTH, too_long
-from detainees.read.figures import figures
+from detainees.read.figures import figures, stored_figures
 from detainees.read.filters import (
     SORTS,
     EventFacetFilterSet,
@@ -335,7 +335,9 @@ def figures_view(request):
     context = {
         "filter": filterset,
         "facets": [(filterset.form[name], counts[name]) for name in counts],
-        "figures": figures(filterset.qs),
+        "figures": stored_figures(filterset.qs, filterset.subset or "all")
+        if not filterset.narrows
+        else figures(filterset.qs),
         "filtered": filterset.narrows,
         "filters_open": filterset.narrows,
         "query_string": params.urlencode(),
