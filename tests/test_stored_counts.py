@@ -69,6 +69,9 @@ def test_counts_by_one_value_are_stored_equal_to_the_live_counts_and_follow_writ
             == live_people("status=in_custody")["status"]
         )
     assert ("events", "kind=capture") in stored_keys()
+    # A value no one has is counted (nothing) and not stored: the table stays bounded.
+    assert page_counts(client, "/events/?kind=capture-of-nobody")["kind"] == []
+    assert ("events", "kind=capture-of-nobody") not in stored_keys()
 
     # A capture becomes a release: both lists change, and what was stored is not read again.
     capture = Event.objects.public().filter(kind=Event.Kind.CAPTURE).first()

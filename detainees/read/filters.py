@@ -422,6 +422,10 @@ def _stored_token_counts(selection, stored: tuple[str, str]) -> list[tuple[str, 
         return [(token, n) for token, n in json.loads(data)]
     # Counted after the generation was read: at least as new as the list of that generation.
     rows = _count_tokens(selection)
+    if not rows:
+        # A value no record has (any text can be asked for): nothing is stored, so the table
+        # holds at most a row per value present in the list.
+        return rows
     writing = router.db_for_write(Person)
     try:
         with transaction.atomic(using=writing), connections[writing].cursor() as cursor:
