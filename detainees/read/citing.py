@@ -23,8 +23,16 @@ or confidential source never reaches a row.
 from collections import defaultdict
 
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 
-from detainees.domain.models import Citation, ClaimStatus, Person, Source
+from detainees.domain.models import (
+    Citation,
+    ClaimStatus,
+    Nationality,
+    Person,
+    PersonName,
+    Source,
+)
 from detainees.read.listing import deciding_events
 
 # Citations per CSV row, in numbered groups of columns; `sources_more` counts the rest. Six hold
@@ -137,6 +145,36 @@ def supports(label: str, aspect: str) -> str:
     return f"{label} — {aspect}" if aspect else label
 
 
+def row_citations_q(event_ids, person_ids) -> Q:
+    """The citations of these events, of these people's names and of their nationalities not
+    retracted, as one condition: what `_row_citation_ids` selects (tests compare the two)."""
+    return (
+        Q(event_id__in=event_ids)
+        | Q(person_name__person_id__in=person_ids)
+        | (
+            Q(nationality__person_id__in=person_ids)
+            & ~Q(nationality__claim_status=ClaimStatus.RETRACTED)
+        )
+    )
+
+
+def _row_citation_ids(event_ids, person_ids) -> RawSQL:
+    """Ids of the citations `row_citations_q` selects, each kind read through its own index:
+    the one condition, an OR across three joined tables, reads every citation (2,000,000 at
+    100,000 people, seconds)."""
+    citation = Citation._meta.db_table
+    names = PersonName._meta.db_table
+    nationalities = Nationality._meta.db_table
+    return RawSQL(
+        f"SELECT id FROM {citation} WHERE event_id = ANY(%s) "  # noqa: S608 (table names from models; values are parameters)
+        f"UNION SELECT c.id FROM {citation} c JOIN {names} n ON n.id = c.person_name_id "
+        "WHERE n.person_id = ANY(%s) "
+        f"UNION SELECT c.id FROM {citation} c JOIN {nationalities} t ON t.id = c.nationality_id "
+        "WHERE t.person_id = ANY(%s) AND t.claim_status IS DISTINCT FROM %s",
+        (list(event_ids), list(person_ids), list(person_ids), ClaimStatus.RETRACTED),
+    )
+
+
 def people_row_citations(person_ids) -> dict[int, list[dict]]:
     """Each person's row citations, by primary key, in two queries whatever the number: the
     sources of the facts the people list shows of them, which are
@@ -164,14 +202,7 @@ def people_row_citations(person_ids) -> dict[int, list[dict]]:
                 roles[event_id].append((person_id, label))
     citations = (
         Citation.objects.filter(Source.public_q("source__"))
-        .filter(
-            Q(event_id__in=list(roles))
-            | Q(person_name__person_id__in=person_ids)
-            | (
-                Q(nationality__person_id__in=person_ids)
-                & ~Q(nationality__claim_status=ClaimStatus.RETRACTED)
-            )
-        )
+        .filter(pk__in=_row_citation_ids(list(roles), person_ids))
         .select_related("source__publisher", "person_name", "nationality", "event")
         .order_by("pk")
     )

@@ -5,8 +5,10 @@ dates span years are counted apart as "year uncertain", so no figure is more pre
 sources.
 """
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 
+from django.db import DatabaseError, connections, router, transaction
 from django.db.models import Count
 from django.db.models.functions import ExtractYear
 
@@ -108,3 +110,55 @@ def figures(people) -> list[Figure]:
             bars((labels[r["event__reengagement"]], r["n"]) for r in reengaged),
         ),
     ]
+
+
+# --- Stored figures ------------------------------------------------------------------------------
+# The figures of a whole list (every listed person, or every detainee) read every published
+# event: seconds at a million events. They are stored with the generation of the data they
+# were computed from (migration 0041): every statement writing a table they read moves the
+# generation on, so stored figures are read only while nothing they count has changed since;
+# otherwise they are computed again, and stored for the next reader.
+
+
+def _encode(found: list[Figure]) -> str:
+    return json.dumps([asdict(figure) for figure in found])
+
+
+def _decode(data) -> list[Figure]:
+    rows = json.loads(data) if isinstance(data, str) else data
+    return [
+        Figure(f["slug"], f["title"], f["label_heading"], [Bar(**b) for b in f["bars"]])
+        for f in rows
+    ]
+
+
+def stored_figures(people, selection: str) -> list[Figure]:
+    """`figures(people)` for a whole list, `people` being every listed person ("all") or every
+    detainee ("detainees"): the stored figures when nothing they read has changed since they
+    were computed, else computed (and stored, on the database writes go to)."""
+    reading = router.db_for_read(Event)
+    with connections[reading].cursor() as cursor:
+        cursor.execute(
+            "SELECT s.figures::text, g.generation FROM detainees_figures_generation g "
+            "LEFT JOIN detainees_figures_stored s "
+            "ON s.selection = %s AND s.generation = g.generation",
+            [selection],
+        )
+        data, generation = cursor.fetchone()
+    if data is not None:
+        return _decode(data)
+    # Computed after the generation was read: at least as new as the data of that generation.
+    found = figures(people)
+    writing = router.db_for_write(Event)
+    try:
+        with transaction.atomic(using=writing), connections[writing].cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO detainees_figures_stored (selection, generation, figures) "
+                "VALUES (%s, %s, %s::jsonb) ON CONFLICT (selection) DO UPDATE "
+                "SET generation = EXCLUDED.generation, figures = EXCLUDED.figures "
+                "WHERE detainees_figures_stored.generation < EXCLUDED.generation",
+                [selection, generation, _encode(found)],
+            )
+    except DatabaseError:
+        pass  # a database that refuses writes (a read-only standby): the next reader stores them
+    return found

@@ -9,11 +9,12 @@ value), so a facet's counts always match its results. Each FilterSet class decla
 per facet, so the class itself (`base_filters`) lists them, as the API schema reads it.
 """
 
+import json
 from datetime import UTC, date
 
 import django_filters
 from django import forms
-from django.db import connection, models
+from django.db import DatabaseError, connection, connections, models, router, transaction
 from django.db.models import Exists, F, OuterRef, Q, Value
 from django_filters.fields import IsoDateTimeField, MultipleChoiceField
 
@@ -197,7 +198,8 @@ class FacetFilter(django_filters.MultipleChoiceFilter):
         if not value:
             return qs
         tokens = [f"{self.facet.name}={v}" for v in value]
-        return qs.filter(listing__facets__overlap=tokens)
+        qs = qs.filter(listing__facets__overlap=tokens)
+        return qs.filter(self.facet.implied(list(value))) if self.facet.implied else qs
 
 
 class FacetFilterSet(django_filters.FilterSet):
@@ -349,43 +351,112 @@ LABEL_MODELS = {"organization": Organization, "facility": Facility, "place": Pla
 
 
 def person_facet_counts(
-    selection, *, everyone=False, subset: str | None = None
+    selection, *, everyone=False, subset: str | None = None, one_value: str | None = None
 ) -> dict[str, list[tuple[str, str, int]]]:
     """`facet_counts` for a selection from `people_for_listing()`, read from the stored list.
     With `everyone`, the selection is every listed person, or every detainee when `subset` is
-    "detainees"."""
+    "detainees". `one_value`: the selection is exactly the people (of the subset) having this
+    one "facet=value" (`one_value()`), whose counts may be stored."""
     column = "detainees" if subset == "detainees" else "people"
-    return stored_facet_counts(selection, FACETS, FacetTotal, column, everyone=everyone)
-
-
-def event_facet_counts(selection, *, everyone=False) -> dict[str, list[tuple[str, str, int]]]:
-    """`facet_counts` for a selection from `events_for_listing()`, read from the stored list."""
+    stored = ("people", f"{subset or 'all'} {one_value}") if one_value else None
     return stored_facet_counts(
-        selection, EVENT_FACETS, EventFacetTotal, "events", everyone=everyone
+        selection, FACETS, FacetTotal, column, everyone=everyone, stored=stored
     )
 
 
-def stored_facet_counts(selection, facets, totals, count_column, *, everyone=False):
+def event_facet_counts(
+    selection, *, everyone=False, one_value: str | None = None
+) -> dict[str, list[tuple[str, str, int]]]:
+    """`facet_counts` for a selection from `events_for_listing()`, read from the stored list."""
+    stored = ("events", one_value) if one_value else None
+    return stored_facet_counts(
+        selection, EVENT_FACETS, EventFacetTotal, "events", everyone=everyone, stored=stored
+    )
+
+
+def one_value(filterset, ignored=frozenset()) -> str | None:
+    """The one "facet=value" a valid filterset selects by, when it narrows by nothing else
+    (`ignored` orders, reads or picks the subset, never narrowing), else None."""
+    if not (filterset.is_bound and filterset.is_valid()):
+        return None
+    used = {k: v for k, v in filterset.form.cleaned_data.items() if v and k not in ignored}
+    if len(used) != 1:
+        return None
+    [(name, values)] = used.items()
+    facet = filterset.facets.get(name)
+    if not isinstance(filterset.filters.get(name), FacetFilter) or facet is None:
+        return None
+    if not isinstance(values, list) or len(values) != 1:
+        return None
+    return f"{facet.name}={values[0]}"
+
+
+def _count_tokens(selection) -> list[tuple[str, int]]:
+    tokens = selection.order_by().values(tokens=F("listing__facets"))
+    sql, params = tokens.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT token, count(*) FROM (SELECT unnest(s.tokens) AS token FROM ({sql}) s) t "  # noqa: S608 (compiled querysets; values are parameters)
+            "GROUP BY token",
+            params,
+        )
+        return cursor.fetchall()
+
+
+def _stored_token_counts(selection, stored: tuple[str, str]) -> list[tuple[str, int]]:
+    """`_count_tokens(selection)`, read back from the counts stored for `stored` (list,
+    selection key) while the list's generation has not moved since they were counted (a
+    statement writing the list or its records moves it: migration 0042); else counted, and
+    stored for the next reader on the database writes go to."""
+    name, key = stored
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT s.counts::text, g.generation FROM detainees_listing_generation g "
+            "LEFT JOIN detainees_facet_counts_stored s "
+            "ON s.list = g.list AND s.selection = %s AND s.generation = g.generation "
+            "WHERE g.list = %s",
+            [key, name],
+        )
+        data, generation = cursor.fetchone()
+    if data is not None:
+        return [(token, n) for token, n in json.loads(data)]
+    # Counted after the generation was read: at least as new as the list of that generation.
+    rows = _count_tokens(selection)
+    if not rows:
+        # A value no record has (any text can be asked for): nothing is stored, so the table
+        # holds at most a row per value present in the list.
+        return rows
+    writing = router.db_for_write(Person)
+    try:
+        with transaction.atomic(using=writing), connections[writing].cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO detainees_facet_counts_stored (list, selection, generation, counts) "
+                "VALUES (%s, %s, %s, %s::jsonb) ON CONFLICT (list, selection) DO UPDATE "
+                "SET generation = EXCLUDED.generation, counts = EXCLUDED.counts "
+                "WHERE detainees_facet_counts_stored.generation < EXCLUDED.generation",
+                [name, key, generation, json.dumps(rows)],
+            )
+    except DatabaseError:
+        pass  # a database that refuses writes (a read-only standby): the next reader stores them
+    return rows
+
+
+def stored_facet_counts(selection, facets, totals, count_column, *, everyone=False, stored=None):
     """Per facet, (value, label, rows) for every value present, most first, from the stored
     list (detainees.read.listing_store): one query counting every facet's values in the selection
-    (or reading the stored totals, when the selection is `everyone` listed), and one for the
-    names of the records whose slugs the values are."""
+    (or reading the stored totals, when the selection is `everyone` listed, or the counts
+    stored for a selection by one value, `stored`), and one for the names of the records whose
+    slugs the values are."""
     if everyone:
         rows = [
             (token, n)
             for token, n in totals.objects.values_list("token", count_column)
             if n  # a value only people outside the subset have
         ]
+    elif stored:
+        rows = _stored_token_counts(selection, stored)
     else:
-        tokens = selection.order_by().values(tokens=F("listing__facets"))
-        sql, params = tokens.query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT token, count(*) FROM (SELECT unnest(s.tokens) AS token FROM ({sql}) s) t "  # noqa: S608 (compiled querysets; values are parameters)
-                "GROUP BY token",
-                params,
-            )
-            rows = cursor.fetchall()
+        rows = _count_tokens(selection)
     found: dict[str, list[tuple[str, int]]] = {name: [] for name in facets}
     for token, n in rows:
         name, _, value = token.partition("=")

@@ -22,7 +22,7 @@ from detainees.domain.models import (
     Source,
 )
 from detainees.read.bounds import MAX_SEARCH_LENGTH, too_long
-from detainees.read.figures import figures
+from detainees.read.figures import figures, stored_figures
 from detainees.read.filters import (
     SORTS,
     EventFacetFilterSet,
@@ -31,6 +31,7 @@ from detainees.read.filters import (
     Who,
     event_facet_counts,
     events_for_listing,
+    one_value,
     people_for_listing,
     person_facet_counts,
 )
@@ -131,13 +132,21 @@ def person_list(request):
     except BadSize as exc:
         return bad_request(request, {"size": [exc]})
     counts = person_facet_counts(
-        filterset.qs, everyone=not filterset.narrows, subset=filterset.subset
+        filterset.qs,
+        everyone=not filterset.narrows,
+        subset=filterset.subset,
+        one_value=one_value(filterset, PEOPLE_NOT_NARROWING),
     )
     context = faceted_page(request, filterset, page, counts, total_from="status")
     context["map"] = people_map(request.GET, filterset)
     context.update(who_links(request, filterset))
     describe_unnamed(page.rows)
     return render(request, "detainees/person_list.html", context)
+
+
+# The people page's parameters that order, read or pick whom it shows (the subset), and never
+# narrow the selection (PeoplePageFilterSet.narrows).
+PEOPLE_NOT_NARROWING = frozenset({"sort", "captured_reading", "released_reading", "who"})
 
 
 def who_links(request, filterset) -> dict:
@@ -189,7 +198,9 @@ def event_list(request):
         return bad_request(request, {"after": [exc]})
     except BadSize as exc:
         return bad_request(request, {"size": [exc]})
-    counts = event_facet_counts(filterset.qs, everyone=not filterset.narrows)
+    counts = event_facet_counts(
+        filterset.qs, everyone=not filterset.narrows, one_value=one_value(filterset)
+    )
     context = faceted_page(request, filterset, page, counts, total_from="kind")
     context["map"] = events_map(request.GET, filterset)
     describe_people_in(page.rows)
@@ -330,12 +341,17 @@ def figures_view(request):
     params = request.GET.copy()
     params.pop("after", None)
     counts = person_facet_counts(
-        filterset.qs, everyone=not filterset.narrows, subset=filterset.subset
+        filterset.qs,
+        everyone=not filterset.narrows,
+        subset=filterset.subset,
+        one_value=one_value(filterset, PEOPLE_NOT_NARROWING),
     )
     context = {
         "filter": filterset,
         "facets": [(filterset.form[name], counts[name]) for name in counts],
-        "figures": figures(filterset.qs),
+        "figures": stored_figures(filterset.qs, filterset.subset or "all")
+        if not filterset.narrows
+        else figures(filterset.qs),
         "filtered": filterset.narrows,
         "filters_open": filterset.narrows,
         "query_string": params.urlencode(),
