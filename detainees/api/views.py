@@ -11,14 +11,13 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from detainees.api import serializers as s
 from detainees.api.conditional import with_etag
 from detainees.api.errors import RefuseEmptyParameters
 from detainees.api.pagination import KeysetPagination
-from detainees.api.renderers import CSVRenderer, GeoJSONRenderer
+from detainees.api.renderers import CSVRenderer, GeoJSONRenderer, JSONRenderer
 from detainees.api.writes import (
     AffiliationWriteSerializer,
     EventWriteSerializer,
@@ -321,7 +320,9 @@ class EventViewSet(MapPointsMixin, FacetCountsMixin, WritableViewSet):
         return event_queryset(Event.objects.published() if public else Event.objects.all())
 
     def list_queryset(self):
-        return event_queryset(Event.objects.public())
+        # The page's people, organizations and citations are read for the page's rows only,
+        # once it is cut (detainees.api.serializers.EventRowsSerializer).
+        return Event.objects.public().select_related("place", "facility", "from_facility", "batch")
 
 
 def simple_filterset(model_class, **extra):
