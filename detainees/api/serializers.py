@@ -28,6 +28,8 @@ from detainees.read.listing import CurrentStatus
 from detainees.read.person import person_record, public_citations
 from detainees.read.rows import (
     EVENT_CITATIONS,
+    EVENT_ORGANIZATIONS,
+    EVENT_PEOPLE,
     EVENT_ROW,
     PERSON_ROW,
     iso_datetime,
@@ -322,8 +324,15 @@ class EventSerializer(serializers.ModelSerializer):
             "strength_estimate": obj.strength_estimate,
             "strength_note": obj.strength_note,
             "claim_status": obj.claim_status,
-            "people": self.get_people(obj),
-            "organizations": self.get_organizations(obj),
+            # Read for the whole page by with_event_parts, else from the prefetched records.
+            "people": (
+                getattr(obj, EVENT_PEOPLE) if hasattr(obj, EVENT_PEOPLE) else self.get_people(obj)
+            ),
+            "organizations": (
+                getattr(obj, EVENT_ORGANIZATIONS)
+                if hasattr(obj, EVENT_ORGANIZATIONS)
+                else self.get_organizations(obj)
+            ),
             "citations": (
                 getattr(obj, EVENT_CITATIONS)
                 if hasattr(obj, EVENT_CITATIONS)
