@@ -10,11 +10,13 @@ import uuid
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer as DRFJSONRenderer
 
-from detainees.api.renderers import JSONRenderer
+from detainees.api import renderers
+from detainees.api.renderers import JSONRenderer, flatten, row_cells
 from detainees.api.serializers import EventSerializer, citation_rows
 from detainees.api.views import event_queryset
 from detainees.domain.models import Event, Person
@@ -23,6 +25,7 @@ from detainees.read.citing import (
     people_row_citations,
     people_row_citations_reference,
 )
+from detainees.read.csvcells import csv_cell
 from detainees.read.person import public_citations
 from detainees.synthetic import generate_dataset
 
@@ -150,3 +153,63 @@ def test_an_event_page_costs_the_same_queries_whatever_its_size(client, syntheti
             assert client.get(f"/api/v1/events/?page_size={size}").status_code == 200
         counts.append(len(captured))
     assert counts[0] == counts[1]
+
+
+def reference_cells(row: dict, plan) -> list:
+    """A row's cells as the CSV renderer wrote them before `row_cells`: the general path."""
+    return [flatten(row.get(c)) if number else csv_cell(flatten(row.get(c))) for c, number in plan]
+
+
+def test_csv_cells_are_the_general_paths():
+    values = [
+        None,
+        "",
+        "plain",
+        "=1+1",
+        "'=x",
+        "''+x",
+        "'a",
+        "-5",
+        "+1",
+        "@me",
+        "\tx",
+        "\rx",
+        "'",
+        5,
+        -5,
+        0,
+        2.5,
+        "-58.40000",
+        mark_safe("=unsafe"),
+        mark_safe("safe"),
+        ["a", "=b"],
+        [{"name": "=ISAF", "role": "capturing_force"}],
+        [],
+        {"edtf": "2011-04", "earliest": "2011-04-01"},
+        {"id": "x", "name": ""},
+        {},
+    ]
+    row = {f"c{i}": value for i, value in enumerate(values)}
+    for number in (False, True):
+        plan = [(column, number) for column in row]
+        assert row_cells(row, plan) == reference_cells(row, plan)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/events/?format=csv&page_size=500",
+        "/api/v1/persons/?format=csv&page_size=500",
+        "/api/v1/facilities/?format=csv&page_size=500",
+        "/api/v1/places/?format=csv&page_size=500",
+        "/api/v1/organizations/?format=csv&page_size=500",
+        "/api/v1/sources/?format=csv&page_size=500",
+    ],
+)
+def test_api_csvs_are_the_general_paths_bytes(client, synthetic, monkeypatch, path):
+    fast = client.get(path)
+    assert fast.status_code == 200
+    monkeypatch.setattr(renderers, "row_cells", reference_cells)
+    reference = client.get(path)
+    assert fast.content == reference.content
+    assert fast.content.count(b"\n") > 2
