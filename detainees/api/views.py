@@ -320,9 +320,14 @@ class EventViewSet(MapPointsMixin, FacetCountsMixin, WritableViewSet):
         return event_queryset(Event.objects.published() if public else Event.objects.all())
 
     def list_queryset(self):
-        # The page's people, organizations and citations are read for the page's rows only,
-        # once it is cut (detainees.api.serializers.EventRowsSerializer).
-        return Event.objects.public().select_related("place", "facility", "from_facility", "batch")
+        return event_queryset(Event.objects.public())
+
+    def paginate_queryset(self, queryset):
+        # A page's people, organizations and citations are read for its rows as tuples, once
+        # it is cut (detainees.api.serializers.EventRowsSerializer), not prefetched: Django's
+        # prefetch builds a queryset per row and relation. Other readers of the list's
+        # queryset (the JSON Lines export) keep the prefetch.
+        return super().paginate_queryset(queryset.prefetch_related(None))
 
 
 def simple_filterset(model_class, **extra):
