@@ -14,11 +14,10 @@ moves its `updated` time, so step 2 brings it back. The first run is a full pull
 import django_filters
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import mixins, serializers, viewsets
-from rest_framework.renderers import JSONRenderer
 
 from detainees.api.errors import RefuseEmptyParameters
 from detainees.api.pagination import KeysetPagination
-from detainees.api.renderers import CSVRenderer
+from detainees.api.renderers import CSVRenderer, JSONRenderer
 from detainees.domain.models import Tombstone
 from detainees.read.filters import UpdatedSinceFilter
 

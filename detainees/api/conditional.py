@@ -7,7 +7,8 @@ from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import quote_etag
 from rest_framework import status
 from rest_framework.exceptions import APIException
-from rest_framework.renderers import JSONRenderer
+
+from detainees.api.renderers import JSONRenderer
 
 # An entity tag, strong or weak, and the comma-separated list `If-Match` holds (RFC 9110,
 # 8.8.3): a tag may itself hold commas, so the list is read tag by tag, not split on commas.

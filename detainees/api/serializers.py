@@ -27,12 +27,17 @@ from detainees.read.citing import citation_row, cited_source
 from detainees.read.listing import CurrentStatus
 from detainees.read.person import person_record, public_citations
 from detainees.read.rows import (
+    EVENT_CITATIONS,
+    EVENT_ORGANIZATIONS,
+    EVENT_PEOPLE,
     EVENT_ROW,
     PERSON_ROW,
+    iso_datetime,
     nationality_codes,
     other_names,
     person_row,
     row_citations,
+    with_event_parts,
     with_row_citations,
 )
 
@@ -48,16 +53,7 @@ class FuzzyDateField(serializers.Field):
         super().__init__(**kwargs)
 
     def to_representation(self, obj):
-        edtf = getattr(obj, self.prefix)
-        earliest = getattr(obj, f"{self.prefix}_earliest")
-        latest = getattr(obj, f"{self.prefix}_latest")
-        return {
-            "edtf": edtf,
-            "earliest": earliest.isoformat() if earliest else None,
-            "latest": latest.isoformat() if latest else None,
-            "text": humanize(edtf),
-            "as_written": getattr(obj, f"{self.prefix}{AS_WRITTEN}"),
-        }
+        return fuzzy_date(obj, self.prefix)
 
 
 class Ref(serializers.Serializer):
@@ -255,6 +251,36 @@ class FacilitySerializer(serializers.ModelSerializer):
         )
 
 
+def fuzzy_date(obj, prefix: str) -> dict:
+    """What FuzzyDateField(prefix) gives for `obj`."""
+    edtf = getattr(obj, prefix)
+    earliest = getattr(obj, f"{prefix}_earliest")
+    latest = getattr(obj, f"{prefix}_latest")
+    return {
+        "edtf": edtf,
+        "earliest": earliest.isoformat() if earliest else None,
+        "latest": latest.isoformat() if latest else None,
+        "text": humanize(edtf),
+        "as_written": getattr(obj, f"{prefix}{AS_WRITTEN}"),
+    }
+
+
+def ref(instance) -> dict | None:
+    """What Ref(allow_null=True) gives for a link: null when empty or not public."""
+    if instance is None or not getattr(instance, "is_public", True):
+        return None
+    return {"id": str(instance.public_id), "name": str(instance)}
+
+
+class EventRowsSerializer(serializers.ListSerializer):
+    """A page of events, their people, organizations and citations read for the whole page
+    in one query each (detainees.read.rows.with_event_parts) unless they were prefetched."""
+
+    def to_representation(self, data):
+        events = with_event_parts(data.all() if hasattr(data, "all") else data)
+        return [self.child.to_representation(event) for event in events]
+
+
 class EventSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id")
     date = FuzzyDateField("date")
@@ -270,6 +296,51 @@ class EventSerializer(serializers.ModelSerializer):
     class Meta:
         model = Event
         fields = EVENT_ROW.names  # the events list's row (detainees.read.rows)
+        list_serializer_class = EventRowsSerializer
+
+    def to_representation(self, obj):
+        # The row written directly, not through the fields above: a page holds up to 500 events
+        # and a person's timeline many, and DRF's per-field machinery cost several times their
+        # queries. tests/test_api_fast.py compares the two over every kind of value.
+        return {
+            "id": str(obj.public_id),
+            "kind": obj.kind,
+            "summary": obj.summary,
+            "description": obj.description,
+            "date": fuzzy_date(obj, "date"),
+            "end_date": fuzzy_date(obj, "end_date"),
+            "place": ref(obj.place),
+            "facility": ref(obj.facility),
+            "from_facility": ref(obj.from_facility),
+            "operation": obj.operation,
+            "unnamed_count": obj.unnamed_count,
+            "unnamed_description": obj.unnamed_description,
+            "custody_end_reason": obj.custody_end_reason,
+            "release_kind": obj.release_kind,
+            "death_circumstances": obj.death_circumstances,
+            "batch": ref(obj.batch),
+            "reengagement": obj.reengagement,
+            "role": obj.role,
+            "strength_estimate": obj.strength_estimate,
+            "strength_note": obj.strength_note,
+            "claim_status": obj.claim_status,
+            # Read for the whole page by with_event_parts, else from the prefetched records.
+            "people": (
+                getattr(obj, EVENT_PEOPLE) if hasattr(obj, EVENT_PEOPLE) else self.get_people(obj)
+            ),
+            "organizations": (
+                getattr(obj, EVENT_ORGANIZATIONS)
+                if hasattr(obj, EVENT_ORGANIZATIONS)
+                else self.get_organizations(obj)
+            ),
+            "citations": (
+                getattr(obj, EVENT_CITATIONS)
+                if hasattr(obj, EVENT_CITATIONS)
+                else citation_rows(public_citations(obj))
+            ),
+            "created": iso_datetime(obj.created),
+            "updated": iso_datetime(obj.updated),
+        }
 
     @extend_schema_field(schema.EVENT_PEOPLE)
     def get_people(self, obj) -> list[dict]:

@@ -11,14 +11,13 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from detainees.api import serializers as s
 from detainees.api.conditional import with_etag
 from detainees.api.errors import RefuseEmptyParameters
 from detainees.api.pagination import KeysetPagination
-from detainees.api.renderers import CSVRenderer, GeoJSONRenderer
+from detainees.api.renderers import CSVRenderer, GeoJSONRenderer, JSONRenderer
 from detainees.api.writes import (
     AffiliationWriteSerializer,
     EventWriteSerializer,
@@ -322,6 +321,13 @@ class EventViewSet(MapPointsMixin, FacetCountsMixin, WritableViewSet):
 
     def list_queryset(self):
         return event_queryset(Event.objects.public())
+
+    def paginate_queryset(self, queryset):
+        # A page's people, organizations and citations are read for its rows as tuples, once
+        # it is cut (detainees.api.serializers.EventRowsSerializer), not prefetched: Django's
+        # prefetch builds a queryset per row and relation. Other readers of the list's
+        # queryset (the JSON Lines export) keep the prefetch.
+        return super().paginate_queryset(queryset.prefetch_related(None))
 
 
 def simple_filterset(model_class, **extra):

@@ -22,15 +22,19 @@ or confidential source never reaches a row.
 
 from collections import defaultdict
 
+from django.db import connection
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
 from detainees.domain.models import (
     Citation,
     ClaimStatus,
+    Event,
     Nationality,
+    Organization,
     Person,
     PersonName,
+    PublicationStatus,
     Source,
 )
 from detainees.read.listing import deciding_events
@@ -185,6 +189,189 @@ def people_row_citations(person_ids) -> dict[int, list[dict]]:
 
     The sources of the person as a whole (biography, birth) and of the rest of the timeline
     are on the person page and in the exports, not in the row.
+
+    The citations are read as tuples, not model instances: a page of 50 people can cite a
+    thousand passages, and five model instances per citation (the citation, its source, its
+    publisher and its fact) cost several times the query. `people_row_citations_reference`
+    builds the same rows from the models (tests/test_api_fast.py compares them).
+    """
+    person_ids = list(person_ids)
+    if not person_ids:
+        return {}
+    roles = deciding_roles(person_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(row_citations_sql(), [list(roles), person_ids, person_ids])
+        rows = cursor.fetchall()
+    published = PublicationStatus.PUBLISHED
+    found = defaultdict(list)  # per person: (position in the row's order, citation JSON)
+    for (
+        pk,
+        aspect,
+        quote,
+        locator,
+        attribution,
+        accessed_on,
+        source_id,
+        source_title,
+        source_published,
+        source_url,
+        source_archived_url,
+        publisher_id,
+        publisher_name,
+        publisher_abbreviation,
+        publisher_status,
+        event_id,
+        event_kind,
+        event_date,
+        event_claim_status,
+        name_id,
+        name_person_id,
+        name_is_primary,
+        name_name,
+        name_claim_status,
+        nationality_id,
+        nationality_person_id,
+        nationality_country,
+        nationality_claim_status,
+    ) in rows:
+        row = {
+            "source": {
+                "id": str(source_id),
+                "name": source_title,
+                "publisher": (
+                    {
+                        "id": str(publisher_id),
+                        "name": (
+                            f"{publisher_name} ({publisher_abbreviation})"
+                            if publisher_abbreviation
+                            else publisher_name
+                        ),
+                    }
+                    if publisher_id is not None and publisher_status == published
+                    else None
+                ),
+                "published": source_published or None,
+                "url": source_url,
+                "archived_url": source_archived_url,
+            },
+            "aspect": aspect,
+            "quote": quote,
+            "locator": locator,
+            "attribution": attribution,
+            "accessed_on": accessed_on.isoformat() if accessed_on else None,
+        }
+        if event_id is not None:
+            by_person = defaultdict(list)
+            for person_id, label in roles[event_id]:
+                by_person[person_id].append(label)
+            for person_id, labels in by_person.items():
+                first = min(DECIDING_ORDER[label] for label in labels)
+                fact = f"{' and '.join(labels)} ({event_kind}, {event_date or 'undated'})"
+                found[person_id].append(
+                    (
+                        (0, first, event_id, pk),
+                        {
+                            **row,
+                            "supports": supports(fact, aspect),
+                            "claim_status": event_claim_status,
+                        },
+                    )
+                )
+        elif name_id is not None:
+            found[name_person_id].append(
+                (
+                    (1, not name_is_primary, name_name, name_id, pk),
+                    {
+                        **row,
+                        "supports": supports(f"name: {name_name}", aspect),
+                        "claim_status": name_claim_status,
+                    },
+                )
+            )
+        else:
+            found[nationality_person_id].append(
+                (
+                    (2, nationality_id, pk),
+                    {
+                        **row,
+                        "supports": supports(f"nationality: {nationality_country}", aspect),
+                        "claim_status": nationality_claim_status,
+                    },
+                )
+            )
+    return {
+        person_id: [row for _, row in sorted(found.get(person_id, ()), key=lambda item: item[0])]
+        for person_id in person_ids
+    }
+
+
+def row_citations_sql() -> str:
+    """The public citations of the deciding events (the first parameter, their ids) and of the
+    names and the nationalities not retracted of some people (the second and third, their
+    ids), as the tuples `people_row_citations` unpacks: one UNION ALL of the three kinds of
+    fact (a citation cites exactly one), each part starting from its few facts and reading
+    their citations by index, where one OR of the three read every citation of the database.
+    The order of the rows does not matter: each row's sort key ends with the citation's pk."""
+    citation, source, organization, event, name, nationality = (
+        model._meta.db_table
+        for model in (Citation, Source, Organization, Event, PersonName, Nationality)
+    )
+    common = (
+        "c.id, c.aspect, c.quote, c.locator, c.attribution, c.accessed_on, "
+        "s.public_id, s.title, s.published, s.url, s.archived_url, "
+        "o.public_id, o.name, o.abbreviation, o.status"
+    )
+    sources = (
+        f"JOIN {source} s ON s.id = c.source_id AND s.status = %(published)s "
+        f"AND NOT s.is_confidential LEFT JOIN {organization} o ON o.id = s.publisher_id"
+    )
+    untyped = {"published": f"'{PublicationStatus.PUBLISHED}'"}
+    sources = sources % untyped
+    # Table names and constants only: the ids are parameters.
+    return (
+        f"SELECT {common}, e.id, e.kind, e.date, e.claim_status, NULL::bigint, "  # noqa: S608
+        "NULL::bigint, "
+        "NULL::boolean, NULL::text, NULL::text, NULL::bigint, NULL::bigint, NULL::text, "
+        f"NULL::text FROM {citation} c {sources} JOIN {event} e ON e.id = c.event_id "
+        "WHERE c.event_id = ANY(%s) "
+        f"UNION ALL SELECT {common}, NULL, NULL, NULL, NULL, n.id, n.person_id, n.is_primary, "
+        f"n.name, n.claim_status, NULL, NULL, NULL, NULL FROM {name} n "
+        f"JOIN {citation} c ON c.person_name_id = n.id {sources} WHERE n.person_id = ANY(%s) "
+        f"UNION ALL SELECT {common}, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+        f"t.id, t.person_id, t.country, t.claim_status FROM {nationality} t "
+        f"JOIN {citation} c ON c.nationality_id = t.id {sources} WHERE t.person_id = ANY(%s) "
+        f"AND t.claim_status <> '{ClaimStatus.RETRACTED}'"
+    )
+
+
+def deciding_roles(person_ids: list) -> dict[int, list[tuple[int, str]]]:
+    """Per event that decides a row's first capture, last release or current status: the
+    people whose row it decides and what it decides for each."""
+    deciding = {
+        person_id: events
+        for person_id, *events in Person.objects.filter(pk__in=person_ids)
+        .annotate(**deciding_events())
+        .values_list("pk", *(name for name, _ in DECIDING))
+    }
+    roles = defaultdict(list)  # event id: (person id, what it decides)
+    for person_id, events in deciding.items():
+        for event_id, (_, label) in zip(events, DECIDING, strict=True):
+            if event_id is not None:
+                roles[event_id].append((person_id, label))
+    return roles
+
+
+def people_row_citations_reference(person_ids) -> dict[int, list[dict]]:
+    """`people_row_citations` read through the models, one instance per row read: the general
+    path the tests hold the tuple-reading one to (tests/test_api_fast.py). Each person's row citations, by primary key, in two queries whatever the number: the
+    sources of the facts the people list shows of them, which are
+
+    - the events deciding its dates and status (its first capture, its last release and the
+      event after which it has its current status), in that order, each once; then
+    - its names (primary first, in the order the row lists the others), then its nationalities.
+
+    The sources of the person as a whole (biography, birth) and of the rest of the timeline
+    are on the person page and in the exports, not in the row.
     """
     person_ids = list(person_ids)
     if not person_ids:
@@ -258,3 +445,79 @@ def people_row_citations(person_ids) -> dict[int, list[dict]]:
         person_id: [row for _, row in sorted(found.get(person_id, ()), key=lambda item: item[0])]
         for person_id in person_ids
     }
+
+
+def event_citation_rows(event_ids) -> dict[int, list[dict]]:
+    """Each event's public citations as the API writes them (`citation_row`), by the event's
+    primary key, in one query read as tuples: a page of 500 events cites a thousand passages or
+    more, and a citation, its source and its publisher as model instances cost several times
+    the query. tests/test_api_fast.py compares them with `citation_row` of the instances."""
+    found = defaultdict(list)
+    rows = (
+        Citation.objects.filter(Source.public_q("source__"), event_id__in=list(event_ids))
+        .order_by("pk")
+        .values_list(
+            "event_id",
+            "aspect",
+            "quote",
+            "locator",
+            "attribution",
+            "accessed_on",
+            "source__public_id",
+            "source__title",
+            "source__published",
+            "source__url",
+            "source__archived_url",
+            "source__publisher__public_id",
+            "source__publisher__name",
+            "source__publisher__abbreviation",
+            "source__publisher__status",
+        )
+    )
+    published = PublicationStatus.PUBLISHED
+    for (
+        event_id,
+        aspect,
+        quote,
+        locator,
+        attribution,
+        accessed_on,
+        source_id,
+        title,
+        source_published,
+        url,
+        archived_url,
+        publisher_id,
+        publisher_name,
+        abbreviation,
+        publisher_status,
+    ) in rows:
+        found[event_id].append(
+            {
+                "source": {
+                    "id": str(source_id),
+                    "name": title,
+                    "publisher": (
+                        {
+                            "id": str(publisher_id),
+                            "name": (
+                                f"{publisher_name} ({abbreviation})"
+                                if abbreviation
+                                else publisher_name
+                            ),
+                        }
+                        if publisher_id is not None and publisher_status == published
+                        else None
+                    ),
+                    "published": source_published or None,
+                    "url": url,
+                    "archived_url": archived_url,
+                },
+                "aspect": aspect,
+                "quote": quote,
+                "locator": locator,
+                "attribution": attribution,
+                "accessed_on": accessed_on.isoformat() if accessed_on else None,
+            }
+        )
+    return found

@@ -27,9 +27,14 @@ def _guarded(text: str) -> bool:
     return text.lstrip(GUARD).startswith(FORMULA_STARTS)
 
 
+# The first characters of a text `_guarded` may be true of: most cells start otherwise, and are
+# passed on after one look at their first character.
+SUSPECT_FIRST = frozenset((GUARD, *FORMULA_STARTS))
+
+
 def csv_cell(value):
     """`value` as a CSV writer should get it: text that a spreadsheet would run is quoted."""
-    if isinstance(value, str) and _guarded(value):
+    if isinstance(value, str) and value[:1] in SUSPECT_FIRST and _guarded(value):
         return GUARD + value
     return value
 
