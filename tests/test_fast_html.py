@@ -1,0 +1,175 @@
+"""The public pages' fast paths write exactly what their reference paths write.
+
+Record URLs by string formatting (detainees.domain.links) against `reverse()`, the kept wording
+of fuzzy dates against the wording computed afresh, and the rows and facet options built in
+Python (detainees/templatetags/rows.py, tracker.facet_options) against the templates and
+format_html_join() they replace: byte for byte, over rows of every kind (unnamed people, names
+withheld, long names, HTML-special characters, every kind of date and none).
+"""
+
+import uuid
+
+import pytest
+from django.template import engines
+from django.test import RequestFactory
+from django.urls import NoReverseMatch, reverse, set_script_prefix
+from django.utils.functional import lazy
+from django.utils.safestring import mark_safe
+
+from detainees.domain import fuzzydates
+from detainees.domain.links import UUID, record_url
+from detainees.domain.models import Event, Person, PublicationStatus
+from detainees.read.filters import PeoplePageFilterSet, people_for_listing, person_facet_counts
+from detainees.read.unnamed import describe_unnamed
+from detainees.templatetags.rows import person_rows
+from detainees.templatetags.tracker import facet_options, facet_options_reference
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+PUBLISHED = PublicationStatus.PUBLISHED
+HOSTILE = "<script>alert('x')</script> & \"Bilal\" O'Brien"
+DATES = ["2011-04-20", "2011-21", "2012~", "2013-03?", "2013/2014", "../2014", "2011-XX", "198X"]
+
+
+def django_template(text: str):
+    return engines["django"].from_string(text)
+
+
+@pytest.fixture
+def script_prefix():
+    yield set_script_prefix
+    set_script_prefix("/")
+
+
+# --- Record URLs --------------------------------------------------------------------------------
+
+
+def test_every_record_url_is_the_one_reverse_gives(demo, script_prefix):
+    people = [f.PersonFactory(status=PUBLISHED, name=name) for name in ("Ab", "x" * 90)]
+    records = [
+        *people,
+        f.OrganizationFactory(status=PUBLISHED),
+        f.PlaceFactory(status=PUBLISHED),
+        f.FacilityFactory(status=PUBLISHED),
+        f.ReleaseBatchFactory(status=PUBLISHED),
+        f.SourceFactory(status=PUBLISHED),
+    ]
+    routes = {
+        "Person": "person-detail",
+        "Organization": "organization-detail",
+        "Place": "place-detail",
+        "Facility": "facility-detail",
+        "ReleaseBatch": "batch-detail",
+    }
+    for prefix in ("/", "/tracker/", "/a b/"):
+        script_prefix(prefix)
+        for record in records:
+            name = type(record).__name__
+            key = record.public_id if name == "Source" else record.slug
+            route = "source-detail" if name == "Source" else routes[name]
+            expected = reverse(f"detainees:{route}", args=[key])
+            assert record.get_absolute_url() == expected
+            assert expected.startswith(reverse("detainees:home"))
+        for person in people:
+            assert person.get_permalink() == reverse("detainees:permalink", args=[person.public_id])
+
+
+def test_a_key_the_route_refuses_is_refused_as_reverse_refuses_it():
+    for bad in ("", "a b", "a/b", "é"):
+        with pytest.raises(NoReverseMatch):
+            reverse("detainees:person-detail", args=[bad])
+        with pytest.raises(NoReverseMatch):
+            record_url("detainees:person-detail", bad)
+    for bad in ("not-a-uuid", str(uuid.uuid4()).upper()):
+        with pytest.raises(NoReverseMatch):
+            record_url("detainees:source-detail", bad, UUID)
+    key = uuid.uuid4()
+    assert record_url("detainees:source-detail", key, UUID) == reverse(
+        "detainees:source-detail", args=[key]
+    )
+
+
+# --- Fuzzy dates --------------------------------------------------------------------------------
+
+
+def test_the_kept_wording_of_a_date_is_the_wording_computed_afresh():
+    texts = [*DATES, "", "  ", "nonsense", "[2011,2012]", "{2011,2012}", "2011-04-20T10:00"]
+    for text in texts * 2:  # the second time from the cache
+        stripped = text.strip()
+        fresh = (fuzzydates._humanize(stripped) or stripped) if stripped else "date unknown"
+        assert fuzzydates.humanize(text) == fresh
+
+
+# --- The people list's rows ---------------------------------------------------------------------
+
+
+def reference_rows(rows) -> str:
+    return django_template('{% include "detainees/_person_rows.html" %}').render({"rows": rows})
+
+
+def people_of_every_kind():
+    """Named, hostile and long names, unnamed placeholders, a withheld name; captured and
+    released on dates of every kind, or never."""
+    made = []
+    for i, date in enumerate([*DATES, None]):
+        name = [f"Person {i}", HOSTILE, "Ab " * 60, "Mullah <b>Omar</b> & co"][i % 4]
+        person = f.PersonFactory(status=PUBLISHED, name=name)
+        if date is not None:
+            capture = f.EventFactory(status=PUBLISHED, kind=Event.Kind.CAPTURE, date=date)
+            f.EventPersonFactory(event=capture, person=person, capacity=HOSTILE)
+            if i % 2:
+                release = f.EventFactory(status=PUBLISHED, kind=Event.Kind.RELEASE, date=date)
+                f.EventPersonFactory(event=release, person=person)
+        made.append(person)
+    placeholder = f.PersonFactory(status=PUBLISHED, name=False, is_placeholder=True)
+    capture = f.EventFactory(status=PUBLISHED, kind=Event.Kind.CAPTURE, date="2012~")
+    f.EventPersonFactory(event=capture, person=placeholder, capacity="<i>associate</i>")
+    f.EventPersonFactory(event=capture, person=made[1])
+    withheld = f.PersonFactory(status=PUBLISHED, name=False, withheld=[Person.Withheld.NAME])
+    f.EventPersonFactory(event=capture, person=withheld)
+    return made
+
+
+def test_the_people_rows_are_the_reference_rows(demo):
+    people_of_every_kind()
+    rows = list(people_for_listing().order_by("pk"))
+    describe_unnamed(rows)
+    assert len(rows) > 10 and any(getattr(p, "described_as", "") for p in rows)
+    fast = person_rows(rows)
+    assert fast == reference_rows(rows)
+    assert "<script>" not in fast and "&lt;script&gt;" in fast
+    assert person_rows([]) == reference_rows([])
+
+
+def test_the_people_page_draws_the_fast_rows(client, demo):
+    people_of_every_kind()
+    page = client.get("/people/", {"who": "all", "size": 200})
+    assert page.status_code == 200
+    rows = list(page.context["page"].rows)
+    assert person_rows(rows) in page.content.decode()
+    assert reference_rows(rows) in page.content.decode()
+
+
+# --- Facet options ------------------------------------------------------------------------------
+
+
+def test_the_facet_options_are_the_ones_format_html_join_writes(demo):
+    people_of_every_kind()
+    params = {"status": ["in_custody", "released"], "nationality": "AF", "who": "all"}
+    request = RequestFactory().get("/people/", params)
+    filterset = PeoplePageFilterSet(request.GET, queryset=people_for_listing())
+    assert filterset.is_valid()
+    counts = person_facet_counts(filterset.qs, everyone=False, subset=filterset.subset)
+    lazy_label = lazy(lambda: "Lazy <label>", str)()
+    for name, facet in counts.items():
+        field = filterset.form[name]
+        hostile = [
+            *facet,
+            (HOSTILE, HOSTILE, 3),
+            ("in_custody", lazy_label, 1_000_000),
+            ("x", mark_safe("<em>safe</em>"), 0),
+        ]
+        for options in (facet, hostile, []):
+            assert facet_options(field, options) == facet_options_reference(field, options)
+    field = filterset.form["status"]
+    assert ' value="in_custody" checked>' in facet_options(field, [("in_custody", "In", 2)])
