@@ -18,10 +18,10 @@ from django.utils.safestring import mark_safe
 
 from detainees.domain import fuzzydates
 from detainees.domain.links import UUID, record_url
-from detainees.domain.models import Event, Person, PublicationStatus
+from detainees.domain.models import ClaimStatus, Event, Person, PublicationStatus
 from detainees.read.filters import PeoplePageFilterSet, people_for_listing, person_facet_counts
 from detainees.read.unnamed import describe_unnamed
-from detainees.templatetags.rows import person_rows
+from detainees.templatetags.rows import claim_mark, footnote_refs, person_rows
 from detainees.templatetags.tracker import facet_options, facet_options_reference
 from tests import factories as f
 
@@ -173,3 +173,37 @@ def test_the_facet_options_are_the_ones_format_html_join_writes(demo):
             assert facet_options(field, options) == facet_options_reference(field, options)
     field = filterset.form["status"]
     assert ' value="in_custody" checked>' in facet_options(field, [("in_custody", "In", 2)])
+
+
+# --- The marks after each fact on a record's page -----------------------------------------------
+
+
+def test_the_claim_marks_and_note_numbers_are_the_included_ones():
+    claim = django_template(
+        '{% include "detainees/_claim_mark.html" with status=status show_confirmed=show only %}'
+    )
+    refs = django_template(
+        '{% include "detainees/_footnote_refs.html" with notes=notes anchor=anchor only %}'
+    )
+    statuses = [*ClaimStatus, *ClaimStatus.values, "", None, HOSTILE, "unknown"]
+    for status in statuses:
+        for show in (False, True, "", None):
+            expected = claim.render({"status": status, "show": show})
+            assert claim_mark(status, show) == expected, (status, show)
+        assert claim_mark(status) == claim.render({"status": status, "show": False})
+    for notes in ([], None, [1], [1, 2, 3], [12, 7], ["<b>", 1_000_000]):
+        for anchor in ("event-12", "identity", "conflict-event-3", HOSTILE, ""):
+            expected = refs.render({"notes": notes, "anchor": anchor})
+            assert footnote_refs(notes, anchor) == expected, (notes, anchor)
+
+
+def test_the_person_page_draws_the_same_marks(client, demo):
+    """Qari Bilal's page, every fact with its claim mark and notes, and the summary's marks."""
+    page = client.get(Person.objects.get(slug="qari-bilal").get_absolute_url())
+    assert page.status_code == 200
+    html = page.content.decode()
+    for fact in page.context["timeline"]:
+        assert footnote_refs(fact.notes, fact.anchor) in html
+        assert claim_mark(fact.obj.claim_status) in html
+    summary = page.context["summary"]
+    assert claim_mark(summary.status.claim_status, True) in html

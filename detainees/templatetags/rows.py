@@ -55,3 +55,46 @@ def person_rows(rows) -> SafeString:
             )
         )
     return mark_safe("".join(out))  # every value above escaped by esc()
+
+
+# --- The marks after each fact on a record's page -----------------------------------------------
+
+CLAIM_WORDS = {
+    "inferred": "Inferred, not stated by a source",
+    "disputed": "Disputed: sources disagree",
+    "retracted": "Retracted",
+    "reported": "Reported",
+}
+
+
+@register.simple_tag
+def claim_mark(status, show_confirmed=False) -> SafeString:
+    """How sure the record is of one fact; reference: templates/detainees/_claim_mark.html
+    (`{% include ... with status=... show_confirmed=... only %}`)."""
+    if (status and status != "confirmed") or (status == "confirmed" and show_confirmed):
+        code = esc(status)
+        words = CLAIM_WORDS.get(status, "Confirmed")
+        return mark_safe(  # the code escaped, the words constants
+            f' <a class="claim-link" href="#claim-{code}">'
+            f'<span class="claim claim-{code}">{words}</span></a>'
+        )
+    return mark_safe("")
+
+
+@register.simple_tag
+def footnote_refs(notes, anchor) -> SafeString:
+    """A fact's note numbers, each with the id its note links back to; reference:
+    templates/detainees/_footnote_refs.html (`{% include ... with notes=... anchor=... only %}`)."""
+    if not notes:
+        return mark_safe('<span class="unsourced">(no public source)</span>')  # a constant
+    anchor = esc(anchor)
+    refs = []
+    for n in notes:
+        n = esc(n)
+        refs.append(
+            f'<sup class="fn"><a href="#note-{n}" id="ref-{n}-{anchor}" aria-label="Note {n}">'
+            f"{n}</a></sup>"
+        )
+    return mark_safe(  # every value escaped by esc()
+        '<span class="fns">' + '<sup class="fn-sep">,</sup>'.join(refs) + "</span>"
+    )
