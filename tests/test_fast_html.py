@@ -18,10 +18,28 @@ from django.utils.safestring import mark_safe
 
 from detainees.domain import fuzzydates
 from detainees.domain.links import UUID, record_url
-from detainees.domain.models import ClaimStatus, Event, Person, PublicationStatus
-from detainees.read.filters import PeoplePageFilterSet, people_for_listing, person_facet_counts
-from detainees.read.unnamed import describe_unnamed
-from detainees.templatetags.rows import claim_mark, footnote_refs, person_rows
+from detainees.domain.models import (
+    ClaimStatus,
+    Event,
+    EventOrganization,
+    Person,
+    Place,
+    PublicationStatus,
+)
+from detainees.read.filters import (
+    PeoplePageFilterSet,
+    events_for_listing,
+    people_for_listing,
+    person_facet_counts,
+)
+from detainees.read.unnamed import describe_people_in, describe_unnamed
+from detainees.templatetags.rows import (
+    claim_mark,
+    event_list_rows,
+    event_table_rows,
+    footnote_refs,
+    person_rows,
+)
 from detainees.templatetags.tracker import facet_options, facet_options_reference
 from tests import factories as f
 
@@ -207,3 +225,80 @@ def test_the_person_page_draws_the_same_marks(client, demo):
         assert claim_mark(fact.obj.claim_status) in html
     summary = page.context["summary"]
     assert claim_mark(summary.status.claim_status, True) in html
+
+
+# --- Lists of events ----------------------------------------------------------------------------
+
+
+def reference(template: str, **context) -> str:
+    return django_template(f'{{% include "detainees/{template}" %}}').render(context)
+
+
+def events_of_every_kind():
+    """Events with and without subjects, organizations (a target group, a re-engagement's
+    group, other parts), sources (several citations of one source, none), places (a district
+    of a province, a province of a country, an unpublished one, none), hostile text, fuzzy and
+    unknown dates, custody with its end, inferred claims, unnamed people."""
+    province = f.PlaceFactory(status=PUBLISHED, name=f"Kunduz {HOSTILE}")
+    district = f.PlaceFactory(status=PUBLISHED, name="Khanabad", kind="district", parent=province)
+    hidden = f.PlaceFactory(name="Draft place")
+    group = f.OrganizationFactory(status=PUBLISHED, name=f"IMU {HOSTILE}")
+    force = f.OrganizationFactory(status=PUBLISHED, name="ISAF")
+    sources = [
+        f.SourceFactory(status=PUBLISHED, title=f"Report {HOSTILE}"),
+        f.SourceFactory(status=PUBLISHED, title="Press release", reference_number="2011-04-CA-x"),
+    ]
+    people = people_of_every_kind()
+    kinds = [Event.Kind.CAPTURE, Event.Kind.REENGAGEMENT, Event.Kind.RELEASE, Event.Kind.CUSTODY]
+    places = [district, province, hidden, None]
+    for i, date in enumerate([*DATES, ""]):
+        kind = kinds[i % 4]
+        event = f.EventFactory(
+            status=PUBLISHED,
+            kind=kind,
+            date=date,
+            summary=["", f"Raid {HOSTILE}", "x" * 300][i % 3],
+            place=places[i % 4],
+            claim_status=ClaimStatus.INFERRED if i % 3 == 0 else ClaimStatus.CONFIRMED,
+            unnamed_count=i % 3,
+            reengagement="suspected" if kind == Event.Kind.REENGAGEMENT else "",
+            **({"end_date": DATES[-i], "custody_end_reason": "release"} if i % 8 == 3 else {}),
+        )
+        for person in people[i : i + i % 3]:
+            f.EventPersonFactory(event=event, person=person)
+        if i % 2:
+            EventOrganization.objects.create(event=event, organization=group, role="group")
+            EventOrganization.objects.create(
+                event=event, organization=force, role="capturing_force"
+            )
+        for source in sources[: i % 3]:
+            f.CitationFactory(event=event, source=source, quote="one")
+            f.CitationFactory(event=event, source=source, quote="two")
+
+
+def test_the_event_rows_are_the_reference_rows(demo):
+    events_of_every_kind()
+    rows = list(events_for_listing())
+    describe_people_in(rows)
+    assert len(rows) > 10
+    listed = event_list_rows(rows)
+    assert listed == reference("_event_list_rows.html", rows=rows)
+    assert event_list_rows([]) == reference("_event_list_rows.html", rows=[])
+    tabled = event_table_rows(rows)
+    assert tabled == reference("_event_table_rows.html", events=rows)
+    for html in (listed, tabled):
+        assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "Target group" in listed and "Group acted for" in listed and "Inferred" in tabled
+
+
+def test_the_event_pages_draw_the_fast_rows(client, demo):
+    events_of_every_kind()
+    page = client.get("/events/", {"size": 200})
+    assert page.status_code == 200
+    rows = list(page.context["page"].rows)
+    assert event_list_rows(rows) in page.content.decode()
+    province = Place.objects.get(name=f"Kunduz {HOSTILE}")
+    page = client.get(province.get_absolute_url())
+    assert page.status_code == 200
+    rows = page.context["events"].rows
+    assert rows and event_table_rows(rows) in page.content.decode()

@@ -11,7 +11,7 @@ the other fails.
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
-from detainees.templatetags.fuzzydates import fuzzydate
+from detainees.templatetags.fuzzydates import as_written, fuzzydate
 from detainees.templatetags.tracker import escaped as esc
 from detainees.templatetags.tracker import person_name, status_label
 
@@ -98,3 +98,122 @@ def footnote_refs(notes, anchor) -> SafeString:
     return mark_safe(  # every value escaped by esc()
         '<span class="fns">' + '<sup class="fn-sep">,</sup>'.join(refs) + "</span>"
     )
+
+
+# --- Lists of events ----------------------------------------------------------------------------
+
+
+def _subject_links(subjects) -> str:
+    return ", ".join(
+        f'<a href="{esc(role.person.get_absolute_url())}">{esc(person_name(role.person))}</a>'
+        for role in subjects
+    )
+
+
+def _event_who(event) -> str:
+    """What templates/detainees/_event_who.html writes for `event`."""
+    subjects = event.public_subjects
+    organizations = list(event.organizations.all())
+    if not (subjects or organizations):
+        return "\n\n"  # the line ends of the template's comment and of its last line
+    who = ""
+    if subjects:
+        who = f'<li><span class="event-who-label">Who:</span> {_subject_links(subjects)}</li>'
+    links = []
+    for link in organizations:
+        if link.role == "group":
+            label = "Group acted for" if event.kind == "reengagement" else "Target group"
+        else:
+            label = esc(link.get_role_display())
+        links.append(
+            f'<li><span class="event-who-label">{label}:</span> '
+            f'<a href="{esc(link.organization.get_absolute_url())}">'
+            f"{esc(link.organization.name)}</a></li>"
+        )
+    return f'\n\n<ul class="event-who">\n  {who}\n  {"".join(links)}\n</ul>\n\n'
+
+
+def _event_sources(event) -> str:
+    """Each source of the event once, in the prefetch's order (by source: `{% ifchanged %}`)."""
+    items, last = [], object()
+    for citation in event.citations.all():
+        if citation.source_id != last:
+            source = citation.source
+            items.append(
+                f'<li><a href="{esc(source.get_absolute_url())}">'
+                f"{esc(source.reference_number or source.title)}</a></li>"
+            )
+        last = citation.source_id
+    return "".join(items) or "<li>—</li>"
+
+
+def _place_link(place) -> str:
+    return f'<a href="{esc(place.get_absolute_url())}">{esc(place.name)}</a>'
+
+
+EVENT_LIST_ROW = (
+    "\n        <tr>\n"
+    "          <td>{date}</td>\n"
+    '          <th scope="row">{summary}{who}</th>\n'
+    "          <td>{place}</td>\n"
+    '          <td><ul class="event-sources">{sources}</ul></td>\n'
+    "        </tr>\n      "
+)
+NO_EVENT = '\n        <tr><td colspan="4">No event matches these filters.</td></tr>\n      '
+
+
+@register.simple_tag
+def event_list_rows(rows) -> SafeString:
+    """The events list's rows; reference: templates/detainees/_event_list_rows.html."""
+    if not rows:
+        return mark_safe(NO_EVENT)  # a constant
+    out = []
+    for event in rows:
+        place = event.place
+        if place and place.is_published:
+            where = _place_link(place)
+            parent = place.parent
+            if parent and parent.kind != "country":
+                where += f", {esc(parent.name)}"
+        else:
+            where = "—"
+        out.append(
+            EVENT_LIST_ROW.format(
+                date=esc(fuzzydate(event.date)) + esc(as_written(event.date_as_written)),
+                summary=esc(event.summary or event.get_kind_display()),
+                who=_event_who(event),
+                place=where,
+                sources=_event_sources(event),
+            )
+        )
+    return mark_safe("".join(out))  # every value escaped by esc()
+
+
+EVENT_TABLE_ROW = (
+    "\n    <tr><td>{date}</td>\n"
+    "      <td>{what}</td>\n"
+    "      <td>{people}</td>\n"
+    "      <td>{place}</td></tr>\n  "
+)
+
+
+@register.simple_tag
+def event_table_rows(events) -> SafeString:
+    """The rows of a record page's table of events; reference:
+    templates/detainees/_event_table_rows.html."""
+    out = []
+    for e in events:
+        date = esc(fuzzydate(e.date)) + esc(as_written(e.date_as_written))
+        if e.kind == "custody":
+            date += f" – {esc(fuzzydate(e.end_date))}{esc(as_written(e.end_date_as_written))}"
+        what = esc(e.get_kind_display())
+        if e.summary:
+            what += f": {esc(e.summary)}"
+        if e.claim_status == "inferred":
+            what += ' <span class="claim claim-inferred">Inferred</span>'
+        people = _subject_links(e.public_subjects) or "—"
+        if e.unnamed_count:
+            people += f" (+{esc(e.unnamed_count)} unnamed)"
+        place = _place_link(e.place) if e.place and e.place.is_published else "—"
+        out.append(EVENT_TABLE_ROW.format(date=date, what=what, people=people, place=place))
+    return mark_safe("".join(out))  # every value escaped by esc()
