@@ -10,6 +10,7 @@ withheld, long names, HTML-special characters, every kind of date and none).
 import uuid
 
 import pytest
+from django.db.models import Q
 from django.template import engines
 from django.test import RequestFactory
 from django.urls import NoReverseMatch, reverse, set_script_prefix
@@ -32,6 +33,7 @@ from detainees.read.filters import (
     people_for_listing,
     person_facet_counts,
 )
+from detainees.read.pages import place_page
 from detainees.read.unnamed import describe_people_in, describe_unnamed
 from detainees.templatetags.rows import (
     claim_mark,
@@ -302,3 +304,33 @@ def test_the_event_pages_draw_the_fast_rows(client, demo):
     assert page.status_code == 200
     rows = page.context["events"].rows
     assert rows and event_table_rows(rows) in page.content.decode()
+
+
+# --- A place's events ---------------------------------------------------------------------------
+
+
+def test_a_places_events_are_those_of_the_place_and_the_places_in_it(demo):
+    """The page reads its events by the ids of the places inside; the same events as testing
+    each event's place and its parents, at every level and with unpublished places between."""
+    country = f.CountryFactory(status=PUBLISHED)
+    province = f.PlaceFactory(status=PUBLISHED, parent=country)
+    hidden = f.PlaceFactory(parent=country)  # a draft province
+    elsewhere = f.PlaceFactory(status=PUBLISHED, parent=country)
+    districts = [
+        f.PlaceFactory(status=PUBLISHED, kind="district", parent=parent)
+        for parent in (province, hidden, elsewhere)
+    ]
+    for place in [country, province, hidden, elsewhere, *districts, None]:
+        for date in ("2011", "2012~", ""):
+            f.EventFactory(status=PUBLISHED, place=place, date=date)
+    for place in (country, province, hidden, districts[0]):
+        tested = Q(place=place) | Q(place__parent=place) | Q(place__parent__parent=place)
+        expected = list(events_for_listing().filter(tested).values_list("pk", flat=True))
+        shown, cursors = [], {}
+        while True:
+            page = place_page(place, cursors)["events"]
+            shown += [event.pk for event in page.rows]
+            if not page.next_cursor:
+                break
+            cursors = {"events": page.next_cursor}
+        assert sorted(shown) == sorted(expected) and expected
