@@ -7,6 +7,7 @@ format_html_join() they replace: byte for byte, over rows of every kind (unnamed
 withheld, long names, HTML-special characters, every kind of date and none).
 """
 
+import datetime
 import uuid
 
 import pytest
@@ -41,6 +42,7 @@ from detainees.templatetags.rows import (
     event_table_rows,
     footnote_refs,
     person_rows,
+    source_notes,
 )
 from detainees.templatetags.tracker import facet_options, facet_options_reference
 from tests import factories as f
@@ -334,3 +336,42 @@ def test_a_places_events_are_those_of_the_place_and_the_places_in_it(demo):
                 break
             cursors = {"events": page.next_cursor}
         assert sorted(shown) == sorted(expected) and expected
+
+
+# --- A person page's notes ----------------------------------------------------------------------
+
+
+def test_the_person_pages_notes_are_the_reference_notes(client, demo):
+    """Qari Bilal's notes, with sources of every shape added: hostile titles, quotes,
+    speakers and locators, links and archived copies or none, public, draft or no publishers,
+    fuzzy publication dates as written, accessed on a day or not."""
+    bilal = Person.objects.get(slug="qari-bilal")
+    event = bilal.event_roles.filter(role="subject").first().event
+    publishers = [f.OrganizationFactory(status=PUBLISHED, name=HOSTILE), f.OrganizationFactory()]
+    for i, publisher in enumerate([*publishers, None]):
+        source = f.SourceFactory(
+            status=PUBLISHED,
+            title=f"{HOSTILE} {i}",
+            url=f"https://example.org/a?b=1&c={i}" if i != 1 else "",
+            archived_url="https://archive.example.org/x?y=<z>" if i == 0 else "",
+            publisher=publisher,
+            published=DATES[i] if i < 2 else "",
+            published_as_written="principios de <MAR>/1976" if i == 1 else "",
+        )
+        f.CitationFactory(
+            event=event,
+            source=source,
+            quote=HOSTILE if i else "",
+            attribution=HOSTILE if i == 0 else "",
+            locator="p. <3>" if i == 1 else "",
+            accessed_on=datetime.date(2020, 5, i + 1) if i != 2 else None,
+        )
+    page = client.get(bilal.get_absolute_url())
+    assert page.status_code == 200
+    notes = page.context["footnotes"]
+    assert len(notes) > 3 and any(note.backlinks for note in notes)
+    reference = django_template('{% include "detainees/_source_notes.html" %}')
+    expected = reference.render({"footnotes": notes}, page.wsgi_request)
+    assert source_notes({"request": page.wsgi_request}, notes) == expected
+    assert expected in page.content.decode() and "<script>" not in expected
+    assert source_notes({}, notes) == reference.render({"footnotes": notes})

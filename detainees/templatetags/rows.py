@@ -9,6 +9,8 @@ the other fails.
 """
 
 from django import template
+from django.template.defaultfilters import capfirst
+from django.template.defaultfilters import date as date_filter
 from django.utils.safestring import SafeString, mark_safe
 
 from detainees.templatetags.fuzzydates import as_written, fuzzydate
@@ -217,3 +219,58 @@ def event_table_rows(events) -> SafeString:
         place = _place_link(e.place) if e.place and e.place.is_published else "—"
         out.append(EVENT_TABLE_ROW.format(date=date, what=what, people=people, place=place))
     return mark_safe("".join(out))  # every value escaped by esc()
+
+
+# --- A person page's notes ----------------------------------------------------------------------
+
+
+def _note(note, host: str) -> str:
+    source = note.source
+    quote = f"<blockquote>“{esc(note.quote)}”</blockquote>" if note.quote else ""
+    said = f"{esc(note.attribution)}, in: " if note.attribution else ""
+    title = esc(source.title)
+    if source.url:
+        title = f'<a href="{esc(source.url)}" class="source-link">{title}</a>'
+    where = ""
+    publisher = source.publisher
+    if publisher and publisher.is_published:
+        where += f", {esc(publisher.name)}"
+    if source.published:
+        where += (
+            f", {esc(fuzzydate(source.published))}{esc(as_written(source.published_as_written))}"
+        )
+    if note.locator:
+        where += f", {esc(note.locator)}"
+    if source.archived_url:
+        where += f'; <a href="{esc(source.archived_url)}" class="source-link">archived copy</a>'
+    if note.accessed_on:
+        where += f"; accessed {esc(date_filter(note.accessed_on, 'j F Y'))}"
+    url = esc(source.get_absolute_url())
+    backlinks = note.backlinks
+    if backlinks:
+        links = ",".join(
+            f' <a href="#{esc(anchor)}" aria-label="Back to {esc(label)}" '
+            f'title="{esc(capfirst(label))}">{esc(letter)}</a>'
+            for letter, anchor, label in backlinks
+        )
+        backlinks = (
+            '<p class="backlinks"><span aria-hidden="true">↩</span> '
+            f'<span class="visually-hidden">Supports:</span>{links}</p>'
+        )
+    else:
+        backlinks = ""
+    return (
+        f'\n      <li id="note-{esc(note.number)}" tabindex="-1">\n        {quote}\n'
+        f"        <p>{said}<cite>{title}</cite>{where}. "
+        f'<a href="{url}" class="all-facts" data-print-url="{host}{url}">'
+        f"All facts from this source</a></p>\n"
+        f"        {backlinks}\n      </li>\n    "
+    )
+
+
+@register.simple_tag(takes_context=True)
+def source_notes(context, footnotes) -> SafeString:
+    """A person page's numbered notes; reference: templates/detainees/_source_notes.html."""
+    request = context.get("request")
+    host = f"{esc(request.scheme)}://{esc(request.get_host())}" if request else "://"
+    return mark_safe("".join(_note(note, host) for note in footnotes))  # escaped by esc()
