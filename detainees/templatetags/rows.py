@@ -1,8 +1,9 @@
-"""`{% load rows %}`: the rows of the public lists, built in Python in one pass.
+"""`{% load rows %}`: the rows of the public lists, and the parts a record's page repeats for
+every fact (claim marks, note numbers, the notes), built in Python in one pass.
 
 A list page draws up to 200 rows; through the template engine each row costs a few dozen
 variable lookups, filters and escapes, which made the page several times slower than its own
-queries. Each tag here writes exactly what its reference template writes (named in the tag's
+queries, and a person page rendered two includes for every fact. Each tag here writes exactly what its reference template writes (named in the tag's
 docstring: the same markup, whitespace and escaping), and tests/test_fast_html.py renders both
 over rows of every kind and compares them byte for byte, so a change to one that is not made to
 the other fails.
