@@ -220,6 +220,13 @@ def humanize(edtf: str) -> str:
     text = str(edtf).strip() if edtf else ""
     if not text:
         return "date unknown"
+    return _humanized(text)
+
+
+@functools.lru_cache(maxsize=8192)
+def _humanized(text: str) -> str:
+    """The wording of one stored text, kept: a page shows the same few dates many times (every
+    row of a list, every fact of a timeline), and the wording depends on the text alone."""
     try:
         return _humanize(text) or text
     except Exception:  # display must never fail; the raw text is the honest fallback

@@ -248,7 +248,11 @@ def batch_page(batch, cursors=None) -> dict:
 
 
 def place_page(place, cursors=None) -> dict:
-    inside = Q(place=place) | Q(place__parent=place) | Q(place__parent__parent=place)
+    # The place and the places in it, two levels down (country > province > district), as a
+    # subquery of ids: PostgreSQL then reads the events by their place (an index) rather than
+    # joining every event to its place and parents to test them (2.3 s at 1,000,000 events).
+    within = Place.objects.filter(Q(pk=place.pk) | Q(parent=place) | Q(parent__parent=place))
+    inside = Q(place__in=within.values("pk"))
     return {
         "place": place,
         "ancestors": [

@@ -1,3 +1,5 @@
+from html import escape as html_escape
+
 from django import template
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
@@ -32,17 +34,51 @@ def person_name(person) -> str:
     return getattr(person, "sort_name", None) or person.display_name
 
 
+FACET_OPTION = (
+    '<label class="facet-option"><input type="checkbox" name="{}" value="{}"{}> {} '
+    '<span class="count">({})</span></label>'
+)
+
+
+def escaped(value) -> str:
+    """conditional_escape(value) as plain text: safe text as it is, anything else escaped."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html_escape(str(value))
+
+
 @register.simple_tag
 def facet_options(field, counts):
     """A facet's checkboxes with their counts, built in one pass: a list page can hold hundreds
-    of values, and a template loop per value costs more than the page's queries."""
+    of values, and a template loop per value costs more than the page's queries. Each value is
+    escaped as format_html_join() escapes it (tests/test_fast_html.py compares the two), without
+    its per-value calls."""
     if not counts:
         return mark_safe('<p class="none">None in this selection</p>')  # a constant
     selected = {str(v) for v in (field.value() or [])}
+    name = escaped(field.html_name)
+    return mark_safe(  # every value escaped by escaped()
+        "\n".join(
+            FACET_OPTION.format(
+                name,
+                escaped(value),
+                " checked" if str(value) in selected else "",
+                escaped(label),
+                escaped(n),
+            )
+            for value, label, n in counts
+        )
+    )
+
+
+def facet_options_reference(field, counts):
+    """facet_options() as format_html_join() writes it: the reference the tests hold it to."""
+    if not counts:
+        return mark_safe('<p class="none">None in this selection</p>')
+    selected = {str(v) for v in (field.value() or [])}
     return format_html_join(
         "\n",
-        '<label class="facet-option"><input type="checkbox" name="{}" value="{}"{}> {} '
-        '<span class="count">({})</span></label>',
+        FACET_OPTION,
         (
             (
                 field.html_name,

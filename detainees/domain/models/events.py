@@ -8,9 +8,9 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 
 from detainees.domain.fuzzydates import FuzzyDate, FuzzyDateError, fuzzy_date_constraints, humanize
+from detainees.domain.links import record_url
 
 from .common import (
     ClaimStatus,
@@ -625,7 +625,7 @@ class ReleaseBatch(Publishable):
         ]
 
     def get_absolute_url(self):
-        return reverse("detainees:batch-detail", args=[self.slug])
+        return record_url("detainees:batch-detail", self.slug)
 
     def __str__(self):
         return self.title

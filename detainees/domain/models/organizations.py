@@ -4,9 +4,9 @@ import pgtrigger
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
-from django.urls import reverse
 from django_countries.fields import CountryField
 
+from detainees.domain.links import record_url
 from detainees.domain.names import fill_search_key
 
 from .common import (
@@ -102,7 +102,7 @@ class Organization(Publishable):
         ]
 
     def get_absolute_url(self):
-        return reverse("detainees:organization-detail", args=[self.slug])
+        return record_url("detainees:organization-detail", self.slug)
 
     def __str__(self):
         return f"{self.name} ({self.abbreviation})" if self.abbreviation else self.name

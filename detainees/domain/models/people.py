@@ -7,10 +7,10 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Collate, Greatest, Least
 from django.db.models.lookups import Regex
-from django.urls import reverse
 from django_countries.fields import CountryField
 
 from detainees.domain.fuzzydates import fuzzy_date_constraints
+from detainees.domain.links import UUID, record_url
 from detainees.domain.names import fill_search_key
 
 from .common import (
@@ -242,10 +242,10 @@ class Person(Publishable):
         return self.display_name
 
     def get_absolute_url(self):
-        return reverse("detainees:person-detail", args=[self.slug])
+        return record_url("detainees:person-detail", self.slug)
 
     def get_permalink(self):
-        return reverse("detainees:permalink", args=[self.public_id])
+        return record_url("detainees:permalink", self.public_id, UUID)
 
     @property
     def primary_name(self):

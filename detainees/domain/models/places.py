@@ -10,10 +10,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Case, F, Func, Q, Value, When
 from django.db.models.lookups import Regex
-from django.urls import reverse
 from django_countries.fields import CountryField
 
 from detainees.domain.fuzzydates import FuzzyDate, fuzzy_date_constraints
+from detainees.domain.links import record_url
 from detainees.domain.names import fill_search_key
 
 from .common import (
@@ -212,7 +212,7 @@ class Place(Publishable):
         ]
 
     def get_absolute_url(self):
-        return reverse("detainees:place-detail", args=[self.slug])
+        return record_url("detainees:place-detail", self.slug)
 
     def __str__(self):
         return self.label
@@ -297,7 +297,7 @@ class Facility(Publishable):
         ]
 
     def get_absolute_url(self):
-        return reverse("detainees:facility-detail", args=[self.slug])
+        return record_url("detainees:facility-detail", self.slug)
 
     def __str__(self):
         return self.name

@@ -6,9 +6,9 @@ from django.db import models
 from django.db.models import F, Func, Q
 from django.db.models.functions import Upper
 from django.db.models.lookups import Exact
-from django.urls import reverse
 
 from detainees.domain.fuzzydates import fuzzy_date_constraints
+from detainees.domain.links import UUID, record_url
 
 from .common import (
     Publishable,
@@ -134,7 +134,7 @@ class Source(Publishable):
         ]
 
     def get_absolute_url(self):
-        return reverse("detainees:source-detail", args=[self.public_id])
+        return record_url("detainees:source-detail", self.public_id, UUID)
 
     @classmethod
     def public_q(cls, prefix: str = "") -> Q:
