@@ -36,7 +36,7 @@ from pathlib import Path, PurePosixPath
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models.expressions import RawSQL
+from django.db.models import F, Lookup
 from django.utils.text import slugify
 from django_countries.fields import CountryField
 
@@ -679,6 +679,8 @@ def _read_many(files: dict[str, bytes], errors, table: str, decoder=None) -> lis
 
 
 def _empty(raw) -> bool:
+    if raw.__class__ is str:  # most cells: a CSV's text
+        return not raw or raw.isspace()
     return raw is None or (isinstance(raw, str) and raw.strip() == "")
 
 
@@ -781,6 +783,33 @@ def _is_uuid(text: str) -> uuid.UUID | None:
         return None
 
 
+class AnyOf(Lookup):
+    """`field = ANY(%s::type[])`: many values in one array parameter, rather than a
+    placeholder per value (`__in`), which Django compiles one by one, at more cost than the
+    query itself for thousands of ids. Unlike `IN (SELECT unnest(...))`, an index on the field
+    serves it whatever the planner believes of the table (a table filled in this very
+    transaction has no statistics yet)."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def __init__(self, lhs, values, sql_type: str):
+        self.sql_type = sql_type
+        super().__init__(lhs, list(values))
+
+    def get_prep_lookup(self):
+        return self.rhs
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s::{self.sql_type}[])", [*params, self.rhs]
+
+
+def any_of(name: str, values, sql_type: str) -> AnyOf:
+    """The condition that the field `name` holds one of `values` (AnyOf)."""
+    return AnyOf(F(name), values, sql_type)
+
+
 class Resolver:
     """Finds which identifiers name existing records, in one query per table and kind."""
 
@@ -801,7 +830,7 @@ class Resolver:
             if uuids:
                 found = set(
                     model._default_manager.filter(
-                        public_id__in=any_of(set(uuids.values()), "uuid")
+                        any_of("public_id", set(uuids.values()), "uuid")
                     ).values_list("public_id", flat=True)
                 )
             self.known.update(((name, k), u) for k, u in uuids.items() if u in found)
@@ -809,7 +838,7 @@ class Resolver:
             if not others:
                 continue
             external = ExternalId.objects.filter(
-                table=name, system=system, key__in=any_of(others, "text")
+                any_of("key", others, "text"), table=name, system=system
             ).values_list("key", "public_id")
             self.known.update(((name, key), public_id) for key, public_id in external)
 
@@ -870,16 +899,24 @@ def check_rows(
     (`mark_unchanged`) and spared the constraint checks: the database holds them already.
     """
     errors: list[RowError] = []
+    # Each table's columns with the reading of their dates, worked out once per table.
+    readings: dict[str, list] = {}
     for row in rows:
         model = row.table.model
-        for column in row.table.columns:
-            if column.name not in row.raw:
+        columns = readings.get(row.table.name)
+        if columns is None:
+            columns = readings[row.table.name] = [
+                (c, reading.for_column(f"{row.table.name}.{c.name}") if reading else None)
+                for c in row.table.columns
+            ]
+        raw = row.raw
+        for column, own in columns:
+            if column.name not in raw:
                 if column.required:
                     errors.append(RowError(row.where, f"{column.name} is required"))
                 continue
-            own = reading.for_column(f"{row.table.name}.{column.name}") if reading else None
             try:
-                value = parse_value(column, row.raw[column.name], model, own)
+                value = parse_value(column, raw[column.name], model, own)
             except ValueError as exc:
                 errors.append(RowError(row.where, f"{column.name}: {exc}"))
                 continue
@@ -1009,27 +1046,22 @@ def match_existing(rows: list[Row], same_as: dict[str, tuple[str, ...]]) -> None
             ids[(row.table.name, row.key)] = found
 
 
-def any_of(values, sql_type: str) -> RawSQL:
-    """The right side of an `__in` lookup for many values: one array parameter
-    (`IN (SELECT unnest(%s::uuid[]))`) rather than a placeholder per value, which Django
-    compiles one by one and costs more than the query itself for thousands of ids."""
-    return RawSQL(f"SELECT unnest(%s::{sql_type}[])", (list(values),))
-
-
 # Stored rows compared per query by mark_unchanged().
 COMPARE_CHUNK = 10_000
 
 
 def _comparison_plan(table: Table) -> list[tuple]:
-    """(column, model field, lookup) of each column a row sets, the lookup reading the stored
-    value as _write_row() compares it: a reference by the public id of the record it names."""
+    """(column, model field, lookup, text, empty) of each column a row sets: the lookup reads
+    the stored value as _write_row() compares it (a reference by the public id of the record
+    it names; `text`: a CharField, compared as text), `empty` is what an empty cell stores."""
     model, plan = table.model, []
     for column in table.columns:
         if column.type == ID:
             continue
         model_field = model._meta.get_field(column.field)
         lookup = f"{column.field}__public_id" if column.type == REF else model_field.attname
-        plan.append((column, model_field, lookup))
+        text = model_field.get_internal_type() == "CharField"
+        plan.append((column, model_field, lookup, text, _stored(column, None, model_field)))
     return plan
 
 
@@ -1060,42 +1092,45 @@ def mark_unchanged(rows: list[Row], errors: list[RowError], *, publish: bool) ->
             *(["status"] if table.publishable else []),
             *(["is_confidential"] * confidential),
         ]
-        lookups = [lookup for _, _, lookup in plan]
+        lookups = [step[2] for step in plan]
+        publishing = publish and table.publishable
         for start in range(0, len(table_rows), COMPARE_CHUNK):
             chunk = table_rows[start : start + COMPARE_CHUNK]
             stored = {
                 values[0]: values[1:]
                 for values in model._default_manager.filter(
-                    public_id__in=any_of({r.public_id for r in chunk}, "uuid")
+                    any_of("public_id", {r.public_id for r in chunk}, "uuid")
                 ).values_list("public_id", *head, *lookups)
             }
             for row in chunk:
                 found = stored.get(row.public_id)
-                if found is not None and _same(row, plan, found, len(head), keys, publish):
+                if found is not None and _same(row, plan, found, len(head), keys, publishing):
                     row.unchanged, row.pk = True, found[0]
 
 
-def _same(row: Row, plan, found: tuple, head: int, keys, publish: bool) -> bool:
+def _same(row: Row, plan, found: tuple, head: int, keys, publishing: bool) -> bool:
     """Whether the row leaves as stored the record whose pk, status and confidentiality (those
-    it has: `head` values), then values in the plan's order, `found` holds."""
+    it has: `head` values), then values in the plan's order, `found` holds. `publishing`: the
+    import publishes, and the record has a state."""
     values = row.values
-    for (column, model_field, _), current in zip(plan, found[head:], strict=True):
-        if column.name not in values:
+    for (column, _, _, text, empty), current in zip(plan, found[head:], strict=True):
+        name = column.name
+        if name not in values:
             continue
-        value = values[column.name]
-        if value is None and column.derived_when_empty:
-            continue
-        if column.type == REF and value is not None:
-            value = keys.get((column.ref, value)) or row.resolved.get(column.name)
+        value = values[name]
+        if value is None:
+            if column.derived_when_empty:
+                continue
+            value = empty  # as _stored() makes it
+        elif column.type == REF:
+            value = keys.get((column.ref, value)) or row.resolved.get(name)
             if value is None:
                 return False
-        else:
-            value = _stored(column, value, model_field)
-            if current is not None and model_field.get_internal_type() == "CharField":
-                current = str(current)
+        if text and current is not None:
+            current = str(current)
         if current != value:
             return False
-    if row.table.publishable and publish:
+    if publishing:
         confidential = head > 2 and found[2]
         if not confidential and found[1] != PUBLISHED:
             return False  # imported_status() would publish it
@@ -1282,9 +1317,7 @@ def write_rows(rows, *, publish: bool, system: str, report: ImportReport, progre
         existing = {
             obj.public_id: obj
             for obj in (
-                model._default_manager.filter(public_id__in=any_of(wanted, "uuid"))
-                if wanted
-                else ()
+                model._default_manager.filter(any_of("public_id", wanted, "uuid")) if wanted else ()
             )
         }
         _load_pks(table, table_rows, keys, pks)
@@ -1560,6 +1593,8 @@ def _load_pks(table: Table, table_rows, keys, pks) -> None:
     """The primary keys of existing records this table's rows refer to, one query per table."""
     wanted = defaultdict(set)
     for row in table_rows:
+        if row.unchanged:
+            continue  # not written: the records it names are not needed
         for column in table.refs():
             value = row.values.get(column.name)
             if value:
