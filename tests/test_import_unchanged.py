@@ -167,11 +167,13 @@ def test_the_bulk_comparison_sees_a_draft_the_import_publishes(package):
 def test_a_row_changed_to_collide_with_an_unchanged_one_is_refused(desk):
     import_rows(read_file(desk))
     names = desk / "person_names.csv"
-    names.write_text(names.read_text().replace("N2,P1,Qari Belal", "N2,P1,Qari Bilal"))
+    names.write_text(
+        names.read_text().replace("N2,P1,Qari Belal,spelling", "N2,P1,Qari Bilal,common")
+    )
 
     with pytest.raises(ImportRefused) as refused:
         import_rows(read_file(desk))
 
     [error] = refused.value.errors
     assert error.where == "person_names.csv, line 3"
-    assert "already has this name" in error.message and "(Qari Bilal)" in error.message
+    assert "already has this name" in error.message
