@@ -63,6 +63,7 @@ format: $(STAMP)
 lock: $(STAMP)
 	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -q -o requirements.lock
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -q -o requirements-dev.lock
+	$(VENV)/bin/uv pip compile bench/requirements-bench.in --generate-hashes --python-version 3.11 -q -o requirements-bench.lock
 
 ## export: write every published record as a data package under EXPORT_DIR (.data/export), with
 ## the zip that /data/ offers for download
@@ -124,12 +125,29 @@ prod-check: $(STAMP)
 # and events of a full-size dataset take far longer (two requests of the events alone ran over
 # 11 minutes), e.g. BENCH_EXPORT_TYPES=persons,events for a smaller dataset.
 BENCH_REPEAT ?= 30
+# The benchmark's own tools (Datasette, sqlite-utils): a virtualenv of their own (below).
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
 BENCH_EXPORT_TYPES ?= sources
-bench: $(STAMP)
+bench: $(STAMP) $(BENCH_STAMP)
 	$(LOCALDB) -- sh -c '$(PY) manage.py migrate --no-input -v0 && \
 		{ [ -n "$(BENCH_KEEP_DATA)" ] || $(PY) manage.py generate_dataset --quiet \
 			--persons $(PERSONS) --events $(EVENTS) --seed $(SEED); } && \
-		$(PY) -m bench.run --repeat $(BENCH_REPEAT) --export-types $(BENCH_EXPORT_TYPES)'
+		$(PY) -m bench.run --repeat $(BENCH_REPEAT) --export-types $(BENCH_EXPORT_TYPES) && \
+		$(PY) -m bench.peer --repeat $(PEER_REPEAT)'
+	$(MAKE) bench-replica
+
+## replica-pair: a PostgreSQL primary and a streaming replica of it on free loopback ports, under
+## .data/ (tracker/replica_pair.py): prints DATABASE_URL and DATABASE_REPLICA_URLS, holds until
+## Ctrl-C, then stops both and deletes their data. CMD="..." runs a command against them instead.
+replica-pair: $(STAMP)
+	$(PY) -m tracker.replica_pair $(if $(CMD),-- sh -c '$(CMD)')
+
+## bench-replica: anonymous reads under load through gunicorn while the replica is healthy,
+## lagging, stopped and back (bench/replica.py), into bench/replica-results.md; part of `make bench`
+bench-replica: $(STAMP)
+	$(PY) -m bench.replica
+.PHONY: replica-pair bench-replica
 
 ## bench-smoke: the same at 2,000 people / 20,000 events on a throwaway database (a few minutes,
 ## most of them the JSON Lines export of the people)
@@ -138,6 +156,26 @@ bench-smoke: $(STAMP)
 		$(PY) manage.py generate_dataset --quiet --persons 2000 --events 20000 --seed 1 && \
 		$(PY) -m bench.run --repeat 10 --warmup 2 --export-types persons --label "smoke: 2,000 people / 20,000 events"'
 .PHONY: bench bench-smoke
+
+# The benchmark's own tools (Datasette, sqlite-utils) live in a virtualenv of their own, from
+# requirements-bench.lock, so their dependencies never mix with the application's.
+$(BENCH_STAMP): requirements-bench.lock
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-bench.lock
+	touch $(BENCH_STAMP)
+
+## bench-env: the benchmark-only virtualenv .venv-bench (Datasette, sqlite-utils)
+bench-env: $(BENCH_STAMP)
+
+## bench-peer: the same public tasks against Datasette serving the same published data (the
+## export loaded into SQLite), both over HTTP on loopback, requests interleaved: p50/p95 each,
+## into bench/peer-results.md (bench/peer.py); on the local database as it is (`make bench`
+## runs it after generating the dataset)
+PEER_REPEAT ?= 30
+bench-peer: $(STAMP) $(BENCH_STAMP)
+	$(LOCALDB) -- sh -c '$(PY) manage.py migrate --no-input -v0 && \
+		$(PY) -m bench.peer --repeat $(PEER_REPEAT)'
+.PHONY: bench-env bench-peer
 
 ## vendor: re-copy the browser libraries pinned in vendor/package.json (Leaflet and its marker
 ## clusters, for the map) from the npm registry into static/vendor/, with their licences. The

@@ -6,6 +6,7 @@ DEBUG is off unless set, and a SECRET_KEY is only invented when DEBUG is on.
 """
 
 import ipaddress
+import math
 import os
 import re
 import warnings
@@ -48,6 +49,23 @@ def env_int(name: str, default: int, minimum: int = 1) -> int:
     if value is None or value < minimum:
         raise ImproperlyConfigured(
             f"{name} must be a whole number of at least {minimum}, not {raw!r}."
+        )
+    return value
+
+
+def env_seconds(name: str, default: float, minimum: float = 0.0) -> float:
+    """A number of seconds, whole or decimal (`5`, `0.5`), at least `minimum`."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        value = None
+    if value is None or not math.isfinite(value) or value < minimum:
+        raise ImproperlyConfigured(
+            f"{name} must be a number of seconds of at least {minimum:g} (e.g. 5 or 0.5), "
+            f"not {raw!r}."
         )
     return value
 
@@ -207,8 +225,15 @@ for _n, _url in enumerate(env_list("DATABASE_REPLICA_URLS", []), start=1):
     if _replica["ENGINE"] != "django.db.backends.postgresql":
         raise ImproperlyConfigured(f"DATABASE_REPLICA_URLS entry {_n} must be PostgreSQL.")
     _replica["CONN_HEALTH_CHECKS"] = True
+    # A replica out of reach is given up on quickly (libpq's shortest wait is 2 s); the URL's
+    # own `?connect_timeout=N` wins.
+    _replica.setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
     _replica["TEST"] = {"MIRROR": "default"}
     DATABASES[f"replica{_n}"] = _replica
+# A replica further behind the primary than this is left out until it catches up; each process
+# checks each replica at most this often (tracker/routers.py).
+DATABASE_REPLICA_MAX_LAG_SECONDS = env_seconds("DATABASE_REPLICA_MAX_LAG_SECONDS", 5.0)
+DATABASE_REPLICA_CHECK_SECONDS = env_seconds("DATABASE_REPLICA_CHECK_SECONDS", 2.0, minimum=0.1)
 DATABASE_ROUTERS = ["tracker.routers.ReplicaRouter"]
 
 INSTALLED_APPS = [
