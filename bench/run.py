@@ -577,6 +577,108 @@ def measure_import(rows: int, register: bool = False) -> Result:
     )
 
 
+def reimport_name(rows: int) -> str:
+    return f"re{import_name(rows)}-unchanged"
+
+
+def _history_rows(cursor, models) -> int:
+    """Rows in the audit history of `models`, all together."""
+    from django.apps import apps
+    from django.db import connection
+
+    tables = [
+        connection.ops.quote_name(
+            apps.get_model("detainees", f"{m.__name__}History")._meta.db_table
+        )
+        for m in models
+    ]
+    counts = " + ".join(f"(SELECT count(*) FROM {t})" for t in tables)  # noqa: S608
+    cursor.execute(f"SELECT {counts}")
+    return cursor.fetchone()[0]
+
+
+def _updated_times(cursor, models) -> list:
+    """Every record's `updated`, table by table, in primary-key order."""
+    from django.db import connection
+
+    out = []
+    for model in models:
+        if any(f.name == "updated" for f in model._meta.concrete_fields):
+            table = connection.ops.quote_name(model._meta.db_table)
+            cursor.execute(f"SELECT array_agg(updated ORDER BY id) FROM {table}")  # noqa: S608
+            out.append(cursor.fetchone()[0])
+    return out
+
+
+def measure_reimport(rows: int) -> Result:
+    """Time a second import of the generated package of `rows` rows just imported: it must
+    change nothing (no record created or updated, no history row, every `updated` as it was),
+    else the result's status is 1. B2: COPYing the stored rows of the record tables out, the
+    least reading a comparison with them costs. Nothing stays written, as for measure_import."""
+    import tempfile
+
+    from django.db import connection, transaction
+
+    from bench.importfile import write_import_file
+    from detainees.write.history import acting
+    from detainees.write.importers.generic import import_rows, read_file
+
+    sent = [0]
+
+    def count(execute, sql, params, many, context):
+        sent[0] += 1
+        return execute(sql, params, many, context)
+
+    with tempfile.TemporaryDirectory(prefix="bench-reimport-") as directory:
+        package = Path(directory) / "package"
+        write_import_file(package, rows=rows)
+        size = sum(p.stat().st_size for p in package.iterdir() if p.suffix in (".csv", ".json"))
+        _, models = _record_tables()
+        with transaction.atomic(), connection.cursor() as cursor:
+            _empty_record_tables(cursor)
+            with acting(None, "benchmark import"):
+                import_rows(read_file(package / "datapackage.json"))
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            history, updated = _history_rows(cursor, models), _updated_times(cursor, models)
+            _reset_peak()
+            resident, _ = _resident()
+            started = time.perf_counter()
+            with connection.execute_wrapper(count), acting(None, "benchmark re-import"):
+                report = import_rows(read_file(package / "datapackage.json"))
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            elapsed = time.perf_counter() - started
+            peak = max(0, _resident()[1] - resident)
+            written = sum(created + changed for _, created, changed, _ in report.rows())
+            unchanged = sum(same for *_, same in report.rows())
+            same = (
+                not written
+                and _history_rows(cursor, models) == history
+                and _updated_times(cursor, models) == updated
+            )
+            b2_started = time.perf_counter()
+            for model in models:
+                table = connection.ops.quote_name(model._meta.db_table)
+                with cursor.copy(f"COPY {table} ({_copy_columns(model)}) TO STDOUT") as copy:
+                    for _block in copy:
+                        pass
+            b2 = time.perf_counter() - b2_started
+            transaction.set_rollback(True)
+    return Result(
+        name=reimport_name(rows),
+        url=f"import_records of the generated data package of {rows:,} rows just imported",
+        status=0 if same else 1,
+        p50=elapsed,
+        p95=elapsed,
+        b2_p50=b2,
+        b2_p95=b2,
+        queries=sent[0],
+        rows=unchanged,
+        bytes=size,
+        peak_mib=peak / 2**20,
+        kind="import",
+    )
+
+
 def report(results: list[Result], *, info: dict, size: dict, label: str, repeat: int) -> str:
     ms = 1000
     lines = [
@@ -605,8 +707,9 @@ def report(results: list[Result], *, info: dict, size: dict, label: str, repeat:
             f"{r.status} |"
         )
     lines += ["", *targets_table(results)]
-    paths = [r for r in results if not r.name.startswith("import-")]
+    paths = [r for r in results if not r.name.startswith(("import-", "reimport-"))]
     imports = [r for r in results if r.name.startswith("import-")]
+    reimports = [r for r in results if r.name.startswith("reimport-")]
     lines += ["", "URLs measured:", ""]
     lines += [f"- `{r.name}`: `{r.url}`" for r in paths]
     lines += [
@@ -626,6 +729,17 @@ def report(results: list[Result], *, info: dict, size: dict, label: str, repeat:
             "audit-history triggers in place). Both include the deferred foreign-key checks of a "
             "commit. Peak: growth of the process's resident memory "
             "(VmHWM), not tracemalloc.",
+            "",
+        ]
+    for r in reimports:
+        lines += [
+            f"`{r.name}`: a second import of the same generated data package (bench/importfile.py, "
+            f"{r.bytes:,} bytes) just imported into the emptied record tables, timed once with the "
+            "deferred foreign-key checks of a commit. It must change nothing: no record created "
+            "or updated, no audit-history row, every `updated` as it was (status 0; 1 if "
+            "anything was written). Rows: rows reported unchanged. B2: COPYing the record tables "
+            "out (TO STDOUT), the least a comparison with the stored rows reads. Peak: growth of "
+            "resident memory.",
             "",
         ]
     return "\n".join(lines)
@@ -651,6 +765,8 @@ TARGETS = [
     ),
     ("streamed exports: peak < 150 MB", "export", "peak", 143.0),
     ("generic import of 100,000 rows < 60 s", ["import-100k"], "seconds", 60.0),
+    ("generic import of 100,000 rows <= 2x COPY", ["import-100k"], "ratio", 2.0),
+    ("re-import of 100,000 unchanged rows < 10 s", ["reimport-100k-unchanged"], "seconds", 10.0),
 ]
 # The kinds a target names before any is measured (a report of only some paths says which
 # targets it left unmeasured).
@@ -733,7 +849,9 @@ def run(
     client = Client()
     raw = raw_connection()
     try:
-        wants_paths = not only or any(not name.startswith("import-") for name in only)
+        wants_paths = not only or any(
+            not name.startswith(("import-", "reimport-")) for name in only
+        )
         paths = pick_paths(client, export_types=export_types) if wants_paths else []
         if only:
             paths = [p for p in paths if p.name in only]
@@ -756,6 +874,15 @@ def run(
                 f"{result.name:32} {result.p50:8.1f} s  B2 {result.b2_p95:6.1f} s  ratio "
                 f"{result.ratio:6.1f}  queries {result.queries}  rows {result.rows}  peak "
                 f"{result.peak_mib:.0f} MiB",
+                file=sys.stderr,
+            )
+            results.append(result)
+        if import_rows and (not only or reimport_name(import_rows) in only):
+            result = measure_reimport(import_rows)
+            print(
+                f"{result.name:32} {result.p50:8.1f} s  B2 {result.b2_p95:6.1f} s  ratio "
+                f"{result.ratio:6.1f}  queries {result.queries}  rows {result.rows}  peak "
+                f"{result.peak_mib:.0f} MiB  status {result.status}",
                 file=sys.stderr,
             )
             results.append(result)

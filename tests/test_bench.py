@@ -101,6 +101,26 @@ def test_the_import_path_imports_every_row_into_an_empty_database_and_keeps_none
     assert not list((tmp_path / "explain").glob("import-*"))
 
 
+def test_the_reimport_path_changes_nothing_and_keeps_none(tiny_dataset, tmp_path):
+    before = {m: m.objects.count() for m in (Person, Event, ExternalId)}
+
+    [result] = bench.run(
+        repeat=1,
+        warmup=0,
+        out=tmp_path,
+        label="tiny",
+        only=["reimport-500-unchanged"],
+        import_rows=500,
+    )
+
+    # Status 0: the second import wrote no record, history row or updated time.
+    assert result.name == "reimport-500-unchanged" and result.status == 0
+    assert result.rows == 500 and result.queries > 0 and result.b2_p95 > 0
+    assert {m: m.objects.count() for m in before} == before
+    report = (tmp_path / "RESULTS.md").read_text()
+    assert "| `reimport-500-unchanged` |" in report and "It must change nothing" in report
+
+
 def test_b2_runs_the_select_of_a_streamed_querysets_server_side_cursor():
     declared = 'DECLARE "_django_curs_1_sync_1" NO SCROLL CURSOR WITH HOLD FOR SELECT "a" FROM "b"'
     assert bench.cursor_query(declared) == 'SELECT "a" FROM "b"'

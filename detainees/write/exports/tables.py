@@ -117,6 +117,8 @@ class Table:
             for expanded in ((c, as_written(c)) if c.type == EDTF else (c,))
         )
         object.__setattr__(self, "columns", columns)
+        # Asked for on every row an import reads: worked out once.
+        object.__setattr__(self, "_refs", tuple(c for c in columns if c.type == REF))
 
     def _item_choices(self, name: str) -> tuple[str, ...]:
         """A list field's allowed codes: its items' choices."""
@@ -134,8 +136,8 @@ class Table:
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
 
-    def refs(self) -> list[Column]:
-        return [c for c in self.columns if c.type == REF]
+    def refs(self) -> tuple[Column, ...]:
+        return self._refs
 
 
 def id_column(what: str) -> Column:

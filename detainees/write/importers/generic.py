@@ -36,6 +36,7 @@ from pathlib import Path, PurePosixPath
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
+from django.db.models import F, Lookup
 from django.utils.text import slugify
 from django_countries.fields import CountryField
 
@@ -141,6 +142,10 @@ class Row:
     resolved: dict = field(default_factory=dict)
     changes: list = field(default_factory=list)
     obj: object = None
+    # The row names a stored record and would leave it exactly as stored (`mark_unchanged`):
+    # neither checked against the constraints again nor written; `pk` is that record's.
+    unchanged: bool = False
+    pk: int | None = None
 
 
 @dataclass
@@ -674,6 +679,8 @@ def _read_many(files: dict[str, bytes], errors, table: str, decoder=None) -> lis
 
 
 def _empty(raw) -> bool:
+    if raw.__class__ is str:  # most cells: a CSV's text
+        return not raw or raw.isspace()
     return raw is None or (isinstance(raw, str) and raw.strip() == "")
 
 
@@ -776,6 +783,33 @@ def _is_uuid(text: str) -> uuid.UUID | None:
         return None
 
 
+class AnyOf(Lookup):
+    """`field = ANY(%s::type[])`: many values in one array parameter, rather than a
+    placeholder per value (`__in`), which Django compiles one by one, at more cost than the
+    query itself for thousands of ids. Unlike `IN (SELECT unnest(...))`, an index on the field
+    serves it whatever the planner believes of the table (a table filled in this very
+    transaction has no statistics yet)."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def __init__(self, lhs, values, sql_type: str):
+        self.sql_type = sql_type
+        super().__init__(lhs, list(values))
+
+    def get_prep_lookup(self):
+        return self.rhs
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s::{self.sql_type}[])", [*params, self.rhs]
+
+
+def any_of(name: str, values, sql_type: str) -> AnyOf:
+    """The condition that the field `name` holds one of `values` (AnyOf)."""
+    return AnyOf(F(name), values, sql_type)
+
+
 class Resolver:
     """Finds which identifiers name existing records, in one query per table and kind."""
 
@@ -792,15 +826,21 @@ class Resolver:
         for name, keys in wanted.items():
             model = BY_NAME[name].model
             uuids = {k: u for k in keys if (u := _is_uuid(k))}
-            found = set(
-                model._default_manager.filter(public_id__in=uuids.values()).values_list(
-                    "public_id", flat=True
+            found = set()
+            if uuids:
+                found = set(
+                    model._default_manager.filter(
+                        any_of("public_id", set(uuids.values()), "uuid")
+                    ).values_list("public_id", flat=True)
                 )
-            )
             self.known.update(((name, k), u) for k, u in uuids.items() if u in found)
             others = [k for k in keys if (name, k) not in self.known]
-            external = ExternalId.objects.filter(table=name, system=system, key__in=others)
-            self.known.update(((name, e.key), e.public_id) for e in external)
+            if not others:
+                continue
+            external = ExternalId.objects.filter(
+                any_of("key", others, "text"), table=name, system=system
+            ).values_list("key", "public_id")
+            self.known.update(((name, key), public_id) for key, public_id in external)
 
     def get(self, table: str, key: str) -> uuid.UUID | None:
         return self.known.get((table, key))
@@ -849,23 +889,34 @@ def check_rows(
     system: str,
     same_as: dict | None = None,
     reading: DateReading | None = None,
+    publish: bool | None = None,
 ) -> list[RowError]:
     """First pass: every cell, required value and reference; fills each row's values and id.
 
     Problems come in the order of the rows they are on. `same_as`: see `match_existing()`.
-    `reading`: how every date cell of the file is written (DateReading).
+    `reading`: how every date cell of the file is written (DateReading). With `publish` (what
+    the import will be told), the rows that would leave their record as stored are marked
+    (`mark_unchanged`) and spared the constraint checks: the database holds them already.
     """
     errors: list[RowError] = []
+    # Each table's columns with the reading of their dates, worked out once per table.
+    readings: dict[str, list] = {}
     for row in rows:
         model = row.table.model
-        for column in row.table.columns:
-            if column.name not in row.raw:
+        columns = readings.get(row.table.name)
+        if columns is None:
+            columns = readings[row.table.name] = [
+                (c, reading.for_column(f"{row.table.name}.{c.name}") if reading else None)
+                for c in row.table.columns
+            ]
+        raw = row.raw
+        for column, own in columns:
+            if column.name not in raw:
                 if column.required:
                     errors.append(RowError(row.where, f"{column.name} is required"))
                 continue
-            own = reading.for_column(f"{row.table.name}.{column.name}") if reading else None
             try:
-                value = parse_value(column, row.raw[column.name], model, own)
+                value = parse_value(column, raw[column.name], model, own)
             except ValueError as exc:
                 errors.append(RowError(row.where, f"{column.name}: {exc}"))
                 continue
@@ -911,6 +962,8 @@ def check_rows(
                 )
     if same_as:
         match_existing(rows, same_as)
+    if publish is not None:
+        mark_unchanged(rows, errors, publish=publish)
     errors += _check_names(rows)
     errors += _constraint_problems(rows, errors)
     position = {row.where: i for i, row in enumerate(rows)}
@@ -923,7 +976,9 @@ def _constraint_problems(rows: list[Row], errors: list[RowError]) -> list[RowErr
     """The database's unique and CHECK constraints and the place tree, for the rows with no
     problem so far (`constraints`): set-based, a few queries per table."""
     refused = {e.where for e in errors}
-    clean = [r for r in rows if r.where not in refused and r.public_id is not None]
+    clean = [
+        r for r in rows if r.where not in refused and r.public_id is not None and not r.unchanged
+    ]
     ids = {(r.table.name, r.key): r.public_id for r in rows if r.key}
     found = []
     for check in (
@@ -989,6 +1044,97 @@ def match_existing(rows: list[Row], same_as: dict[str, tuple[str, ...]]) -> None
         if found is not None:
             row.public_id, row.exists, row.external = found, True, False
             ids[(row.table.name, row.key)] = found
+
+
+# Stored rows compared per query by mark_unchanged().
+COMPARE_CHUNK = 10_000
+
+
+def _comparison_plan(table: Table) -> list[tuple]:
+    """(column, model field, lookup, text, empty) of each column a row sets: the lookup reads
+    the stored value as _write_row() compares it (a reference by the public id of the record
+    it names; `text`: a CharField, compared as text), `empty` is what an empty cell stores."""
+    model, plan = table.model, []
+    for column in table.columns:
+        if column.type == ID:
+            continue
+        model_field = model._meta.get_field(column.field)
+        lookup = f"{column.field}__public_id" if column.type == REF else model_field.attname
+        text = model_field.get_internal_type() == "CharField"
+        plan.append((column, model_field, lookup, text, _stored(column, None, model_field)))
+    return plan
+
+
+def mark_unchanged(rows: list[Row], errors: list[RowError], *, publish: bool) -> None:
+    """Mark each row that names a stored record and would leave it exactly as stored.
+
+    The same judgement as _write_row()'s (every value the row sets, as _assign() and _stored()
+    make it, equal to the stored one; the state imported_status() gives unchanged), made for
+    all the rows of a table at once: one query per table and COMPARE_CHUNK rows, reading the
+    stored values and the public ids the references name, where _write_row() would load each
+    record and the records its references name. Such rows are neither held to the constraints
+    again (the database holds them) nor written; rows with a problem already are left alone.
+    """
+    refused = {e.where for e in errors}
+    keys = {(r.table.name, r.key): r.public_id for r in rows if r.key}
+    by_table: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        if row.exists and row.key and row.where not in refused:
+            by_table[row.table.name].append(row)
+    for name, table_rows in by_table.items():
+        table = BY_NAME[name]
+        model = table.model
+        plan = _comparison_plan(table)
+        confidential = any(f.name == "is_confidential" for f in model._meta.concrete_fields)
+        # The record's pk, then what imported_status() reads, then the values the row sets.
+        head = [
+            "pk",
+            *(["status"] if table.publishable else []),
+            *(["is_confidential"] * confidential),
+        ]
+        lookups = [step[2] for step in plan]
+        publishing = publish and table.publishable
+        for start in range(0, len(table_rows), COMPARE_CHUNK):
+            chunk = table_rows[start : start + COMPARE_CHUNK]
+            stored = {
+                values[0]: values[1:]
+                for values in model._default_manager.filter(
+                    any_of("public_id", {r.public_id for r in chunk}, "uuid")
+                ).values_list("public_id", *head, *lookups)
+            }
+            for row in chunk:
+                found = stored.get(row.public_id)
+                if found is not None and _same(row, plan, found, len(head), keys, publishing):
+                    row.unchanged, row.pk = True, found[0]
+
+
+def _same(row: Row, plan, found: tuple, head: int, keys, publishing: bool) -> bool:
+    """Whether the row leaves as stored the record whose pk, status and confidentiality (those
+    it has: `head` values), then values in the plan's order, `found` holds. `publishing`: the
+    import publishes, and the record has a state."""
+    values = row.values
+    for (column, _, _, text, empty), current in zip(plan, found[head:], strict=True):
+        name = column.name
+        if name not in values:
+            continue
+        value = values[name]
+        if value is None:
+            if column.derived_when_empty:
+                continue
+            value = empty  # as _stored() makes it
+        elif column.type == REF:
+            value = keys.get((column.ref, value)) or row.resolved.get(name)
+            if value is None:
+                return False
+        if text and current is not None:
+            current = str(current)
+        if current != value:
+            return False
+    if publishing:
+        confidential = head > 2 and found[2]
+        if not confidential and found[1] != PUBLISHED:
+            return False  # imported_status() would publish it
+    return True
 
 
 def _check_names(rows: list[Row]) -> list[RowError]:
@@ -1167,9 +1313,13 @@ def write_rows(rows, *, publish: bool, system: str, report: ImportReport, progre
         if not table_rows:
             continue
         model = table.model
-        existing = model._default_manager.in_bulk(
-            [r.public_id for r in table_rows if r.exists], field_name="public_id"
-        )
+        wanted = [r.public_id for r in table_rows if r.exists and not r.unchanged]
+        existing = {
+            obj.public_id: obj
+            for obj in (
+                model._default_manager.filter(any_of("public_id", wanted, "uuid")) if wanted else ()
+            )
+        }
         _load_pks(table, table_rows, keys, pks)
         slugs = SlugAllocator(model, reserved=_reserved_slugs(model))
         if model in ROW_BY_ROW:
@@ -1187,6 +1337,11 @@ def write_rows(rows, *, publish: bool, system: str, report: ImportReport, progre
                     continue
                 if outcome == "created" and model is Person:
                     new_people.append(row.obj.pk)
+                if row.unchanged:
+                    # Its record as stored: the rows naming it read it themselves if they must.
+                    pks[(table.name, row.public_id)] = row.pk
+                    report.count(table.name, outcome)
+                    continue
                 pks[(table.name, row.public_id)] = row.obj.pk
                 if gate is not None:
                     gate.remember(row.obj)
@@ -1226,6 +1381,9 @@ def _write_chunk(
     """
     results, new = [], []
     for row in chunk:
+        if row.unchanged:
+            results.append((row, "unchanged", []))
+            continue
         if row.exists or table.model in ROW_BY_ROW:
             outcome, problems = _write_row(
                 row, table, existing, keys, pks, publish=publish, gate=gate
@@ -1435,6 +1593,8 @@ def _load_pks(table: Table, table_rows, keys, pks) -> None:
     """The primary keys of existing records this table's rows refer to, one query per table."""
     wanted = defaultdict(set)
     for row in table_rows:
+        if row.unchanged:
+            continue  # not written: the records it names are not needed
         for column in table.refs():
             value = row.values.get(column.name)
             if value:
@@ -1488,7 +1648,7 @@ def import_rows(
     values (`match_existing()`). `reading` says how the file writes its dates: the order of
     a numeric day and the languages of its month names and words (DateReading).
     """
-    errors = check_rows(rows, system=system, same_as=same_as, reading=reading)
+    errors = check_rows(rows, system=system, same_as=same_as, reading=reading, publish=publish)
     report = ImportReport(dry_run=dry_run)
     try:
         with transaction.atomic():
