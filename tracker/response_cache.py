@@ -15,8 +15,9 @@ the cache. Conditional requests (If-None-Match, If-Modified-Since) go to the vie
 304 itself; their 200s are stored like any other.
 
 The key holds the scheme, host, path and query string as sent, and the request headers a
-response may vary on (Accept, for the API's negotiation; Accept-Encoding; Accept-Language); a
-response that varies on any other header is not stored.
+response may vary on (Accept, for the API's negotiation; Accept-Encoding; Accept-Language; and
+Cookie, which the API's session authentication adds to every response and which a served request
+holds none of but the CSRF cookie); a response that varies on any other header is not stored.
 
 Invalidation is one counter, the public generation, kept in the same cache. Every entry records
 the generation it was made in and is served only while the counter still holds it, so bumping
@@ -57,8 +58,8 @@ GENERATION_KEY = "public-generation"
 ENTRY_PREFIX = "public-response:"
 STORED_STATUSES = frozenset({200, 301, 410})
 # Request headers a stored response may vary on; each is part of the key.
-KEYED_HEADERS = ("HTTP_ACCEPT", "HTTP_ACCEPT_ENCODING", "HTTP_ACCEPT_LANGUAGE")
-KEYED_VARY = frozenset({"accept", "accept-encoding", "accept-language"})
+KEYED_HEADERS = ("HTTP_ACCEPT", "HTTP_ACCEPT_ENCODING", "HTTP_ACCEPT_LANGUAGE", "HTTP_COOKIE")
+KEYED_VARY = frozenset({"accept", "accept-encoding", "accept-language", "cookie"})
 CONDITIONAL_HEADERS = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE")
 
 # Tables whose rows no public read shows: writing them leaves every public response as it was.
