@@ -129,7 +129,8 @@ bench: $(STAMP)
 	$(LOCALDB) -- sh -c '$(PY) manage.py migrate --no-input -v0 && \
 		{ [ -n "$(BENCH_KEEP_DATA)" ] || $(PY) manage.py generate_dataset --quiet \
 			--persons $(PERSONS) --events $(EVENTS) --seed $(SEED); } && \
-		$(PY) -m bench.run --repeat $(BENCH_REPEAT) --export-types $(BENCH_EXPORT_TYPES)'
+		$(PY) -m bench.run --repeat $(BENCH_REPEAT) --export-types $(BENCH_EXPORT_TYPES) && \
+		$(PY) -m bench.load $(BENCH_LOAD_ARGS)'
 
 ## bench-smoke: the same at 2,000 people / 20,000 events on a throwaway database (a few minutes,
 ## most of them the JSON Lines export of the people)
@@ -137,7 +138,15 @@ bench-smoke: $(STAMP)
 	$(LOCALDB) --throwaway -- sh -c '$(PY) manage.py migrate --no-input -v0 && \
 		$(PY) manage.py generate_dataset --quiet --persons 2000 --events 20000 --seed 1 && \
 		$(PY) -m bench.run --repeat 10 --warmup 2 --export-types persons --label "smoke: 2,000 people / 20,000 events"'
-.PHONY: bench bench-smoke
+
+## bench-load: the load test (bench/load.py): gunicorn as docker-compose runs it on the local
+## database, driven by wrk (`apt-get install wrk`) with a mixed workload at 1, 8 and 32 clients,
+## the shared response cache off and on (Redis at BENCH_CACHE_URL, default
+## redis://127.0.0.1:6379/15, emptied); writes bench/load-results.md. `make bench` ends with it.
+BENCH_LOAD_ARGS ?= --duration 20 --clients 1,8,32
+bench-load: $(STAMP)
+	$(LOCALDB) -- $(PY) -m bench.load $(BENCH_LOAD_ARGS)
+.PHONY: bench bench-smoke bench-load
 
 ## vendor: re-copy the browser libraries pinned in vendor/package.json (Leaflet and its marker
 ## clusters, for the map) from the npm registry into static/vendor/, with their licences. The
