@@ -5,6 +5,16 @@ the request being served, so a long download (the JSON Lines export, a large CSV
 off by the worker timeout, while a worker that stops answering altogether is still replaced.
 Every parameter a request can make expensive is bounded before work starts (see the README's
 "Limits"), so a request cannot hold a thread for long by its input alone.
+
+Three workers of four threads, chosen for 2 cores by measuring (bench/load.py, `make
+bench-load`; README "Load test"): with the shared response cache warm, 32 clients of the mixed
+workload were served at 138 requests/s (p95 383 ms) by 3 x 4, against 121 (502 ms) by 2 x 4 and
+94 (689 ms) by 4 x 4, on a machine at load 23-30; with the cache off, sync workers (5) had the
+most errors and the slowest median, since a sync worker holds one request and 32 clients queue
+behind the slow ones. Threads let a worker overlap its waits on PostgreSQL and Redis; a third
+process keeps both cores busy with Python while PostgreSQL (on the same host here) has its
+share, and a fourth only adds memory and switching. GUNICORN_WORKER_CLASS (gthread or sync),
+GUNICORN_WORKERS and GUNICORN_THREADS change them.
 """
 
 import ipaddress
@@ -36,7 +46,7 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "").strip() or "gthread"
 if worker_class not in {"gthread", "sync"}:
     raise SystemExit(f"GUNICORN_WORKER_CLASS must be gthread or sync, not {worker_class!r}.")
-workers = _int("GUNICORN_WORKERS", 2)
+workers = _int("GUNICORN_WORKERS", 3)
 threads = _int("GUNICORN_THREADS", 4)
 # Seconds without a heartbeat before a worker is replaced (not a limit on a request's length).
 timeout = _int("GUNICORN_TIMEOUT", 30)
