@@ -250,6 +250,13 @@ class Server:
         self.__exit__()
         raise SystemExit(f"gunicorn did not become ready in 120 s; its log: {self.log}")
 
+    def restarts(self) -> int:
+        """How many workers reached max_requests and were replaced so far."""
+        try:
+            return self.log.read_text(errors="replace").count("Autorestarting worker")
+        except OSError:
+            return 0
+
     def __exit__(self, *exc):
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
@@ -467,6 +474,12 @@ def main(argv=None) -> int:
                     result, before, after = run_wrk(args.port, script, n, args.duration)
                     lines.append(row(mode, n, result, before, after))
                     print(lines[-1], flush=True)
+                restarts = server.restarts()
+                if restarts:
+                    lines += [
+                        "",
+                        f"Workers recycled (GUNICORN_MAX_REQUESTS) during the run: {restarts}.",
+                    ]
                 if failed:
                     lines += ["", "Not 200 when warming: " + "; ".join(failed[:10])]
                 lines.append("")

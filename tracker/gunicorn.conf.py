@@ -9,9 +9,10 @@ Every parameter a request can make expensive is bounded before work starts (see 
 Three workers of four threads, chosen for 2 cores by measuring (bench/load.py, `make
 bench-load`; README "Load test"): with the shared response cache warm, 32 clients of the mixed
 workload were served at 138 requests/s (p95 383 ms) by 3 x 4, against 121 (502 ms) by 2 x 4 and
-94 (689 ms) by 4 x 4, on a machine at load 23-30; with the cache off, sync workers (5) had the
-most errors and the slowest median, since a sync worker holds one request and 32 clients queue
-behind the slow ones. Threads let a worker overlap its waits on PostgreSQL and Redis; a third
+94 (689 ms) by 4 x 4 and 20 (5.3 s) by 5 sync workers, on a machine at load 23-30 (the
+differences among gthread counts are within that machine's noise; sync's is not). A sync worker
+holds one request and no keep-alive connection, so 32 clients queue behind the slow ones; with
+the cache off it also had the most errors and the slowest median. Threads let a worker overlap its waits on PostgreSQL and Redis; a third
 process keeps both cores busy with Python while PostgreSQL (on the same host here) has its
 share, and a fourth only adds memory and switching. GUNICORN_WORKER_CLASS (gthread or sync),
 GUNICORN_WORKERS and GUNICORN_THREADS change them.
@@ -55,9 +56,13 @@ keepalive = 5
 # gunicorn believes X-Forwarded-Proto (and its variants) from these addresses only: the same
 # TRUSTED_PROXIES as the app (tracker/proxies.py), not gunicorn's default of any local address.
 forwarded_allow_ips = _networks("TRUSTED_PROXIES")
-# Recycle workers now and then, so a slow leak in any library cannot grow without bound.
-max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
-max_requests_jitter = 200
+# Recycle workers now and then, so a slow leak in any library cannot grow without bound. Not
+# too often: answered from the shared cache, three workers serve a few hundred requests a second,
+# and at 2,000 the load test saw a worker replaced every few seconds, each restart closing its
+# keep-alive connections (errors at the clients) and leaving a worker short while the new one
+# starts.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 20000)
+max_requests_jitter = 2000
 accesslog = "-"
 # Request lines and headers are bounded by gunicorn before Django sees them.
 limit_request_line = 8190
