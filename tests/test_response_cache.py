@@ -222,6 +222,14 @@ def test_a_reader_with_a_session_cookie_is_not_served_from_the_cache(person):
     assert read("/people/", client=client)[1] > 0
 
 
+def test_health_probes_are_never_stored(person):
+    for url in ("/healthz", "/readyz"):
+        read(url)
+        assert read(url)[0]["Cache-Control"] == "no-store"
+    assert read("/readyz")[1] > 0  # the probe reaches the database each time
+    assert stored_entries() == 0
+
+
 def test_streamed_downloads_are_not_stored(person):
     response = Client().get("/people.csv")
     assert response.streaming

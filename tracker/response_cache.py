@@ -138,6 +138,7 @@ def may_use_cache(request) -> bool:
     """Whether this request may be answered from, or fill, the shared cache."""
     return (
         request.method in ("GET", "HEAD")
+        and not request.path.startswith(settings.STATIC_URL)  # files WhiteNoise serves itself
         and may_read_from_replica(request)
         and _only_csrf_cookie(request)
         and not _pending(connections[DEFAULT_DB_ALIAS])
