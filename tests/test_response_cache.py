@@ -269,6 +269,11 @@ def test_writes_to_sessions_and_logins_do_not_empty_the_cache():
     assert response_cache.is_public_write("COPY detainees_person (id) FROM STDIN")
     assert response_cache.is_public_write("REFRESH MATERIALIZED VIEW figures")
     assert response_cache.is_public_write("WITH moved AS (UPDATE a SET b = 1) SELECT 1")
+    # A write of a request django-pghistory tracks: its context is set in front.
+    tracked = "SELECT set_config('pghistory.context_id', %s, true); UPDATE {} SET x = 1"
+    assert response_cache.is_public_write(tracked.format('"detainees_person"'))
+    assert response_cache.is_public_write(b'INSERT INTO "detainees_person" (id) VALUES (1)')
+    assert not response_cache.is_public_write(tracked.format('"auth_user"'))
     assert not response_cache.is_public_write('UPDATE "django_session" SET x = 1')
     assert not response_cache.is_public_write('UPDATE "auth_user" SET "last_login" = now()')
     assert not response_cache.is_public_write("INSERT INTO axes_accessattempt (id) VALUES (1)")

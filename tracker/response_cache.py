@@ -45,8 +45,10 @@ import time
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.backends.signals import connection_created
+from django.dispatch import receiver
 from django.http import HttpResponse
 from django.utils.cache import cc_delim_re
 
@@ -67,12 +69,16 @@ CONDITIONAL_HEADERS = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE")
 PRIVATE_TABLE = re.compile(
     r'"?(django_session|django_admin_log|auth_|authtoken_|axes_|procrastinate_)', re.IGNORECASE
 )
+# A write statement, at the start of the SQL or after a `;`: django-pghistory puts its own
+# `SELECT set_config(...);` in front of the writes of a request it tracks.
 WRITE = re.compile(
-    r"\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?|COPY|MERGE\s+INTO)\s+"
-    r"(?:ONLY\s+)?([^\s(]+)",
+    r"(?:^|;)\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?|COPY|MERGE\s+INTO)\s+"
+    r"(?:ONLY\s+)?([^\s(;]+)",
     re.IGNORECASE,
 )
-OTHER_WRITE = re.compile(r"\s*(?:REFRESH|WITH\b.*\b(?:INSERT|UPDATE|DELETE)\b)", re.I | re.S)
+OTHER_WRITE = re.compile(
+    r"(?:^|;)\s*(?:REFRESH|WITH\b[^;]*\b(?:INSERT|UPDATE|DELETE)\b)", re.IGNORECASE
+)
 
 
 # The generation counter ------------------------------------------------------------------------
@@ -89,12 +95,21 @@ def bump_public_generation() -> None:
         logger.error("Public response cache not invalidated: the cache failed: %s", exc)
 
 
+@receiver(setting_changed)
+def _settings_changed(**kwargs) -> None:
+    """A setting changed (tests only): what a page shows may change with it."""
+    bump_public_generation()
+
+
 def is_public_write(sql) -> bool:
-    text = sql if isinstance(sql, str) else str(sql)
-    match = WRITE.match(text)
-    if match:
-        return not PRIVATE_TABLE.match(match.group(1))
-    return bool(OTHER_WRITE.match(text))
+    if isinstance(sql, bytes):
+        text = sql.decode("utf-8", "replace")
+    else:
+        text = sql if isinstance(sql, str) else str(sql)
+    for match in WRITE.finditer(text):
+        if not PRIVATE_TABLE.match(match.group(1)):
+            return True
+    return bool(OTHER_WRITE.search(text))
 
 
 def _bump_after_commit(execute, sql, params, many, context):
