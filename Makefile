@@ -136,6 +136,7 @@ bench: $(STAMP) $(BENCH_STAMP)
 		$(PY) -m bench.run --repeat $(BENCH_REPEAT) --export-types $(BENCH_EXPORT_TYPES) && \
 		$(PY) -m bench.peer --repeat $(PEER_REPEAT)'
 	$(MAKE) bench-replica
+	$(MAKE) bench-load
 
 ## replica-pair: a PostgreSQL primary and a streaming replica of it on free loopback ports, under
 ## .data/ (tracker/replica_pair.py): prints DATABASE_URL and DATABASE_REPLICA_URLS, holds until
@@ -155,7 +156,15 @@ bench-smoke: $(STAMP)
 	$(LOCALDB) --throwaway -- sh -c '$(PY) manage.py migrate --no-input -v0 && \
 		$(PY) manage.py generate_dataset --quiet --persons 2000 --events 20000 --seed 1 && \
 		$(PY) -m bench.run --repeat 10 --warmup 2 --export-types persons --label "smoke: 2,000 people / 20,000 events"'
-.PHONY: bench bench-smoke
+
+## bench-load: the load test (bench/load.py): gunicorn as docker-compose runs it on the local
+## database, driven by wrk (`apt-get install wrk`) with a mixed workload at 1, 8 and 32 clients,
+## the shared response cache off and on (Redis at BENCH_CACHE_URL, default
+## redis://127.0.0.1:6379/15, emptied); writes bench/load-results.md. `make bench` ends with it.
+BENCH_LOAD_ARGS ?= --duration 20 --clients 1,8,32
+bench-load: $(STAMP)
+	$(LOCALDB) -- $(PY) -m bench.load $(BENCH_LOAD_ARGS)
+.PHONY: bench bench-smoke bench-load
 
 # The benchmark's own tools (Datasette, sqlite-utils) live in a virtualenv of their own, from
 # requirements-bench.lock, so their dependencies never mix with the application's.

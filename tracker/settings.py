@@ -264,6 +264,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: X-Forwarded-* headers are dropped unless the connection is a trusted proxy's.
     "tracker.proxies.TrustedProxyMiddleware",
+    # Anonymous public reads answered from the shared cache, with the headers every middleware
+    # below gave the stored response (tracker/response_cache.py).
+    "tracker.response_cache.PublicResponseCacheMiddleware",
     "tracker.caching.PublicCacheHeadersMiddleware",
     # A lost or refused database connection answers 503 with Retry-After (tracker/outage.py).
     "tracker.outage.DatabaseOutageMiddleware",
@@ -393,6 +396,10 @@ API_ANON_RATE = env_rate("API_ANON_RATE", "600/minute")
 
 # How long a CDN or proxy may keep an anonymous public page or API response (tracker/caching.py).
 PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 60, minimum=0)
+# How long the server keeps a whole anonymous public response in the default cache (Redis with
+# CACHE_URL) at most; any committed change to the data empties it before that
+# (tracker/response_cache.py). 0 turns the shared response cache off.
+PUBLIC_RESPONSE_CACHE_SECONDS = env_int("PUBLIC_RESPONSE_CACHE_SECONDS", 300, minimum=0)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Detainee-release tracker API",
