@@ -125,3 +125,17 @@ def test_b2_runs_the_select_of_a_streamed_querysets_server_side_cursor():
     declared = 'DECLARE "_django_curs_1_sync_1" NO SCROLL CURSOR WITH HOLD FOR SELECT "a" FROM "b"'
     assert bench.cursor_query(declared) == 'SELECT "a" FROM "b"'
     assert bench.cursor_query("  SELECT 1") == "SELECT 1"
+
+
+def test_a_run_replaces_only_its_own_part_of_the_results(tmp_path):
+    path = tmp_path / "RESULTS.md"
+    path.write_text("## Written by hand\n\nkept\n")
+    bench.write_results(path, "# Report one\n")
+    assert path.read_text().startswith(
+        f"{bench.GENERATED_START}\n# Report one\n{bench.GENERATED_END}\n"
+    )
+    assert path.read_text().endswith("## Written by hand\n\nkept\n")
+    bench.write_results(path, "# Report two\n")
+    text = path.read_text()
+    assert "Report one" not in text and "# Report two" in text
+    assert text.count(bench.GENERATED_START) == 1 and text.endswith("kept\n")
