@@ -279,6 +279,14 @@ def test_writes_to_sessions_and_logins_do_not_empty_the_cache():
     assert not response_cache.is_public_write("INSERT INTO axes_accessattempt (id) VALUES (1)")
     assert not response_cache.is_public_write("SELECT * FROM detainees_person FOR UPDATE")
     assert not response_cache.is_public_write("SELECT procrastinate_fetch_job_v2(1, NULL)")
+    # What a reader stores of what others' writes changed: the stored figures and counts.
+    assert not response_cache.is_public_write(
+        "INSERT INTO detainees_figures_stored (selection, generation, figures) VALUES (1, 2, 3)"
+    )
+    assert not response_cache.is_public_write(
+        "INSERT INTO detainees_facet_counts_stored (list, selection) VALUES (1, 2)"
+    )
+    assert response_cache.is_public_write("INSERT INTO detainees_figures_storedx (a) VALUES (1)")
 
 
 @pytest.mark.django_db

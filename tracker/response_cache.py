@@ -65,9 +65,14 @@ KEYED_VARY = frozenset({"accept", "accept-encoding", "accept-language", "cookie"
 CONDITIONAL_HEADERS = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE")
 
 # Tables whose rows no public read shows: writing them leaves every public response as it was.
-# Everything else counts, including tables added later.
+# Everything else counts, including tables added later. The stored figures and stored facet
+# counts are among them: a reader stores them (detainees/read/figures.py, filters.py) from tables
+# whose own writes already moved the generation, so storing them changes no answer; counting
+# them would make every such read empty the whole cache.
 PRIVATE_TABLE = re.compile(
-    r'"?(django_session|django_admin_log|auth_|authtoken_|axes_|procrastinate_)', re.IGNORECASE
+    r'"?(django_session|django_admin_log|auth_|authtoken_|axes_|procrastinate_'
+    r"|detainees_figures_stored\b|detainees_facet_counts_stored\b)",
+    re.IGNORECASE,
 )
 # A write statement, at the start of the SQL or after a `;`: django-pghistory puts its own
 # `SELECT set_config(...);` in front of the writes of a request it tracks.
