@@ -33,6 +33,7 @@ from detainees.domain.models import (
     Nationality,
     Organization,
     Person,
+    PersonListing,
     PersonName,
     PublicationStatus,
     Source,
@@ -346,19 +347,44 @@ def row_citations_sql() -> str:
 
 def deciding_roles(person_ids: list) -> dict[int, list[tuple[int, str]]]:
     """Per event that decides a row's first capture, last release or current status: the
-    people whose row it decides and what it decides for each."""
+    people whose row it decides and what it decides for each. Read from the stored people list
+    (`PersonListing`, which keeps each row's deciding events with its dates); a person it has
+    no row for (not published) is computed with `deciding_events`, as
+    `deciding_roles_reference` computes everyone (tests compare the two)."""
+    person_ids = list(person_ids)
     deciding = {
+        person_id: events
+        for person_id, *events in PersonListing.objects.filter(person_id__in=person_ids)
+        .order_by()
+        .values_list("person_id", *(name for name, _ in DECIDING))
+    }
+    missing = [person_id for person_id in person_ids if person_id not in deciding]
+    if missing:
+        deciding.update(_deciding_live(missing))
+    return _roles(deciding)
+
+
+def deciding_roles_reference(person_ids: list) -> dict[int, list[tuple[int, str]]]:
+    """`deciding_roles` computed from the timeline: a correlated subquery per person."""
+    return _roles(_deciding_live(list(person_ids)))
+
+
+def _deciding_live(person_ids: list) -> dict[int, list]:
+    return {
         person_id: events
         for person_id, *events in Person.objects.filter(pk__in=person_ids)
         .annotate(**deciding_events())
         .values_list("pk", *(name for name, _ in DECIDING))
     }
+
+
+def _roles(deciding: dict[int, list]) -> dict[int, list[tuple[int, str]]]:
     roles = defaultdict(list)  # event id: (person id, what it decides)
-    for person_id, events in deciding.items():
-        for event_id, (_, label) in zip(events, DECIDING, strict=True):
+    for person_id in sorted(deciding):
+        for event_id, (_, label) in zip(deciding[person_id], DECIDING, strict=True):
             if event_id is not None:
                 roles[event_id].append((person_id, label))
-    return roles
+    return dict(roles)
 
 
 def people_row_citations_reference(person_ids) -> dict[int, list[dict]]:
