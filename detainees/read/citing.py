@@ -412,17 +412,7 @@ def people_row_citations_reference(person_ids) -> dict[int, list[dict]]:
     person_ids = list(person_ids)
     if not person_ids:
         return {}
-    deciding = {
-        person_id: events
-        for person_id, *events in Person.objects.filter(pk__in=person_ids)
-        .annotate(**deciding_events())
-        .values_list("pk", *(name for name, _ in DECIDING))
-    }
-    roles = defaultdict(list)  # event id: (person id, what it decides)
-    for person_id, events in deciding.items():
-        for event_id, (_, label) in zip(events, DECIDING, strict=True):
-            if event_id is not None:
-                roles[event_id].append((person_id, label))
+    roles = deciding_roles_reference(person_ids)
     citations = (
         Citation.objects.filter(Source.public_q("source__"))
         .filter(pk__in=_row_citation_ids(list(roles), person_ids))
