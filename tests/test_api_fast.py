@@ -21,6 +21,8 @@ from detainees.api.serializers import EventSerializer, citation_rows
 from detainees.api.views import event_queryset
 from detainees.domain.models import Event, Person
 from detainees.read.citing import (
+    deciding_roles,
+    deciding_roles_reference,
     event_citation_rows,
     people_row_citations,
     people_row_citations_reference,
@@ -105,6 +107,13 @@ def check_events_and_people():
     ids = list(Person.objects.order_by("pk").values_list("pk", flat=True))
     assert people_row_citations(ids) == people_row_citations_reference(ids)
     assert people_row_citations([]) == {}
+    # The deciding events read from the stored list (the unpublished computed live) are those
+    # the timeline gives.
+    roles = deciding_roles(ids)
+    assert roles
+    assert roles == deciding_roles_reference(ids)
+    published = list(Person.objects.public().order_by("pk").values_list("pk", flat=True))
+    assert deciding_roles(published) == deciding_roles_reference(published)
 
 
 @pytest.fixture(scope="module")

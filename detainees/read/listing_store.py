@@ -42,7 +42,7 @@ from detainees.domain.models import (
     StaleListing,
 )
 from detainees.read.facets import EVENT_FACETS, FACETS, Facet, public_events
-from detainees.read.listing import annotate_listing
+from detainees.read.listing import annotate_listing, deciding_events
 
 COLUMNS = (
     "sort_name",
@@ -55,12 +55,16 @@ COLUMNS = (
     "unnamed",
     "name_asc",
     "name_desc",
+    # The events deciding the dates and the status, whose sources the row cites.
+    "first_capture_event",
+    "last_release_event",
+    "status_event",
 )
 
 
 def listed_people():
     """The people the stored list holds a row for, with its `COLUMNS` annotated."""
-    return annotate_listing(Person.objects.public())
+    return annotate_listing(Person.objects.public()).annotate(**deciding_events())
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,11 @@ class PersonListing(models.Model):
     # The name sorts' keys: unnamed people last in both directions (see annotate_listing).
     name_asc = models.TextField(default="", db_default="")
     name_desc = models.TextField(default="", db_default="")
+    # The events the row's dates and status come from, by primary key (None where there is
+    # none; `detainees.read.listing.deciding_events`): the row's citations are theirs.
+    first_capture_event = models.BigIntegerField(null=True)
+    last_release_event = models.BigIntegerField(null=True)
+    status_event = models.BigIntegerField(null=True)
     # Every facet value the person has, as "facet=value" (e.g. "nationality=AF").
     facets = ArrayField(models.TextField(), default=list)
 
