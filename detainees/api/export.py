@@ -30,6 +30,7 @@ from rest_framework.views import APIView
 
 from detainees.api import views
 from detainees.read.event_lines import event_chunks
+from detainees.read.person_lines import person_chunks
 from tracker.streaming import download
 
 CHUNK_SIZE = 1000
@@ -49,6 +50,10 @@ EXPORTS = {
     "batches": ("batch", views.ReleaseBatchViewSet, "list"),
     "sources": ("source", views.SourceViewSet, "list"),
 }
+
+
+# Types whose lines are built from tuples rather than through their serializer.
+TUPLE_CHUNKS = {"persons": person_chunks, "events": event_chunks}
 
 
 def json_line(data: dict) -> str:
@@ -89,8 +94,10 @@ def export_lines(request, names: list[str]):
     counts = {EXPORTS[name][0]: 0 for name in names}
     for name in names:
         record_type = EXPORTS[name][0]
-        if name == "events":
-            chunks = ([{"type": record_type, **row} for row in rows] for rows in event_chunks())
+        if name in TUPLE_CHUNKS:
+            chunks = (
+                [{"type": record_type, **row} for row in rows] for rows in TUPLE_CHUNKS[name]()
+            )
             for chunk in chunks:
                 yield "".join(map(json_line, chunk))
                 counts[record_type] += len(chunk)
