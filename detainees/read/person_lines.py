@@ -203,9 +203,17 @@ def dated(prefix: str) -> list[str]:
     return [prefix, f"{prefix}_earliest", f"{prefix}_latest", f"{prefix}_as_written"]
 
 
+def voice(source: dict) -> tuple:
+    """A cited source (`cited_source`'s dict) as the source count reads it: its id, and its
+    publisher's when that is public (`detainees.read.person.SourceCount`)."""
+    publisher = source["publisher"]
+    return source["id"], publisher and publisher["id"]
+
+
 class Citations:
     """The public citations of each fact of a chunk: (fact key, fact pk) -> citation rows, with
-    each citation's (source pk, publisher pk or None when not public) for the source count."""
+    each citation's `voice` for the source count. An event's come with its row
+    (`detainees.read.event_lines`)."""
 
     def __init__(self, by_fact: dict[str, list]):
         rows = []
@@ -217,8 +225,6 @@ class Citations:
                 .values_list(
                     column,
                     "source_id",
-                    "source__publisher_id",
-                    "source__publisher__status",
                     "aspect",
                     "quote",
                     "locator",
@@ -229,7 +235,7 @@ class Citations:
         sources = cited_sources({row[2] for row in rows})
         self.rows = defaultdict(list)
         self.voices = defaultdict(list)
-        for column, fact, source_id, publisher_id, publisher_status, *rest in rows:
+        for column, fact, source_id, *rest in rows:
             source = sources.get(source_id)
             if source is None:
                 continue
@@ -244,8 +250,7 @@ class Citations:
                     "accessed_on": accessed_on,
                 }
             )
-            publisher = publisher_id if publisher_status == PUBLISHED else None
-            self.voices[column, fact].append((source_id, publisher))
+            self.voices[column, fact].append(voice(source))
 
     def of(self, column, pk) -> list[dict]:
         return self.rows.get((column, pk), [])
@@ -519,7 +524,6 @@ def person_dicts(chunk: list[tuple]) -> list[dict]:
             "person_name_id": [n[0] for rows_ in names.values() for n in rows_],
             "nationality_id": [n[0] for rows_ in nationalities.values() for n in rows_],
             "affiliation_id": [a[0] for rows_ in affiliations.values() for a in rows_],
-            "event_id": event_ids,
             "batch_membership_id": [m[0] for rows_ in memberships.values() for m in rows_],
             "relationship_id": [row[0] for row in tie_rows],
         }
@@ -583,7 +587,7 @@ def person_dict(
         updated,
         status,
     ) = row
-    voices = []  # (source pk, publisher pk or None) of every fact's public citations
+    voices = []  # `voice` of every public citation of every fact the record shows
 
     def cited(column, fact_pk):
         voices.extend(citations.voices.get((column, fact_pk), ()))
@@ -631,7 +635,7 @@ def person_dict(
         if event.kind == Event.Kind.CUSTODY:
             custodians = timeline.custodians(event)
             out["custodians"] = [custodian(span) for span in custodians]
-        cited("event_id", event.pk)
+        voices.extend(voice(citation["source"]) for citation in out["citations"])
         timeline_rows.append(out)
         entries.append((event, custodians))
     batch_rows = [
