@@ -429,10 +429,9 @@ def person_dicts(chunk: list[tuple]) -> list[dict]:
     )
     event_ids = sorted({row[1] for row in role_rows})
     columns, in_utc = event_columns(), utc()
-    rows = {}
     events = {}
     facilities = {}
-    # One query per relation whatever the chunk holds, empty or not.
+    # One query per relation whatever the chunk holds, empty or not: the count is constant.
     tuples = list(
         Event.objects.filter(among("pk", event_ids))
         .order_by("pk")
