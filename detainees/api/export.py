@@ -9,9 +9,10 @@ Everything else comes in its list shape, which for those types is also the detai
 Rows are read by keyset (`pk > last`), `CHUNK_SIZE` at a time, with each chunk's related rows
 read in one query per relation: the number of queries grows with the number of chunks, never
 with the number of rows, and memory holds one chunk. Events, most of the export, are built
-from plain tuples (`detainees.read.event_lines`); the other types go through their serializer.
-A person's chunk holds the whole timeline of each of its people (every event with its people,
-organizations, facility and citations), so people come `PERSON_CHUNK_SIZE` at a time. The export is not a snapshot: a record changed while it
+from plain tuples (`detainees.read.event_lines`), and so are people
+(`detainees.read.person_lines`); the other types go through their serializer. A person's chunk
+holds the whole timeline of each of its people (every event with its people, organizations,
+facility and citations), so people come `PERSON_CHUNK_SIZE` at a time. The export is not a snapshot: a record changed while it
 streams may come in its old or new state, so start the next incremental sync (see
 `detainees.api.changes`) from the time the export started.
 
@@ -30,10 +31,11 @@ from rest_framework.views import APIView
 
 from detainees.api import views
 from detainees.read.event_lines import event_chunks
+from detainees.read.person_lines import person_chunks
 from tracker.streaming import download
 
 CHUNK_SIZE = 1000
-PERSON_CHUNK_SIZE = 200
+PERSON_CHUNK_SIZE = 500
 MEDIA_TYPE = "application/x-ndjson"
 # The last line's "type": it closes a complete export (see export_lines).
 END_TYPE = "end"
@@ -48,6 +50,13 @@ EXPORTS = {
     "facilities": ("facility", views.FacilityViewSet, "list"),
     "batches": ("batch", views.ReleaseBatchViewSet, "list"),
     "sources": ("source", views.SourceViewSet, "list"),
+}
+
+
+# Types whose lines are built from tuples rather than through their serializer.
+TUPLE_CHUNKS = {
+    "persons": lambda: person_chunks(chunk_size=PERSON_CHUNK_SIZE),
+    "events": event_chunks,
 }
 
 
@@ -83,14 +92,16 @@ def export_lines(request, names: list[str]):
     chunk of lines per string, then the trailer line: `{"type": "end", "counts": {<type>:
     <records>, ...}}`, every requested type in `counts` (0 if none), in the order they came.
 
-    Events, a million at full size, are built from plain tuples (`detainees.read.event_lines`);
-    the other types through their viewset's serializer (`serializer_lines`), which the tests
-    hold the events' lines to."""
+    Events, a million at full size, and people are built from plain tuples
+    (`detainees.read.event_lines`, `detainees.read.person_lines`); the other types through
+    their viewset's serializer (`serializer_lines`), which the tests hold those lines to."""
     counts = {EXPORTS[name][0]: 0 for name in names}
     for name in names:
         record_type = EXPORTS[name][0]
-        if name == "events":
-            chunks = ([{"type": record_type, **row} for row in rows] for rows in event_chunks())
+        if name in TUPLE_CHUNKS:
+            chunks = (
+                [{"type": record_type, **row} for row in rows] for rows in TUPLE_CHUNKS[name]()
+            )
             for chunk in chunks:
                 yield "".join(map(json_line, chunk))
                 counts[record_type] += len(chunk)

@@ -339,8 +339,11 @@ def cited_sources(source_ids) -> dict[int, dict]:
         published,
         url,
         archived_url,
-    ) in Source.objects.filter(among("id", source_ids), Source.public_q()).values_list(
-        *(as_text(c) if c.endswith("public_id") else c for c in SOURCE_COLUMNS)
+    ) in (
+        Source.objects.filter(among("id", source_ids), Source.public_q())
+        # Keyed by id below: Source's default order by title would only sort for nothing.
+        .order_by()
+        .values_list(*(as_text(c) if c.endswith("public_id") else c for c in SOURCE_COLUMNS))
     ):
         publisher = (
             {"id": publisher_id, "name": organization_name(publisher_name, abbreviation)}
