@@ -301,3 +301,25 @@ def test_the_schema_generated_once_equals_a_fresh_one(client):
     fresh = generator.get_schema(request=None, public=True)
     assert cached.content == first.content
     assert list(_schemas.values())[0] == fresh
+
+
+def test_a_connection_opened_inside_a_wrapper_block_leaves_that_block_its_own_wrapper():
+    """django-pghistory's request context is an `execute_wrapper()` block; a connection opened
+    inside it (a request's first query) gets the cache's wrapper without taking the block's
+    place, so the block's wrapper is gone once it ends."""
+    from django.db import connection
+
+    def theirs(execute, sql, params, many, context):
+        return execute(sql, params, many, context)
+
+    saved = list(connection.execute_wrappers)
+    try:
+        connection.execute_wrappers[:] = [
+            w for w in saved if w is not response_cache._bump_after_commit
+        ]
+        with connection.execute_wrapper(theirs):
+            response_cache._watch_writes(None, connection)
+        assert theirs not in connection.execute_wrappers
+        assert response_cache._bump_after_commit in connection.execute_wrappers
+    finally:
+        connection.execute_wrappers[:] = saved

@@ -136,8 +136,12 @@ def _pending(connection) -> bool:
 
 
 def _watch_writes(sender, connection, **kwargs):
+    # First in the list, not last: `connection.execute_wrapper()` blocks (django-pghistory's
+    # request context among them) pop the last wrapper when they end, so one appended while such
+    # a block runs (a connection opened mid-request) would be popped in place of theirs, leaving
+    # theirs installed after its context is gone.
     if _bump_after_commit not in connection.execute_wrappers:
-        connection.execute_wrappers.append(_bump_after_commit)
+        connection.execute_wrappers.insert(0, _bump_after_commit)
 
 
 def watch_writes() -> None:

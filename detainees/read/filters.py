@@ -14,7 +14,7 @@ from datetime import UTC, date
 
 import django_filters
 from django import forms
-from django.db import DatabaseError, connection, connections, models, router, transaction
+from django.db import DatabaseError, connections, models, router, transaction
 from django.db.models import Exists, F, OuterRef, Q, Value
 from django_filters.fields import IsoDateTimeField, MultipleChoiceField
 
@@ -394,7 +394,7 @@ def one_value(filterset, ignored=frozenset()) -> str | None:
 def _count_tokens(selection) -> list[tuple[str, int]]:
     tokens = selection.order_by().values(tokens=F("listing__facets"))
     sql, params = tokens.query.sql_with_params()
-    with connection.cursor() as cursor:
+    with connections[tokens.db].cursor() as cursor:
         cursor.execute(
             f"SELECT token, count(*) FROM (SELECT unnest(s.tokens) AS token FROM ({sql}) s) t "  # noqa: S608 (compiled querysets; values are parameters)
             "GROUP BY token",
@@ -409,7 +409,9 @@ def _stored_token_counts(selection, stored: tuple[str, str]) -> list[tuple[str, 
     statement writing the list or its records moves it: migration 0042); else counted, and
     stored for the next reader on the database writes go to."""
     name, key = stored
-    with connection.cursor() as cursor:
+    # The generation and the counts from the same database (a replica for anonymous readers),
+    # so counts stored are those of the generation they are stored under.
+    with connections[selection.db].cursor() as cursor:
         cursor.execute(
             "SELECT s.counts::text, g.generation FROM detainees_listing_generation g "
             "LEFT JOIN detainees_facet_counts_stored s "
@@ -500,7 +502,7 @@ def facet_counts(selection, facets=FACETS) -> dict[str, list[tuple[str, str, int
     """
     selection_sql, selection_params = selection.values("pk").query.sql_with_params()
     counts = {}
-    with connection.cursor() as cursor:
+    with connections[selection.db].cursor() as cursor:
         for name, facet in facets.items():
             parts, params = [], []
             for pairs in facet.pair_querysets():
