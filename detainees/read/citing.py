@@ -123,6 +123,36 @@ def cited_source(source: Source) -> dict:
     }
 
 
+def source_from_columns(
+    source_id,
+    title,
+    published_on,
+    url,
+    archived_url,
+    publisher_id,
+    publisher_name,
+    abbreviation,
+    publisher_status,
+) -> dict:
+    """`cited_source()` of a source read as columns (its public id, title, date, links, and its
+    publisher's public id, name, abbreviation and status), without model instances."""
+    return {
+        "id": str(source_id),
+        "name": title,
+        "publisher": (
+            {
+                "id": str(publisher_id),
+                "name": f"{publisher_name} ({abbreviation})" if abbreviation else publisher_name,
+            }
+            if publisher_id is not None and publisher_status == PublicationStatus.PUBLISHED
+            else None
+        ),
+        "published": published_on or None,
+        "url": url,
+        "archived_url": archived_url,
+    }
+
+
 def citation_row(citation: Citation) -> dict:
     """A citation as the API writes it everywhere (its source and publisher loaded)."""
     return {
@@ -208,7 +238,6 @@ def people_row_citations(person_ids) -> dict[int, list[dict]]:
         cursor.execute("SET LOCAL jit = off")
         cursor.execute(row_citations_sql(), [list(roles), person_ids, person_ids])
         rows = cursor.fetchall()
-    published = PublicationStatus.PUBLISHED
     found = defaultdict(list)  # per person: (position in the row's order, citation JSON)
     for (
         pk,
@@ -241,25 +270,17 @@ def people_row_citations(person_ids) -> dict[int, list[dict]]:
         nationality_claim_status,
     ) in rows:
         row = {
-            "source": {
-                "id": str(source_id),
-                "name": source_title,
-                "publisher": (
-                    {
-                        "id": str(publisher_id),
-                        "name": (
-                            f"{publisher_name} ({publisher_abbreviation})"
-                            if publisher_abbreviation
-                            else publisher_name
-                        ),
-                    }
-                    if publisher_id is not None and publisher_status == published
-                    else None
-                ),
-                "published": source_published or None,
-                "url": source_url,
-                "archived_url": source_archived_url,
-            },
+            "source": source_from_columns(
+                source_id,
+                source_title,
+                source_published,
+                source_url,
+                source_archived_url,
+                publisher_id,
+                publisher_name,
+                publisher_abbreviation,
+                publisher_status,
+            ),
             "aspect": aspect,
             "quote": quote,
             "locator": locator,
@@ -502,7 +523,6 @@ def event_citation_rows(event_ids) -> dict[int, list[dict]]:
             "source__publisher__status",
         )
     )
-    published = PublicationStatus.PUBLISHED
     for (
         event_id,
         aspect,
@@ -522,25 +542,17 @@ def event_citation_rows(event_ids) -> dict[int, list[dict]]:
     ) in rows:
         found[event_id].append(
             {
-                "source": {
-                    "id": str(source_id),
-                    "name": title,
-                    "publisher": (
-                        {
-                            "id": str(publisher_id),
-                            "name": (
-                                f"{publisher_name} ({abbreviation})"
-                                if abbreviation
-                                else publisher_name
-                            ),
-                        }
-                        if publisher_id is not None and publisher_status == published
-                        else None
-                    ),
-                    "published": source_published or None,
-                    "url": url,
-                    "archived_url": archived_url,
-                },
+                "source": source_from_columns(
+                    source_id,
+                    title,
+                    source_published,
+                    url,
+                    archived_url,
+                    publisher_id,
+                    publisher_name,
+                    abbreviation,
+                    publisher_status,
+                ),
                 "aspect": aspect,
                 "quote": quote,
                 "locator": locator,
