@@ -34,6 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tracker.localdb import _postmaster_pid  # the pid of the server running in a data dir
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = BASE_DIR / ".data"
 PREFIX = "replica-pair-"
@@ -113,19 +115,6 @@ def _started_at(pid: int) -> float | None:
         return psutil.Process(pid).create_time()
     except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
         return None
-
-
-def _postmaster_pid(pgdata: Path) -> int | None:
-    import psutil
-
-    try:
-        pid = int((pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
-        process = psutil.Process(pid)
-        if process.name() != "postgres" or process.status() == psutil.STATUS_ZOMBIE:
-            return None
-    except (OSError, ValueError, psutil.Error):
-        return None
-    return pid
 
 
 class ReplicaPair:
