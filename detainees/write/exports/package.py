@@ -33,10 +33,17 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from django.db import connection, models, transaction
-from django.db.models import Case, F, When
+from django.db.models import Case, When
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 
-from detainees.read.csvcells import CSV_GUARD_PROPERTY, FORMULA_STARTS, GUARD, csv_cell
+from detainees.read.csvcells import (
+    CSV_GUARD_PROPERTY,
+    FORMULA_STARTS,
+    GUARD,
+    SUSPECT_FIRST,
+    csv_cell,
+)
 from detainees.write.exports.tables import (
     BOOLEAN,
     BY_NAME,
@@ -347,48 +354,84 @@ def kept_rows(table: Table):
             output_field=models.BooleanField(),
         )
     )
+    # Ids as text from PostgreSQL (the same 36 characters `str(uuid)` gives): no UUID objects.
     lookups = []
     for column in table.exported_columns:
-        if column.type != REF:
+        if column.type not in (ID, REF):
             lookups.append(_lookup(table, column))
             continue
+        if column.type == ID:
+            value = Cast("public_id", output_field=models.TextField())
+        else:
+            value = Case(
+                When(
+                    _in_package(table, column),
+                    then=Cast(f"{column.name}__public_id", output_field=models.TextField()),
+                ),
+                default=None,
+                output_field=models.TextField(),
+            )
         alias = f"export_{column.name}"
-        queryset = queryset.annotate(
-            **{
-                alias: Case(
-                    When(_in_package(table, column), then=F(f"{column.name}__public_id")),
-                    default=None,
-                    output_field=models.UUIDField(),
-                )
-            }
-        )
+        queryset = queryset.annotate(**{alias: value})
         lookups.append(alias)
     ordered = queryset.order_by(*_ordering(table)).values_list(*lookups)
     return ordered.iterator(chunk_size=CHUNK)
 
 
+def _chunks(rows, size: int):
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def _write_table(table: Table, out: _CountedFile, lines: _CountedFile) -> int:
-    """Stream the table's rows into its CSV and records.jsonl; how many there were."""
+    """Stream the table's rows into its CSV and records.jsonl; how many there were.
+
+    The cells are `csv_text` and `json_value` of each value, with text (most cells) taken
+    straight: it is its own JSON value, and its CSV cell unless it starts like a formula."""
     columns = table.exported_columns
+    # Columns whose values are text or empty: not numbers, true/false or lists of codes.
+    texts = [c.type not in (INTEGER, NUMBER, BOOLEAN, CODES) for c in columns]
+    keys = ["table", *(c.name for c in columns)]
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     count = 0
     text = io.StringIO()
-    records = io.StringIO()
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow([c.name for c in columns])
-    for row in kept_rows(table):
-        writer.writerow([csv_text(c, v) for c, v in zip(columns, row, strict=True)])
-        record = {"table": table.name}
-        record.update((c.name, json_value(c, v)) for c, v in zip(columns, row, strict=True))
-        records.write(json_line(record))
-        count += 1
-        if not count % CHUNK:
-            out.write(text.getvalue())
-            lines.write(records.getvalue())
-            for buffer in (text, records):
-                buffer.seek(0)
-                buffer.truncate()
+    for chunk in _chunks(kept_rows(table), CHUNK):
+        cells_of_chunk = []
+        records = []
+        for row in chunk:
+            cells = []
+            values = [table.name]
+            for column, is_text, value in zip(columns, texts, row, strict=True):
+                if value is None:
+                    cells.append("")
+                    values.append(None)
+                elif is_text and type(value) is str:
+                    cells.append(value if value[:1] not in SUSPECT_FIRST else csv_cell(value))
+                    values.append(value)
+                else:
+                    cells.append(csv_text(column, value))
+                    values.append(json_value(column, value))
+            cells_of_chunk.append(cells)
+            records.append(encode(dict(zip(keys, values, strict=True))))
+        writer.writerows(cells_of_chunk)
+        out.write(text.getvalue())
+        text.seek(0)
+        text.truncate()
+        # As `json_line`: U+2028/9 escaped, so that a line is always one record.
+        block = "\n".join(records) + "\n"
+        if "\u2028" in block or "\u2029" in block:
+            block = block.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+        lines.write(block)
+        count += len(chunk)
     out.write(text.getvalue())
-    lines.write(records.getvalue())
     return count
 
 
