@@ -407,20 +407,23 @@ def _write_table(table: Table, out: _CountedFile, lines: _CountedFile) -> int:
         cells_of_chunk = []
         records = []
         for row in chunk:
-            cells = []
-            values = [table.name]
-            for column, is_text, value in zip(columns, texts, row, strict=True):
-                if value is None:
-                    cells.append("")
-                    values.append(None)
-                elif is_text and type(value) is str:
-                    cells.append(value if value[:1] not in SUSPECT_FIRST else csv_cell(value))
-                    values.append(value)
-                else:
-                    cells.append(csv_text(column, value))
-                    values.append(json_value(column, value))
-            cells_of_chunk.append(cells)
-            records.append(encode(dict(zip(keys, values, strict=True))))
+            cells_of_chunk.append(
+                [
+                    ""
+                    if value is None
+                    else value
+                    if is_text and type(value) is str and value[:1] not in SUSPECT_FIRST
+                    else csv_text(column, value)
+                    for column, is_text, value in zip(columns, texts, row, strict=True)
+                ]
+            )
+            values = [
+                value
+                if value is None or (is_text and type(value) is str)
+                else json_value(column, value)
+                for column, is_text, value in zip(columns, texts, row, strict=True)
+            ]
+            records.append(encode(dict(zip(keys, [table.name, *values], strict=True))))
         writer.writerows(cells_of_chunk)
         out.write(text.getvalue())
         text.seek(0)
