@@ -41,6 +41,7 @@ import io
 import json
 import os
 import platform
+import resource
 import shutil
 import socket
 import subprocess
@@ -708,8 +709,12 @@ def main(argv=None) -> int:
             result = write_export(export_dir)
             seconds = time.perf_counter() - started
             size = sum(result.files.values())
+            rows = sum(result.rows.values())
+            # The process has done little but the export so far: its peak is the export's.
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             info["export"] = (
-                f"{seconds:,.1f} s, {size / 2**20:,.0f} MiB in {len(result.files)} files"
+                f"{seconds:,.1f} s, {size / 2**20:,.0f} MiB in {len(result.files)} files, "
+                f"{rows:,} rows ({rows / seconds:,.0f}/s), peak resident memory {peak:,.0f} MiB"
             )
         else:
             info["export"] = f"`{export_dir}`, written before"
