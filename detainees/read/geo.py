@@ -141,9 +141,10 @@ def people_points(people) -> MapSelection:
     are the subject of, with those people and events.
 
     One query: the selection's (person, event, place, facility) rows are read once, their
-    distinct people and events counted per place and per facility by id (hashing integer
-    pairs, not sorting 100,000s of wide rows), and the few hundred public records they name
-    joined at the end. Equal to `people_points_reference` (tests/test_map_fast.py)."""
+    distinct people and events counted per place and per facility by id (sorting integers,
+    not 100,000s of rows carrying six columns of the record), and the few hundred public
+    records they name joined at the end. Equal to `people_points_reference`
+    (tests/test_map_fast.py)."""
     seen = (
         _subject_rows(people)
         .order_by()
@@ -166,10 +167,11 @@ def people_points(people) -> MapSelection:
     )
     db = people.db
     with transaction.atomic(using=db), connections[db].cursor() as cursor:
-        # The distinct pairs of a large selection hashed in memory, not spilled to disk; no
+        # The rows of a large selection sorted in memory, not spilled to disk; no
         # compiling of expressions, which costs more than it saves for a query run once.
-        cursor.execute("SET LOCAL work_mem = '64MB'")
-        cursor.execute("SET LOCAL jit = off")
+        cursor.execute(
+            "SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true)"
+        )
         cursor.execute(sql, [param for _, params in parts for param in params])
         names = [column.name for column in cursor.description]
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -179,13 +181,11 @@ def people_points(people) -> MapSelection:
     )
 
 
-# The people (events) of `seen` at each place (facility), each counted once.
+# The people (events) of `seen` at each place (facility), each counted once: one sort of
+# integer triples in memory per kind of record.
 COUNTED = (
-    "SELECT people.at, people.n AS people, events.n AS events "
-    "FROM (SELECT {at} AS at, count(*) AS n FROM (SELECT DISTINCT {at}, person_id "
-    "FROM seen WHERE {at} IS NOT NULL) d GROUP BY 1) people "
-    "JOIN (SELECT {at} AS at, count(*) AS n FROM (SELECT DISTINCT {at}, event_id "
-    "FROM seen WHERE {at} IS NOT NULL) d GROUP BY 1) events ON events.at = people.at"
+    "SELECT {at} AS at, count(DISTINCT person_id) AS people, count(DISTINCT event_id) AS events "
+    "FROM seen WHERE {at} IS NOT NULL GROUP BY 1"
 )
 
 
