@@ -1,7 +1,8 @@
 """The stored lists: a row per published person (`PersonListing`) and per public event
 (`EventListing`), the SQL computing them, and their upkeep.
 
-A person's row holds what `detainees.read.listing.annotate_listing` computes, and every value the
+A person's row holds what `detainees.read.listing.annotate_listing` computes, the days its captures
+and releases may have happened on (`date_spans`, the date filters' ranges), and every value the
 person has in each facet of `detainees.read.facets.FACETS`, as "facet=value"; an event's row its
 values in `EVENT_FACETS`. Totals per value (`FacetTotal`, `EventFacetTotal`) give the
 unfiltered counts. The SQL computing rows is generated from those same facet definitions, so
