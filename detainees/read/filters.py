@@ -14,8 +14,9 @@ from datetime import UTC, date
 
 import django_filters
 from django import forms
+from django.contrib.postgres.fields import DateRangeField
 from django.db import DatabaseError, connections, models, router, transaction
-from django.db.models import Exists, F, OuterRef, Q, Value
+from django.db.models import Exists, F, Func, OuterRef, Q, Value
 from django_filters.fields import IsoDateTimeField, MultipleChoiceField
 
 from detainees.domain.fuzzydates import FuzzyDate, FuzzyDateError
@@ -34,7 +35,7 @@ from detainees.domain.models import (
 )
 from detainees.read.bounds import MAX_CHOICE_LENGTH, MAX_DATE_LENGTH, MAX_SEARCH_LENGTH, too_long
 from detainees.read.facets import EVENT_FACETS, FACETS, Facet, public_events
-from detainees.read.listing import own_events
+from detainees.read.listing import CAPTURED_KINDS, RELEASED_KINDS, own_events
 from detainees.read.listing_store import COLUMNS as LISTING_COLUMNS
 from detainees.read.search import search_people
 
@@ -46,8 +47,37 @@ class Reading(models.TextChoices):
     CERTAINLY = "certainly", "certainly in the range (the dates lie inside it)"
 
 
-def date_range_q(kinds, start: date | None, end: date | None, reading: str) -> Q:
-    """People with an event of these kinds possibly or certainly inside [start, end]."""
+class DayRange(Func):
+    """The days from `start` to `end`, both included; unbounded on a side given as None."""
+
+    template = "daterange(%(expressions)s::date, '[]')"
+    arg_joiner = "::date, "
+    output_field = DateRangeField()
+
+
+# Per date filter: the events' kinds, and the stored list's column of their spans.
+DATE_FILTERS = {
+    "captured": (CAPTURED_KINDS, "capture_spans"),
+    "released": (RELEASED_KINDS, "release_spans"),
+}
+
+
+def date_range_q(
+    prefix: str, start: date | None, end: date | None, reading: str, *, listed=False
+) -> Q:
+    """People with an event of the filter's kinds (`DATE_FILTERS[prefix]`) possibly or
+    certainly inside [start, end]. With `listed` (a selection of the stored list), "possibly"
+    reads the spans stored in each person's row (one overlap, indexed) when the range is a
+    range: `events_in_range_q` otherwise, whose semantics the spans keep exactly."""
+    kinds, column = DATE_FILTERS[prefix]
+    if listed and reading != Reading.CERTAINLY and not (start and end and start > end):
+        return Q(**{f"listing__{column}__overlap": DayRange(Value(start), Value(end))})
+    return events_in_range_q(kinds, start, end, reading)
+
+
+def events_in_range_q(kinds, start: date | None, end: date | None, reading: str) -> Q:
+    """People with an event of these kinds possibly or certainly inside [start, end], read from
+    the events themselves (the reference of `date_range_q`)."""
     events = own_events(kinds)
     if reading == Reading.CERTAINLY:
         if start:
@@ -262,14 +292,14 @@ class PersonFilterSet(FacetFilterSet):
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
         data = self.form.cleaned_data
-        for prefix, kinds in (
-            ("captured", [Event.Kind.CAPTURE, Event.Kind.CUSTODY]),
-            ("released", [Event.Kind.RELEASE]),
-        ):
+        # A selection of the stored list (`people_for_listing`) filters by its stored spans;
+        # any other (the API's staff list, drafts included) by the events.
+        listed = LISTED in self.queryset.query.annotations
+        for prefix in DATE_FILTERS:
             start, end = data.get(f"{prefix}_from"), data.get(f"{prefix}_to")
             if start or end:
                 reading = data.get(f"{prefix}_reading") or Reading.POSSIBLY
-                queryset = queryset.filter(date_range_q(kinds, start, end, reading))
+                queryset = queryset.filter(date_range_q(prefix, start, end, reading, listed=listed))
         return queryset
 
     @property
@@ -336,12 +366,17 @@ class PeoplePageFilterSet(PersonFilterSet):
         return narrows(self, ignored=ignored)
 
 
+# Marks a queryset of `people_for_listing` (an alias: selects nothing).
+LISTED = "from_listing"
+
+
 def people_for_listing():
     """Published people with the stored list's columns (see detainees.read.listing_store)."""
     columns = {c: F(f"listing__{c}") for c in LISTING_COLUMNS}
     return (
         Person.objects.public()
         .filter(listing__isnull=False)
+        .alias(**{LISTED: Value(True)})
         .annotate(**columns)
         .prefetch_related("nationalities")
     )

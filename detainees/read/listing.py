@@ -4,12 +4,14 @@ Each value is one correlated subquery over the person's own published events, so
 the same number of queries for one row or fifty.
 """
 
+from django.contrib.postgres.fields import DateRangeField
 from django.db import models
-from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, Exists, F, Func, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Concat
 
 from detainees.domain.models import Event, EventPerson, PersonName
 from detainees.domain.models.events import timeline_order
+from detainees.domain.models.listing import DateMultiRangeField
 
 
 class CurrentStatus(models.TextChoices):
@@ -121,6 +123,53 @@ def last_releases():
         F("event__date_earliest").desc(nulls_last=True),
         *timeline_order("event__", descending=True),
     )
+
+
+# The events the people list's date filters read: "captured" from/to, and "released".
+CAPTURED_KINDS = [Event.Kind.CAPTURE, Event.Kind.CUSTODY]
+RELEASED_KINDS = [Event.Kind.RELEASE]
+
+
+class _RangeAgg(models.Aggregate):
+    function = "range_agg"
+    output_field = DateMultiRangeField()
+
+
+def event_spans(kinds):
+    """The days the person's (OuterRef("pk")) own events of these kinds may have happened on,
+    as one datemultirange: each dated event's earliest to latest possible day, unbounded where
+    a bound is unknown (an unreadable date: every day); events with no date left out; empty
+    when none. An event is possibly in a range exactly when its span overlaps the range."""
+    spans = (
+        own_events(kinds)
+        .exclude(event__date="")
+        .order_by()
+        .values("person")
+        .annotate(
+            spans=_RangeAgg(
+                Func(
+                    F("event__date_earliest"),
+                    F("event__date_latest"),
+                    Value("[]"),
+                    function="daterange",
+                    output_field=DateRangeField(),
+                )
+            )
+        )
+        .values("spans")
+    )
+    return Coalesce(
+        Subquery(spans, output_field=DateMultiRangeField()),
+        Value("{}", output_field=DateMultiRangeField()),
+    )
+
+
+def date_spans() -> dict:
+    """The stored list's span columns (PersonListing.capture_spans, release_spans)."""
+    return {
+        "capture_spans": event_spans(CAPTURED_KINDS),
+        "release_spans": event_spans(RELEASED_KINDS),
+    }
 
 
 def status_events():

@@ -1,7 +1,8 @@
 """The stored lists: a row per published person (`PersonListing`) and per public event
 (`EventListing`), the SQL computing them, and their upkeep.
 
-A person's row holds what `detainees.read.listing.annotate_listing` computes, and every value the
+A person's row holds what `detainees.read.listing.annotate_listing` computes, the days its captures
+and releases may have happened on (`date_spans`, the date filters' ranges), and every value the
 person has in each facet of `detainees.read.facets.FACETS`, as "facet=value"; an event's row its
 values in `EVENT_FACETS`. Totals per value (`FacetTotal`, `EventFacetTotal`) give the
 unfiltered counts. The SQL computing rows is generated from those same facet definitions, so
@@ -42,7 +43,7 @@ from detainees.domain.models import (
     StaleListing,
 )
 from detainees.read.facets import EVENT_FACETS, FACETS, Facet, public_events
-from detainees.read.listing import annotate_listing, deciding_events
+from detainees.read.listing import annotate_listing, date_spans, deciding_events
 
 COLUMNS = (
     "sort_name",
@@ -60,11 +61,18 @@ COLUMNS = (
     "last_release_event",
     "status_event",
 )
+# Stored for the list's date filters, never shown: not among the columns a list row reads.
+SPAN_COLUMNS = ("capture_spans", "release_spans")
 
 
 def listed_people():
-    """The people the stored list holds a row for, with its `COLUMNS` annotated."""
-    return annotate_listing(Person.objects.public()).annotate(**deciding_events())
+    """The people the stored list holds a row for, with its `COLUMNS` and `SPAN_COLUMNS`
+    annotated."""
+    return (
+        annotate_listing(Person.objects.public())
+        .annotate(**deciding_events())
+        .annotate(**date_spans())
+    )
 
 
 @dataclass(frozen=True)
@@ -107,7 +115,7 @@ PEOPLE = Store(
     name="people",
     model=PersonListing,
     key="person_id",
-    columns=COLUMNS,
+    columns=COLUMNS + SPAN_COLUMNS,
     records=listed_people,
     facets=FACETS,
     totals=FacetTotal,

@@ -8,7 +8,7 @@ list, its facet counts and its sorts read one row per person instead of walking 
 from datetime import date
 
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, GistIndex
 from django.db import models
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
@@ -16,6 +16,29 @@ from django.db.models.functions import Coalesce
 # Missing dates sort last in both directions (as keyset_page orders them): ascending sorts
 # read them as the latest possible day, descending ones as the earliest.
 LATEST, EARLIEST = date.max.isoformat(), date.min.isoformat()
+
+
+class DateMultiRangeField(models.Field):
+    """A PostgreSQL `datemultirange`: a set of day ranges, unbounded where a bound is unknown.
+    Written and compared in SQL only (the list's date-range filters); not read into Python."""
+
+    description = "A set of date ranges"
+
+    def db_type(self, connection):
+        return "datemultirange"
+
+
+@DateMultiRangeField.register_lookup
+class MultiRangeOverlap(models.Lookup):
+    """`spans__overlap=range`: some day of the set lies in the range (`&&`)."""
+
+    lookup_name = "overlap"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} && {rhs}", (*lhs_params, *rhs_params)
 
 
 class PersonListing(models.Model):
@@ -50,10 +73,19 @@ class PersonListing(models.Model):
     status_event = models.BigIntegerField(null=True)
     # Every facet value the person has, as "facet=value" (e.g. "nationality=AF").
     facets = ArrayField(models.TextField(), default=list)
+    # The days each public capture or custody (`capture_spans`) and release (`release_spans`)
+    # of the person, as subject, may have happened on: from the date's earliest possible day to
+    # its latest, unbounded where a bound is unknown; events with no date at all left out
+    # (`detainees.read.listing.event_spans`). The list's "possibly in the range" date filters
+    # read them (`detainees.read.filters.date_range_q`).
+    capture_spans = DateMultiRangeField(default="{}", db_default=Value("{}"))
+    release_spans = DateMultiRangeField(default="{}", db_default=Value("{}"))
 
     class Meta:
         indexes = [
             GinIndex(fields=["facets"], name="listing_facets_gin"),
+            GistIndex(fields=["capture_spans"], name="listing_capture_spans_gist"),
+            GistIndex(fields=["release_spans"], name="listing_release_spans_gist"),
             models.Index(fields=["name_asc", "person"], name="listing_name_asc_idx"),
             models.Index(fields=["name_desc", "person"], name="listing_name_desc_idx"),
             # Detainees are most of the list, whose sorts read the indexes above; this one
