@@ -11,6 +11,8 @@ person is written directly. The derived parts (the status line, the custodians o
 episode, the deciding event) run the very functions the record runs
 (`detainees.read.timeline`), over light stand-ins holding what those functions read.
 
+The API's person detail, read by anyone as JSON, is a chunk of one (`person_detail`).
+
 The keys, values and order are the serializer's: tests/test_person_lines.py compares every
 published person of the demo case and of a generated dataset with the serializer's output.
 """
