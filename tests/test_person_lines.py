@@ -39,13 +39,30 @@ def assert_people_equal_the_serializers():
     return reference
 
 
-def test_people_from_tuples_equal_the_serializers_on_the_demo(demo):
+def assert_api_details_are_the_serializers_bytes(client):
+    """Every published person's API detail, as anyone reads it (built from tuples), is the
+    serializer's answer byte for byte."""
+    from detainees.api.renderers import JSONRenderer
+    from detainees.api.serializers import PersonDetailSerializer
+    from detainees.read.person import person_queryset
+
+    people = person_queryset(batch_members=False).order_by("pk")
+    assert people
+    for person in people:
+        response = client.get(f"/api/v1/persons/{person.public_id}/")
+        assert response.status_code == 200
+        expected = JSONRenderer().render(PersonDetailSerializer(person).data)
+        assert response.content == expected, person.slug
+
+
+def test_people_from_tuples_equal_the_serializers_on_the_demo(demo, client):
     reference = assert_people_equal_the_serializers()
+    assert_api_details_are_the_serializers_bytes(client)
     # The demo's people carry custody episodes with custodians, and a status line.
     assert any(event.get("custodians") for person in reference for event in person["timeline"])
 
 
-def test_people_from_tuples_equal_the_serializers_on_generated_data(db):
+def test_people_from_tuples_equal_the_serializers_on_generated_data(db, client):
     from detainees.domain.models import (
         Citation,
         ClaimStatus,
@@ -97,6 +114,7 @@ def test_people_from_tuples_equal_the_serializers_on_generated_data(db):
     Source.objects.filter(pk=cited.source_id).update(status=PublicationStatus.DRAFT)
 
     reference = assert_people_equal_the_serializers()
+    assert_api_details_are_the_serializers_bytes(client)
     body = "".join(json_line(row) for row in fast_people(50))
     assert str(third.public_id) not in body
     assert "Name withheld by the source" in body and "Unnamed person" in body
@@ -127,3 +145,30 @@ def test_a_chunk_of_5_people_costs_as_many_queries_as_a_chunk_of_50(db):
         assert len(chunk) == size
         counts.append(len(queries.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_a_persons_api_detail_costs_the_same_queries_whatever_their_timeline(db, client):
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import Count, Q
+
+    from detainees.domain.models import EventPerson, Person
+    from detainees.synthetic import generate_dataset
+
+    generate_dataset(persons=80, events=600, seed=3)
+    ContentType.objects.get_for_model(Person)  # cached for the process, as in a server
+    people = (
+        Person.objects.public()
+        .annotate(events=Count("event_roles", filter=Q(event_roles__role=EventPerson.Role.SUBJECT)))
+        # With a timeline: an event's people are then never none at all.
+        .filter(events__gt=0)
+        .order_by("events", "pk")
+    )
+    fewest, most = people.first(), people.last()
+    assert most.events > fewest.events + 3
+    counts = []
+    for person in (fewest, most):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(f"/api/v1/persons/{person.public_id}/")
+        assert response.status_code == 200
+        counts.append(len(queries.captured_queries))
+    assert counts[0] == counts[1] == 22

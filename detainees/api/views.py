@@ -60,6 +60,7 @@ from detainees.read.geo import event_points, people_points
 from detainees.read.listing import annotate_listing
 from detainees.read.pages import with_batch_parts, with_facility_parts
 from detainees.read.person import person_queryset
+from detainees.read.person_lines import person_detail
 from detainees.read.withdrawn import withdrawal
 
 PUBLISHED = PublicationStatus.PUBLISHED
@@ -256,6 +257,9 @@ class PersonViewSet(MapPointsMixin, FacetCountsMixin, WritableViewSet):
         return super().get_serializer_class()
 
     def retrieve(self, request, *args, **kwargs):
+        public = self.public_detail(request, kwargs["id"])
+        if public is not None:
+            return Response(public)
         try:
             return super().retrieve(request, *args, **kwargs)
         except Http404:
@@ -269,6 +273,19 @@ class PersonViewSet(MapPointsMixin, FacetCountsMixin, WritableViewSet):
                 raise
             url = reverse("api:person-detail", kwargs={"id": survivor.public_id})
             return HttpResponsePermanentRedirect(request.build_absolute_uri(url))
+
+    def public_detail(self, request, public_id: str) -> dict | None:
+        """A published person's JSON read by anyone, built from tuples
+        (`detainees.read.person_lines`, equal to the serializer's by test) rather than through
+        the serializer's model instances; None for all else (CSV, a signed-in reader who may
+        see drafts, an id that is not a published person's), which the serializer answers."""
+        if request.accepted_renderer.format != "json" or self.sees_unpublished():
+            return None
+        try:
+            public_id = uuid.UUID(public_id)
+        except ValueError:
+            return None
+        return person_detail(public_id)
 
 
 def event_queryset(events):

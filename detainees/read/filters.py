@@ -629,6 +629,19 @@ class EventFacetFilterSet(FacetFilterSet):
         return narrows(self)
 
 
+def public_subjects():
+    """An event's public subjects with their names, as `public_subjects`."""
+    return models.Prefetch(
+        "people",
+        queryset=EventPerson.objects.filter(
+            Person.public_q("person__"), role=EventPerson.Role.SUBJECT
+        )
+        .select_related("person")
+        .prefetch_related("person__names"),
+        to_attr="public_subjects",
+    )
+
+
 def events_for_listing():
     """Public events as every list of events shows them (the events page and the lists on a
     record's page): the place with its province, the facility, the public subjects with their
@@ -638,15 +651,7 @@ def events_for_listing():
         public_events()
         .select_related("place__parent__parent", "facility")
         .prefetch_related(
-            models.Prefetch(
-                "people",
-                queryset=EventPerson.objects.filter(
-                    Person.public_q("person__"), role=EventPerson.Role.SUBJECT
-                )
-                .select_related("person")
-                .prefetch_related("person__names"),
-                to_attr="public_subjects",
-            ),
+            public_subjects(),
             models.Prefetch(
                 "organizations",
                 queryset=EventOrganization.objects.filter(

@@ -11,6 +11,8 @@ person is written directly. The derived parts (the status line, the custodians o
 episode, the deciding event) run the very functions the record runs
 (`detainees.read.timeline`), over light stand-ins holding what those functions read.
 
+The API's person detail, read by anyone as JSON, is a chunk of one (`person_detail`).
+
 The keys, values and order are the serializer's: tests/test_person_lines.py compares every
 published person of the demo case and of a generated dataset with the serializer's output.
 """
@@ -18,7 +20,7 @@ published person of the demo case and of a generated dataset with the serializer
 from collections import defaultdict
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q
+from django.db.models import F, Q
 
 from detainees.domain.models import (
     Affiliation,
@@ -216,22 +218,30 @@ class Citations:
     (`detainees.read.event_lines`)."""
 
     def __init__(self, by_fact: dict[str, list]):
+        # One query for every kind of fact: a citation of any of them, in the order entered.
+        columns = list(by_fact)
+        wanted = [set(by_fact[column]) for column in columns]
+        matches = Q()
+        for column in columns:
+            matches |= Q(among(column, by_fact[column]))
         rows = []
-        for column, ids in by_fact.items():
-            rows += [
-                (column, *row)
-                for row in Citation.objects.filter(among(column, ids))
-                .order_by(column, "pk")
-                .values_list(
-                    column,
-                    "source_id",
-                    "aspect",
-                    "quote",
-                    "locator",
-                    "attribution",
-                    as_text("accessed_on"),
-                )
-            ]
+        for row in (
+            Citation.objects.filter(matches)
+            .order_by("pk")
+            .values_list(
+                *columns,
+                "source_id",
+                "aspect",
+                "quote",
+                "locator",
+                "attribution",
+                as_text("accessed_on"),
+            )
+        ):
+            facts, rest = row[: len(columns)], row[len(columns) :]
+            for column, ids, fact in zip(columns, wanted, facts, strict=True):
+                if fact is not None and fact in ids:
+                    rows.append((column, fact, *rest))
         sources = cited_sources({row[2] for row in rows})
         self.rows = defaultdict(list)
         self.voices = defaultdict(list)
@@ -298,6 +308,18 @@ def person_chunks(people=None, chunk_size: int = CHUNK_SIZE):
             return
         last = chunk[-1][0]
         yield person_dicts(chunk)
+
+
+def person_detail(public_id) -> dict | None:
+    """The API detail of the published person `public_id` (a UUID), or None if there is none:
+    the endpoint's answer for a public read, a chunk of one person."""
+    chunk = list(
+        Person.objects.public()
+        .filter(public_id=public_id)
+        .annotate(current_status=current_status())
+        .values_list(*PERSON_COLUMNS)[:1]
+    )
+    return person_dicts(chunk)[0] if chunk else None
 
 
 def person_dicts(chunk: list[tuple]) -> list[dict]:
@@ -391,13 +413,6 @@ def person_dicts(chunk: list[tuple]) -> list[dict]:
         )
     )
     others = {row[2] for row in tie_rows} | {row[3] for row in tie_rows}
-    other_people = {
-        pk: (public_id, slug, withheld, gender)
-        for pk, public_id, slug, withheld, gender in Person.objects.filter(
-            among("pk", others)
-        ).values_list("pk", as_text("public_id"), "slug", "withheld", "gender")
-    }
-    other_names = names_of(list(others))
     person_ids = set(ids)
     for row in tie_rows:
         # From the person's side, then from the other's (the record lists both).
@@ -432,23 +447,22 @@ def person_dicts(chunk: list[tuple]) -> list[dict]:
     events = {}
     facilities = {}
     # One query per relation whatever the chunk holds, empty or not: the count is constant.
+    # Each event's row, and after its columns those the timeline functions read (as stored).
+    stub_columns = [
+        *(F(name) for name in EVENT_FIELDS),
+        F("facility__status"),
+        as_text("facility__public_id"),
+        F("facility__name"),
+    ]
     tuples = list(
         Event.objects.filter(among("pk", event_ids))
         .order_by("pk")
-        .values_list(*selected(columns, in_utc=in_utc))
+        .values_list(*selected(columns, in_utc=in_utc), *stub_columns)
     )
     rows = dict(
         zip([t[0] for t in tuples], event_dicts(tuples, columns, in_utc=in_utc), strict=True)
     )
-    stubs = list(
-        Event.objects.filter(among("pk", event_ids)).values_list(
-            *EVENT_FIELDS,
-            "facility__status",
-            as_text("facility__public_id"),
-            "facility__name",
-        )
-    )
-    for values in stubs:
+    for values in (t[len(columns) :] for t in tuples):
         facility_id = values[11]
         facility = None
         if facility_id is not None:
@@ -481,17 +495,20 @@ def person_dicts(chunk: list[tuple]) -> list[dict]:
         .order_by("pk")
         .values_list("event_id", "person_id", "capacity", as_text("person__public_id"))
     )
+    # The people tied to the chunk's and those who ordered its events: read together.
+    others |= {row[1] for row in ordering}
+    other_people = {
+        pk: (public_id, slug, withheld, gender)
+        for pk, public_id, slug, withheld, gender in Person.objects.filter(
+            among("pk", others)
+        ).values_list("pk", as_text("public_id"), "slug", "withheld", "gender")
+    }
+    other_names = names_of(list(others))
     if True:
-        ordered_names = names_of(list({row[1] for row in ordering}))
-        withheld = dict(
-            Person.objects.filter(among("pk", {row[1] for row in ordering})).values_list(
-                "pk", "withheld"
-            )
-        )
         for event_id, person_id, capacity, public_id in ordering:
-            name = ordered_names.get(person_id)
+            name = other_names.get(person_id)
             if name is None:
-                name = unnamed(public_id, withheld[person_id])
+                name = unnamed(public_id, other_people[person_id][2])
             events[event_id].people.append(
                 Linked(EventPerson.Role.ORDERED_BY, person=name, capacity=capacity)
             )
