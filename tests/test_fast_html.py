@@ -423,3 +423,30 @@ def test_the_person_pages_notes_are_the_reference_notes(client, demo):
     assert source_notes({"request": page.wsgi_request}, notes) == expected
     assert expected in page.content.decode() and "<script>" not in expected
     assert source_notes({}, notes) == reference.render({"footnotes": notes})
+
+
+# --- The filter panel's fields ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"q": HOSTILE},
+        {"q": ""},
+        {"captured_from": "not a date", "released_to": "2013"},
+        {"sort": "bogus", "captured_reading": ""},
+        {"sort": "-name", "released_reading": "latest"},
+        None,  # an unbound form
+    ],
+)
+def test_a_filter_field_draws_what_the_template_draws(params):
+    reference_field = django_template("{{ f.label_tag }} {{ f }}")
+    fast_field = django_template("{% load tracker %}{% filter_field f %}")
+    for _ in range(2):  # the second time from the kept markup, where it is kept
+        filterset = PeoplePageFilterSet(params, queryset=people_for_listing())
+        filterset.is_valid()
+        for bound in filterset.form:
+            expected = reference_field.render({"f": bound})
+            assert fast_field.render({"f": bound}) == expected, (params, bound.name)
+            assert "<script>" not in expected
