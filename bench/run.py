@@ -78,6 +78,11 @@ class Result:
     def ratio(self) -> float:
         return self.p95 / self.b2_p95 if self.b2_p95 else float("inf")
 
+    @property
+    def ratio_text(self) -> str:
+        """The ratio as the report writes it: none for a path that sends no SQL (the floors)."""
+        return "–" if self.queries == 0 and self.kind != "import" else f"{self.ratio:.1f}"
+
 
 def setup_django():
     import django
@@ -219,6 +224,11 @@ def pick_paths(client, *, export_types: str = "persons,events") -> list[BenchPat
         BenchPath("api-places", "/api/v1/places/", kind=A),
         BenchPath("api-facilities", "/api/v1/facilities/", kind=A),
         BenchPath("html-home", "/"),
+        # The floors: what any response costs before a view reads anything. A plain-text answer
+        # through the whole middleware stack (no query, no template), and the API's root (DRF's
+        # view, negotiation and renderer, no query): the fixed cost small B2s are compared with.
+        BenchPath("html-floor", "/healthz"),
+        BenchPath("api-floor", "/api/v1/"),
         BenchPath("html-people", "/people/", kind=H),
         BenchPath("html-people-combined-facets", f"/people/?{urlencode(combined)}", kind=H),
         BenchPath("html-people-q", f"/people/?{urlencode({'q': name})}", kind=H),
@@ -705,7 +715,7 @@ def report(results: list[Result], *, info: dict, size: dict, label: str, repeat:
     for r in results:
         lines.append(
             f"| `{r.name}` | {r.p50 * ms:.1f} | {r.p95 * ms:.1f} | {r.b2_p95 * ms:.1f} | "
-            f"{r.ratio:.1f} | {r.queries} | {r.rows:,} | {r.bytes:,} | {r.peak_mib:.1f} | "
+            f"{r.ratio_text} | {r.queries} | {r.rows:,} | {r.bytes:,} | {r.peak_mib:.1f} | "
             f"{r.status} |"
         )
     lines += ["", *targets_table(results)]
@@ -871,7 +881,7 @@ def _run(
             result = measure(client, raw, path, repeat=repeat, warmup=warmup)
             print(
                 f"{result.name:32} p50 {result.p50 * 1000:8.1f} ms  p95 {result.p95 * 1000:8.1f}"
-                f" ms  B2 p95 {result.b2_p95 * 1000:7.1f} ms  ratio {result.ratio:6.1f}"
+                f" ms  B2 p95 {result.b2_p95 * 1000:7.1f} ms  ratio {result.ratio_text:>6}"
                 f"  queries {result.queries:3}  rows {result.rows}",
                 file=sys.stderr,
             )

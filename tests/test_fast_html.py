@@ -11,9 +11,11 @@ import datetime
 import uuid
 
 import pytest
+from django.db import connection
 from django.db.models import Q
 from django.template import engines
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse, set_script_prefix
 from django.utils.functional import lazy
 from django.utils.safestring import mark_safe
@@ -34,8 +36,10 @@ from detainees.read.filters import (
     people_for_listing,
     person_facet_counts,
 )
+from detainees.read.listed_events import with_listed_parts
 from detainees.read.pages import place_page
 from detainees.read.unnamed import describe_people_in, describe_unnamed
+from detainees.templatetags import tracker
 from detainees.templatetags.rows import (
     claim_mark,
     event_list_rows,
@@ -295,6 +299,51 @@ def test_the_event_rows_are_the_reference_rows(demo):
     assert "Target group" in listed and "Group acted for" in listed and "Inferred" in tabled
 
 
+def test_the_events_list_parts_read_as_tuples_draw_the_prefetched_rows(demo):
+    events_of_every_kind()
+    prefetched = list(events_for_listing())
+    describe_people_in(prefetched)
+    read = with_listed_parts(list(events_for_listing().prefetch_related(None)))
+    describe_people_in(read)
+    assert len(read) > 10 and any(e.public_subjects for e in read)
+    assert any(role.person.described_as for e in read for role in e.public_subjects)
+    assert event_list_rows(read) == event_list_rows(prefetched)
+    for event, reference_event in zip(read, prefetched, strict=True):
+        assert [r.person.pk for r in event.public_subjects] == [
+            r.person.pk for r in reference_event.public_subjects
+        ]
+        assert [r.person.described_as for r in event.public_subjects] == [
+            getattr(r.person, "described_as", "") for r in reference_event.public_subjects
+        ]
+    assert with_listed_parts([]) == []
+
+
+def test_the_events_list_reads_as_many_queries_for_one_event_as_for_a_page(client):
+    events_of_every_kind()
+    # Drafts are never listed: a draft event, a draft subject and organization of a published
+    # one, a draft source cited by it.
+    f.EventFactory(summary="Secret draft event")
+    shown = f.EventFactory(status=PUBLISHED, kind=Event.Kind.CAPTURE, date="2030")
+    f.EventPersonFactory(event=shown, person=f.PersonFactory(name="Secret person"))
+    # and an unnamed subject: its description's queries are on both pages.
+    unnamed = f.PersonFactory(status=PUBLISHED, name=False, is_placeholder=True)
+    f.EventPersonFactory(event=shown, person=unnamed)
+    secret = f.OrganizationFactory(name="Secret group")
+    EventOrganization.objects.create(event=shown, organization=secret, role="group")
+    f.CitationFactory(event=shown, source=f.SourceFactory(title="Secret source"))
+    counts = []
+    for size in (1, 200):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/events/", {"size": size})
+        assert response.status_code == 200
+        counts.append(len(queries))
+        assert "Secret" not in response.content.decode()
+    # The page, its subjects, their names, organizations, citations and the facets, and the
+    # unnamed people's descriptions (on both pages), whatever the page's size.
+    assert counts[0] == counts[1] == 10
+    assert len(response.context["page"].rows) > 10
+
+
 def test_the_event_pages_draw_the_fast_rows(client, demo):
     events_of_every_kind()
     page = client.get("/events/", {"size": 200})
@@ -375,3 +424,36 @@ def test_the_person_pages_notes_are_the_reference_notes(client, demo):
     assert source_notes({"request": page.wsgi_request}, notes) == expected
     assert expected in page.content.decode() and "<script>" not in expected
     assert source_notes({}, notes) == reference.render({"footnotes": notes})
+
+
+# --- The filter panel's fields ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"q": HOSTILE},
+        {"q": ""},
+        {"captured_from": "not a date", "released_to": "2013"},
+        {"sort": "bogus", "captured_reading": ""},
+        {"sort": "-name", "released_reading": "latest"},
+        None,  # an unbound form
+    ],
+)
+def test_a_filter_field_draws_what_the_template_draws(params):
+    reference_field = django_template("{{ f.label_tag }} {{ f }}")
+    fast_field = django_template("{% load tracker %}{% filter_field filter name %}")
+    for _ in range(2):  # the second time from the kept markup, where it is kept
+        filterset = PeoplePageFilterSet(params, queryset=people_for_listing())
+        filterset.is_valid()
+        for bound in filterset.form:
+            expected = reference_field.render({"f": bound})
+            fast = fast_field.render({"filter": filterset, "name": bound.name})
+            assert fast == expected, (params, bound.name)
+            assert "<script>" not in expected
+    kept = len(tracker._EMPTY_FIELDS)
+    PeoplePageFilterSet(params, queryset=people_for_listing()).is_valid()
+    for name in PeoplePageFilterSet.base_filters:
+        fast_field.render({"filter": PeoplePageFilterSet(params), "name": name})
+    assert len(tracker._EMPTY_FIELDS) == kept  # kept once per class, not per request

@@ -116,7 +116,10 @@ def _subject_links(subjects) -> str:
 def _event_who(event) -> str:
     """What templates/detainees/_event_who.html writes for `event`."""
     subjects = event.public_subjects
-    organizations = list(event.organizations.all())
+    # Read as tuples for the events list (detainees.read.listed_events), else prefetched.
+    organizations = getattr(event, "listed_organizations", None)
+    if organizations is None:
+        organizations = list(event.organizations.all())
     if not (subjects or organizations):
         return "\n\n"  # the line ends of the template's comment and of its last line
     who = ""
@@ -139,7 +142,8 @@ def _event_who(event) -> str:
 def _event_sources(event) -> str:
     """Each source of the event once, in the prefetch's order (by source: `{% ifchanged %}`)."""
     items, last = [], object()
-    for citation in event.citations.all():
+    citations = getattr(event, "listed_citations", None)
+    for citation in event.citations.all() if citations is None else citations:
         if citation.source_id != last:
             source = citation.source
             items.append(

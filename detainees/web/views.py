@@ -36,6 +36,7 @@ from detainees.read.filters import (
     person_facet_counts,
 )
 from detainees.read.geo import event_points, people_points
+from detainees.read.listed_events import with_listed_parts
 from detainees.read.pages import (
     batch_page,
     facility_page,
@@ -188,7 +189,8 @@ def event_list(request):
         return bad_request(request, filterset.errors)
     try:
         page = keyset_page(
-            filterset.qs,
+            # The page's parts read as tuples below, in as many queries as the prefetch.
+            filterset.qs.prefetch_related(None),
             field="date_earliest",
             descending=True,
             after=request.GET.get("after"),
@@ -203,7 +205,7 @@ def event_list(request):
     )
     context = faceted_page(request, filterset, page, counts, total_from="kind")
     context["map"] = events_map(request.GET, filterset)
-    describe_people_in(page.rows)
+    describe_people_in(with_listed_parts(page.rows))
     return render(request, "detainees/event_list.html", context)
 
 
