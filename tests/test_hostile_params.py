@@ -120,12 +120,18 @@ def test_the_parsers_time_does_not_grow_with_the_length_of_its_input():
         assert seconds < BOUND
 
 
-def test_the_longest_list_and_set_still_accepted_are_read_within_the_bound(grammar_calls):
+def test_the_longest_list_and_set_still_accepted_are_read_by_one_bounded_grammar_call(
+    grammar_calls,
+):
+    """The longest texts still accepted reach the grammar once each, within its length bound,
+    which is what keeps their reading to a few hundred ms; that time is not asserted here, where
+    a loaded machine (two cores shared by a parallel suite) made a one-second bound flaky."""
     for text in (members(61, member="2013~"), members(100, "[", "]", "2013..2014")):
         assert text.count(",") + 1 <= MAX_MEMBERS and len(text) <= MAX_LENGTH
-        fuzzy, seconds = timed(FuzzyDate.parse, text)
+        grammar_calls.clear()
+        fuzzy = FuzzyDate.parse(text)
         assert fuzzy.edtf == text
-        assert seconds < BOUND
+        assert grammar_calls == [text]
 
 
 def test_a_list_or_set_over_the_member_bound_is_refused_with_the_bound():
