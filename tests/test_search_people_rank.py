@@ -4,7 +4,9 @@ people, their rank and their best name, in order, are the ones of the formulatio
 a subquery for each person over all their names."""
 
 import pytest
+from django.db import connection
 from django.db.models import OuterRef, Subquery
+from django.test.utils import CaptureQueriesContext
 
 from detainees.domain.models import Person, PersonName
 from detainees.domain.names import name_key, only_titles, plain
@@ -128,3 +130,15 @@ def test_the_equality_covers_people_matched_strongly_and_weakly(written, db):
     over every name of a person whose names found all score below `_weak_bound`."""
     ranks = [rank for query in QUERIES for _, rank, _ in rows(reference(query))]
     assert min(ranks) < _weak_bound() < max(ranks)
+
+
+@pytest.mark.parametrize("query", ["Abdul Ghani", "Qari"])
+def test_a_count_joins_the_people_found_without_ranking_them(written, db, query):
+    found = search_people(query, queryset=Person.objects.all())
+    with CaptureQueriesContext(connection) as ranked:
+        expected = len(rows(found))
+    with CaptureQueriesContext(connection) as counted:
+        assert found.count() == expected
+        assert set(found.order_by().values_list("pk", flat=True)) == {pk for pk, *_ in rows(found)}
+    assert "SELECT DISTINCT f.person_id" not in ranked[0]["sql"]
+    assert all("SELECT DISTINCT f.person_id" in q["sql"] for q in counted)

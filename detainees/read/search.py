@@ -175,11 +175,15 @@ def search_people(q: str, queryset=None, *, nearest: int | None = None) -> Query
     if only_titles(q):
         found = PersonName.objects.filter(_matches(key, q)).values("person_id")
         best = _best_names(key, plain(q), found)
+        found = found.query.sql_with_params()
     elif nearest:
-        best = _best_names(key, plain(q), _nearest_names(key, nearest))
+        found = _nearest_names(key, nearest)
+        best = _best_names(key, plain(q), found)
+        found = found.sql, found.params
     else:
         best = _best_matching_names(key, plain(q))
-    return _join_best(queryset, *best).order_by("-search_rank", "-pk")
+        found = _matching_people(key)
+    return _join_best(queryset, best, found).order_by("-search_rank", "-pk")
 
 
 def _best_names(key: str, plain_q: str, found) -> tuple[str, tuple]:
@@ -256,6 +260,21 @@ def _compiled(expression) -> tuple[str, tuple]:
     return sql, tuple(params)
 
 
+def _matching_people(key: str) -> tuple[str, tuple]:
+    """SQL of the ids of the people `_best_matching_names` ranks (repeated for each name found),
+    for a selection that does not read the rank (counts, facets)."""
+    keys = PersonNameKey.objects.filter(
+        Q(key=key) | Q(key__trigram_similar=key) | Q(key__trigram_word_similar=key)
+    ).values("key")
+    keys_sql, keys_params = keys.query.sql_with_params()
+    return (
+        f"WITH k AS MATERIALIZED ({keys_sql}) SELECT n.person_id FROM k "  # noqa: S608 (compiled querysets; values are parameters)
+        f'JOIN {PersonName._meta.db_table} n ON n.search_key COLLATE "C" = k.key '
+        'WHERE n.search_key COLLATE "C" = ANY(ARRAY(SELECT key FROM k))',
+        tuple(keys_params),
+    )
+
+
 def _weak_bound() -> float:
     """More than `_score` can give a name that `_matches` does not find for a one-word key:
     its key's similarity is below pg_trgm.similarity_threshold, its word similarity below
@@ -273,7 +292,9 @@ class _RankJoin:
     """`INNER JOIN (<sql>) alias ON alias.person_id = <people>.id`: the derived table of
     `_best_names`, one row per person found, joined to a queryset of people (Django joins
     only tables), so that the rank is computed once for all of them rather than by a
-    subquery for each. An entry of `Query.alias_map` (see django.db.models.sql.datastructures
+    subquery for each. A query that reads neither the rank nor the name (a count, the facets
+    of a selection) joins the ids of the people `found` instead, the same people without
+    ranking them. An entry of `Query.alias_map` (see django.db.models.sql.datastructures
     .Join for what it must provide)."""
 
     table_name = "search_best"
@@ -281,8 +302,8 @@ class _RankJoin:
     nullable = False
     filtered_relation = None
 
-    def __init__(self, sql, params, parent_alias, table_alias=None, join_type=INNER):
-        self.sql, self.params = sql, params
+    def __init__(self, best, found, parent_alias, table_alias=None, join_type=INNER):
+        self.best, self.found = best, found
         self.parent_alias, self.table_alias, self.join_type = parent_alias, table_alias, join_type
 
     def as_sql(self, compiler, connection):
@@ -290,12 +311,17 @@ class _RankJoin:
         parent = compiler.quote_name_unless_alias(self.parent_alias)
         pk = connection.ops.quote_name(Person._meta.pk.column)
         on = f"{alias}.person_id = {parent}.{pk}"
-        return f"{self.join_type} ({self.sql}) {alias} ON ({on})", list(self.params)
+        if _reads_column(compiler.query, self.table_alias):
+            sql, params = self.best
+        else:
+            sql, params = self.found
+            sql = f"SELECT DISTINCT f.person_id FROM ({sql}) f"  # noqa: S608 (compiled querysets; values are parameters)
+        return f"{self.join_type} ({sql}) {alias} ON ({on})", list(params)
 
     def relabeled_clone(self, change_map):
         return self.__class__(
-            self.sql,
-            self.params,
+            self.best,
+            self.found,
             change_map.get(self.parent_alias, self.parent_alias),
             change_map.get(self.table_alias, self.table_alias),
             self.join_type,
@@ -303,7 +329,7 @@ class _RankJoin:
 
     @property
     def identity(self):
-        return self.__class__, self.sql, self.params, self.parent_alias
+        return self.__class__, self.best, self.found, self.parent_alias
 
     def __eq__(self, other):
         return isinstance(other, _RankJoin) and self.identity == other.identity
@@ -320,6 +346,25 @@ class _RankJoin:
         new = self.relabeled_clone({})
         new.join_type = LOUTER
         return new
+
+
+def _reads_column(query, alias: str) -> bool:
+    """Whether `query` may read a `_JoinedColumn` of `alias`: any ordering or grouping counts
+    (their names are resolved only when compiled), and a selection or filter naming one."""
+    if query.order_by or query.extra_order_by or query.group_by or query.distinct_fields:
+        return True
+    expressions = [*query.annotation_select.values(), query.where]
+    return any(_refers(expression, alias) for expression in expressions)
+
+
+def _refers(expression, alias: str) -> bool:
+    if expression is None:
+        return False
+    if not hasattr(expression, "get_source_expressions"):
+        return True  # unresolved (an F): it may name the column
+    if isinstance(expression, _JoinedColumn):
+        return expression.alias == alias
+    return any(_refers(source, alias) for source in expression.get_source_expressions())
 
 
 class _JoinedColumn(Expression):
@@ -343,12 +388,14 @@ class _JoinedColumn(Expression):
         return [self]
 
 
-def _join_best(queryset, sql: str, params: tuple) -> QuerySet:
-    """`queryset` joined to the (person_id, score, name) rows of `sql`: only the people found,
-    annotated with `search_rank` and `search_name`."""
+def _join_best(queryset, best: tuple[str, tuple], found: tuple[str, tuple]) -> QuerySet:
+    """`queryset` joined to the (person_id, score, name) rows of `best` (SQL, parameters): only
+    the people found, annotated with `search_rank` and `search_name`; `found` is the SQL of
+    their ids (repeated or not), for a query that reads neither."""
     queryset = queryset.all()
     query = queryset.query
-    alias = query.join(_RankJoin(sql, params, query.get_initial_alias()))
+    found = found[0], tuple(found[1])
+    alias = query.join(_RankJoin(best, found, query.get_initial_alias()))
     return queryset.annotate(
         search_rank=_JoinedColumn(alias, "score", FloatField()),
         search_name=_JoinedColumn(alias, "name", TextField()),
