@@ -39,8 +39,9 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.expressions import RawSQL
+from django.db.models.expressions import Expression, RawSQL
 from django.db.models.functions import Cast, Greatest
+from django.db.models.sql.constants import INNER, LOUTER
 
 from detainees.domain.models import (
     Facility,
@@ -113,22 +114,32 @@ def _matches(key: str, q: str) -> Q:
     )
 
 
-def _score(key: str, plain: str):
-    """0..1, for a row with `search_key` and `name`: how alike the keys are, whether the key
-    has every word of the query's, and how alike the names are as written, so that an exact
-    spelling ranks above a variant sharing its key, and "Omari" finds Omari before Omar."""
-    words = Func(F("search_key"), Value(" "), function="string_to_array", output_field=_WORDS)
+def _key_score(key: str, field="search_key"):
+    """The part of `_score` that depends on a key alone (`field`, a column's name or an
+    expression): the same for every name sharing it, so it can be computed once per key."""
+    field = F(field) if isinstance(field, str) else field
+    words = Func(field, Value(" "), function="string_to_array", output_field=_WORDS)
     has_every_word = Case(
         When(DataContains(words, Value(key.split(), output_field=_WORDS)), then=Value(1.0)),
         default=Value(0.0),
     )
-    return Cast(
-        0.4 * TrigramSimilarity("search_key", key)
-        + 0.2 * TrigramWordSimilarity(key, "search_key")
+    return (
+        0.4 * TrigramSimilarity(field, key)
+        + 0.2 * TrigramWordSimilarity(key, field)
         + 0.2 * has_every_word
-        + 0.2 * TrigramSimilarity(Unaccent(F("name")), plain),
-        FloatField(),
     )
+
+
+def _name_score(plain: str, name=None):
+    """The part of `_score` that depends on the name as written (`name`, an expression)."""
+    return 0.2 * TrigramSimilarity(Unaccent(F("name") if name is None else name), plain)
+
+
+def _score(key: str, plain: str):
+    """0..1, for a row with `search_key` and `name`: how alike the keys are, whether the key
+    has every word of the query's, and how alike the names are as written, so that an exact
+    spelling ranks above a variant sharing its key, and "Omari" finds Omari before Omar."""
+    return Cast(_key_score(key) + _name_score(plain), FloatField())
 
 
 def _no_match(queryset) -> QuerySet:
@@ -148,12 +159,12 @@ def search_people(q: str, queryset=None, *, nearest: int | None = None) -> Query
 
     A query of several words (after the name key drops titles and particles) finds the people
     having every word in some name of theirs (`_every_word`); a one-word query, the people with
-    a name near it. One query: matching names come from the trigram index; the rank is a
-    subquery per person found, over that person's names. With `nearest`, a one-word query
-    ranks only the people of `nearest` names with the keys closest to `q` (enough for a first
-    page of the best matches; see `_nearest_names`), instead of every name above the
-    similarity threshold. Ties go to the newest person first, as the keyset pages of the lists
-    order them (descending rank, then descending id).
+    a name near it. One query: the people found and the best name of each (`_best_names`,
+    `_best_matching_names`) are a derived table joined to `queryset` (`_RankJoin`). With
+    `nearest`, a one-word query ranks only the people of `nearest` names with the keys closest
+    to `q` (enough for a first page of the best matches; see `_nearest_names`), instead of
+    every name above the similarity threshold. Ties go to the newest person first, as the
+    keyset pages of the lists order them (descending rank, then descending id).
     """
     queryset = Person.objects.public() if queryset is None else queryset
     key = name_key(q)
@@ -161,22 +172,233 @@ def search_people(q: str, queryset=None, *, nearest: int | None = None) -> Query
         return _no_match(queryset)
     if len(key.split()) > 1:
         return _every_word(key, plain(q), queryset)
-    if nearest and not only_titles(q):
-        found = _nearest_names(key, nearest)
-    else:
+    if only_titles(q):
         found = PersonName.objects.filter(_matches(key, q)).values("person_id")
-    best = (
-        PersonName.objects.filter(person=OuterRef("pk"))
-        .annotate(score=_score(key, plain(q)))
-        .order_by("-score", "-is_primary", "pk")
+        best = _best_names(key, plain(q), found)
+        found = found.query.sql_with_params()
+    elif nearest:
+        found = _nearest_names(key, nearest)
+        best = _best_names(key, plain(q), found)
+        found = found.sql, found.params
+    else:
+        best = _best_matching_names(key, plain(q))
+        found = _matching_people(key)
+    return _join_best(queryset, best, found).order_by("-search_rank", "-pk")
+
+
+def _best_names(key: str, plain_q: str, found) -> tuple[str, tuple]:
+    """SQL of (person_id, score, name): for each person of `found` (person ids), their name
+    with the best `_score`, ties going to the primary name, then the first written."""
+    names = (
+        PersonName.objects.filter(person_id__in=found)
+        .annotate(score=_score(key, plain_q))
+        .order_by("person_id", "-score", "-is_primary", "pk")
+        .distinct("person_id")
+        .values("person_id", "score", "name")
     )
-    return (
-        queryset.filter(pk__in=found)
-        .annotate(
-            search_rank=Subquery(best.values("score")[:1]),
-            search_name=Subquery(best.values("name")[:1]),
+    sql, params = names.query.sql_with_params()
+    return sql, tuple(params)
+
+
+def _best_matching_names(key: str, plain_q: str) -> tuple[str, tuple]:
+    """`_best_names` of the people with a name `_matches` finds for a one-word `key` (not
+    only titles), in one pass over the names found rather than over every name of each person.
+
+    The keys near `key` come from PersonNameKey through its trigram index, each scored once
+    (`_key_score`); their names are joined by equality, the part of the score of the name as
+    written computed once for each distinct name. A name not found (its key below both
+    thresholds, and without the query's word) scores less than `_weak_bound`: a person whose
+    best found name scores that much has it as their best; the others (few: matched only
+    weakly) are ranked again over all their names, scored in the same way."""
+    keys = (
+        PersonNameKey.objects.filter(
+            Q(key=key) | Q(key__trigram_similar=key) | Q(key__trigram_word_similar=key)
         )
-        .order_by("-search_rank", "-pk")
+        .annotate(part=_key_score(key, "key"))
+        .values("key", "part")
+    )
+    keys_sql, keys_params = keys.query.sql_with_params()
+    key_sql, key_params = _compiled(_key_score(key, RawSQL("d.key", (), TextField())))
+    name_sql, name_params = _compiled(_name_score(plain_q, RawSQL("d.name", (), TextField())))
+    table = PersonName._meta.db_table
+    sql = (
+        # MATERIALIZED: each key is scored once, and each distinct name (else the planner
+        # computes a part for every row of a join).
+        f"WITH k AS MATERIALIZED ({keys_sql}), "  # noqa: S608 (compiled querysets and expressions; values are parameters)
+        "m AS MATERIALIZED (SELECT n.id, n.person_id, n.name, n.is_primary, k.part FROM k "
+        f'JOIN {table} n ON n.search_key COLLATE "C" = k.key '
+        'WHERE n.search_key COLLATE "C" = ANY(ARRAY(SELECT key FROM k))), '
+        f"s AS MATERIALIZED (SELECT d.name, {name_sql} AS part "
+        "FROM (SELECT DISTINCT name FROM m) d), "
+        "best AS MATERIALIZED (SELECT DISTINCT ON (m.person_id) m.person_id, "
+        "CAST(m.part + s.part AS double precision) AS score, m.name "
+        "FROM m JOIN s ON s.name = m.name "
+        "ORDER BY m.person_id, 2 DESC, m.is_primary DESC, m.id), "
+        # The people matched only weakly: every name of theirs, scored the same way.
+        "w AS MATERIALIZED (SELECT n.id, n.person_id, n.name, n.is_primary, n.search_key "
+        f"FROM {table} n WHERE n.person_id IN (SELECT person_id FROM best WHERE score < %s)), "
+        f"wk AS MATERIALIZED (SELECT d.key, {key_sql} AS part "
+        "FROM (SELECT DISTINCT search_key AS key FROM w) d), "
+        f"ws AS MATERIALIZED (SELECT d.name, {name_sql} AS part "
+        "FROM (SELECT DISTINCT name FROM w) d) "
+        "SELECT person_id, score, name FROM best WHERE score >= %s "
+        "UNION ALL (SELECT DISTINCT ON (w.person_id) w.person_id, "
+        "CAST(wk.part + ws.part AS double precision) AS score, w.name "
+        "FROM w JOIN wk ON wk.key = w.search_key JOIN ws ON ws.name = w.name "
+        "ORDER BY w.person_id, 2 DESC, w.is_primary DESC, w.id)"
+    )
+    bound = _weak_bound()
+    return sql, (*keys_params, *name_params, bound, *key_params, *name_params, bound)
+
+
+def _compiled(expression) -> tuple[str, tuple]:
+    """SQL of an expression over raw columns (RawSQL), as the ORM writes it in a query."""
+    query = PersonName.objects.all().query
+    sql, params = query.get_compiler(connection=connection).compile(
+        expression.resolve_expression(query)
+    )
+    return sql, tuple(params)
+
+
+def _matching_people(key: str) -> tuple[str, tuple]:
+    """SQL of the ids of the people `_best_matching_names` ranks (repeated for each name found),
+    for a selection that does not read the rank (counts, facets)."""
+    keys = PersonNameKey.objects.filter(
+        Q(key=key) | Q(key__trigram_similar=key) | Q(key__trigram_word_similar=key)
+    ).values("key")
+    keys_sql, keys_params = keys.query.sql_with_params()
+    return (
+        f"WITH k AS MATERIALIZED ({keys_sql}) SELECT n.person_id FROM k "  # noqa: S608 (compiled querysets; values are parameters)
+        f'JOIN {PersonName._meta.db_table} n ON n.search_key COLLATE "C" = k.key '
+        'WHERE n.search_key COLLATE "C" = ANY(ARRAY(SELECT key FROM k))',
+        tuple(keys_params),
+    )
+
+
+def _weak_bound() -> float:
+    """More than `_score` can give a name that `_matches` does not find for a one-word key:
+    its key's similarity is below pg_trgm.similarity_threshold, its word similarity below
+    pg_trgm.word_similarity_threshold, and it lacks the query's word (which would make the
+    word similarity 1); the name as written adds 0.2 at most. A margin covers rounding."""
+    return 0.4 * SIMILARITY_THRESHOLD + 0.2 * WORD_SIMILARITY_THRESHOLD + 0.2 + 1e-6
+
+
+# pg_trgm's defaults, which the project keeps (`%` and `%>` in `_matches`).
+SIMILARITY_THRESHOLD = 0.3
+WORD_SIMILARITY_THRESHOLD = 0.6
+
+
+class _RankJoin:
+    """`INNER JOIN (<sql>) alias ON alias.person_id = <people>.id`: the derived table of
+    `_best_names`, one row per person found, joined to a queryset of people (Django joins
+    only tables), so that the rank is computed once for all of them rather than by a
+    subquery for each. A query that reads neither the rank nor the name (a count, the facets
+    of a selection) joins the ids of the people `found` instead, the same people without
+    ranking them. An entry of `Query.alias_map` (see django.db.models.sql.datastructures
+    .Join for what it must provide)."""
+
+    table_name = "search_best"
+    join_field = None
+    nullable = False
+    filtered_relation = None
+
+    def __init__(self, best, found, parent_alias, table_alias=None, join_type=INNER):
+        self.best, self.found = best, found
+        self.parent_alias, self.table_alias, self.join_type = parent_alias, table_alias, join_type
+
+    def as_sql(self, compiler, connection):
+        alias = compiler.quote_name_unless_alias(self.table_alias)
+        parent = compiler.quote_name_unless_alias(self.parent_alias)
+        pk = connection.ops.quote_name(Person._meta.pk.column)
+        on = f"{alias}.person_id = {parent}.{pk}"
+        if _reads_column(compiler.query, self.table_alias):
+            sql, params = self.best
+        else:
+            sql, params = self.found
+            sql = f"SELECT DISTINCT f.person_id FROM ({sql}) f"  # noqa: S608 (compiled querysets; values are parameters)
+        return f"{self.join_type} ({sql}) {alias} ON ({on})", list(params)
+
+    def relabeled_clone(self, change_map):
+        return self.__class__(
+            self.best,
+            self.found,
+            change_map.get(self.parent_alias, self.parent_alias),
+            change_map.get(self.table_alias, self.table_alias),
+            self.join_type,
+        )
+
+    @property
+    def identity(self):
+        return self.__class__, self.best, self.found, self.parent_alias
+
+    def __eq__(self, other):
+        return isinstance(other, _RankJoin) and self.identity == other.identity
+
+    def __hash__(self):
+        return hash(self.identity)
+
+    def demote(self):
+        new = self.relabeled_clone({})
+        new.join_type = INNER
+        return new
+
+    def promote(self):
+        new = self.relabeled_clone({})
+        new.join_type = LOUTER
+        return new
+
+
+def _reads_column(query, alias: str) -> bool:
+    """Whether `query` may read a `_JoinedColumn` of `alias`: any ordering or grouping counts
+    (their names are resolved only when compiled), and a selection or filter naming one."""
+    if query.order_by or query.extra_order_by or query.group_by or query.distinct_fields:
+        return True
+    expressions = [*query.annotation_select.values(), query.where]
+    return any(_refers(expression, alias) for expression in expressions)
+
+
+def _refers(expression, alias: str) -> bool:
+    if expression is None:
+        return False
+    if not hasattr(expression, "get_source_expressions"):
+        return True  # unresolved (an F): it may name the column
+    if isinstance(expression, _JoinedColumn):
+        return expression.alias == alias
+    return any(_refers(source, alias) for source in expression.get_source_expressions())
+
+
+class _JoinedColumn(Expression):
+    """A column of a `_RankJoin`, following its alias when the query is relabeled (as a
+    subquery of another)."""
+
+    def __init__(self, alias, column, output_field):
+        super().__init__(output_field=output_field)
+        self.alias, self.column = alias, column
+
+    def as_sql(self, compiler, connection):
+        alias = compiler.quote_name_unless_alias(self.alias)
+        return f"{alias}.{connection.ops.quote_name(self.column)}", []
+
+    def relabeled_clone(self, change_map):
+        return self.__class__(
+            change_map.get(self.alias, self.alias), self.column, self.output_field
+        )
+
+    def get_group_by_cols(self):
+        return [self]
+
+
+def _join_best(queryset, best: tuple[str, tuple], found: tuple[str, tuple]) -> QuerySet:
+    """`queryset` joined to the (person_id, score, name) rows of `best` (SQL, parameters): only
+    the people found, annotated with `search_rank` and `search_name`; `found` is the SQL of
+    their ids (repeated or not), for a query that reads neither."""
+    queryset = queryset.all()
+    query = queryset.query
+    found = found[0], tuple(found[1])
+    alias = query.join(_RankJoin(best, found, query.get_initial_alias()))
+    return queryset.annotate(
+        search_rank=_JoinedColumn(alias, "score", FloatField()),
+        search_name=_JoinedColumn(alias, "name", TextField()),
     )
 
 

@@ -1,0 +1,144 @@
+"""A one-word name search ranks the people found in one set-based pass (the keys near the
+query scored once each, the names joined by key) and joins that to the list's queryset: the
+people, their rank and their best name, in order, are the ones of the formulation it replaced,
+a subquery for each person over all their names."""
+
+import pytest
+from django.db import connection
+from django.db.models import OuterRef, Subquery
+from django.test.utils import CaptureQueriesContext
+
+from detainees.domain.models import Person, PersonName
+from detainees.domain.names import name_key, only_titles, plain
+from detainees.read.pagination import keyset_page
+from detainees.read.search import _matches, _nearest_names, _score, _weak_bound, search_people
+from tests.test_search import make_person, write_people
+
+
+def reference(q: str, queryset=None, nearest: int | None = None):
+    """The people `search_people(q)` finds for a one-word query, by the per-person subquery."""
+    queryset = Person.objects.public() if queryset is None else queryset
+    key = name_key(q)
+    if nearest and not only_titles(q):
+        found = _nearest_names(key, nearest)
+    else:
+        found = PersonName.objects.filter(_matches(key, q)).values("person_id")
+    best = (
+        PersonName.objects.filter(person=OuterRef("pk"))
+        .annotate(score=_score(key, plain(q)))
+        .order_by("-score", "-is_primary", "pk")
+    )
+    return (
+        queryset.filter(pk__in=found)
+        .annotate(
+            search_rank=Subquery(best.values("score")[:1]),
+            search_name=Subquery(best.values("name")[:1]),
+        )
+        .order_by("-search_rank", "-pk")
+    )
+
+
+def rows(queryset):
+    return [(p.pk, p.search_rank, p.search_name) for p in queryset]
+
+
+def write_more():
+    people = write_people()
+    # Names sharing keys and spellings, so that ranks tie and ties go by id; a weak match
+    # whose best name is one the search does not find; titles in names; a draft.
+    for n in range(6):
+        make_person("Abdul Ghani", "Abdulghani", "Abd al-Ghani")
+        make_person(f"Ghani Jan {n}", "Abdul Ghani")
+    make_person("Abdul Ghani", "Abdul Ghani", status="draft")
+    make_person("Gani Baradar", "Qari Gani")
+    make_person("Ghanizada", "Mullah Nasim Akhund")
+    make_person("Bilalzai Omar", "Mohammad Omar")
+    make_person("Omarov", "Qari Omar", "Omar")
+    make_person("Karzai", "Hamid Karzai")
+    make_person("Hamidullah", "Hamid")
+    return people
+
+
+@pytest.fixture(scope="module")
+def written(module_data):
+    return module_data(write_more)
+
+
+QUERIES = [
+    "Abdul Ghani",  # one word once keyed: "abdgani"
+    "Abdulghani",
+    "Ghani",
+    "Gani",
+    "Bilal",
+    "Belal",
+    "Karzai",
+    "Omar",
+    "Omari",
+    "Hamid",
+    "Haqani",
+    "Hekmatyar",
+    "Тоҳир",
+    "حقاني",
+    "Qari",  # titles only: looked for as written
+    "mullah",
+    "Zzyzx",  # nobody
+    "-",  # no letter
+]
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_a_one_word_search_ranks_as_a_subquery_for_each_person(written, db, query):
+    assert rows(search_people(query)) == rows(reference(query)), query
+    everyone = Person.objects.all()
+    assert rows(search_people(query, queryset=everyone)) == rows(reference(query, everyone))
+    if name_key(query):
+        assert rows(search_people(query, nearest=5)) == rows(reference(query, nearest=5))
+
+
+@pytest.mark.parametrize("query", ["Abdul Ghani", "Omar", "Qari"])
+def test_keyset_pages_of_a_search_are_the_reference_order(written, db, query):
+    expected = rows(reference(query, Person.objects.all()))
+    assert len(expected) > 3
+    seen, after = [], None
+    while True:
+        page = keyset_page(
+            search_people(query, queryset=Person.objects.all()),
+            field="search_rank",
+            descending=True,
+            after=after,
+            size=2,
+        )
+        seen += rows(page.rows)
+        after = page.next_cursor
+        if not after:
+            break
+    assert seen == expected
+    found = search_people(query, queryset=Person.objects.all())
+    assert found.count() == len(expected)
+    assert set(Person.objects.filter(pk__in=found.values("pk"))) == {
+        Person.objects.get(pk=pk) for pk, _, _ in expected
+    }
+
+
+def test_a_search_costs_one_query(written, db, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        assert rows(search_people("Abdul Ghani"))
+
+
+def test_the_equality_covers_people_matched_strongly_and_weakly(written, db):
+    """Both ways to the best name are compared above: from the names found alone, and again
+    over every name of a person whose names found all score below `_weak_bound`."""
+    ranks = [rank for query in QUERIES for _, rank, _ in rows(reference(query))]
+    assert min(ranks) < _weak_bound() < max(ranks)
+
+
+@pytest.mark.parametrize("query", ["Abdul Ghani", "Qari"])
+def test_a_count_joins_the_people_found_without_ranking_them(written, db, query):
+    found = search_people(query, queryset=Person.objects.all())
+    with CaptureQueriesContext(connection) as ranked:
+        expected = len(rows(found))
+    with CaptureQueriesContext(connection) as counted:
+        assert found.count() == expected
+        assert set(found.order_by().values_list("pk", flat=True)) == {pk for pk, *_ in rows(found)}
+    assert "SELECT DISTINCT f.person_id" not in ranked[0]["sql"]
+    assert all("SELECT DISTINCT f.person_id" in q["sql"] for q in counted)
