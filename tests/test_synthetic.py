@@ -304,12 +304,12 @@ def busiest_facility() -> Facility:
 
 # Pages of one record read a fixed number of queries however much the record holds; how many
 # depends on which relations it has (an empty prefetch costs no query), so these are ceilings.
-# The person page's and the API person's 21st is the prefetch of its public corrections (one
-# query, run whether or not there are any). A facility's events are listed as every list of
-# events is (read.filters.events_for_listing): subjects with their names, organizations and
-# sources, a query each.
+# The person page's 21st is the prefetch of its public corrections (one query, run whether or not
+# there are any). The API person is read from tuples (read.person_lines), a query per relation
+# as for a chunk of the export: 22, whatever its timeline. A facility's events are listed with
+# only the columns and place its table shows (read.pages.events_for_tables).
 # Ceilings, whatever the size; the facility page reads its other names in a query of its own.
-RECORD_PAGES = {"person page": 21, "facility page": 8, "api person": 21}
+RECORD_PAGES = {"person page": 21, "facility page": 8, "api person": 22}
 
 
 def query_counts(client) -> dict[str, int]:
