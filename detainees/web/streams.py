@@ -52,6 +52,10 @@ from tracker.streaming import download
 
 PUBLISHED = PublicationStatus.PUBLISHED
 CHUNK_SIZE = 2000
+# Events of /events.csv per keyset page: each page costs seven queries, whatever its size, and
+# an event row holds a few kilobytes, so 5,000 of them (about 30 MiB) halve the queries of
+# 2,000 for little memory.
+EVENT_CHUNK_SIZE = 5000
 
 
 class Echo:
@@ -198,7 +202,7 @@ class RowBefore(Func):
         return f"(({a}, {b}) < ({x}, {y}))", [p for part in params for p in part]
 
 
-def latest_first(values, size: int = CHUNK_SIZE):
+def latest_first(values, size: int = EVENT_CHUNK_SIZE):
     """Chunks of `values` (a values_list() of events, the pk first), latest first and undated
     last, as `detainees.read.pagination.keyset_page` orders the events list: each chunk read
     by keyset, starting after the last row of the one before, along event_latest_first_idx.
