@@ -29,10 +29,8 @@ from django.http import StreamingHttpResponse
 
 from detainees.domain.models import (
     EventOrganization,
-    EventPerson,
     Nationality,
     Organization,
-    Person,
     PersonName,
     Place,
     PublicationStatus,
@@ -46,7 +44,13 @@ from detainees.read.citing import (
     source_cells,
 )
 from detainees.read.csvcells import SUSPECT_FIRST, csv_cell
-from detainees.read.event_lines import event_citations, scalar_formats, selected, utc
+from detainees.read.event_lines import (
+    event_citations,
+    event_people,
+    scalar_formats,
+    selected,
+    utc,
+)
 from detainees.read.rows import EVENT_ROW, FUZZY, LIST, PERSON_ROW, REF, formatter
 from tracker.streaming import download
 
@@ -310,7 +314,10 @@ def event_rows(queryset, chunked=None):
     read = chunked(values) if chunked else chunks(values.iterator(chunk_size=CHUNK_SIZE))
     for chunk in read:
         ids = [row[0] for row in chunk]
-        people = event_people(ids)
+        people = {
+            event_id: [with_role(p["name"] or p["id"], p["role"]) for p in event]
+            for event_id, event in event_people(ids).items()
+        }
         organizations = defaultdict(list)
         for event_id, name, public_id, role in (
             EventOrganization.objects.filter(
@@ -340,40 +347,6 @@ def event_rows(queryset, chunked=None):
             out = guarded(out)
             out += citations.get(row[0], NO_SOURCES)
             yield out
-
-
-def event_people(event_ids) -> dict[int, list[str]]:
-    """Each event's published people's display names and parts, in the order they were
-    entered."""
-    # The links, then their public people, each by its own index: joined in one statement,
-    # PostgreSQL merges a chunk's links with a scan of the whole people table.
-    links = list(
-        EventPerson.objects.filter(among("event_id", event_ids))
-        .order_by("event_id", "pk")
-        .values_list("event_id", "person_id", "role")
-    )
-    public = dict(
-        Person.objects.filter(
-            among("pk", {link[1] for link in links}), Person.public_q()
-        ).values_list("pk", "public_id")
-    )
-    links = [
-        (event_id, person_id, public[person_id], role)
-        for event_id, person_id, role in links
-        if person_id in public
-    ]
-    # Person.display_name: the primary name, else the first in PersonName's order.
-    display = dict(
-        PersonName.objects.filter(among("person_id", list(public)))
-        .order_by("person_id", "-is_primary", "name", "pk")
-        .distinct("person_id")
-        .values_list("person_id", "name")
-    )
-    people = defaultdict(list)
-    for event_id, person_id, public_id, role in links:
-        name = display.get(person_id, f"Unnamed person {public_id.hex[:8]}")
-        people[event_id].append(with_role(name or str(public_id), role))
-    return people
 
 
 def events_csv(queryset) -> StreamingHttpResponse:
