@@ -94,6 +94,12 @@ def test_event_lines_equal_the_serializers_on_the_demo(demo):
     assert_export_equals_the_serializers()
 
 
+def test_event_lines_equal_the_serializers_outside_utc(demo, settings):
+    """Outside UTC the timestamps are written by Python, not PostgreSQL."""
+    settings.TIME_ZONE = "Asia/Kabul"
+    assert_export_equals_the_serializers()
+
+
 def test_event_lines_equal_the_serializers_on_generated_data_with_every_kind_of_value(db):
     from detainees.domain.models import (
         Citation,
