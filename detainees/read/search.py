@@ -477,15 +477,13 @@ def _every_word_people(words: list[str]) -> RawSQL:
     # A union of one index scan per condition, not one scan of their OR: the index's
     # candidates are rechecked against their own condition only (an OR rechecks each
     # candidate against every condition it fails, and "abd" alone brings ~2,400 at full size).
-    found = [PersonNameKey.objects.filter(branch).values("key") for branch in branches]
-    found = found[0].union(*found[1:]) if len(found) > 1 else found[0]
-    found_sql, found_params = found.query.sql_with_params()
+    # A key found by two conditions has the same scores in both rows: the union keeps one.
     columns = {f"w{i}": _word_match(word, "key") for i, word in enumerate(words)}
-    keys = (
-        PersonNameKey.objects.filter(key__in=RawSQL(found_sql, found_params))
-        .annotate(**columns)
-        .values("key", *columns)
-    )
+    found = [
+        PersonNameKey.objects.filter(branch).annotate(**columns).values("key", *columns)
+        for branch in branches
+    ]
+    keys = found[0].union(*found[1:]) if len(found) > 1 else found[0]
     keys_sql, keys_params = keys.query.sql_with_params()
     best = [f"max(k.{name})" for name in columns]
     every = " AND ".join(f"{b} >= %s" for b in best)
