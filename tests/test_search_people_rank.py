@@ -72,6 +72,9 @@ def write_more():
     make_person("Hamidullah", "Hamid")
     make_person("Nur Ali Jan", "Alijan Nuristani")
     make_person("Abu Bakr Ghani", "Janbaz Ali")
+    # Found by one word's key alone, the other word matching it only weakly (0.3 to 0.5).
+    make_person("Nasrullah Omarkhel")
+    make_person("Ghanizada Nasrullah")
     return people
 
 
@@ -197,6 +200,8 @@ SEVERAL_WORDS = [
     "Nur Ali",
     "Abu Ghani",
     "Тоҳир Ghani",
+    "Nasrullah Omar",  # "nasrula umar": Nasrullah Omarkhel through "nasrula" alone
+    "Nasrullah Ghani",  # "gani nasrula": Ghanizada Nasrullah likewise
     "Zzyzx Qwerty",
 ]
 
