@@ -3,15 +3,29 @@ query scored once each, the names joined by key) and joins that to the list's qu
 people, their rank and their best name, in order, are the ones of the formulation it replaced,
 a subquery for each person over all their names."""
 
+import re
+
 import pytest
 from django.db import connection
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
+from django.db.models.expressions import RawSQL
 from django.test.utils import CaptureQueriesContext
 
-from detainees.domain.models import Person, PersonName
+from detainees.domain.models import Person, PersonName, PersonNameKey
 from detainees.domain.names import name_key, only_titles, plain
+from detainees.read import search
 from detainees.read.pagination import keyset_page
-from detainees.read.search import _matches, _nearest_names, _score, _weak_bound, search_people
+from detainees.read.search import (
+    SHORT_WORD,
+    WORD_FLOOR,
+    WORD_MEAN,
+    _matches,
+    _nearest_names,
+    _score,
+    _weak_bound,
+    _word_match,
+    search_people,
+)
 from tests.test_search import make_person, write_people
 
 
@@ -56,6 +70,11 @@ def write_more():
     make_person("Omarov", "Qari Omar", "Omar")
     make_person("Karzai", "Hamid Karzai")
     make_person("Hamidullah", "Hamid")
+    make_person("Nur Ali Jan", "Alijan Nuristani")
+    make_person("Abu Bakr Ghani", "Janbaz Ali")
+    # Found by one word's key alone, the other word matching it only weakly (0.3 to 0.5).
+    make_person("Nasrullah Omarkhel")
+    make_person("Ghanizada Nasrullah")
     return people
 
 
@@ -142,3 +161,64 @@ def test_a_count_joins_the_people_found_without_ranking_them(written, db, query)
         assert set(found.order_by().values_list("pk", flat=True)) == {pk for pk, *_ in rows(found)}
     assert "SELECT DISTINCT f.person_id" not in ranked[0]["sql"]
     assert all("SELECT DISTINCT f.person_id" in q["sql"] for q in counted)
+
+
+def every_word_reference(words: list[str]) -> RawSQL:
+    """The people a query of several words finds, the keys found by one scan of the OR of
+    every word's condition (`_every_word_people` takes the union of a scan per condition)."""
+    found = Q()
+    for word in words:
+        found |= Q(key__trigram_strict_word_similar=word)
+        if all(len(w) <= SHORT_WORD for w in words):
+            found |= Q(key__regex=rf"(^| ){re.escape(word)}")
+    columns = {f"w{i}": _word_match(word, "key") for i, word in enumerate(words)}
+    keys = PersonNameKey.objects.filter(found).annotate(**columns).values("key", *columns)
+    keys_sql, keys_params = keys.query.sql_with_params()
+    best = [f"max(k.{name})" for name in columns]
+    every = " AND ".join(f"{b} >= %s" for b in best)
+    return RawSQL(
+        f"WITH k AS ({keys_sql}) SELECT n.person_id FROM k "  # noqa: S608 (compiled querysets; values are parameters)
+        f"JOIN {PersonName._meta.db_table} n ON n.search_key = k.key "
+        f"GROUP BY n.person_id HAVING {every} AND ({' + '.join(best)}) >= %s",
+        (*keys_params, *[WORD_FLOOR] * len(best), WORD_MEAN * len(words)),
+    )
+
+
+SEVERAL_WORDS = [
+    "Abddel Ghani",  # the bench's misspelled query: "abdl gani"
+    "Ghani Jan",
+    "Gani Jan 3",
+    "Mohammad Omar",
+    "Mohamad Omer",
+    "Hamid Karzai",
+    "Karzai Hamid",
+    "Nasim Akhund",
+    "Mullah Nasim Akhund",
+    "Qari Gani Baradar",
+    "Bilalzai Omar",
+    "Ali Jan",  # short words only: word starts count
+    "Nur Ali",
+    "Abu Ghani",
+    "Тоҳир Ghani",
+    "Nasrullah Omar",  # "nasrula umar": Nasrullah Omarkhel through "nasrula" alone
+    "Nasrullah Ghani",  # "gani nasrula": Ghanizada Nasrullah likewise
+    "Zzyzx Qwerty",
+]
+
+
+@pytest.mark.parametrize("query", SEVERAL_WORDS)
+def test_a_search_of_several_words_finds_the_people_of_one_scan_of_every_condition(
+    written, db, monkeypatch, query
+):
+    assert len(name_key(query).split()) > 1, query
+    everyone = Person.objects.all()
+    got = rows(search_people(query)), rows(search_people(query, queryset=everyone))
+    monkeypatch.setattr(search, "_every_word_people", every_word_reference)
+    expected = rows(search_people(query)), rows(search_people(query, queryset=everyone))
+    assert got == expected, query
+
+
+def test_the_several_words_equality_finds_people(written, db):
+    assert (
+        sum(len(rows(search_people(q, queryset=Person.objects.all()))) for q in SEVERAL_WORDS) > 10
+    )

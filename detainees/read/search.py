@@ -468,14 +468,22 @@ def _every_word_people(words: list[str]) -> RawSQL:
     names joined by equality, and the best score of each word kept per person. A word counts
     in a name whose key the index found for some word of the query: a weak match on a row
     no word matches well does not count."""
-    found = Q()
+    branches = []
     for word in words:
-        found |= Q(key__trigram_strict_word_similar=word)
+        branches.append(Q(key__trigram_strict_word_similar=word))
         if all(len(w) <= SHORT_WORD for w in words):
             # Only short words ("Abd Ali"): the word starts count too (slower, and rare).
-            found |= Q(key__regex=rf"(^| ){re.escape(word)}")
+            branches.append(Q(key__regex=rf"(^| ){re.escape(word)}"))
+    # A union of one index scan per condition, not one scan of their OR: the index's
+    # candidates are rechecked against their own condition only (an OR rechecks each
+    # candidate against every condition it fails, and "abd" alone brings ~2,400 at full size).
+    # A key found by two conditions has the same scores in both rows: the union keeps one.
     columns = {f"w{i}": _word_match(word, "key") for i, word in enumerate(words)}
-    keys = PersonNameKey.objects.filter(found).annotate(**columns).values("key", *columns)
+    found = [
+        PersonNameKey.objects.filter(branch).annotate(**columns).values("key", *columns)
+        for branch in branches
+    ]
+    keys = found[0].union(*found[1:]) if len(found) > 1 else found[0]
     keys_sql, keys_params = keys.query.sql_with_params()
     best = [f"max(k.{name})" for name in columns]
     every = " AND ".join(f"{b} >= %s" for b in best)
