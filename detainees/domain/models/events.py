@@ -600,12 +600,10 @@ class FirstMembers:
         )
         sql, params = first.query.sql_with_params()
         batch_ids = sorted({batch.pk for batch in instances})
+        # `sql` is compiled by Django, its values passed as parameters.
+        lateral = f"unnest(%s::bigint[]) AS first_of_batch(id) CROSS JOIN LATERAL ({sql}) AS f(id)"
         queryset = queryset.filter(
-            pk__in=RawSQL(
-                "SELECT f.id FROM unnest(%s::bigint[]) AS first_of_batch(id)"
-                f" CROSS JOIN LATERAL ({sql}) AS f(id)",  # noqa: S608 (SQL compiled by Django, values as parameters)
-                (batch_ids, *params),
-            )
+            pk__in=RawSQL(f"SELECT f.id FROM {lateral}", (batch_ids, *params))  # noqa: S608
         )
         by_pk = {batch.pk: batch for batch in instances}
         # Also under this name, read when the prefetch walks the path again (a non-data
