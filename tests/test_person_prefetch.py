@@ -6,8 +6,9 @@ which relations they load or how, so neither can gain a relation the other lacks
 """
 
 import pytest
+from django.db.models import Prefetch
 
-from detainees.domain.models import Event, Person, PublicationStatus
+from detainees.domain.models import BatchMembership, Event, Person, PublicationStatus, ReleaseBatch
 from detainees.read.person import person_queryset
 from tests import factories as f
 
@@ -60,8 +61,10 @@ def test_the_shape_tells_prefetches_apart():
     """The comparison above is not vacuous: a relation more, or one loaded otherwise, differs."""
     with_members = Person.objects.with_timeline(batch_members=True)
     assert shape(Person.objects.with_timeline()) != shape(with_members)
-    assert "batch_memberships__batch__memberships" in paths(with_members)
-    assert "batch_memberships__batch__memberships" not in paths(Person.objects.with_timeline())
+    assert "batch_memberships__batch__first_memberships" in paths(with_members)
+    assert "batch_memberships__batch__first_memberships" not in paths(
+        Person.objects.with_timeline()
+    )
     other_order = Person.objects.with_timeline().prefetch_related("names__person")
     assert shape(other_order) != shape(Person.objects.with_timeline())
 
@@ -82,7 +85,7 @@ def test_the_person_prefetch_loads_every_relation_a_record_reads():
         "event_roles__event__citations",
         "batch_memberships",
         "batch_memberships__citations",
-        "batch_memberships__batch__memberships",
+        "batch_memberships__batch__first_memberships",
         "citations",
         "corrections",
     }
@@ -109,3 +112,34 @@ def test_the_admin_prefetch_holds_drafts_and_the_public_one_published_facts_only
     assert list(public.nationalities.all()) == []
     assert len(admin.affiliations.all()) == 2
     assert [a.organization.is_public for a in public.affiliations.all()] == [True]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("limit", [2, 5, 30])
+def test_the_first_members_of_each_batch_are_those_the_sliced_prefetch_reads(
+    limit, django_assert_num_queries
+):
+    """`batch.first_memberships` (a LATERAL join with a LIMIT) holds what Django's prefetch of a
+    sliced queryset (a window over every member) holds: the queryset's filters apply first."""
+    big, small, empty = (f.ReleaseBatchFactory(status=PUBLISHED) for _ in range(3))
+    for i in range(12):
+        # Drafts among the first: they do not count towards the limit.
+        status = PublicationStatus.DRAFT if i % 3 == 0 else PUBLISHED
+        f.BatchMembershipFactory(batch=big, person=f.PersonFactory(status=status))
+        if i < 3:
+            f.BatchMembershipFactory(batch=small, person=f.PersonFactory(status=PUBLISHED))
+    members = BatchMembership.objects.filter(Person.public_q("person__")).order_by("pk")[:limit]
+    batches = ReleaseBatch.objects.order_by("pk")
+
+    def firsts(path):
+        prefetch = Prefetch(path, queryset=members.select_related("person"), to_attr="firsts")
+        return {
+            b.pk: [(m.pk, m.person.pk) for m in b.firsts]
+            for b in batches.prefetch_related(prefetch)
+        }
+
+    reference = firsts("memberships")
+    assert reference[empty.pk] == []
+    assert len(reference[big.pk]) == min(limit, 8)
+    with django_assert_num_queries(2):
+        assert firsts("first_memberships") == reference

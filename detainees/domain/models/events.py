@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from detainees.domain.fuzzydates import FuzzyDate, FuzzyDateError, fuzzy_date_constraints, humanize
@@ -571,6 +572,56 @@ class EventOrganization(models.Model):
         return f"{self.organization} ({self.get_role_display()})"
 
 
+class FirstMembers:
+    """`batch.first_memberships`, for a prefetch only: the first members of each batch, as many
+    as the prefetch's sliced queryset holds, in its order (`Prefetch("batch__first_memberships",
+    queryset=members.order_by("pk")[:n], to_attr=...)`).
+
+    Django prefetches a sliced queryset with a window over every member of the batches; this
+    reads only the first few of each (a LATERAL join with a LIMIT, along the index on batch and
+    id). The queryset's filters apply before the limit, as they do in the window.
+    """
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        raise AttributeError("first_memberships is loaded by a prefetch only")
+
+    def get_prefetch_querysets(self, instances, querysets=None):
+        (queryset,) = querysets
+        low, high = queryset.query.low_mark, queryset.query.high_mark
+        order = queryset.query.order_by
+        queryset = queryset.all()
+        queryset.query.clear_limits()
+        first = (
+            queryset.filter(batch_id=RawSQL("first_of_batch.id", (), models.BigIntegerField()))
+            .order_by(*order)
+            .values("pk")[low:high]
+        )
+        sql, params = first.query.sql_with_params()
+        batch_ids = sorted({batch.pk for batch in instances})
+        # `sql` is compiled by Django, its values passed as parameters.
+        lateral = f"unnest(%s::bigint[]) AS first_of_batch(id) CROSS JOIN LATERAL ({sql}) AS f(id)"
+        queryset = queryset.filter(
+            pk__in=RawSQL(f"SELECT f.id FROM {lateral}", (batch_ids, *params))  # noqa: S608
+        )
+        by_pk = {batch.pk: batch for batch in instances}
+        # Also under this name, read when the prefetch walks the path again (a non-data
+        # descriptor: the instance's own attribute wins).
+        firsts = {}
+        for batch in instances:
+            batch.__dict__["first_memberships"] = firsts.setdefault(batch.pk, [])
+        field = BatchMembership._meta.get_field("batch")
+
+        def batch_of(membership):
+            # As Django's own prefetch of a batch's members does: each knows its batch.
+            field.set_cached_value(membership, by_pk[membership.batch_id])
+            firsts[membership.batch_id].append(membership)
+            return membership.batch_id
+
+        return queryset, batch_of, lambda batch: batch.pk, False, "first_memberships", False
+
+
 class ReleaseBatch(Publishable):
     """One decision releasing many people: declared totals, named members, unknown inclusions."""
 
@@ -601,6 +652,8 @@ class ReleaseBatch(Publishable):
     claim_status = claim_status_field()
 
     objects = PublishableQuerySet.as_manager()
+    # The first few members of each batch, for a prefetch (`FirstMembers`).
+    first_memberships = FirstMembers()
 
     class Meta:
         verbose_name_plural = "release batches"
@@ -666,6 +719,11 @@ class BatchMembership(models.Model):
                 name="batchmembership_unique_person",
                 violation_error_message="This person is already listed in this batch.",
             ),
+        ]
+        indexes = [
+            # A batch's members in the order they were entered: the first few of a batch (the
+            # person page's "same batch") read without reading all of them.
+            models.Index(fields=["batch", "id"], name="batchmembership_batch_order"),
         ]
 
     def __str__(self):

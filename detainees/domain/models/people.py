@@ -99,7 +99,7 @@ class PersonQuerySet(PublishableQuerySet):
         if batch_members:
             memberships = memberships.prefetch_related(
                 models.Prefetch(
-                    "batch__memberships",
+                    "batch__first_memberships",
                     # The first few only: a batch can name hundreds, who belong on its own page.
                     # One more than shown, and the person, to know whether there are more.
                     queryset=members.select_related("person")
