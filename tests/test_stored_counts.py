@@ -4,14 +4,12 @@ the next read count again."""
 
 import pytest
 from django.db import connection
-from django.db.models import F
 from django.http import QueryDict
 
 from detainees.domain.models import Event
 from detainees.read.filters import (
     EventFacetFilterSet,
     PeoplePageFilterSet,
-    _count_tokens,
     event_facet_counts,
     events_for_listing,
     one_value,
@@ -112,33 +110,3 @@ def test_one_value_of_the_events():
     assert found("year=2012") == "year=2012"
     assert found("kind=capture&year=2012") is None
     assert found("kind=capture&facility=00000000-0000-0000-0000-000000000000") is None
-
-
-def unnested_counts(selection) -> list[tuple[str, int]]:
-    """The tokens of `selection` counted by `unnest`, as they were before being read by
-    subscript."""
-    tokens = selection.order_by().values(tokens=F("listing__facets"))
-    sql, params = tokens.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT token, count(*) FROM (SELECT unnest(s.tokens) AS token FROM ({sql}) s) t "  # noqa: S608 (compiled querysets; values are parameters)
-            "GROUP BY token",
-            params,
-        )
-        return cursor.fetchall()
-
-
-@pytest.mark.parametrize(
-    "params",
-    ["", "q=Abdul", "q=Ghani Jan", "subset=detainees&q=Muhammad", "q=Zzyzx", "gender=female"],
-)
-def test_tokens_read_by_subscript_count_as_unnested(dataset, params):
-    filterset = PeoplePageFilterSet(QueryDict(params), queryset=people_for_listing())
-    assert filterset.is_valid()
-    got = _count_tokens(filterset.qs)
-    assert sorted(got) == sorted(unnested_counts(filterset.qs))
-    if not params:
-        assert got
-    events = EventFacetFilterSet(QueryDict("kind=capture"), queryset=events_for_listing())
-    assert events.is_valid()
-    assert sorted(_count_tokens(events.qs)) == sorted(unnested_counts(events.qs))

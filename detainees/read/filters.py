@@ -427,19 +427,12 @@ def one_value(filterset, ignored=frozenset()) -> str | None:
 
 
 def _count_tokens(selection) -> list[tuple[str, int]]:
-    """(token, rows of `selection` having it), in no order.
-
-    The tokens are read by subscript (`generate_subscripts`) rather than `unnest`: the
-    planner guesses ten tokens a row for `unnest` and often a handful of rows for a
-    selection (a name search's people), so it sorted the ~130,000 tokens of ~6,000 people
-    (on disk, past work_mem) to group them; it guesses a thousand for `generate_subscripts`
-    and hashes them into the few hundred tokens there are."""
     tokens = selection.order_by().values(tokens=F("listing__facets"))
     sql, params = tokens.query.sql_with_params()
     with connections[tokens.db].cursor() as cursor:
         cursor.execute(
-            "SELECT token, count(*) FROM (SELECT s.tokens[i] AS token "  # noqa: S608 (compiled querysets; values are parameters)
-            f"FROM ({sql}) s, generate_subscripts(s.tokens, 1) i) t GROUP BY token",
+            f"SELECT token, count(*) FROM (SELECT unnest(s.tokens) AS token FROM ({sql}) s) t "  # noqa: S608 (compiled querysets; values are parameters)
+            "GROUP BY token",
             params,
         )
         return cursor.fetchall()
