@@ -313,6 +313,11 @@ class _RankJoin:
         on = f"{alias}.person_id = {parent}.{pk}"
         if _reads_column(compiler.query, self.table_alias):
             sql, params = self.best
+            # In the lists' order (best first, then the newest): a page of the best matches
+            # then joins only the people it shows, stopping at its LIMIT, instead of joining
+            # every person found to the list's rows and sorting them all (at full size, 40 of
+            # the 115 ms of a name matching 6,600 people).
+            sql = f"SELECT * FROM ({sql}) b ORDER BY b.score DESC, b.person_id DESC"  # noqa: S608 (compiled querysets; values are parameters)
         else:
             sql, params = self.found
             sql = f"SELECT DISTINCT f.person_id FROM ({sql}) f"  # noqa: S608 (compiled querysets; values are parameters)
