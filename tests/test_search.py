@@ -378,3 +378,21 @@ def test_load_demo_leaves_every_key_filled(people):
     assert not PersonName.objects.filter(search_key="").exists()
     assert not Place.objects.filter(search_key="").exists()
     assert Source.objects.filter(search_vector__isnull=True).count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["Abddel Ghani", "Abdl Gani", "Abdd Ghanni"])
+def test_the_search_box_finds_a_joined_name_through_a_misspelled_prefix(query):
+    ghani = make_person("Abdul Ghani")
+    make_person("Ghulam Nabi")
+    assert len(name_key(query).split()) == 2  # two words: no name has both
+    assert search_people(query).count() == 0
+    assert search_all(query)["people"][0] == ghani
+
+
+@pytest.mark.django_db
+def test_the_search_box_keeps_the_people_every_word_finds(django_assert_num_queries):
+    omari = make_person("Mohammad Nabi Omari")
+    make_person("Mohammadnabi Omari Khan")
+    with django_assert_num_queries(6):
+        assert search_all("Mohammad Omari")["people"][0] == omari

@@ -668,13 +668,26 @@ def search_sources(q: str, queryset=None) -> QuerySet:
 
 def search_all(q: str, limit: int = 10) -> dict[str, list]:
     """The best `limit` published matches of each kind; six queries (people's names are
-    prefetched), none for a query with no letter or digit."""
+    prefetched; a seventh when `_people_or_joined` tries the words of a name as one), none for
+    a query with no letter or digit."""
     if not name_key(q) and not _prefix_query(q.strip()):
         return {kind: [] for kind in ("people", "organizations", "facilities", "places", "sources")}
     return {
-        "people": list(search_people(q, nearest=5 * limit).with_primary_name()[:limit]),
+        "people": _people_or_joined(q, limit),
         "organizations": list(search_organizations(q)[:limit]),
         "facilities": list(search_facilities(q)[:limit]),
         "places": list(search_places(q)[:limit]),
         "sources": list(search_sources(q)[:limit]),
     }
+
+
+def _people_or_joined(q: str, limit: int) -> list:
+    """The best `limit` people for the search box; when a query of several words finds no one,
+    its words as one: a misspelled prefix the name key does not join ("Abddel Ghani", "Abdl
+    Gani") leaves two words of which the first is like no word of any name, while the name is
+    keyed as one word ("Abdul Ghani": abdgani), which the words joined are near."""
+    found = list(search_people(q, nearest=5 * limit).with_primary_name()[:limit])
+    words = WORD.findall(plain(q))
+    if found or len(name_key(q).split()) < 2 or len(words) < 2:
+        return found
+    return list(search_people("".join(words), nearest=5 * limit).with_primary_name()[:limit])
