@@ -282,3 +282,24 @@ def test_a_person_row_written_directly_is_what_its_fields_give(demo):
         generic = serializers.ModelSerializer.to_representation(serializer, person)
         assert serializer.to_representation(person) == generic
         assert list(serializer.to_representation(person)) == list(generic)  # column order
+
+
+def test_a_page_of_person_rows_reads_names_and_nationalities_as_the_prefetch_gives_them(demo):
+    from detainees.domain.models import PersonName
+    from detainees.read.filters import people_for_listing
+    from detainees.read.rows import person_row, with_row_parts
+
+    many = f.PersonFactory(status=PUBLISHED, name="Zalmai Rahimi")
+    for name, kind in [("Zalmay", "spelling"), ("Abu Zaid", "kunya"), ("Rahimi", "common")]:
+        PersonName.objects.create(person=many, name=name, kind=kind)
+    for country in ["PK", "AF", "UZ"]:  # entered in this order, not alphabetical
+        f.NationalityFactory(person=many, country=country)
+    f.PersonFactory(status=PUBLISHED, name="Nobody Else")  # no other name, no nationality
+    prefetched = people_for_listing().prefetch_related("names", "nationalities").order_by("pk")
+    expected = [person_row(person) for person in prefetched]
+    rows = [person_row(person) for person in with_row_parts(people_for_listing().order_by("pk"))]
+    assert rows == expected
+    assert {"Zalmai Rahimi", "Nobody Else"} <= {row["name"] for row in rows}
+    row = next(row for row in rows if row["name"] == "Zalmai Rahimi")
+    assert row["other_names"] == ["Abu Zaid", "Rahimi", "Zalmay"]
+    assert row["nationalities"] == ["PK", "AF", "UZ"]

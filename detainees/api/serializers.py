@@ -38,7 +38,7 @@ from detainees.read.rows import (
     person_row,
     row_citations,
     with_event_parts,
-    with_row_citations,
+    with_row_parts,
 )
 
 
@@ -463,11 +463,12 @@ class EventSerializer(serializers.ModelSerializer):
 
 
 class PersonRowsSerializer(serializers.ListSerializer):
-    """A page of people rows, their citations read for the whole page at once."""
+    """A page of people rows, their citations, other names and nationalities read for the whole
+    page at once, as tuples."""
 
     def to_representation(self, data):
         people = data.all() if hasattr(data, "all") else data
-        return [self.child.to_representation(person) for person in with_row_citations(people)]
+        return [self.child.to_representation(person) for person in with_row_parts(people)]
 
 
 @extend_schema_serializer(component_name="PersonSummary")

@@ -245,11 +245,13 @@ class PersonViewSet(MapPointsMixin, FacetCountsMixin, WritableViewSet):
         return person_queryset(published_only=public, batch_members=False)
 
     def list_queryset(self):
-        return people_for_listing().prefetch_related("names")
+        # A page's other names, nationalities and citations are read for its rows as tuples
+        # (detainees.api.serializers.PersonRowsSerializer), not prefetched.
+        return people_for_listing()
 
     def staff_list_queryset(self):
         # The stored list holds published people only: the row's columns computed live.
-        return annotate_listing(Person.objects.all()).prefetch_related("nationalities", "names")
+        return annotate_listing(Person.objects.all())
 
     def get_serializer_class(self):
         if self.action == "retrieve":

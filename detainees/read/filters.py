@@ -378,7 +378,6 @@ def people_for_listing():
         .filter(listing__isnull=False)
         .alias(**{LISTED: Value(True)})
         .annotate(**columns)
-        .prefetch_related("nationalities")
     )
 
 

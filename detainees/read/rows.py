@@ -10,6 +10,7 @@ list. Tests compare the renderings of the same rows (tests/test_rows.py) and the
 declarations (tests/test_shared_columns.py).
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -21,10 +22,12 @@ from detainees.domain.models import (
     Event,
     EventOrganization,
     EventPerson,
+    Nationality,
     Person,
     PersonName,
     PublicationStatus,
 )
+from detainees.read.chunks import among
 from detainees.read.citing import event_citation_rows, people_row_citations
 from detainees.read.listing import CurrentStatus
 
@@ -189,18 +192,46 @@ PERSON_ROW = RowSpec(
 )
 
 
+def row_lists(ids) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+    """The other names and the nationality codes of the people `ids`, by person, as their list
+    rows show them, in two queries as tuples (the CSV's chunks, the API's pages): the names
+    that are not primary, in PersonName's order; every nationality's country code, in the order
+    they were entered."""
+    names, nationalities = defaultdict(list), defaultdict(list)
+    for person_id, name in (
+        PersonName.objects.filter(among("person_id", ids), is_primary=False)
+        .order_by("person_id", "-is_primary", "name", "pk")
+        .values_list("person_id", "name")
+    ):
+        names[person_id].append(name)
+    for person_id, country in (
+        Nationality.objects.filter(among("person_id", ids))
+        .order_by("person_id", "pk")
+        .values_list("person_id", "country")
+    ):
+        nationalities[person_id].append(country)
+    return names, nationalities
+
+
+# Where a list of people keeps each person's row citations, other names and nationality codes,
+# read for the whole list at once (`with_row_parts`).
+ROW_CITATIONS = "row_citations"
+ROW_NAMES = "row_other_names"
+ROW_NATIONALITIES = "row_nationalities"
+
+
 def other_names(person) -> list[str]:
-    """The names that are not primary, in PersonName's order (from prefetched names)."""
+    """The names that are not primary, in PersonName's order (read with the list's rows, else
+    from prefetched names)."""
+    if hasattr(person, ROW_NAMES):
+        return getattr(person, ROW_NAMES)
     return [n.name for n in person.names.all() if not n.is_primary]
 
 
 def nationality_codes(person) -> list[str]:
+    if hasattr(person, ROW_NATIONALITIES):
+        return getattr(person, ROW_NATIONALITIES)
     return [n.country.code for n in person.nationalities.all()]
-
-
-# Where a list of people keeps each person's row citations, read for the whole list at once
-# (`with_row_citations`).
-ROW_CITATIONS = "row_citations"
 
 
 def with_row_citations(people) -> list:
@@ -212,6 +243,18 @@ def with_row_citations(people) -> list:
     return people
 
 
+def with_row_parts(people) -> list:
+    """`people` with their row citations, other names and nationality codes, read for all of
+    them as tuples in a fixed number of queries: a page of 50 to 500 rows prefetched builds a
+    queryset per person and relation, which cost more than the queries."""
+    people = with_row_citations(people)
+    names, nationalities = row_lists([person.pk for person in people])
+    for person in people:
+        setattr(person, ROW_NAMES, names.get(person.pk, []))
+        setattr(person, ROW_NATIONALITIES, nationalities.get(person.pk, []))
+    return people
+
+
 def row_citations(person) -> list[dict]:
     """The person's row citations: read with the list's, else (one person alone) now."""
     if not hasattr(person, ROW_CITATIONS):
@@ -220,7 +263,8 @@ def row_citations(person) -> list[dict]:
 
 
 def person_row(person) -> dict:
-    """A person of `people_for_listing()` (annotated, names prefetched) as its list row."""
+    """A person of `people_for_listing()` (annotated, its parts read by `with_row_parts` or
+    prefetched) as its list row."""
     row = {}
     for column in PERSON_ROW.columns:
         if column.name == "other_names":

@@ -29,9 +29,7 @@ from django.http import StreamingHttpResponse
 
 from detainees.domain.models import (
     EventOrganization,
-    Nationality,
     Organization,
-    PersonName,
     Place,
     PublicationStatus,
 )
@@ -51,7 +49,7 @@ from detainees.read.event_lines import (
     selected,
     utc,
 )
-from detainees.read.rows import EVENT_ROW, FUZZY, LIST, PERSON_ROW, REF, formatter
+from detainees.read.rows import EVENT_ROW, FUZZY, LIST, PERSON_ROW, REF, formatter, row_lists
 from tracker.streaming import download
 
 PUBLISHED = PublicationStatus.PUBLISHED
@@ -128,22 +126,7 @@ def person_rows(queryset):
     values = queryset.prefetch_related(None).values_list(*sources)
     for chunk in chunks(values.iterator(chunk_size=CHUNK_SIZE)):
         ids = [row[0] for row in chunk]
-        # get_other_names: the names that are not primary, in PersonName's order.
-        other_names = defaultdict(list)
-        for person_id, name in (
-            PersonName.objects.filter(among("person_id", ids), is_primary=False)
-            .order_by("person_id", "-is_primary", "name", "pk")
-            .values_list("person_id", "name")
-        ):
-            other_names[person_id].append(name)
-        # get_nationalities: every nationality's country code, in the order they were entered.
-        nationalities = defaultdict(list)
-        for person_id, country in (
-            Nationality.objects.filter(among("person_id", ids))
-            .order_by("person_id", "pk")
-            .values_list("person_id", "country")
-        ):
-            nationalities[person_id].append(country)
+        other_names, nationalities = row_lists(ids)
         citations = people_row_citations(ids)
         for row in chunk:
             out = [""] * len(columns)
