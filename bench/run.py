@@ -21,6 +21,7 @@ the process's resident set (VmHWM), as tracemalloc would slow an import several-
 """
 
 import argparse
+import gc
 import os
 import platform
 import re
@@ -876,6 +877,10 @@ def _run(
         paths = pick_paths(client, export_types=export_types) if wants_paths else []
         if only:
             paths = [p for p in paths if p.name in only]
+        # As a server's worker does once the application is loaded (tracker/wsgi.py): what is
+        # loaded by now is left out of the garbage collector's full passes.
+        gc.collect()
+        gc.freeze()
         results = []
         for path in paths:
             result = measure(client, raw, path, repeat=repeat, warmup=warmup)
