@@ -7,8 +7,9 @@ import re
 
 import pytest
 from django.db import connection
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Case, F, FloatField, Max, OuterRef, Q, Subquery, Value, When
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 from django.test.utils import CaptureQueriesContext
 
 from detainees.domain.models import Person, PersonName, PersonNameKey
@@ -222,3 +223,70 @@ def test_the_several_words_equality_finds_people(written, db):
     assert (
         sum(len(rows(search_people(q, queryset=Person.objects.all()))) for q in SEVERAL_WORDS) > 10
     )
+
+
+def every_word_rank_reference(q: str, queryset=None):
+    """The people `search_people(q)` ranks for a query of several words, by the formulation it
+    replaced: two subqueries for each person found, over all their names."""
+    queryset = Person.objects.public() if queryset is None else queryset
+    key, plain_q = name_key(q), plain(q)
+    words = key.split()
+    scores = {f"w{i}": Max(_word_match(word)) for i, word in enumerate(words)}
+    mean = sum((F(name) for name in scores), Value(0.0)) / len(words)
+    names = PersonName.objects.filter(person=OuterRef("pk"))
+    own = names.order_by().values("person_id").annotate(**scores).annotate(words=mean)
+    primary = Case(When(is_primary=True, then=Value(0.1)), default=Value(0.0))
+    best_name = names.annotate(score=_score(key, plain_q) + primary).order_by(
+        "-score", "-is_primary", "pk"
+    )
+    return (
+        queryset.filter(pk__in=search._every_word_people(words))
+        .annotate(
+            search_rank=Cast(
+                0.8 * Subquery(own.values("words")[:1])
+                + 0.2 * Subquery(best_name.values("score")[:1]) / 1.1,
+                FloatField(),
+            ),
+            search_name=Subquery(best_name.values("name")[:1]),
+        )
+        .order_by("-search_rank", "-pk")
+    )
+
+
+@pytest.mark.parametrize("query", SEVERAL_WORDS)
+def test_a_search_of_several_words_ranks_as_two_subqueries_for_each_person(written, db, query):
+    everyone = Person.objects.all()
+    assert rows(search_people(query)) == rows(every_word_rank_reference(query)), query
+    assert rows(search_people(query, queryset=everyone)) == rows(
+        every_word_rank_reference(query, everyone)
+    ), query
+
+
+def test_the_several_words_ranking_covers_ties_and_several_names(written, db):
+    ranked = [rows(search_people(q, queryset=Person.objects.all())) for q in SEVERAL_WORDS]
+    # Ties broken by id, and people whose best name is not their primary one.
+    assert any(len({rank for _, rank, _ in found}) < len(found) for found in ranked)
+    names = dict(PersonName.objects.filter(is_primary=True).values_list("person_id", "name"))
+    assert any(name != names[pk] for found in ranked for pk, _, name in found)
+
+
+@pytest.mark.parametrize("query", ["Ghani Jan", "Mohammad Omar", "Ali Jan"])
+def test_keyset_pages_of_a_several_words_search_are_the_reference_order(written, db, query):
+    everyone = Person.objects.all()
+    expected = rows(every_word_rank_reference(query, everyone))
+    assert len(expected) > 1
+    seen, after = [], None
+    while True:
+        page = keyset_page(
+            search_people(query, queryset=everyone),
+            field="search_rank",
+            descending=True,
+            after=after,
+            size=1,
+        )
+        seen += rows(page.rows)
+        after = page.next_cursor
+        if not after:
+            break
+    assert seen == expected
+    assert search_people(query, queryset=everyone).count() == len(expected)

@@ -30,7 +30,6 @@ from django.db.models import (
     F,
     FloatField,
     Func,
-    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -438,28 +437,58 @@ def _every_word(key: str, plain_q: str, queryset) -> QuerySet:
     """People every word of `key` matches (`_every_word_people`), ranked by how well the
     words match (their mean, 0.8 of the rank) and how well their best single name matches the
     whole query (its `_score`, a primary name counting a little more: 0.2); one query, the
-    rank a subquery over the names of each person kept."""
+    people found ranked in one pass over their names (`_best_every_word`) and joined to
+    `queryset` (`_RankJoin`)."""
+    found = _every_word_people(key.split())
+    best = _best_every_word(key, plain_q, found)
+    return _join_best(queryset, best, (found.sql, found.params)).order_by("-search_rank", "-pk")
+
+
+def _best_every_word(key: str, plain_q: str, found: RawSQL) -> tuple[str, tuple]:
+    """SQL of (person_id, rank, name) for the people of `found` and a query of several words
+    (`key`): the mean over the words of each word's best match in any of the person's names
+    (`_word_match`), and the person's best name by `_score` (a primary name 0.1 more, ties to
+    the primary, then the first written), in one pass over every name of the people found.
+
+    Each distinct key among their names is scored once (its match with each word, and the part
+    of `_score` a key decides), each distinct name once (the part the name as written decides),
+    and the names joined to both: the same expressions, in the same order, as a subquery for
+    each person over their names would compute (tests/test_search_people_rank.py keeps that
+    formulation and holds this one to it)."""
     words = key.split()
-    scores = {f"w{i}": Max(_word_match(word)) for i, word in enumerate(words)}
-    mean = sum((F(name) for name in scores), Value(0.0)) / len(words)
-    names = PersonName.objects.filter(person=OuterRef("pk"))
-    own = names.order_by().values("person_id").annotate(**scores).annotate(words=mean)
-    primary = Case(When(is_primary=True, then=Value(0.1)), default=Value(0.0))
-    best_name = names.annotate(score=_score(key, plain_q) + primary).order_by(
-        "-score", "-is_primary", "pk"
+    table = PersonName._meta.db_table
+    columns = {f"w{i}": _word_match(word) for i, word in enumerate(words)}
+    # A name of each distinct key, by primary key: the expressions need a model's field.
+    keys = (
+        PersonName.objects.filter(pk__in=RawSQL("SELECT min(id) FROM n GROUP BY search_key", ()))
+        .annotate(**columns, part=_key_score(key))
+        .values(*columns, "part", key=F("search_key"))
     )
-    return (
-        queryset.filter(pk__in=_every_word_people(words))
-        .annotate(
-            search_rank=Cast(
-                0.8 * Subquery(own.values("words")[:1])
-                + 0.2 * Subquery(best_name.values("score")[:1]) / 1.1,
-                FloatField(),
-            ),
-            search_name=Subquery(best_name.values("name")[:1]),
-        )
-        .order_by("-search_rank", "-pk")
+    keys_sql, keys_params = keys.query.sql_with_params()
+    name_sql, name_params = _compiled(_name_score(plain_q, RawSQL("d.name", (), TextField())))
+    mean = " + ".join(f"max(p.{name})" for name in columns)
+    sql = (
+        # MATERIALIZED: each key and each distinct name scored once (else the planner scores
+        # them for every row of a join).
+        f"WITH n AS MATERIALIZED (SELECT n.id, n.person_id, n.name, n.is_primary, n.search_key "  # noqa: S608 (compiled querysets and expressions; values are parameters)
+        f"FROM {table} n WHERE n.person_id IN ({found.sql})), "
+        f"k AS MATERIALIZED ({keys_sql}), "
+        f"s AS MATERIALIZED (SELECT d.name, {name_sql} AS part "
+        "FROM (SELECT DISTINCT name FROM n) d), "
+        f"p AS MATERIALIZED (SELECT n.id, n.person_id, n.name, n.is_primary, "
+        f"{', '.join(f'k.{name}' for name in columns)}, "
+        "(CAST((k.part + s.part) AS double precision) "
+        "+ CASE WHEN n.is_primary THEN 0.1 ELSE 0.0 END) AS score "
+        "FROM n JOIN k ON k.key = n.search_key JOIN s ON s.name = n.name), "
+        f"own AS (SELECT p.person_id, (((0.0 + {mean})) / %s) AS words "
+        "FROM p GROUP BY p.person_id), "
+        "best AS (SELECT DISTINCT ON (p.person_id) p.person_id, p.score, p.name FROM p "
+        "ORDER BY p.person_id, p.score DESC, p.is_primary DESC, p.id) "
+        "SELECT best.person_id, "
+        "CAST(((0.8 * own.words) + ((0.2 * best.score) / 1.1)) AS double precision) AS score, "
+        "best.name FROM best JOIN own ON own.person_id = best.person_id"
     )
+    return sql, (*found.params, *keys_params, *name_params, len(words))
 
 
 def _every_word_people(words: list[str]) -> RawSQL:
