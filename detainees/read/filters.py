@@ -455,7 +455,7 @@ def _count_tokens(selection, totals) -> list[tuple[str, int]]:
 
 
 def _count_text(selection) -> list[tuple[str, int]]:
-    """`_count_tokens(selection)`, grouping the values' text."""
+    """`_count_tokens(selection, totals)`, grouping the values' text."""
     tokens = selection.order_by().values(tokens=F("listing__facets"))
     sql, params = tokens.query.sql_with_params()
     with connections[tokens.db].cursor() as cursor:
