@@ -10,8 +10,24 @@ from datetime import date
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, GistIndex
 from django.db import models
-from django.db.models import F, Value
+from django.db.models import F, Func, Value
 from django.db.models.functions import Coalesce
+
+
+def facet_code_field():
+    """Each facet value's code, in the order of `facets`: a stored column computed from it by
+    PostgreSQL (`detainees_facet_codes`, migration 0047), so the triggers writing `facets` keep
+    it exact. The counts group these integers rather than the text (detainees.read.filters)."""
+    return models.GeneratedField(
+        expression=Func(
+            F("facets"),
+            function="detainees_facet_codes",
+            output_field=ArrayField(models.IntegerField()),
+        ),
+        output_field=ArrayField(models.IntegerField()),
+        db_persist=True,
+    )
+
 
 # Missing dates sort last in both directions (as keyset_page orders them): ascending sorts
 # read them as the latest possible day, descending ones as the earliest.
@@ -73,6 +89,7 @@ class PersonListing(models.Model):
     status_event = models.BigIntegerField(null=True)
     # Every facet value the person has, as "facet=value" (e.g. "nationality=AF").
     facets = ArrayField(models.TextField(), default=list)
+    facet_codes = facet_code_field()
     # The days each public capture or custody (`capture_spans`) and release (`release_spans`)
     # of the person, as subject, may have happened on: from the date's earliest possible day to
     # its latest, unbounded where a bound is unknown; events with no date at all left out
@@ -152,6 +169,7 @@ class EventListing(models.Model):
         related_name="listing",
     )
     facets = ArrayField(models.TextField(), default=list)
+    facet_codes = facet_code_field()
 
     class Meta:
         indexes = [GinIndex(fields=["facets"], name="eventlisting_facets_gin")]
