@@ -179,11 +179,13 @@ bench-env: $(BENCH_STAMP)
 ## bench-peer: the same public tasks against Datasette serving the same published data (the
 ## export loaded into SQLite), both over HTTP on loopback, requests interleaved: p50/p95 each,
 ## into bench/peer-results.md (bench/peer.py); on the local database as it is (`make bench`
-## runs it after generating the dataset)
+## runs it after generating the dataset). PEER_ARGS: more of bench/peer.py's options (--out,
+## --workdir, --export-dir, --sqlite, --task-budget, ...)
 PEER_REPEAT ?= 30
+PEER_ARGS ?=
 bench-peer: $(STAMP) $(BENCH_STAMP)
 	$(LOCALDB) -- sh -c '$(PY) manage.py migrate --no-input -v0 && \
-		$(PY) -m bench.peer --repeat $(PEER_REPEAT)'
+		$(PY) -m bench.peer --repeat $(PEER_REPEAT) $(PEER_ARGS)'
 .PHONY: bench-env bench-peer
 
 ## vendor: re-copy the browser libraries pinned in vendor/package.json (Leaflet and its marker

@@ -10,10 +10,14 @@ a synthetic dataset, with the benchmark's own virtualenv installed (`make bench-
 
 1. The published data is exported as the site's data package (`manage.py export`'s
    `write_export`), timed, unless `--export-dir` names one already written.
-2. `bench/peer_load.py`, run by the benchmark virtualenv's Python, loads it into SQLite with
-   sqlite-utils: every published table typed and indexed on every foreign-key and enumerated
+2. `bench/peer_load.py`, run by the benchmark virtualenv's Python, loads it into SQLite (the
+   rows by the standard library's sqlite3, the tables, indexes and full-text search by
+   sqlite-utils): every published table typed and indexed on every foreign-key and enumerated
    column, full-text search on names and titles, and a `people` table with the people list's
-   columns and twelve facets (JSON arrays where a person may have several values).
+   columns and twelve facets (JSON arrays where a person may have several values). Both steps
+   keep their figures beside what they wrote (`export.json` beside the export's directory,
+   `peer.json` beside the SQLite file), so that a run given `--export-dir` or `--sqlite`
+   reports them too.
 3. Both servers start on loopback, on free ports: the tracker under gunicorn with
    tracker/gunicorn.conf.py as docker-compose runs it (DEBUG off, collectstatic into the work
    directory, `--workers` gthread workers, 3 as in docker-compose), and `datasette serve -i`
@@ -29,7 +33,8 @@ a synthetic dataset, with the benchmark's own virtualenv installed (`make bench-
 5. Throughput: `--clients` threads, each with its own connection, request a person's JSON detail
    for `--seconds` seconds on each server in turn: requests per second, p50 and p95.
 
-Writes the tables (task, our p50/p95, theirs, met) to --out. Every request goes to 127.0.0.1,
+Writes the tables (task, our p50/p95, theirs, met) to --out, headed by the dataset's size and
+the machine's load averages at the start and the end. Every request goes to 127.0.0.1,
 and every loop is bounded in count and time. Both servers are stopped at the end, whatever
 happens.
 """
@@ -544,15 +549,17 @@ def report(outcomes: list[Outcome], load: dict, info: dict, *, concurrency: dict
     lines = [
         f"# Beside a peer: Datasette on the same data, {info['size']}",
         "",
-        f"Date: {info['date']}. Machine: {info['machine']}. Load average (1 min) "
+        f"Date: {info['date']}. Machine: {info['machine']}. Load average (1 / 5 / 15 min) "
         f"{info['load_start']} at the start, {info['load_end']} at the end. "
         f"{info['versions']}.",
         "",
         f"Export (`manage.py export`'s `write_export`): {info['export']}. "
         + (
-            f"Loaded into SQLite by sqlite-utils (bench/peer_load.py): {load['seconds']} s, "
-            f"{load['bytes'] / 2**20:,.0f} MiB, "
+            f"Loaded into SQLite by bench/peer_load.py (sqlite3 and sqlite-utils): "
+            f"{load['seconds']} s, {load['bytes'] / 2**20:,.0f} MiB, "
             + ", ".join(f"{t} {n:,}" for t, n in sorted(load["rows"].items()))
+            + (f"; {load['load']}" if load.get("load") else "")
+            + (f" (`{load['before']}`, loaded before)" if load.get("before") else "")
             + "."
             if load
             else "SQLite file loaded before (`--sqlite`)."
@@ -659,7 +666,13 @@ def machine() -> str:
 
 
 def loadavg() -> str:
-    return f"{os.getloadavg()[0]:.1f}"
+    """The load averages over 1, 5 and 15 minutes, as `uptime` shows them."""
+    return " / ".join(f"{load:.1f}" for load in os.getloadavg())
+
+
+def figures(path: Path) -> Path:
+    """Where a step's figures are kept: beside what it wrote (`export.json`, `peer.json`)."""
+    return path.with_name(path.stem + ".json")
 
 
 def main(argv=None) -> int:
@@ -714,15 +727,24 @@ def main(argv=None) -> int:
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             info["export"] = (
                 f"{seconds:,.1f} s, {size / 2**20:,.0f} MiB in {len(result.files)} files, "
-                f"{rows:,} rows ({rows / seconds:,.0f}/s), peak resident memory {peak:,.0f} MiB"
+                f"{rows:,} rows ({rows / seconds:,.0f}/s), peak resident memory {peak:,.0f} MiB, "
+                f"load average {info['load_start']} before, {loadavg()} after"
             )
+            figures(export_dir).write_text(json.dumps({"text": info["export"]}))
+        elif figures(export_dir).exists():
+            text = json.loads(figures(export_dir).read_text())["text"]
+            info["export"] = f"{text} (`{export_dir}`, written before)"
         else:
             info["export"] = f"`{export_dir}`, written before"
         print(f"export: {info['export']}", flush=True)
         database = args.sqlite
         load = {}
+        if database is not None and figures(database).exists():
+            load = json.loads(figures(database).read_text())
+            load["before"] = str(database)
         if database is None:
             database = workdir / f"{DB_NAME}.db"
+            before = loadavg()
             out = subprocess.run(
                 [
                     str(BENCH_PYTHON),
@@ -735,6 +757,8 @@ def main(argv=None) -> int:
                 text=True,
             ).stdout
             load = json.loads(out.strip().splitlines()[-1])
+            load["load"] = f"load average {before} before, {loadavg()} after"
+            figures(database).write_text(json.dumps(load))
             print(f"sqlite: {load}", flush=True)
         elif database.stem != DB_NAME:
             raise SystemExit(f"--sqlite must be named {DB_NAME}.db (Datasette's URLs use it)")

@@ -1,6 +1,6 @@
 """Load a data package export into SQLite for Datasette, as a data journalist would.
 
-    .venv-bench/bin/python bench/peer_load.py EXPORT_DIR DATABASE.db
+    .venv-bench/bin/python bench/peer_load.py [--reference] EXPORT_DIR DATABASE.db
 
 Runs in the benchmark's own virtualenv (sqlite-utils), never imports the application. Reads
 the export's `records.jsonl` (the same rows as its CSVs, with JSON types and without the CSVs'
@@ -18,17 +18,24 @@ formula guard) and `datapackage.json` (each table's fields, types, enums and for
   Datasette counts it with `_facet_array` and filters it with `__arraycontains`. It is built
   here by SQL from the published tables, once, as the tracker keeps its stored list rows.
 
-Prints one JSON line: seconds taken, rows per table, the database's size.
+The rows go in by the standard library's `executemany`; `--reference` inserts them by
+sqlite-utils' `insert_all` instead, as the loader first did (the rows 114 s at full size
+against 55), for tests/test_bench_peer.py to hold the two to the same database.
+
+Prints one JSON line: seconds taken (and by each step), rows per table, the database's size.
 """
 
 import json
+import sqlite3
 import sys
 import time
 from pathlib import Path
 
 import sqlite_utils
 
-BATCH = 5000
+BATCH = 50000  # rows a call to executemany
+REFERENCE_BATCH = 5000  # dicts a call to insert_all
+CACHE_KIB = 256 * 2**10  # SQLite's page cache: 256 MiB
 TYPES = {"integer": int, "number": float, "boolean": int}
 
 # Facets of the `people` table: plain columns, then JSON arrays (see bench/peer.py).
@@ -98,30 +105,51 @@ def indexed_columns(descriptor: dict) -> dict[str, list[str]]:
     return columns
 
 
-def clean(row: dict, types: dict[str, type]) -> dict:
-    out = {}
-    for key, value in row.items():
-        if value == "" or value is None:
-            out[key] = None
-        elif isinstance(value, bool):
-            out[key] = int(value)
-        elif isinstance(value, list):
-            out[key] = ";".join(str(v) for v in value)
-        else:
-            out[key] = value
-    return out
+def insert_rows(db: sqlite_utils.Database, export_dir: Path, types: dict) -> dict[str, int]:
+    """Every record into its table, in the file's order (so each row keeps its rowid), by the
+    standard library's `executemany` of tuples in one transaction per table. sqlite-utils'
+    `insert_all`, a batch of dicts at a time, took twice as long for this step (114 s against 55
+    at full size, of a load of 159 s against 106). Cells are stored as `clean` stores them: an empty one is NULL, and the rest bind as
+    they are (a boolean is an integer to sqlite3, a list goes through `join_list`)."""
+    counts: dict[str, int] = {}
+    statements = {
+        table: f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)}) "  # noqa: S608 (names from the descriptor)
+        f"VALUES ({', '.join('?' for _ in columns)})"
+        for table, columns in types.items()
+    }
+    conn = db.conn
+    table = None
+    batch: list[tuple] = []
+
+    def flush():
+        if batch:
+            conn.executemany(statements[table], batch)
+            counts[table] = counts.get(table, 0) + len(batch)
+            batch.clear()
+
+    with (export_dir / "records.jsonl").open("rb") as lines:
+        for line in lines:
+            row = json.loads(line)
+            name = row.pop("table")
+            if name != table:
+                flush()
+                conn.commit()
+                table, columns = name, list(types[name])
+            if not row.keys() <= types[name].keys():
+                # insert_all (without `alter`) refused a column its table does not have.
+                raise ValueError(f"{name}: unknown columns {sorted(row.keys() - types[name])}")
+            batch.append(tuple([None if cell == "" else cell for cell in map(row.get, columns)]))
+            if len(batch) >= BATCH:
+                flush()
+    flush()
+    conn.commit()
+    return counts
 
 
-def load(export_dir: Path, path: Path) -> dict:
-    started = time.perf_counter()
-    descriptor = json.loads((export_dir / "datapackage.json").read_text())
-    types = field_types(descriptor)
-    path.unlink(missing_ok=True)
-    db = sqlite_utils.Database(path)
-    db.execute("PRAGMA journal_mode = OFF")
-    db.execute("PRAGMA synchronous = OFF")
-    for table, columns in types.items():
-        db[table].create(columns, pk="id")
+def insert_rows_reference(
+    db: sqlite_utils.Database, export_dir: Path, types: dict
+) -> dict[str, int]:
+    """The same rows by sqlite-utils' `insert_all`, a batch of dicts at a time."""
     batches: dict[str, list[dict]] = {}
     counts: dict[str, int] = {}
     with (export_dir / "records.jsonl").open("rb") as lines:
@@ -129,23 +157,78 @@ def load(export_dir: Path, path: Path) -> dict:
             row = json.loads(line)
             table = row.pop("table")
             batch = batches.setdefault(table, [])
-            batch.append(clean(row, types[table]))
-            if len(batch) >= BATCH:
-                db[table].insert_all(batch, batch_size=BATCH)
+            batch.append(clean(row))
+            if len(batch) >= REFERENCE_BATCH:
+                db[table].insert_all(batch, batch_size=REFERENCE_BATCH)
                 counts[table] = counts.get(table, 0) + len(batch)
                 batch.clear()
     for table, batch in batches.items():
         if batch:
-            db[table].insert_all(batch, batch_size=BATCH)
+            db[table].insert_all(batch, batch_size=REFERENCE_BATCH)
             counts[table] = counts.get(table, 0) + len(batch)
+    return counts
+
+
+def clean(row: dict) -> dict:
+    """A record's cells as the reference stores them: empty is NULL, a boolean 0 or 1, a list
+    its values joined by semicolons."""
+    out = {}
+    for key, cell in row.items():
+        if cell == "" or cell is None:
+            out[key] = None
+        elif isinstance(cell, bool):
+            out[key] = int(cell)
+        elif isinstance(cell, list):
+            out[key] = ";".join(str(v) for v in cell)
+        else:
+            out[key] = cell
+    return out
+
+
+def join_list(cell: list) -> str:
+    """A list as `clean` stores it: its values joined by semicolons (an empty one is '')."""
+    return ";".join(str(v) for v in cell)
+
+
+sqlite3.register_adapter(list, join_list)
+
+
+def load(export_dir: Path, path: Path, *, reference: bool = False) -> dict:
+    started = time.perf_counter()
+    descriptor = json.loads((export_dir / "datapackage.json").read_text())
+    types = field_types(descriptor)
+    path.unlink(missing_ok=True)
+    db = sqlite_utils.Database(path)
+    # Nothing to recover if the load stops half-way (the file is written again), and a page
+    # cache that holds the primary-key indexes, which grow in the records' (random) order of
+    # ids: with SQLite's default 2 MiB the inserts read pages back through the kernel. At full
+    # size 256 MiB took as long as 2 GiB, and an in-memory temp store made the indexes slower.
+    db.execute("PRAGMA journal_mode = OFF")
+    db.execute("PRAGMA synchronous = OFF")
+    db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    for table, columns in types.items():
+        db[table].create(columns, pk="id")
+    steps: dict[str, float] = {}
+    mark = time.perf_counter()
+
+    def step(name: str):
+        nonlocal mark
+        now = time.perf_counter()
+        steps[name] = round(now - mark, 1)
+        mark = now
+
+    counts = (insert_rows_reference if reference else insert_rows)(db, export_dir, types)
+    step("rows")
     for table, columns in indexed_columns(descriptor).items():
         for column in columns:
             db[table].create_index([column], if_not_exists=True)
+    step("indexes")
     db.executescript(PEOPLE_SQL)
     people = db["people"]
     people.transform(pk="id")
     for column in ("name", "gender", "fate", "is_placeholder", "first_capture", "last_release"):
         people.create_index([column])
+    step("people")
     people.enable_fts(["name", "names"], create_triggers=False)
     for table, columns in {
         "person_names": ["name"],
@@ -154,23 +237,29 @@ def load(export_dir: Path, path: Path) -> dict:
         "sources": ["title"],
     }.items():
         db[table].enable_fts(columns, create_triggers=False)
+    step("full-text")
     db.execute("ANALYZE")
     counts["people"] = people.count
     db.conn.commit()
+    step("analyze")
     db.vacuum()
     db.close()
+    step("vacuum")
     return {
         "seconds": round(time.perf_counter() - started, 1),
+        "steps": steps,
         "rows": counts,
         "bytes": path.stat().st_size,
     }
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
+    reference = argv[:1] == ["--reference"]
+    paths = argv[1:] if reference else argv
+    if len(paths) != 2:
         print(__doc__, file=sys.stderr)
         return 2
-    print(json.dumps(load(Path(argv[0]), Path(argv[1]))))
+    print(json.dumps(load(Path(paths[0]), Path(paths[1]), reference=reference)))
     return 0
 
 

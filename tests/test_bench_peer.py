@@ -1,10 +1,16 @@
 """The peer comparison (bench/peer.py): its tasks still name pages the site serves, on a tiny
-dataset, and its verdicts and counts are read right. No timing is asserted."""
+dataset, and its verdicts and counts are read right; its SQLite loader (bench/peer_load.py)
+writes the database its reference path writes. No timing is asserted."""
+
+import json
+import sqlite3
+import subprocess
 
 import pytest
 
 from bench import peer
 from detainees.synthetic import generate_dataset
+from detainees.write.exports.package import write_export
 
 
 @pytest.fixture
@@ -47,3 +53,53 @@ def test_a_task_is_met_when_our_p95_is_within_its_allowance_of_theirs_and_both_a
     assert peer.Outcome(task, ours, theirs).met
     theirs.status = 500
     assert not peer.Outcome(task, ours, theirs).met
+
+
+def contents(path) -> dict:
+    """A SQLite file as Datasette reads it: every schema entry, and every table's rows with
+    their rowids and storage classes (the full-text indexes through their shadow tables)."""
+    db = sqlite3.connect(path)
+    try:
+        schema = db.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name")
+        out = {"schema": schema.fetchall()}
+        tables = db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            "AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name"
+        ).fetchall()
+        for (name,) in tables:
+            rowid = "" if name.endswith(("_fts_idx", "_fts_config")) else "rowid, "
+            rows = db.execute(f"SELECT {rowid}* FROM [{name}] ORDER BY 1, 2")  # noqa: S608 (names from sqlite_master)
+            out[name] = [tuple((type(v).__name__, v) for v in row) for row in rows]
+        return out
+    finally:
+        db.close()
+
+
+@pytest.mark.skipif(not peer.BENCH_PYTHON.exists(), reason="no .venv-bench (make bench-env)")
+def test_the_loader_writes_the_database_sqlite_utils_insert_all_writes(tiny_dataset, tmp_path):
+    # Rows in every shape the export has (empty cells, booleans, numbers, tables with no rows),
+    # and one in shapes it does not write today: lists, an empty one, JSON types in text columns.
+    write_export(tmp_path / "export")
+    odd = {"table": "sources", "id": "odd", "title": ["a", 1, None], "summary": [], "url": True}
+    odd |= {"publisher": None, "author": 2.5, "language": 0, "full_text": ""}
+    with (tmp_path / "export" / "records.jsonl").open("a") as records:
+        records.write(json.dumps(odd) + "\n")
+    loaded = {}
+    for how, flags in (("fast", []), ("reference", ["--reference"])):
+        database = tmp_path / how / "peer.db"
+        database.parent.mkdir()
+        out = subprocess.run(
+            [str(peer.BENCH_PYTHON), str(peer.ROOT / "bench" / "peer_load.py"), *flags]
+            + [str(tmp_path / "export"), str(database)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        loaded[how] = json.loads(out)["rows"], contents(database)
+    rows, fast = loaded["fast"]
+    assert rows == loaded["reference"][0]
+    assert rows["persons"] == rows["people"] > 0 and rows["events"] > 0
+    assert fast.keys() == loaded["reference"][1].keys()
+    for name, entries in fast.items():
+        assert entries == loaded["reference"][1][name], name
+    assert "people_fts_data" in fast and "idx_events_kind" in str(fast["schema"])
