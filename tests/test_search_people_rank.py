@@ -57,6 +57,17 @@ def rows(queryset):
     return [(p.pk, p.search_rank, p.search_name) for p in queryset]
 
 
+def paged(found, size: int) -> list:
+    """`rows` of a search read by keyset pages of `size`, following each page's cursor."""
+    seen, after = [], None
+    while True:
+        page = keyset_page(found, field="search_rank", descending=True, after=after, size=size)
+        seen += rows(page.rows)
+        after = page.next_cursor
+        if not after:
+            return seen
+
+
 def write_more():
     people = write_people()
     # Names sharing keys and spellings, so that ranks tie and ties go by id; a weak match
@@ -119,20 +130,7 @@ def test_a_one_word_search_ranks_as_a_subquery_for_each_person(written, db, quer
 def test_keyset_pages_of_a_search_are_the_reference_order(written, db, query):
     expected = rows(reference(query, Person.objects.all()))
     assert len(expected) > 3
-    seen, after = [], None
-    while True:
-        page = keyset_page(
-            search_people(query, queryset=Person.objects.all()),
-            field="search_rank",
-            descending=True,
-            after=after,
-            size=2,
-        )
-        seen += rows(page.rows)
-        after = page.next_cursor
-        if not after:
-            break
-    assert seen == expected
+    assert paged(search_people(query, queryset=Person.objects.all()), size=2) == expected
     found = search_people(query, queryset=Person.objects.all())
     assert found.count() == len(expected)
     assert set(Person.objects.filter(pk__in=found.values("pk"))) == {
@@ -275,18 +273,5 @@ def test_keyset_pages_of_a_several_words_search_are_the_reference_order(written,
     everyone = Person.objects.all()
     expected = rows(every_word_rank_reference(query, everyone))
     assert len(expected) > 1
-    seen, after = [], None
-    while True:
-        page = keyset_page(
-            search_people(query, queryset=everyone),
-            field="search_rank",
-            descending=True,
-            after=after,
-            size=1,
-        )
-        seen += rows(page.rows)
-        after = page.next_cursor
-        if not after:
-            break
-    assert seen == expected
+    assert paged(search_people(query, queryset=everyone), size=1) == expected
     assert search_people(query, queryset=everyone).count() == len(expected)
