@@ -716,7 +716,7 @@ def _people_or_joined(q: str, limit: int) -> list:
     Gani") leaves two words of which the first is like no word of any name, while the name is
     keyed as one word ("Abdul Ghani": abdgani), which the words joined are near."""
     found = list(search_people(q, nearest=5 * limit).with_primary_name()[:limit])
-    words = WORD.findall(plain(q))
-    if found or len(name_key(q).split()) < 2 or len(words) < 2:
+    if found or len(name_key(q).split()) < 2:  # a key of several words has as many words
         return found
-    return list(search_people("".join(words), nearest=5 * limit).with_primary_name()[:limit])
+    joined = "".join(WORD.findall(plain(q)))
+    return list(search_people(joined, nearest=5 * limit).with_primary_name()[:limit])
